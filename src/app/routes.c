@@ -1,0 +1,15 @@
+/*
+ * routes.c - the one place that lists every module's route table.
+ * Adding a module means adding its table here, nothing else.
+ */
+#include "app/app.h"
+#include "ops/ops.h"
+
+const struct em_route_table *const em_app_routes[] = {
+	&ops_health_routes,
+	&ops_csp_routes,
+	NULL,
+};
+
+/* Accounts (issue: accounts and access) will set this to the JWT check. */
+const em_authenticate_fn em_app_authenticate = NULL;

@@ -1,0 +1,168 @@
+#include "core/json.h"
+
+#include <string.h>
+
+json_object *em_json_parse(const char *buf, size_t len, size_t max_len,
+			   int max_depth, struct em_error *err)
+{
+	json_tokener *tok = NULL;
+	json_object *obj = NULL;
+	enum json_tokener_error jerr;
+
+	if (len > max_len) {
+		em_error_set(err, EM_ERR_TOO_LARGE, NULL,
+			     "the JSON body is larger than %zu bytes", max_len);
+		return NULL;
+	}
+	if (len == 0) {
+		em_error_set(err, EM_ERR_INVALID, NULL, "the request body is empty");
+		return NULL;
+	}
+	if (memchr(buf, '\0', len)) {
+		em_error_set(err, EM_ERR_INVALID, NULL,
+			     "the JSON body contains a NUL byte");
+		return NULL;
+	}
+	tok = json_tokener_new_ex(max_depth);
+	if (!tok) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a JSON parser");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_continue) {
+		em_error_set(err, EM_ERR_INVALID, NULL,
+			     "malformed JSON: the body ends before the value does");
+		goto fail;
+	}
+	if (jerr != json_tokener_success) {
+		em_error_set(err, EM_ERR_INVALID, NULL, "malformed JSON at byte %zu: %s",
+			     json_tokener_get_parse_end(tok),
+			     json_tokener_error_desc(jerr));
+		goto fail;
+	}
+	/* Only whitespace may follow the value. */
+	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+		if (!strchr(" \t\r\n", buf[i])) {
+			em_error_set(err, EM_ERR_INVALID, NULL,
+				     "malformed JSON: unexpected data after the value at byte %zu",
+				     i);
+			goto fail;
+		}
+	}
+	json_tokener_free(tok);
+	return obj;
+fail:
+	json_object_put(obj);
+	json_tokener_free(tok);
+	return NULL;
+}
+
+static bool json_check_keys_at(json_object *o, int depth, struct em_error *err)
+{
+	if (depth > EM_JSON_MAX_DEPTH) {
+		em_error_set(err, EM_ERR_INVALID, NULL, "the JSON is nested too deeply");
+		return false;
+	}
+	switch (json_object_get_type(o)) {
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			if (key[0] == '$' || strchr(key, '.') || key[0] == '\0') {
+				em_error_set(err, EM_ERR_INVALID, key,
+					     "field names may not be empty, start with '$' or contain '.'");
+				return false;
+			}
+			if (!json_check_keys_at(val, depth + 1, err))
+				return false;
+		}
+		return true;
+	}
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			if (!json_check_keys_at(json_object_array_get_idx(o, i),
+						depth + 1, err))
+				return false;
+		return true;
+	default:
+		return true;
+	}
+}
+
+bool em_json_check_keys(json_object *o, struct em_error *err)
+{
+	return json_check_keys_at(o, 0, err);
+}
+
+bool em_json_get_string(json_object *obj, const char *key, size_t min_len,
+			size_t max_len, bool required, const char **out,
+			struct em_error *err)
+{
+	json_object *v = NULL;
+	size_t len;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
+		if (!required)
+			return true;
+		em_error_set(err, EM_ERR_INVALID, key, "%s is required", key);
+		return false;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		em_error_set(err, EM_ERR_INVALID, key, "%s must be a string", key);
+		return false;
+	}
+	len = (size_t)json_object_get_string_len(v);
+	if (len < min_len || len > max_len) {
+		em_error_set(err, EM_ERR_INVALID, key,
+			     "%s must be %zu to %zu bytes long", key, min_len, max_len);
+		return false;
+	}
+	*out = json_object_get_string(v);
+	return true;
+}
+
+bool em_json_get_int64(json_object *obj, const char *key, int64_t min,
+		       int64_t max, bool required, bool *present, int64_t *out,
+		       struct em_error *err)
+{
+	json_object *v = NULL;
+	int64_t n;
+
+	if (present)
+		*present = false;
+	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
+		if (!required)
+			return true;
+		em_error_set(err, EM_ERR_INVALID, key, "%s is required", key);
+		return false;
+	}
+	if (!json_object_is_type(v, json_type_int)) {
+		em_error_set(err, EM_ERR_INVALID, key, "%s must be an integer", key);
+		return false;
+	}
+	/* json-c saturates out-of-range integers at INT64_MIN/MAX; the range
+	 * check below refuses them as long as max < INT64_MAX. */
+	n = json_object_get_int64(v);
+	if (n < min || n > max) {
+		em_error_set(err, EM_ERR_INVALID, key,
+			     "%s must be from %lld to %lld", key, (long long)min,
+			     (long long)max);
+		return false;
+	}
+	if (present)
+		*present = true;
+	*out = n;
+	return true;
+}
+
+const char *em_json_text(json_object *o, size_t *len)
+{
+	size_t l = 0;
+	const char *s = json_object_to_json_string_length(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &l);
+
+	if (len)
+		*len = l;
+	return s;
+}

@@ -1,0 +1,41 @@
+/*
+ * log.h - structured logs: one JSON object per line on stderr.
+ *
+ * systemd's journal (or the terminal under ./scripts/run) keeps stderr, so
+ * there is no log file to rotate. Every line carries the time, the level,
+ * the process id and, while a request is being served, its request id and
+ * route, so a line can always be tied to the nginx access log entry with
+ * the same $request_id.
+ *
+ * The request context is per process (set by the worker for the request it
+ * serves); nothing here is shared across fork().
+ */
+#ifndef EM_CORE_LOG_H
+#define EM_CORE_LOG_H
+
+#include <stdbool.h>
+
+enum em_log_level { EM_LOG_DEBUG, EM_LOG_INFO, EM_LOG_WARN, EM_LOG_ERROR };
+
+void em_log_set_level(enum em_log_level level);
+/* Parses "debug", "info", "warn", "error"; false on anything else. */
+bool em_log_level_parse(const char *s, enum em_log_level *out);
+/* Names the process in every line ("master", "worker", "admin"). */
+void em_log_set_role(const char *role);
+
+/* Ties the following lines to a request; NULLs clear the context. */
+void em_log_set_request(const char *request_id, const char *route);
+
+void em_log(enum em_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The access line written once per request, after the response. */
+void em_log_access(const char *method, const char *path, int status,
+		   double duration_ms);
+
+#define em_debug(...) em_log(EM_LOG_DEBUG, __VA_ARGS__)
+#define em_info(...)  em_log(EM_LOG_INFO, __VA_ARGS__)
+#define em_warn(...)  em_log(EM_LOG_WARN, __VA_ARGS__)
+#define em_err(...)   em_log(EM_LOG_ERROR, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,209 @@
+#include "http/request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/alloc.h"
+#include "core/json.h"
+#include "core/log.h"
+
+const char *em_status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 428: return "Precondition Required";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Unknown";
+	}
+}
+
+int em_error_status(enum em_error_kind kind)
+{
+	switch (kind) {
+	case EM_ERR_INVALID: return 400;
+	case EM_ERR_UNAUTHENTICATED: return 401;
+	case EM_ERR_FORBIDDEN: return 403;
+	case EM_ERR_NOT_FOUND: return 404;
+	case EM_ERR_METHOD: return 405;
+	case EM_ERR_CONFLICT: return 409;
+	case EM_ERR_PRECONDITION: return 412;
+	case EM_ERR_TOO_LARGE: return 413;
+	case EM_ERR_URI_TOO_LONG: return 414;
+	case EM_ERR_MEDIA_TYPE: return 415;
+	case EM_ERR_RATE_LIMITED: return 429;
+	case EM_ERR_UNAVAILABLE: return 503;
+	case EM_ERR_NONE:
+	case EM_ERR_INTERNAL:
+	default: return 500;
+	}
+}
+
+static bool header_text_ok(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '\r' || *s == '\n')
+			return false;
+	return true;
+}
+
+bool em_response_header(struct em_request *req, const char *name, const char *value)
+{
+	struct em_response *r = &req->resp;
+	size_t need;
+
+	if (!header_text_ok(name) || !header_text_ok(value) || !*name) {
+		em_err("refused a response header with CR/LF in it (%s)", name);
+		return false;
+	}
+	if (strcasecmp(name, "Cache-Control") == 0)
+		r->has_cache_control = true;
+	need = strlen(name) + strlen(value) + 4;
+	if (r->headers_len + need + 1 > r->headers_cap) {
+		r->headers_cap = (r->headers_len + need + 1) * 2;
+		r->headers = xrealloc(r->headers, r->headers_cap);
+	}
+	r->headers_len += (size_t)snprintf(r->headers + r->headers_len,
+					   r->headers_cap - r->headers_len,
+					   "%s: %s\r\n", name, value);
+	return true;
+}
+
+static void response_body_set(struct em_request *req, const char *ctype,
+			      const char *body, size_t len)
+{
+	struct em_response *r = &req->resp;
+
+	free(r->body);
+	r->body = len ? xmemdup0(body, len) : NULL;
+	r->body_len = len;
+	snprintf(r->content_type, sizeof(r->content_type), "%s", ctype ? ctype : "");
+}
+
+void em_response_json(struct em_request *req, int status, json_object *o)
+{
+	size_t len = 0;
+	const char *text;
+
+	req->resp.status = status;
+	if (!o) {
+		response_body_set(req, NULL, NULL, 0);
+		return;
+	}
+	text = em_json_text(o, &len);
+	response_body_set(req, "application/json", text, len);
+	json_object_put(o);
+}
+
+void em_response_empty(struct em_request *req, int status)
+{
+	req->resp.status = status;
+	response_body_set(req, NULL, NULL, 0);
+}
+
+void em_response_problem(struct em_request *req, int status, const char *detail,
+			 const char *field)
+{
+	json_object *o = json_object_new_object();
+	size_t len = 0;
+	const char *text;
+
+	if (!o) {
+		em_err("cannot allocate a problem document");
+		req->resp.status = 500;
+		response_body_set(req, NULL, NULL, 0);
+		return;
+	}
+	json_object_object_add(o, "type", json_object_new_string("about:blank"));
+	json_object_object_add(o, "title", json_object_new_string(em_status_text(status)));
+	json_object_object_add(o, "status", json_object_new_int(status));
+	if (detail && *detail)
+		json_object_object_add(o, "detail", json_object_new_string(detail));
+	if (field && *field) {
+		json_object *errors = json_object_new_array();
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "field", json_object_new_string(field));
+		json_object_object_add(e, "message",
+				       json_object_new_string(detail ? detail : ""));
+		json_object_array_add(errors, e);
+		json_object_object_add(o, "errors", errors);
+	}
+	if (req->request_id[0])
+		json_object_object_add(o, "request_id",
+				       json_object_new_string(req->request_id));
+	req->resp.status = status;
+	text = em_json_text(o, &len);
+	response_body_set(req, "application/problem+json", text, len);
+	json_object_put(o);
+}
+
+void em_response_error(struct em_request *req, const struct em_error *err)
+{
+	int status = em_error_status(err->kind);
+
+	if (status >= 500 && err->kind != EM_ERR_UNAVAILABLE) {
+		/* The details of an internal failure go to the log, not out. */
+		em_err("internal error: %s", err->message);
+		em_response_problem(req, status, "an internal error occurred; it has been logged",
+				    NULL);
+		return;
+	}
+	em_response_problem(req, status, err->message, err->field);
+	if (status == 401)
+		em_response_header(req, "WWW-Authenticate", "Bearer");
+	if (status == 503 || status == 429)
+		em_response_header(req, "Retry-After", "1");
+}
+
+char *em_response_serialize(const struct em_request *req, size_t *len)
+{
+	const struct em_response *r = &req->resp;
+	size_t cap = 256 + r->headers_len + r->body_len;
+	char *out = xmalloc(cap);
+	size_t o = 0;
+
+	o += (size_t)snprintf(out + o, cap - o, "Status: %d %s\r\n", r->status,
+			      em_status_text(r->status));
+	if (r->content_type[0])
+		o += (size_t)snprintf(out + o, cap - o, "Content-Type: %s\r\n",
+				      r->content_type);
+	if (r->status != 204 && r->status != 304)
+		o += (size_t)snprintf(out + o, cap - o, "Content-Length: %zu\r\n",
+				      r->body_len);
+	if (r->headers_len) {
+		memcpy(out + o, r->headers, r->headers_len);
+		o += r->headers_len;
+	}
+	memcpy(out + o, "\r\n", 2);
+	o += 2;
+	if (r->body_len && strcmp(em_request_param(req, "REQUEST_METHOD") ?
+				  em_request_param(req, "REQUEST_METHOD") : "", "HEAD") != 0) {
+		memcpy(out + o, r->body, r->body_len);
+		o += r->body_len;
+	}
+	*len = o;
+	return out;
+}

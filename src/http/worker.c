@@ -1,0 +1,201 @@
+#include "http/worker.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "http/router.h"
+
+static volatile sig_atomic_t worker_stop;
+
+static void worker_on_term(int sig)
+{
+	(void)sig;
+	worker_stop = 1;
+}
+
+/*
+ * Reads the body up to CONTENT_LENGTH. A declared length over the limit
+ * is refused before reading anything; a body that ends early is refused.
+ */
+static bool worker_body_read(struct em_request *req, FCGX_Stream *in,
+			     int64_t max_body, struct em_error *err)
+{
+	const char *cl = em_request_param(req, "CONTENT_LENGTH");
+	char *end = NULL, *buf;
+	long long len;
+	int got = 0;
+
+	if (!cl || !*cl)
+		return true;
+	errno = 0;
+	len = strtoll(cl, &end, 10);
+	if (errno || *end || len < 0) {
+		em_error_set(err, EM_ERR_INVALID, NULL, "invalid Content-Length");
+		return false;
+	}
+	if (len == 0)
+		return true;
+	if (len > max_body) {
+		em_error_set(err, EM_ERR_TOO_LARGE, NULL,
+			     "the body is larger than %lld bytes", (long long)max_body);
+		return false;
+	}
+	buf = xmalloc((size_t)len + 1);
+	while (got < len) {
+		int n = FCGX_GetStr(buf + got, (int)(len - got), in);
+
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	buf[got] = '\0';
+	em_request_set_body(req, buf, (size_t)got);
+	if (got != len) {
+		em_error_set(err, EM_ERR_INVALID, NULL,
+			     "the body ended after %d of %lld bytes", got, len);
+		return false;
+	}
+	return true;
+}
+
+static double worker_elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+/* Serves the request libfcgi just read. */
+static void worker_serve(struct em_app *app, FCGX_Request *fr)
+{
+	struct em_request req;
+	char *out, *path;
+	size_t len;
+
+	em_request_init(&req, fr->envp, app);
+	em_log_set_request(req.request_id, NULL);
+	if (req.parse_error.kind == EM_ERR_NONE &&
+	    !worker_body_read(&req, fr->in, app->cfg.max_body, &req.parse_error)) {
+		/* recorded in parse_error: the dispatcher answers it */
+	}
+	em_router_dispatch(em_app_routes, em_app_authenticate, (size_t)app->cfg.max_body,
+			   &req);
+	out = em_response_serialize(&req, &len);
+	if (FCGX_PutStr(out, (int)len, fr->out) != (int)len)
+		em_warn("the response could not be written whole (client gone?)");
+	free(out);
+	path = em_request_alloc(&req, req.uri_path_len + 1);
+	memcpy(path, req.uri_path, req.uri_path_len);
+	em_log_access(req.method, path, req.resp.status, worker_elapsed_ms(&req.started));
+	em_request_release(&req);
+	em_log_set_request(NULL, NULL);
+}
+
+void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid)
+{
+	struct em_app app;
+	struct em_error err = EM_ERROR_INIT;
+	FCGX_Request fr;
+	struct sigaction sa;
+	sigset_t blocked, unblocked;
+	long served = 0;
+
+	em_log_set_role("worker");
+	/* Die with the master: a worker that outlives it keeps the socket and
+	 * answers from old code (PITFALLS.md). */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != master_pid)
+		_exit(0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, NULL); /* Ctrl-C: the master decides */
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL); /* the request timeout kills us */
+
+	/* SIGTERM stays blocked except while waiting for a connection, so a
+	 * stop never interrupts a request, and is never missed (ppoll
+	 * unblocks it atomically with the wait). */
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGTERM);
+	sigprocmask(SIG_SETMASK, &blocked, NULL);
+	sigemptyset(&unblocked);
+
+	memset(&app, 0, sizeof(app));
+	app.cfg = *cfg;
+	em_log_set_level(cfg->log_level);
+	if (!store_open(&app.store, &app.cfg, "emporium-fcgi", &err)) {
+		em_err("worker cannot open the store: %s", err.message);
+		_exit(3);
+	}
+	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
+		em_err("FCGX_InitRequest failed");
+		_exit(3);
+	}
+	em_debug("worker ready");
+
+	while (!worker_stop) {
+		struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+		int fd, rc;
+
+		if (cfg->max_requests > 0 && served >= cfg->max_requests)
+			break;
+		rc = ppoll(&pfd, 1, NULL, &unblocked);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			em_err("poll on the listening socket failed: %s", strerror(errno));
+			_exit(4);
+		}
+		if (getppid() != master_pid)
+			break;
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+			    errno == ECONNABORTED || errno == EPROTO)
+				continue; /* another worker took it */
+			em_err("accept failed: %s", strerror(errno));
+			_exit(4);
+		}
+		/* Hand the connection to libfcgi: with ipcFd set and
+		 * keepConnection on, FCGX_Accept_r neither closes it nor calls
+		 * accept() itself, and reads the request from it. */
+		fr.ipcFd = fd;
+		fr.keepConnection = 1;
+		if (FCGX_Accept_r(&fr) < 0) {
+			if (fr.ipcFd >= 0)
+				FCGX_Free(&fr, 1);
+			continue;
+		}
+		alarm((unsigned)cfg->request_timeout_s);
+		worker_serve(&app, &fr);
+		FCGX_Finish_r(&fr);
+		/* nginx may keep the connection (fastcgi_keep_conn); we don't:
+		 * a pinned worker cannot serve other connections. */
+		if (fr.ipcFd >= 0)
+			FCGX_Free(&fr, 1);
+		alarm(0);
+		served++;
+	}
+	em_debug("worker stopping after %ld requests", served);
+	store_close(&app.store);
+	_exit(0);
+}

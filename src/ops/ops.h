@@ -1,0 +1,14 @@
+/*
+ * ops.h - operational endpoints: health checks and CSP violation reports.
+ */
+#ifndef EM_OPS_OPS_H
+#define EM_OPS_OPS_H
+
+#include "http/router.h"
+
+/* GET /api/v1/health, GET /api/v1/health/ready */
+extern const struct em_route_table ops_health_routes;
+/* POST /api/v1/csp-reports */
+extern const struct em_route_table ops_csp_routes;
+
+#endif

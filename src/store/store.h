@@ -1,0 +1,51 @@
+/*
+ * store.h - the per-process MongoDB connection.
+ *
+ * mongo-c-driver is not fork-safe, so every process opens its own store
+ * after fork() (a worker with one request at a time uses a single-threaded
+ * mongoc_client_t). Server selection and connection are bounded by
+ * EMPORIUM_DB_TIMEOUT_MS unless the URI sets its own, so a request fails
+ * with EM_ERR_UNAVAILABLE (503) quickly when MongoDB is down, and the
+ * driver finds the server again by itself when it returns.
+ */
+#ifndef EM_STORE_STORE_H
+#define EM_STORE_STORE_H
+
+#include <mongoc/mongoc.h>
+#include <stdbool.h>
+
+#include "core/config.h"
+#include "core/error.h"
+
+struct em_store {
+	mongoc_client_t *client;
+	mongoc_database_t *db;
+	char db_name[64];
+};
+
+/* Call once per process before any store is opened (mongoc_init). */
+void store_global_init(void);
+void store_global_cleanup(void);
+
+/* Opens st from cfg (no I/O yet: the driver connects on first use). */
+bool store_open(struct em_store *st, const struct em_config *cfg,
+		const char *appname, struct em_error *err);
+void store_close(struct em_store *st);
+
+/* Runs {ping: 1}: true when the server answers within the bound. */
+bool store_ping(struct em_store *st, struct em_error *err);
+
+/* A handle on a collection of the configured database; destroy it. */
+mongoc_collection_t *store_collection(struct em_store *st, const char *name);
+
+/*
+ * Translates a driver error into an em_error: no reachable server or a
+ * network failure is EM_ERR_UNAVAILABLE, a duplicate key EM_ERR_CONFLICT,
+ * the rest EM_ERR_INTERNAL. what says what was being done.
+ */
+void store_error_set(struct em_error *err, const bson_error_t *berr, const char *what);
+
+/* True when berr is a duplicate key error (E11000). */
+bool store_error_is_duplicate(const bson_error_t *berr);
+
+#endif

@@ -1,0 +1,254 @@
+#include "harness.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <ctype.h>
+#include <curl/curl.h>
+#include <dirent.h>
+#include <json-c/json.h>
+#include <mongoc/mongoc.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+const char *h_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v) {
+		fprintf(stderr, "integration tests need %s (run them with ./scripts/test)\n", name);
+		exit(2);
+	}
+	return v;
+}
+
+void h_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	mongoc_init();
+	(void)h_env("STACK_BASE");
+	(void)h_env("STACK_DIR");
+}
+
+void h_cleanup(void)
+{
+	mongoc_cleanup();
+	curl_global_cleanup();
+}
+
+void h_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+struct h_buf {
+	char *p;
+	size_t n;
+};
+
+static size_t h_collect(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct h_buf *b = ud;
+	size_t len = size * nmemb;
+	char *np = realloc(b->p, b->n + len + 1);
+
+	if (!np)
+		return 0;
+	b->p = np;
+	memcpy(b->p + b->n, data, len);
+	b->n += len;
+	b->p[b->n] = '\0';
+	return len;
+}
+
+struct h_resp h_request(const char *method, const char *path_or_url,
+			const char *body, size_t body_len, const char *const *headers)
+{
+	struct h_resp r = { 0 };
+	struct h_buf hb = { 0 }, bb = { 0 };
+	struct curl_slist *hl = NULL;
+	char url[8192];
+	CURL *c = curl_easy_init();
+	CURLcode rc;
+
+	if (!c)
+		return r;
+	if (strncmp(path_or_url, "http", 4) == 0)
+		snprintf(url, sizeof(url), "%s", path_or_url);
+	else
+		snprintf(url, sizeof(url), "%s%s", h_env("STACK_BASE"), path_or_url);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(c, CURLOPT_CAINFO, h_env("STACK_CA"));
+	/* the certificate is for localhost; we connect to 127.0.0.1 */
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, h_collect);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, h_collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &bb);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+	}
+	hl = curl_slist_append(hl, "Expect:");
+	for (size_t i = 0; headers && headers[i]; i++)
+		hl = curl_slist_append(hl, headers[i]);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	rc = curl_easy_perform(c);
+	r.ok = rc == CURLE_OK;
+	if (!r.ok)
+		fprintf(stderr, "  curl %s %s: %s\n", method, url, curl_easy_strerror(rc));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+	r.body = bb.p ? bb.p : strdup("");
+	r.body_len = bb.n;
+	r.headers = hb.p ? hb.p : strdup("");
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	return r;
+}
+
+struct h_resp h_get(const char *path)
+{
+	return h_request("GET", path, NULL, 0, NULL);
+}
+
+void h_resp_free(struct h_resp *r)
+{
+	free(r->body);
+	free(r->headers);
+	memset(r, 0, sizeof(*r));
+}
+
+bool h_header(const struct h_resp *r, const char *name, char *buf, size_t size)
+{
+	size_t nlen = strlen(name), len;
+	const char *p = r->headers, *end;
+
+	/* header names are case-insensitive (HTTP/2 sends them lower-case) */
+	for (p = strchr(p, '\n'); p; p = strchr(p + 1, '\n'))
+		if (strncasecmp(p + 1, name, nlen) == 0 && p[1 + nlen] == ':')
+			break;
+	if (!p)
+		return false;
+	p += 1 + nlen + 1;
+	while (*p == ' ')
+		p++;
+	end = strpbrk(p, "\r\n");
+	len = end ? (size_t)(end - p) : strlen(p);
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return true;
+}
+
+void h_assert_problem(const struct h_resp *r, long status)
+{
+	char ct[128];
+	json_object *o, *s;
+
+	assert_int_equal(r->status, status);
+	assert_true(h_header(r, "content-type", ct, sizeof(ct)));
+	assert_non_null(strstr(ct, "application/problem+json"));
+	o = json_tokener_parse(r->body);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "status", &s));
+	assert_int_equal(json_object_get_int(s), status);
+	assert_true(json_object_object_get_ex(o, "title", &s));
+	assert_true(json_object_object_get_ex(o, "type", &s));
+	json_object_put(o);
+}
+
+pid_t h_master_pid(void)
+{
+	char path[1024];
+	FILE *f;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "%s/run/fcgi.pid", h_env("STACK_DIR"));
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return (pid_t)pid;
+}
+
+int h_worker_pids(pid_t *pids, int max)
+{
+	char path[128], buf[4096];
+	pid_t master = h_master_pid();
+	FILE *f;
+	int n = 0;
+	char *tok, *save = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)master, (int)master);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	for (tok = strtok_r(buf, " \n", &save); tok && n < max; tok = strtok_r(NULL, " \n", &save))
+		pids[n++] = (pid_t)atoi(tok);
+	return n;
+}
+
+bool h_stack_ctl(const char *subcommand)
+{
+	char script[1024];
+	char *argv[5];
+	pid_t pid;
+	int status;
+
+	snprintf(script, sizeof(script), "%s", h_env("STACK_CTL"));
+	argv[0] = "bash";
+	argv[1] = script;
+	argv[2] = (char *)subcommand;
+	argv[3] = (char *)h_env("STACK_DIR");
+	argv[4] = NULL;
+	if (posix_spawnp(&pid, "bash", NULL, NULL, argv, environ) != 0)
+		return false;
+	if (waitpid(pid, &status, 0) < 0)
+		return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+long h_db_count(const char *collection, const char *filter_json)
+{
+	bson_error_t err;
+	mongoc_client_t *client = mongoc_client_new(h_env("STACK_MONGODB_URI"));
+	mongoc_collection_t *coll;
+	bson_t *filter;
+	int64_t n;
+	const char *db = getenv("STACK_DB_NAME") ? getenv("STACK_DB_NAME") : "emporium";
+
+	assert_non_null(client);
+	coll = mongoc_client_get_collection(client, db, collection);
+	filter = bson_new_from_json((const uint8_t *)filter_json, -1, &err);
+	assert_non_null(filter);
+	n = mongoc_collection_count_documents(coll, filter, NULL, NULL, NULL, &err);
+	if (n < 0)
+		fprintf(stderr, "  count %s: %s\n", collection, err.message);
+	bson_destroy(filter);
+	mongoc_collection_destroy(coll);
+	mongoc_client_destroy(client);
+	return (long)n;
+}

@@ -1,0 +1,101 @@
+/* Unit tests for src/core/json.c: size, depth, UTF-8, NUL, strict types. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+
+static json_object *parse(const char *s, struct em_error *err)
+{
+	return em_json_parse(s, strlen(s), 4096, EM_JSON_MAX_DEPTH, err);
+}
+
+static void test_limits(void **state)
+{
+	struct em_error err = EM_ERROR_INIT;
+	char deep[200];
+	json_object *o;
+
+	(void)state;
+	o = parse("{\"a\": [1, 2, {\"b\": \"c\"}]}", &err);
+	assert_non_null(o);
+	json_object_put(o);
+
+	memset(deep, '[', 100);
+	memset(deep + 100, ']', 99);
+	deep[199] = '\0';
+	assert_null(parse(deep, &err));
+	assert_int_equal(err.kind, EM_ERR_INVALID);
+
+	assert_null(em_json_parse("{}", 2, 1, EM_JSON_MAX_DEPTH, &err));
+	assert_int_equal(err.kind, EM_ERR_TOO_LARGE);
+
+	assert_null(em_json_parse("{\"a\":\"x\0y\"}", 11, 4096, 8, &err));
+	assert_non_null(strstr(err.message, "NUL"));
+
+	assert_null(parse("{\"a\": \"\xff\xfe\"}", &err)); /* invalid UTF-8 */
+	assert_null(parse("{\"a\": 1,}", &err));
+	assert_null(parse("[1] [2]", &err));
+	assert_null(parse("{\"a\": 1", &err));
+}
+
+static void test_keys(void **state)
+{
+	struct em_error err = EM_ERROR_INIT;
+	json_object *o = parse("{\"a\": [{\"b\": {\"$gt\": 1}}]}", &err);
+
+	(void)state;
+	assert_non_null(o);
+	assert_false(em_json_check_keys(o, &err));
+	assert_string_equal(err.field, "$gt");
+	json_object_put(o);
+	o = parse("{\"a.b\": 1}", &err);
+	assert_false(em_json_check_keys(o, &err));
+	json_object_put(o);
+	o = parse("{\"price\": 100, \"tags\": [\"x\"]}", &err);
+	assert_true(em_json_check_keys(o, &err));
+	json_object_put(o);
+}
+
+static void test_strict_types(void **state)
+{
+	struct em_error err = EM_ERROR_INIT;
+	json_object *o = parse("{\"n\": 5, \"d\": 5.0, \"s\": \"5\", \"big\": 99999999999999999999,"
+			       " \"name\": \"abc\"}", &err);
+	int64_t v;
+	bool present;
+	const char *s;
+
+	(void)state;
+	assert_non_null(o);
+	assert_true(em_json_get_int64(o, "n", 0, 10, true, &present, &v, &err));
+	assert_int_equal(v, 5);
+	assert_false(em_json_get_int64(o, "d", 0, 10, true, &present, &v, &err));
+	assert_string_equal(err.field, "d");
+	assert_false(em_json_get_int64(o, "s", 0, 10, true, &present, &v, &err));
+	assert_false(em_json_get_int64(o, "big", 0, INT64_MAX - 1, true, &present, &v, &err));
+	assert_false(em_json_get_int64(o, "n", 6, 10, true, &present, &v, &err));
+	assert_true(em_json_get_int64(o, "missing", 0, 10, false, &present, &v, &err));
+	assert_false(present);
+	assert_false(em_json_get_int64(o, "missing", 0, 10, true, &present, &v, &err));
+	assert_true(em_json_get_string(o, "name", 1, 3, true, &s, &err));
+	assert_string_equal(s, "abc");
+	assert_false(em_json_get_string(o, "name", 1, 2, true, &s, &err));
+	assert_false(em_json_get_string(o, "n", 0, 10, true, &s, &err));
+	json_object_put(o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_strict_types),
+	};
+
+	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+}

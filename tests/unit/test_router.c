@@ -1,0 +1,194 @@
+/* Unit tests for src/http/router.c: matching, 404/405, roles, JSON bodies. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/router.h"
+
+static int handled;
+
+static bool h_ok(struct em_request *req, struct em_error *err)
+{
+	(void)err;
+	handled++;
+	em_response_json(req, 200, json_object_new_string(
+		em_request_path_param(req, "id") ? em_request_path_param(req, "id") : "-"));
+	return true;
+}
+
+static bool h_fail(struct em_request *req, struct em_error *err)
+{
+	(void)req;
+	em_error_set(err, EM_ERR_CONFLICT, "sku", "sku exists");
+	return false;
+}
+
+static const struct em_route t_routes[] = {
+	{ "GET", "/api/v1/things", h_ok, EM_ROLE_PUBLIC, EM_BODY_NONE, NULL },
+	{ "POST", "/api/v1/things", h_ok, EM_ROLE_PUBLIC, EM_BODY_JSON, NULL },
+	{ "GET", "/api/v1/things/{id}", h_ok, EM_ROLE_PUBLIC, EM_BODY_NONE, NULL },
+	{ "DELETE", "/api/v1/things/{id}", h_ok, EM_ROLE_STAFF, EM_BODY_NONE, NULL },
+	{ "PUT", "/api/v1/things/{id}", h_fail, EM_ROLE_PUBLIC, EM_BODY_NONE, NULL },
+	{ "GET", "/api/v1/things/{id}/parts/{part}", h_ok, EM_ROLE_PUBLIC, EM_BODY_NONE, NULL },
+};
+static const struct em_route_table t_table = EM_ROUTE_TABLE("things", t_routes);
+static const struct em_route_table *const t_tables[] = { &t_table, NULL };
+
+/* Builds a request from a method, URI and optional content type/body. */
+static void req_make(struct em_request *req, char **env, const char *method,
+		     const char *uri, const char *ctype, const char *body)
+{
+	static char m[64], u[512], c[128];
+	size_t i = 0;
+
+	snprintf(m, sizeof(m), "REQUEST_METHOD=%s", method);
+	snprintf(u, sizeof(u), "REQUEST_URI=%s", uri);
+	env[i++] = m;
+	env[i++] = u;
+	if (ctype) {
+		snprintf(c, sizeof(c), "CONTENT_TYPE=%s", ctype);
+		env[i++] = c;
+	}
+	env[i] = NULL;
+	em_request_init(req, env, NULL);
+	if (body)
+		em_request_set_body(req, strdup(body), strlen(body));
+}
+
+static bool staff_auth(struct em_request *req, enum em_role *role, struct em_error *err)
+{
+	const char *a = em_request_header(req, "Authorization");
+
+	(void)err;
+	*role = a ? EM_ROLE_STAFF : EM_ROLE_CUSTOMER;
+	return true;
+}
+
+static void dispatch(const char *method, const char *uri, const char *ctype,
+		     const char *body, em_authenticate_fn auth, int want_status,
+		     const char *want_in_body)
+{
+	struct em_request req;
+	char *env[8];
+
+	req_make(&req, env, method, uri, ctype, body);
+	em_router_dispatch(t_tables, auth, 1024, &req);
+	assert_int_equal(req.resp.status, want_status);
+	if (want_in_body) {
+		assert_non_null(req.resp.body);
+		assert_non_null(strstr(req.resp.body, want_in_body));
+	}
+	if (want_status >= 400)
+		assert_string_equal(req.resp.content_type, "application/problem+json");
+	em_request_release(&req);
+}
+
+static void test_match_and_params(void **state)
+{
+	const struct em_route *route;
+	struct em_kv params[EM_ROUTE_MAX_PARAMS];
+	size_t np;
+	char allow[64];
+	struct em_error err = EM_ERROR_INIT;
+	char *segs[] = { "api", "v1", "things", "42", "parts", "7" };
+
+	(void)state;
+	assert_true(em_router_match(t_tables, "GET", segs, 6, &route, params, &np,
+				    allow, sizeof(allow), &err));
+	assert_string_equal(route->pattern, "/api/v1/things/{id}/parts/{part}");
+	assert_int_equal(np, 2);
+	assert_string_equal(params[0].value, "42");
+	assert_string_equal(params[1].value, "7");
+	/* HEAD is served by the GET route */
+	assert_true(em_router_match(t_tables, "HEAD", segs, 4, &route, params, &np,
+				    allow, sizeof(allow), &err));
+	assert_string_equal(route->method, "GET");
+}
+
+static void test_404_405(void **state)
+{
+	const struct em_route *route;
+	struct em_kv params[EM_ROUTE_MAX_PARAMS];
+	size_t np;
+	char allow[64];
+	struct em_error err = EM_ERROR_INIT;
+	char *segs[] = { "api", "v1", "things", "42" };
+	char *nope[] = { "api", "v1", "nothing" };
+
+	(void)state;
+	assert_false(em_router_match(t_tables, "PATCH", segs, 4, &route, params, &np,
+				     allow, sizeof(allow), &err));
+	assert_int_equal(err.kind, EM_ERR_METHOD);
+	assert_string_equal(allow, "GET, DELETE, PUT");
+	assert_false(em_router_match(t_tables, "GET", nope, 3, &route, params, &np,
+				     allow, sizeof(allow), &err));
+	assert_int_equal(err.kind, EM_ERR_NOT_FOUND);
+	/* a prefix of a pattern is not a match */
+	assert_false(em_router_match(t_tables, "GET", segs, 2, &route, params, &np,
+				     allow, sizeof(allow), &err));
+	assert_int_equal(err.kind, EM_ERR_NOT_FOUND);
+}
+
+static void test_dispatch(void **state)
+{
+	(void)state;
+	handled = 0;
+	dispatch("GET", "/api/v1/things/abc?x=1", NULL, NULL, NULL, 200, "\"abc\"");
+	assert_int_equal(handled, 1);
+	dispatch("GET", "/api/v1/none", NULL, NULL, NULL, 404, "\"status\":404");
+	dispatch("PATCH", "/api/v1/things/1", NULL, NULL, NULL, 405, "not allowed");
+	dispatch("PUT", "/api/v1/things/1", NULL, NULL, NULL, 409, "\"field\":\"sku\"");
+	dispatch("GET", "/api/v1/things/%zz", NULL, NULL, NULL, 400, "percent");
+	dispatch("GET", "/api/v1/things?q=%", NULL, NULL, NULL, 400, "percent");
+	assert_int_equal(handled, 1);
+}
+
+static void test_roles(void **state)
+{
+	(void)state;
+	handled = 0;
+	/* no authenticator: 401 */
+	dispatch("DELETE", "/api/v1/things/1", NULL, NULL, NULL, 401, NULL);
+	/* a customer on a staff route: 403 */
+	dispatch("DELETE", "/api/v1/things/1", NULL, NULL, staff_auth, 403, NULL);
+	assert_int_equal(handled, 0);
+}
+
+static void test_json_body(void **state)
+{
+	(void)state;
+	handled = 0;
+	dispatch("POST", "/api/v1/things", "application/json; charset=utf-8",
+		 "{\"a\": 1}", NULL, 200, NULL);
+	assert_int_equal(handled, 1);
+	dispatch("POST", "/api/v1/things", "text/plain", "{\"a\": 1}", NULL, 415, NULL);
+	dispatch("POST", "/api/v1/things", "application/jsonx", "{}", NULL, 415, NULL);
+	dispatch("POST", "/api/v1/things", "application/json", "{\"a\": ", NULL, 400,
+		 "malformed JSON");
+	dispatch("POST", "/api/v1/things", "application/json", "{\"a\":1} x", NULL, 400,
+		 "malformed JSON");
+	dispatch("POST", "/api/v1/things", "application/json", "{\"$where\": 1}", NULL,
+		 400, "\"field\":\"$where\"");
+	dispatch("POST", "/api/v1/things", "application/json",
+		 "{\"email\": {\"$ne\": null}}", NULL, 400, "$ne");
+	dispatch("POST", "/api/v1/things", "application/json", "", NULL, 400, "empty");
+	assert_int_equal(handled, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_match_and_params),
+		cmocka_unit_test(test_404_405),
+		cmocka_unit_test(test_dispatch),
+		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_json_body),
+	};
+
+	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
+}
