@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# stack.sh - start and stop a whole local Emporium stack in one directory:
+# database (a real mongod on PATH, $MONGODB_URI, or tests/mongo-standin),
+# the SMTP catcher, emporium-fcgi, migrate, and nginx with a self-signed
+# certificate. Used by ./scripts/run, ./scripts/test and bench/.
+#
+#   stack.sh start DIR     start everything; writes DIR/stack.env
+#   stack.sh stop DIR      stop everything started in DIR
+#   stack.sh mongo-stop DIR / mongo-start DIR   (fault tests)
+#
+# Ports come from STACK_HTTPS_PORT, STACK_HTTP_PORT, STACK_SMTP_PORT and
+# STACK_MONGO_PORT; 0 or unset picks a free one. STACK_BIN_DIR holds the
+# built programs (default: the checkout). STACK_MONGO_DBPATH keeps the
+# stand-in's data across restarts. STACK_NGX_* overrides NGX_* for nginx.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+say() { printf 'stack: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+free_port() {
+	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+# wait_for TIMEOUT_S COMMAND...: polls until COMMAND succeeds.
+wait_for() {
+	local deadline=$(( $(date +%s) + $1 )); shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+stop_pidfile() { # stop_pidfile FILE [TIMEOUT_S]
+	local f=$1 t=${2:-20} pid
+	[ -f "$f" ] || return 0
+	pid=$(cat "$f")
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		wait_for "$t" bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+	fi
+	rm -f "$f"
+}
+
+mongo_start() {
+	local dir=$1 port
+	if [ -n "${MONGODB_URI:-}" ]; then
+		echo "$MONGODB_URI" > "$dir/run/mongo.uri"
+		say "database: MONGODB_URI (external)"
+		return
+	fi
+	port=${STACK_MONGO_PORT:-0}
+	[ "$port" != 0 ] || port=$(cat "$dir/run/mongo.port" 2>/dev/null || free_port)
+	echo "$port" > "$dir/run/mongo.port"
+	if command -v mongod >/dev/null && [ -z "${STACK_FORCE_STANDIN:-}" ]; then
+		mkdir -p "$dir/mongod"
+		mongod --replSet rs0 --bind_ip 127.0.0.1 --port "$port" --dbpath "$dir/mongod" \
+			>"$dir/logs/mongod.log" 2>&1 &
+		echo $! > "$dir/run/mongo.pid"
+		wait_for 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || die "mongod did not start"
+		command -v mongosh >/dev/null &&
+			mongosh --quiet --port "$port" --eval \
+			"try{rs.status()}catch(e){rs.initiate({_id:'rs0',members:[{_id:0,host:'127.0.0.1:$port'}]})}" \
+			>/dev/null 2>&1 || true
+		say "database: mongod on 127.0.0.1:$port"
+	else
+		[ -d "$top/tests/mongo-standin/node_modules" ] ||
+			(cd "$top/tests/mongo-standin" && npm ci --no-audit --no-fund --silent) ||
+			die "npm ci in tests/mongo-standin failed"
+		local args=(--port "$port" --repl-set rs0)
+		[ -n "${STACK_MONGO_DBPATH:-}" ] && mkdir -p "$STACK_MONGO_DBPATH" &&
+			args+=(--dbpath "$STACK_MONGO_DBPATH")
+		node "$top/tests/mongo-standin/server.js" "${args[@]}" \
+			>"$dir/logs/mongo.out" 2>"$dir/logs/mongo.log" &
+		echo $! > "$dir/run/mongo.pid"
+		wait_for 30 grep -q ready "$dir/logs/mongo.out" || die "the stand-in did not start (see $dir/logs/mongo.log)"
+		say "database: mongo-standin on 127.0.0.1:$port"
+	fi
+	echo "mongodb://127.0.0.1:$port/?replicaSet=rs0" > "$dir/run/mongo.uri"
+}
+
+smtp_start() {
+	local dir=$1 port=${STACK_SMTP_PORT:-0}
+	[ "$port" != 0 ] || port=$(free_port)
+	echo "$port" > "$dir/run/smtp.port"
+	mkdir -p "$dir/mail"
+	/usr/bin/python3 "$top/scripts/lib/smtp-catcher.py" --port "$port" --dir "$dir/mail" \
+		>"$dir/logs/smtp.log" 2>&1 &
+	echo $! > "$dir/run/smtp.pid"
+	wait_for 15 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || die "the SMTP catcher did not start"
+}
+
+tls_make() {
+	local dir=$1
+	[ -f "$dir/tls/cert.pem" ] && return
+	mkdir -p "$dir/tls"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=localhost" \
+		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+		-keyout "$dir/tls/key.pem" -out "$dir/tls/cert.pem" >/dev/null 2>&1 ||
+		die "openssl could not make a certificate"
+	chmod 600 "$dir/tls/key.pem"
+}
+
+fcgi_start() {
+	local dir=$1 bin=${STACK_BIN_DIR:-$top}
+	cat > "$dir/emporium.env" <<ENV
+# Written by scripts/lib/stack.sh for this local stack.
+EMPORIUM_LISTEN=unix:$dir/run/fcgi.sock
+EMPORIUM_SOCKET_MODE=0666
+EMPORIUM_WORKERS=${STACK_WORKERS:-0}
+EMPORIUM_MONGODB_URI=$(cat "$dir/run/mongo.uri")
+EMPORIUM_DB_NAME=${STACK_DB_NAME:-emporium}
+EMPORIUM_DB_TIMEOUT_MS=${STACK_DB_TIMEOUT_MS:-1500}
+EMPORIUM_PUBLIC_URL=https://localhost:$(cat "$dir/run/https.port")
+EMPORIUM_LOG_LEVEL=${STACK_LOG_LEVEL:-info}
+ENV
+	[ -z "${STACK_ENV_EXTRA:-}" ] || printf '%s\n' "$STACK_ENV_EXTRA" >> "$dir/emporium.env"
+	EMPORIUM_ENV_FILE="$dir/emporium.env" "$bin/emporium-admin" migrate \
+		>>"$dir/logs/admin.log" 2>&1 || die "migrate failed (see $dir/logs/admin.log)"
+	EMPORIUM_ENV_FILE="$dir/emporium.env" ${STACK_WRAPPER:-} "$bin/emporium-fcgi" \
+		>>"$dir/logs/fcgi.log" 2>&1 &
+	echo $! > "$dir/run/fcgi.pid"
+	wait_for 15 test -S "$dir/run/fcgi.sock" || die "emporium-fcgi did not start (see $dir/logs/fcgi.log)"
+}
+
+nginx_start() {
+	local dir=$1 https http
+	https=$(cat "$dir/run/https.port"); http=$(cat "$dir/run/http.port")
+	mkdir -p "$dir/nginx" "$dir/media" "$dir/admin"
+	local admin_root=${STACK_ADMIN_ROOT:-$top/web/admin}
+	[ -d "$admin_root" ] || admin_root="$dir/admin"
+	# Every NGX_* setting, with STACK_NGX_* overrides for tests and benches.
+	(
+		export NGX_PREFIX="$dir/nginx" NGX_HTTPS_PORT="$https" NGX_HTTP_PORT="$http" \
+			NGX_SERVER_NAME="localhost 127.0.0.1" \
+			NGX_UPSTREAMS="unix:$dir/run/fcgi.sock" \
+			NGX_CERT="$dir/tls/cert.pem" NGX_KEY="$dir/tls/key.pem" \
+			NGX_MEDIA_ROOT="$dir/media" NGX_ADMIN_ROOT="$admin_root" \
+			NGX_CORS_ORIGINS="${STACK_NGX_CORS_ORIGINS:-https://localhost:$https}" \
+			NGX_API_RATE="${STACK_NGX_API_RATE:-50r/s}" NGX_API_BURST="${STACK_NGX_API_BURST:-100}" \
+			NGX_AUTH_RATE="${STACK_NGX_AUTH_RATE:-5r/s}" NGX_AUTH_BURST="${STACK_NGX_AUTH_BURST:-10}" \
+			NGX_CONN_PER_IP="${STACK_NGX_CONN_PER_IP:-100}" \
+			NGX_SITE_CONF="$dir/nginx/conf/emporium.conf"
+		"$top/nginx/render.sh" --mode local --template "$top/nginx/emporium.conf.in" \
+			--out "$dir/nginx/conf/emporium.conf"
+		"$top/nginx/render.sh" --mode local --template "$top/nginx/local.conf.in" \
+			--out "$dir/nginx/conf/nginx.conf"
+	) || die "rendering the nginx config failed"
+	nginx -t -q -p "$dir/nginx" -c "$dir/nginx/conf/nginx.conf" -e "$dir/nginx/logs/error.log" \
+		2>>"$dir/logs/nginx-t.log" || die "nginx -t failed (see $dir/logs/nginx-t.log)"
+	nginx -p "$dir/nginx" -c "$dir/nginx/conf/nginx.conf" -e "$dir/nginx/logs/error.log" \
+		-g 'daemon off;' >>"$dir/logs/nginx.log" 2>&1 &
+	echo $! > "$dir/run/nginx.pid"
+	wait_for 15 bash -c "exec 3<>/dev/tcp/127.0.0.1/$https" || die "nginx did not start (see $dir/nginx/logs/error.log)"
+}
+
+cmd_start() {
+	local dir=$1 p
+	mkdir -p "$dir/run" "$dir/logs"
+	for p in https http; do
+		local var="STACK_${p^^}_PORT"
+		local val=${!var:-0}
+		[ "$val" != 0 ] || val=$(free_port)
+		echo "$val" > "$dir/run/$p.port"
+	done
+	mongo_start "$dir"
+	smtp_start "$dir"
+	tls_make "$dir"
+	fcgi_start "$dir"
+	nginx_start "$dir"
+	cat > "$dir/stack.env" <<ENV
+STACK_DIR=$dir
+STACK_BASE=https://127.0.0.1:$(cat "$dir/run/https.port")
+STACK_HTTP_BASE=http://127.0.0.1:$(cat "$dir/run/http.port")
+STACK_MONGODB_URI=$(cat "$dir/run/mongo.uri")
+STACK_SMTP_PORT=$(cat "$dir/run/smtp.port")
+STACK_MAIL_DIR=$dir/mail
+STACK_CA=$dir/tls/cert.pem
+ENV
+}
+
+cmd_stop() {
+	local dir=$1
+	stop_pidfile "$dir/run/nginx.pid" 10
+	stop_pidfile "$dir/run/fcgi.pid" 40
+	stop_pidfile "$dir/run/smtp.pid" 5
+	stop_pidfile "$dir/run/mongo.pid" 10
+}
+
+case "${1:-}" in
+start) [ -n "${2:-}" ] || die "usage: stack.sh start DIR"; cmd_start "$(realpath -m "$2")" ;;
+stop) [ -n "${2:-}" ] || die "usage: stack.sh stop DIR"; cmd_stop "$(realpath -m "$2")" ;;
+mongo-stop) stop_pidfile "$(realpath -m "$2")/run/mongo.pid" 10 ;;
+mongo-start) d=$(realpath -m "$2"); STACK_MONGO_PORT=$(cat "$d/run/mongo.port") mongo_start "$d" ;;
+*) die "usage: stack.sh start|stop|mongo-stop|mongo-start DIR" ;;
+esac
