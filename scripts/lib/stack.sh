@@ -105,6 +105,10 @@ tls_make() {
 
 fcgi_start() {
 	local dir=$1 bin=${STACK_BIN_DIR:-$top}
+	# Secrets are made at first start and kept with the stack's state.
+	[ -s "$dir/secrets/jwt" ] || { mkdir -p "$dir/secrets" && chmod 700 "$dir/secrets" &&
+		openssl rand -hex 32 > "$dir/secrets/jwt"; }
+	mkdir -p "$dir/media"
 	cat > "$dir/emporium.env" <<ENV
 # Written by scripts/lib/stack.sh for this local stack.
 EMPORIUM_LISTEN=unix:$dir/run/fcgi.sock
@@ -115,6 +119,14 @@ EMPORIUM_DB_NAME=${STACK_DB_NAME:-emporium}
 EMPORIUM_DB_TIMEOUT_MS=${STACK_DB_TIMEOUT_MS:-1500}
 EMPORIUM_PUBLIC_URL=https://localhost:$(cat "$dir/run/https.port")
 EMPORIUM_LOG_LEVEL=${STACK_LOG_LEVEL:-info}
+EMPORIUM_JWT_SECRET=$(cat "$dir/secrets/jwt")
+EMPORIUM_SMTP_URL=smtp://127.0.0.1:$(cat "$dir/run/smtp.port")
+EMPORIUM_SMTP_TLS=none
+EMPORIUM_MAIL_FROM=Emporium Demo <shop@localhost>
+EMPORIUM_STAFF_EMAIL=${STACK_STAFF_EMAIL:-staff@localhost}
+EMPORIUM_TEMPLATES_DIR=$top/templates
+EMPORIUM_MEDIA_DIR=$dir/media
+EMPORIUM_JOB_POLL_MS=${STACK_JOB_POLL_MS:-200}
 ENV
 	[ -z "${STACK_ENV_EXTRA:-}" ] || printf '%s\n' "$STACK_ENV_EXTRA" >> "$dir/emporium.env"
 	EMPORIUM_ENV_FILE="$dir/emporium.env" "$bin/emporium-admin" migrate \
@@ -123,6 +135,15 @@ ENV
 		>>"$dir/logs/fcgi.log" 2>&1 &
 	echo $! > "$dir/run/fcgi.pid"
 	wait_for 15 test -S "$dir/run/fcgi.sock" || die "emporium-fcgi did not start (see $dir/logs/fcgi.log)"
+}
+
+# The job worker, once it is built (src/jobs).
+worker_start() {
+	local dir=$1 bin=${STACK_BIN_DIR:-$top}
+	[ -x "$bin/emporium-worker" ] || return 0
+	EMPORIUM_ENV_FILE="$dir/emporium.env" ${STACK_WRAPPER:-} "$bin/emporium-worker" \
+		>>"$dir/logs/worker.log" 2>&1 &
+	echo $! > "$dir/run/worker.pid"
 }
 
 nginx_start() {
@@ -169,6 +190,7 @@ cmd_start() {
 	smtp_start "$dir"
 	tls_make "$dir"
 	fcgi_start "$dir"
+	worker_start "$dir"
 	nginx_start "$dir"
 	cat > "$dir/stack.env" <<ENV
 STACK_DIR=$dir
@@ -178,6 +200,8 @@ STACK_MONGODB_URI=$(cat "$dir/run/mongo.uri")
 STACK_SMTP_PORT=$(cat "$dir/run/smtp.port")
 STACK_MAIL_DIR=$dir/mail
 STACK_CA=$dir/tls/cert.pem
+STACK_JWT_SECRET=$(cat "$dir/secrets/jwt")
+STACK_ENV_FILE=$dir/emporium.env
 ENV
 }
 
@@ -185,6 +209,7 @@ cmd_stop() {
 	local dir=$1
 	stop_pidfile "$dir/run/nginx.pid" 10
 	stop_pidfile "$dir/run/fcgi.pid" 40
+	stop_pidfile "$dir/run/worker.pid" 70
 	stop_pidfile "$dir/run/smtp.pid" 5
 	stop_pidfile "$dir/run/mongo.pid" 10
 }

@@ -9,7 +9,14 @@
 
 #include "core/alloc.h"
 
-enum cfg_type { CFG_STR, CFG_INT, CFG_OCTAL, CFG_SIZE, CFG_LOGLEVEL, CFG_URI };
+enum cfg_type {
+	CFG_STR,      /* min..size-1 bytes */
+	CFG_INT, CFG_OCTAL, CFG_SIZE,
+	CFG_LOGLEVEL,
+	CFG_URI,      /* scheme://... */
+	CFG_SECRET,   /* empty (feature off) or at least min bytes; never printed */
+	CFG_ENUM,     /* one of the '|'-separated words in choices */
+};
 
 /* The variable table: name, default, type, bounds, where it lands. */
 struct cfg_entry {
@@ -17,10 +24,12 @@ struct cfg_entry {
 	enum cfg_type type;
 	long long min, max;
 	size_t offset, size;
+	const char *choices; /* CFG_ENUM */
 };
 
-#define STR(f) offsetof(struct em_config, f), sizeof(((struct em_config *)0)->f)
-#define NUM(f) offsetof(struct em_config, f), 0
+#define STR(f) offsetof(struct em_config, f), sizeof(((struct em_config *)0)->f), NULL
+#define NUM(f) offsetof(struct em_config, f), 0, NULL
+#define CHOICE(f, c) offsetof(struct em_config, f), sizeof(((struct em_config *)0)->f), (c)
 
 static const struct cfg_entry cfg_table[] = {
 	{ { "EMPORIUM_LISTEN", "unix:/run/emporium/fcgi.sock",
@@ -56,6 +65,75 @@ static const struct cfg_entry cfg_table[] = {
 	  CFG_URI, 1, 0, STR(public_url) },
 	{ { "EMPORIUM_LOG_LEVEL", "info", "debug, info, warn or error" },
 	  CFG_LOGLEVEL, 0, 0, NUM(log_level) },
+	{ { "EMPORIUM_CURRENCY", "BDT", "the shop's ISO 4217 currency" },
+	  CFG_STR, 3, 0, STR(currency) },
+
+	{ { "EMPORIUM_JWT_SECRET", "",
+	    "HS256 key for access tokens: at least 32 random bytes; required by emporium-fcgi" },
+	  CFG_SECRET, 32, 0, STR(jwt_secret) },
+	{ { "EMPORIUM_JWT_ISSUER", "emporium", "the iss claim of access tokens" },
+	  CFG_STR, 1, 0, STR(jwt_issuer) },
+	{ { "EMPORIUM_JWT_AUDIENCE", "emporium-api", "the aud claim of access tokens" },
+	  CFG_STR, 1, 0, STR(jwt_audience) },
+	{ { "EMPORIUM_ACCESS_TOKEN_TTL", "900", "access token lifetime in seconds" },
+	  CFG_INT, 60, 86400, NUM(access_ttl_s) },
+	{ { "EMPORIUM_REFRESH_TOKEN_TTL", "2592000", "refresh token lifetime in seconds" },
+	  CFG_INT, 3600, 31536000, NUM(refresh_ttl_s) },
+	{ { "EMPORIUM_ARGON2_MEMORY_KIB", "19456",
+	    "argon2id memory cost in KiB (OWASP: at least 19456)" },
+	  CFG_INT, 8192, 4194304, NUM(argon2_memory_kib) },
+	{ { "EMPORIUM_ARGON2_ITERATIONS", "2", "argon2id time cost (OWASP: at least 2)" },
+	  CFG_INT, 1, 20, NUM(argon2_iterations) },
+	{ { "EMPORIUM_OAUTH_PROVIDERS", "",
+	    "space-separated OpenID Connect provider names; each NAME needs "
+	    "EMPORIUM_OAUTH_<NAME>_ISSUER, _CLIENT_ID and _CLIENT_SECRET" },
+	  CFG_STR, 0, 0, STR(oauth_providers) },
+
+	{ { "EMPORIUM_SMTP_URL", "smtp://127.0.0.1:25",
+	    "mail server: smtp://host:port (STARTTLS per EMPORIUM_SMTP_TLS) or smtps://host:465" },
+	  CFG_URI, 1, 0, STR(smtp_url) },
+	{ { "EMPORIUM_SMTP_TLS", "required",
+	    "none (local catcher only), starttls (when offered) or required" },
+	  CFG_ENUM, 0, 0, CHOICE(smtp_tls, "none|starttls|required") },
+	{ { "EMPORIUM_SMTP_USER", "", "SMTP AUTH user; empty: no AUTH" },
+	  CFG_STR, 0, 0, STR(smtp_user) },
+	{ { "EMPORIUM_SMTP_PASSWORD", "", "SMTP AUTH password" },
+	  CFG_SECRET, 1, 0, STR(smtp_password) },
+	{ { "EMPORIUM_MAIL_FROM", "Emporium <shop@localhost>", "the From: of every mail" },
+	  CFG_STR, 3, 0, STR(mail_from) },
+	{ { "EMPORIUM_STAFF_EMAIL", "", "where staff alerts (low stock) go; empty: none" },
+	  CFG_STR, 0, 0, STR(staff_email) },
+	{ { "EMPORIUM_TEMPLATES_DIR", "/usr/share/emporium/templates",
+	    "mail templates (a checkout uses ./templates)" },
+	  CFG_STR, 1, 0, STR(templates_dir) },
+	{ { "EMPORIUM_JOB_MAX_ATTEMPTS", "8", "attempts before a job is parked as dead" },
+	  CFG_INT, 1, 100, NUM(job_max_attempts) },
+	{ { "EMPORIUM_JOB_LEASE", "60",
+	    "seconds a claimed job stays leased; another worker takes it after" },
+	  CFG_INT, 5, 3600, NUM(job_lease_s) },
+	{ { "EMPORIUM_JOB_POLL_MS", "1000", "how often an idle job worker looks for work" },
+	  CFG_INT, 50, 60000, NUM(job_poll_ms) },
+
+	{ { "EMPORIUM_MEDIA_STORAGE", "local", "local (served by nginx) or cloudinary" },
+	  CFG_ENUM, 0, 0, CHOICE(media_storage, "local|cloudinary") },
+	{ { "EMPORIUM_MEDIA_DIR", "/var/lib/emporium/media",
+	    "where local images are written (nginx serves it at /media/)" },
+	  CFG_STR, 1, 0, STR(media_dir) },
+	{ { "EMPORIUM_MEDIA_URL_PREFIX", "/media/", "URL prefix of local images" },
+	  CFG_STR, 1, 0, STR(media_url_prefix) },
+	{ { "EMPORIUM_MEDIA_MAX_BYTES", "5242880", "largest image upload in bytes" },
+	  CFG_SIZE, 1024, 64LL * 1024 * 1024, NUM(media_max_bytes) },
+	{ { "EMPORIUM_MEDIA_MAX_PIXELS", "40000000", "largest image in pixels (width x height)" },
+	  CFG_SIZE, 1, 1000000000LL, NUM(media_max_pixels) },
+	{ { "EMPORIUM_CLOUDINARY_API_URL", "https://api.cloudinary.com",
+	    "Cloudinary API base URL" },
+	  CFG_URI, 1, 0, STR(cloudinary_url) },
+	{ { "EMPORIUM_CLOUDINARY_CLOUD", "", "Cloudinary cloud name" },
+	  CFG_STR, 0, 0, STR(cloudinary_cloud) },
+	{ { "EMPORIUM_CLOUDINARY_API_KEY", "", "Cloudinary API key" },
+	  CFG_STR, 0, 0, STR(cloudinary_key) },
+	{ { "EMPORIUM_CLOUDINARY_API_SECRET", "", "Cloudinary API secret" },
+	  CFG_SECRET, 1, 0, STR(cloudinary_secret) },
 };
 
 #define CFG_COUNT (sizeof(cfg_table) / sizeof(cfg_table[0]))
@@ -197,12 +275,40 @@ static bool cfg_apply(struct em_config *cfg, const struct cfg_entry *e,
 	long long n;
 
 	switch (e->type) {
+	case CFG_SECRET:
+		if (text[0] && (strlen(text) < (size_t)e->min || strlen(text) >= e->size)) {
+			/* never echo a secret's value */
+			em_error_set(err, EM_ERR_INVALID, e->var.name,
+				     "%s must be empty or %lld to %zu bytes long", e->var.name,
+				     e->min, e->size - 1);
+			return false;
+		}
+		memcpy(base + e->offset, text, strlen(text) + 1);
+		return true;
+	case CFG_ENUM: {
+		size_t tl = strlen(text);
+		const char *c = e->choices;
+
+		while (tl && c && *c) {
+			const char *bar = strchr(c, '|');
+			size_t cl = bar ? (size_t)(bar - c) : strlen(c);
+
+			if (cl == tl && memcmp(c, text, tl) == 0 && tl < e->size) {
+				memcpy(base + e->offset, text, tl + 1);
+				return true;
+			}
+			c = bar ? bar + 1 : NULL;
+		}
+		em_error_set(err, EM_ERR_INVALID, e->var.name, "%s must be one of %s, got \"%.40s\"",
+			     e->var.name, e->choices, text);
+		return false;
+	}
 	case CFG_STR:
 	case CFG_URI:
 		if (strlen(text) < (size_t)e->min || strlen(text) >= e->size) {
 			em_error_set(err, EM_ERR_INVALID, e->var.name,
-				     "%s must be 1 to %zu characters", e->var.name,
-				     e->size - 1);
+				     "%s must be %lld to %zu characters", e->var.name,
+				     e->min, e->size - 1);
 			return false;
 		}
 		if (e->type == CFG_URI && !strstr(text, "://")) {
@@ -255,6 +361,19 @@ static const char *cfg_env_file_path(bool *required)
 	return NULL;
 }
 
+bool em_config_lookup(const struct em_config *cfg, const char *name, char *out,
+		      size_t size)
+{
+	const char *v = getenv(name);
+
+	for (size_t i = cfg->nextra; !v && i > 0; i--)
+		if (strcmp(cfg->extra[i - 1].key, name) == 0)
+			v = cfg->extra[i - 1].value;
+	if (!v || (size_t)snprintf(out, size, "%s", v) >= size)
+		return false;
+	return true;
+}
+
 bool em_config_load(struct em_config *cfg, struct em_error *err)
 {
 	struct cfg_file file = { 0 };
@@ -277,6 +396,14 @@ bool em_config_load(struct em_config *cfg, struct em_error *err)
 			v = e->var.default_value;
 		if (!cfg_apply(cfg, e, v, err))
 			goto done;
+	}
+	for (size_t i = 0; i < file.n && cfg->nextra < sizeof(cfg->extra) / sizeof(cfg->extra[0]); i++) {
+		if (strncmp(file.keys[i], "EMPORIUM_OAUTH_", 15) != 0)
+			continue;
+		snprintf(cfg->extra[cfg->nextra].key, sizeof(cfg->extra[0].key), "%s", file.keys[i]);
+		snprintf(cfg->extra[cfg->nextra].value, sizeof(cfg->extra[0].value), "%s",
+			 file.values[i]);
+		cfg->nextra++;
 	}
 	ok = true;
 done:

@@ -59,6 +59,7 @@ struct em_request {
 	struct em_kv params[EM_ROUTE_MAX_PARAMS];
 	size_t nparams;
 	int role;                   /* enum em_role of the caller */
+	char user_id[25];           /* the caller's users._id (hex), "" if anonymous */
 
 	struct em_app *app;         /* the worker's context: config, store */
 	struct em_response resp;

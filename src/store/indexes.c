@@ -4,21 +4,11 @@
 
 #include "core/log.h"
 
-/*
- * One index: the collection, a name, the key document and options, both as
- * relaxed extended JSON (static text, never request data).
- */
-struct store_index {
-	const char *collection;
-	const char *name;
-	const char *keys;
-	const char *options;
-};
-
-static const struct store_index store_index_table[] = {
-	/* CSP violation reports are kept 30 days, then expire. */
-	{ "csp_reports", "received_at_ttl", "{\"received_at\": 1}",
-	  "{\"expireAfterSeconds\": 2592000}" },
+static const struct store_index_set *const store_index_sets[] = {
+	&ops_index_set,
+	&jobs_index_set,
+	&auth_index_set,
+	&catalog_index_set,
 };
 
 static bool index_create(struct em_store *st, const struct store_index *ix,
@@ -73,8 +63,9 @@ done:
 
 bool store_indexes_migrate(struct em_store *st, struct em_error *err)
 {
-	for (size_t i = 0; i < sizeof(store_index_table) / sizeof(store_index_table[0]); i++)
-		if (!index_create(st, &store_index_table[i], err))
-			return false;
+	for (size_t s = 0; s < sizeof(store_index_sets) / sizeof(store_index_sets[0]); s++)
+		for (size_t i = 0; i < store_index_sets[s]->count; i++)
+			if (!index_create(st, &store_index_sets[s]->indexes[i], err))
+				return false;
 	return true;
 }

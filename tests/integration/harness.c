@@ -8,6 +8,8 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <json-c/json.h>
+#include <jwt.h>
+#include <sodium.h>
 #include <mongoc/mongoc.h>
 #include <signal.h>
 #include <spawn.h>
@@ -251,4 +253,141 @@ long h_db_count(const char *collection, const char *filter_json)
 	mongoc_collection_destroy(coll);
 	mongoc_client_destroy(client);
 	return (long)n;
+}
+
+void h_user_token(const char *role, char *token, size_t token_size, char *user_id,
+		  size_t id_size)
+{
+	bson_error_t err;
+	bson_oid_t oid;
+	char email[96], oidhex[25], jti[33];
+	unsigned char rnd[16];
+	mongoc_client_t *client = mongoc_client_new(h_env("STACK_MONGODB_URI"));
+	mongoc_collection_t *coll;
+	const char *db = getenv("STACK_DB_NAME") ? getenv("STACK_DB_NAME") : "emporium";
+	bson_t *doc;
+	jwt_t *jwt = NULL;
+	char *enc;
+	time_t now = time(NULL);
+	const char *secret = h_env("STACK_JWT_SECRET");
+
+	assert_true(sodium_init() >= 0);
+	assert_non_null(client);
+	bson_oid_init(&oid, NULL);
+	bson_oid_to_string(&oid, oidhex);
+	snprintf(email, sizeof(email), "%s-%s@test.invalid", role, oidhex);
+	doc = BCON_NEW("_id", BCON_OID(&oid), "email", BCON_UTF8(email),
+		       "name", BCON_UTF8("Test User"), "role", BCON_UTF8(role),
+		       "email_verified", BCON_BOOL(true), "disabled", BCON_BOOL(false),
+		       "password_hash", BCON_NULL,
+		       "created_at", BCON_DATE_TIME((int64_t)now * 1000),
+		       "updated_at", BCON_DATE_TIME((int64_t)now * 1000));
+	coll = mongoc_client_get_collection(client, db, "users");
+	if (!mongoc_collection_insert_one(coll, doc, NULL, NULL, &err))
+		fail_msg("insert user: %s", err.message);
+	bson_destroy(doc);
+	mongoc_collection_destroy(coll);
+	mongoc_client_destroy(client);
+
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(jti, sizeof(jti), rnd, sizeof(rnd));
+	assert_int_equal(jwt_new(&jwt), 0);
+	assert_int_equal(jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)secret,
+				     (int)strlen(secret)), 0);
+	jwt_add_grant(jwt, "iss", getenv("STACK_JWT_ISSUER") ? getenv("STACK_JWT_ISSUER") : "emporium");
+	jwt_add_grant(jwt, "aud", getenv("STACK_JWT_AUDIENCE") ? getenv("STACK_JWT_AUDIENCE")
+							   : "emporium-api");
+	jwt_add_grant(jwt, "sub", oidhex);
+	jwt_add_grant(jwt, "role", role);
+	jwt_add_grant(jwt, "jti", jti);
+	jwt_add_grant_int(jwt, "iat", (long)now);
+	jwt_add_grant_int(jwt, "exp", (long)now + 900);
+	enc = jwt_encode_str(jwt);
+	assert_non_null(enc);
+	snprintf(token, token_size, "%s", enc);
+	if (user_id)
+		snprintf(user_id, id_size, "%s", oidhex);
+	free(enc);
+	jwt_free(jwt);
+}
+
+const char *h_bearer(const char *token, char *buf, size_t size)
+{
+	snprintf(buf, size, "Authorization: Bearer %s", token);
+	return buf;
+}
+
+/* Names of mails already handed out, so each is returned once. */
+static char **h_seen;
+static size_t h_nseen;
+
+static bool h_mail_seen(const char *name)
+{
+	for (size_t i = 0; i < h_nseen; i++)
+		if (strcmp(h_seen[i], name) == 0)
+			return true;
+	return false;
+}
+
+static char *h_file_read(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = malloc((size_t)n + 1);
+		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		} else if (buf) {
+			buf[n] = '\0';
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+char *h_mail_wait(const char *to, const char *needle, long timeout_ms)
+{
+	const char *dir = h_env("STACK_MAIL_DIR");
+	char rcpt[512];
+
+	snprintf(rcpt, sizeof(rcpt), "X-Envelope-To: %s\r\n", to);
+	for (long waited = 0; waited <= timeout_ms; waited += 100) {
+		DIR *d = opendir(dir);
+		struct dirent *e;
+
+		while (d && (e = readdir(d))) {
+			char path[1024], *text;
+
+			if (e->d_name[0] == '.' || h_mail_seen(e->d_name))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			text = h_file_read(path);
+			if (text && strstr(text, rcpt) && (!needle || strstr(text, needle))) {
+				h_seen = realloc(h_seen, (h_nseen + 1) * sizeof(*h_seen));
+				assert_non_null(h_seen);
+				h_seen[h_nseen++] = strdup(e->d_name);
+				closedir(d);
+				return text;
+			}
+			free(text);
+		}
+		if (d)
+			closedir(d);
+		h_sleep_ms(100);
+	}
+	return NULL;
+}
+
+struct json_object *h_json(const struct h_resp *r)
+{
+	json_object *o = json_tokener_parse(r->body);
+
+	if (!o)
+		fail_msg("not JSON (status %ld): %.300s", r->status, r->body);
+	return o;
 }

@@ -53,4 +53,26 @@ long h_db_count(const char *collection, const char *filter_json);
 
 void h_sleep_ms(long ms);
 
+/*
+ * Creates an active, verified user with role ("customer", "staff",
+ * "admin") directly in the database and mints an access token for it as
+ * src/auth/auth.h specifies (HS256 with STACK_JWT_SECRET). Writes the
+ * token and the user's id (hex) into the buffers. For tests of modules
+ * that need a signed-in caller; the accounts suite tests the real login.
+ */
+void h_user_token(const char *role, char *token, size_t token_size, char *user_id,
+		  size_t id_size);
+/* "Authorization: Bearer <token>" in buf, for a header list. */
+const char *h_bearer(const char *token, char *buf, size_t size);
+
+/*
+ * Waits up to timeout_ms for a mail in STACK_MAIL_DIR to `to` whose text
+ * contains needle (NULL: any), and returns its whole text (free it), or
+ * NULL. Mails already returned once are skipped.
+ */
+char *h_mail_wait(const char *to, const char *needle, long timeout_ms);
+
+/* Parses r->body as JSON (json_object_put it); fails the test if not JSON. */
+struct json_object *h_json(const struct h_resp *r);
+
 #endif

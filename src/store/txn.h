@@ -1,0 +1,37 @@
+/*
+ * txn.h - running a function inside a MongoDB transaction, with the
+ * retries MongoDB asks for.
+ *
+ * store_txn_run() starts a session and calls fn(session, ctx, err) inside
+ * mongoc_client_session_with_transaction(), which retries the whole
+ * callback on TransientTransactionError and the commit on
+ * UnknownTransactionCommitResult (for up to 120 s). fn must pass the
+ * session to every operation (mongoc_client_session_append() into the
+ * opts) and must return false with err set on any failure, never swallow
+ * one: the retry logic depends on seeing the driver's error. fn may run
+ * several times, so it must not have side effects outside the database
+ * (build its response only after store_txn_run returns).
+ */
+#ifndef EM_STORE_TXN_H
+#define EM_STORE_TXN_H
+
+#include <mongoc/mongoc.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "store/store.h"
+
+typedef bool (*store_txn_fn)(mongoc_client_session_t *session, void *ctx,
+			     bson_error_t *berr, struct em_error *err);
+
+/*
+ * Runs fn in a transaction. fn reports a driver failure through berr (so
+ * that its error labels drive the retries) or a domain failure through err
+ * (kind != EM_ERR_NONE: the transaction is aborted, not retried).
+ */
+bool store_txn_run(struct em_store *st, store_txn_fn fn, void *ctx, struct em_error *err);
+
+/* Appends the session to opts (for an operation inside fn). */
+bool store_txn_opts(mongoc_client_session_t *session, bson_t *opts, struct em_error *err);
+
+#endif
