@@ -1,0 +1,234 @@
+'use strict';
+// aggregate: mingo evaluates the pipeline on deep copies (plain view) of the
+// stored documents, so stored documents are never mutated. Output numbers are
+// re-typed with hints from the source collections (see types.retype).
+// A leading $match runs through our own query path (so $text and index
+// lookups work); $out/$merge are executed here so that indexes hold.
+const T = require('../types');
+const { isDocument, keyOf, toPlain, retype, ObjectId } = T;
+const { err } = require('../errors');
+const { mingo, mapMingoError, MINGO_OPTS, compileMatcher } = require('../matcher');
+const { _internal: C } = require('./crud');
+const { Collection } = require('../storage');
+
+const SCORE = '__standin_textScore';
+const UNSUPPORTED = new Set(['$search', '$searchMeta', '$geoNear', '$collStats', '$indexStats', '$currentOp', '$listSessions',
+  '$listLocalSessions', '$changeStream', '$planCacheStats', '$listSearchIndexes', '$documents']);
+
+// Replace {$meta: "textScore"} with a reference to the hidden score field.
+function rewriteMeta(v, inSort) {
+  if (Array.isArray(v)) return v.map((x) => rewriteMeta(x));
+  if (!isDocument(v)) return v;
+  const ks = Object.keys(v);
+  if (ks.length === 1 && ks[0] === '$meta') {
+    if (v.$meta !== 'textScore') throw err(17308, `Unsupported argument to $meta: ${v.$meta}`);
+    return inSort ? null : '$' + SCORE;
+  }
+  const o = {};
+  for (const k of ks) o[k] = rewriteMeta(v[k]);
+  return o;
+}
+
+function rewriteSortStage(sort) {
+  const o = {};
+  for (const [k, v] of Object.entries(sort)) {
+    if (isDocument(v) && v.$meta !== undefined) { if (v.$meta !== 'textScore') throw err(17308, `Unsupported argument to $meta: ${v.$meta}`); o[SCORE] = -1; } else o[k] = v;
+  }
+  return o;
+}
+
+// mingo 6.7's $bucket puts a value equal to a boundary into the previous
+// bucket. MongoDB defines $bucket as $group on a $switch plus $sort, so we
+// rewrite it that way (also inside $facet / $lookup / $unionWith pipelines).
+function rewriteStages(pipeline) {
+  const out = [];
+  for (const st of pipeline) {
+    const name = Object.keys(st)[0];
+    const spec = st[name];
+    if (name === '$bucket' && isDocument(spec)) {
+      const b = spec.boundaries;
+      if (!Array.isArray(b) || b.length < 2) throw err(40192, "The $bucket 'boundaries' field must be an array of at least 2 values");
+      for (let i = 1; i < b.length; i++) if (!(T.compare(b[i - 1], b[i]) < 0)) throw err(40194, "The 'boundaries' option to $bucket must be sorted in ascending order");
+      const branches = [];
+      for (let i = 0; i + 1 < b.length; i++) {
+        branches.push({ case: { $and: [{ $gte: [spec.groupBy, b[i]] }, { $lt: [spec.groupBy, b[i + 1]] }] }, then: b[i] });
+      }
+      const sw = { branches };
+      if (spec.default !== undefined) sw.default = spec.default;
+      else sw.default = { $literal: '__standin_no_bucket' };
+      const group = { _id: { $switch: sw }, ...(spec.output || { count: { $sum: 1 } }) };
+      out.push({ $group: group });
+      if (spec.default === undefined) out.push({ $match: { _id: { $ne: '__standin_no_bucket' } } });
+      out.push({ $sort: { _id: 1 } });
+      continue;
+    }
+    if (name === '$facet' && isDocument(spec)) {
+      const f = {};
+      for (const [k, v] of Object.entries(spec)) f[k] = Array.isArray(v) ? rewriteStages(v) : v;
+      out.push({ $facet: f });
+      continue;
+    }
+    if ((name === '$lookup' || name === '$unionWith') && isDocument(spec) && Array.isArray(spec.pipeline)) {
+      out.push({ [name]: { ...spec, pipeline: rewriteStages(spec.pipeline) } });
+      continue;
+    }
+    out.push(st);
+  }
+  return out;
+}
+
+// Propagate numeric type hints through simple $group/$project/$addFields.
+function propagateHints(pipeline, hints) {
+  const srcOf = (e) => (typeof e === 'string' && e[0] === '$' && e[1] !== '$' ? e.slice(1).split('.').pop() : null);
+  for (const st of pipeline) {
+    const [name] = Object.keys(st);
+    const spec = st[name];
+    if (!isDocument(spec)) continue;
+    if (name === '$group' || name === '$project' || name === '$addFields' || name === '$set' || name === '$bucket') {
+      const fields = name === '$bucket' ? spec.output || {} : spec;
+      for (const [out, e] of Object.entries(fields)) {
+        if (out === '_id') continue;
+        let src = srcOf(e), op = null;
+        if (!src && isDocument(e) && Object.keys(e).length === 1) { op = Object.keys(e)[0]; src = srcOf(e[op]); }
+        if (!src || !hints.has(src)) continue;
+        if (op === '$avg') hints.set(out, hints.get(src) === 'decimal' ? 'decimal' : 'double');
+        else if (!op || ['$sum', '$min', '$max', '$first', '$last', '$push', '$addToSet', '$toLong', '$abs'].includes(op)) {
+          if (!hints.has(out) || hints.get(out) === 'int') hints.set(out, hints.get(src));
+        }
+      }
+    }
+  }
+}
+
+async function writeOut(ctx, spec, docs) {
+  const target = typeof spec === 'string' ? { db: ctx.db, coll: spec } : spec;
+  if (!isDocument(target) || typeof target.coll !== 'string') throw err('FailedToParse', '$out must be a string or an object with db and coll');
+  const dbName = target.db || ctx.db;
+  const existing = ctx.store.coll(dbName, target.coll, true);
+  // Build the new contents in a scratch collection with the same indexes,
+  // so a duplicate key fails the whole $out like MongoDB (atomic swap).
+  const scratch = new Collection(existing.db, existing.name);
+  for (const ix of existing.indexes.slice(1)) scratch.addIndex(ix.spec);
+  for (let d of docs) {
+    if (d._id === undefined) d = { _id: new ObjectId(), ...d };
+    const k = keyOf(d._id);
+    if (scratch.docs.has(k)) throw require('../indexes').dupKeyError(existing.ns, scratch.indexes[0], d);
+    for (const ix of scratch.secondary) {
+      if (ix.unique) for (const key of ix.keys(d)) if (ix.map.has(key)) throw require('../indexes').dupKeyError(existing.ns, ix, d);
+    }
+    scratch.commitWrite(k, d, ++ctx.store.ts, false);
+  }
+  existing.docs = scratch.docs;
+  existing.indexes = [existing.indexes[0], ...scratch.indexes.slice(1)];
+  existing.hints = scratch.hints;
+  ctx.store.changed();
+}
+
+async function writeMerge(ctx, spec, docs) {
+  if (typeof spec === 'string') spec = { into: spec };
+  if (!isDocument(spec)) throw err('FailedToParse', '$merge requires a string or an object');
+  const into = typeof spec.into === 'string' ? { db: ctx.db, coll: spec.into } : spec.into;
+  const on = spec.on === undefined ? ['_id'] : Array.isArray(spec.on) ? spec.on : [spec.on];
+  const whenMatched = spec.whenMatched || 'merge';
+  const whenNotMatched = spec.whenNotMatched || 'insert';
+  if (!['merge', 'replace', 'keepExisting', 'fail'].includes(whenMatched)) throw err('BadValue', 'mongo-standin: $merge whenMatched ' + JSON.stringify(whenMatched) + ' is not implemented');
+  if (!['insert', 'discard', 'fail'].includes(whenNotMatched)) throw err('BadValue', "Enumeration value for 'whenNotMatched' is invalid");
+  if (spec.let !== undefined) throw err('BadValue', "mongo-standin: $merge 'let' is not implemented");
+  const view = ctx.store.view(into.db || ctx.db, into.coll, null, true);
+  if (on.join() !== '_id') {
+    const ok = view.coll.indexes.some((ix) => ix.unique && ix.fields.length === on.length && on.every((f) => ix.fields.includes(f)));
+    if (!ok) throw err(51183, 'Cannot find index to verify that join fields will be unique');
+  }
+  for (let d of docs) {
+    const q = {};
+    for (const f of on) q[f] = T.getFirst(d, f) ?? null;
+    const match = compileMatcher(q);
+    let cur = null;
+    for (const c of view.candidates(q)) if (match(c)) { cur = c; break; }
+    if (!cur) {
+      if (whenNotMatched === 'discard') continue;
+      if (whenNotMatched === 'fail') throw err(13113, "$merge could not find a matching document in the target collection for at least one document in the source collection");
+      if (d._id === undefined) d = { _id: new ObjectId(), ...d };
+      await view.insert(d);
+      continue;
+    }
+    const idKey = keyOf(cur._id);
+    await view.lock(idKey);
+    cur = view.get(idKey);
+    if (whenMatched === 'keepExisting') continue;
+    if (whenMatched === 'fail') throw require('../indexes').dupKeyError(view.ns, view.coll.indexes[0], cur);
+    const nd = whenMatched === 'replace' ? { ...d, _id: cur._id } : { ...cur, ...d, _id: cur._id };
+    view.write(idKey, nd);
+  }
+}
+
+async function aggregate(ctx, cmd) {
+  const collArg = cmd.aggregate;
+  if (typeof collArg !== 'string') {
+    throw err('BadValue', 'mongo-standin: collection-less aggregate ({aggregate: 1}) is not implemented');
+  }
+  C.checkFields(cmd, ctx, new Set(['pipeline', 'cursor', 'allowDiskUse', 'hint', 'collation', 'bypassDocumentValidation', 'let']),
+    new Set(['explain']));
+  C.checkCollation(cmd.collation);
+  if (cmd.let !== undefined) throw err('BadValue', "mongo-standin: 'let' is not implemented");
+  if (!Array.isArray(cmd.pipeline)) throw err('TypeMismatch', "BSON field 'aggregate.pipeline' is missing or not an array");
+  if (!isDocument(cmd.cursor)) throw err('FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
+  const batchSize = C.optNum(cmd.cursor.batchSize, 'cursor.batchSize', undefined);
+  let pipeline = cmd.pipeline.slice();
+  pipeline.forEach((st, i) => {
+    if (!isDocument(st) || Object.keys(st).length !== 1) throw err(40323, 'A pipeline stage specification object must contain exactly one field.');
+    const name = Object.keys(st)[0];
+    if (UNSUPPORTED.has(name)) throw err(40324, `mongo-standin: pipeline stage '${name}' is not implemented`);
+    if ((name === '$out' || name === '$merge') && i !== pipeline.length - 1) throw err(40601, `${name} can only be the final stage in the pipeline`);
+    if (name === '$match' && st.$match && st.$match.$text !== undefined && i !== 0) throw err(17313, '$match with $text is only allowed as the first pipeline stage');
+  });
+  let outStage = null;
+  const last = pipeline[pipeline.length - 1];
+  if (last && (last.$out !== undefined || last.$merge !== undefined)) {
+    if (ctx.txn) throw err('OperationNotSupportedInTransaction', `${Object.keys(last)[0]} cannot be used in a transaction`);
+    outStage = last;
+    pipeline = pipeline.slice(0, -1);
+  }
+  const view = ctx.store.view(ctx.db, collArg, ctx.txn);
+  const hints = new Map(view.coll ? view.coll.hints : []);
+  let docs, scores = null;
+  if (pipeline[0] && pipeline[0].$match !== undefined) {
+    const r = C.runQuery(view, C.optDoc(pipeline[0].$match, '$match'));
+    docs = r.docs;
+    scores = r.scores;
+    pipeline = pipeline.slice(1);
+  } else docs = [...view.scan()];
+  let input = docs.map((d) => {
+    const p = toPlain(d); // fresh deep copy: mingo never sees stored objects
+    if (scores) p[SCORE] = scores.get(d);
+    return p;
+  });
+  let plainPipeline = toPlain(pipeline);
+  const usesMeta = JSON.stringify(pipeline, (k, v) => (typeof v === 'bigint' ? String(v) : v)).includes('"$meta"');
+  if (usesMeta) {
+    if (!scores) throw err(40218, 'query requires text score metadata, but it is not available');
+    plainPipeline = plainPipeline.map((st) => (st.$sort ? { $sort: rewriteSortStage(st.$sort) } : rewriteMeta(st)));
+  }
+  plainPipeline = rewriteStages(plainPipeline);
+  propagateHints(pipeline, hints);
+  const resolver = (name) => {
+    const v = ctx.store.view(ctx.db, name, ctx.txn);
+    if (v.coll) for (const [k, h] of v.coll.hints) if (!hints.has(k)) hints.set(k, h);
+    return [...v.scan()].map(toPlain);
+  };
+  let out;
+  try {
+    out = new mingo.Aggregator(plainPipeline, { ...MINGO_OPTS, collectionResolver: resolver }).run(input);
+  } catch (e) { throw mapMingoError(e, 'aggregate'); }
+  input = null;
+  const result = out.map((r) => { if (isDocument(r)) delete r[SCORE]; return retype(r, hints); });
+  const ns = ctx.db + '.' + collArg;
+  if (outStage) {
+    if (outStage.$out !== undefined) await writeOut(ctx, outStage.$out, result);
+    else await writeMerge(ctx, outStage.$merge, result);
+    return { cursor: { firstBatch: [], id: T.Long.ZERO, ns }, ok: 1 };
+  }
+  return C.makeCursor(ctx, ns, result, batchSize, false);
+}
+
+module.exports = { aggregate };

@@ -1,0 +1,361 @@
+'use strict';
+// In-memory storage: databases -> collections -> Map<idKey, {doc, ts}>.
+//
+// Concurrency model (what real MongoDB does, reduced to what tests need):
+// - Every committed write gets a logical timestamp (store.ts).
+// - A transaction reads a snapshot taken at its start, plus its own writes
+//   (kept in an overlay per namespace until commit). While any transaction is
+//   open, overwritten versions are kept in `history` so snapshot reads can
+//   see them.
+// - A transaction that writes a document locks it. Anyone else writing that
+//   document waits briefly and then gets WriteConflict (112); a transaction
+//   that writes a document committed by someone else after its snapshot gets
+//   WriteConflict at once. Both abort the transaction.
+const fs = require('fs');
+const path = require('path');
+const T = require('./types');
+const { keyOf, UUID } = T;
+const { Index, dupKeyError } = require('./indexes');
+const { err } = require('./errors');
+
+const LOCK_WAIT_MS = 100;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function writeConflict() {
+  return err('WriteConflict', 'WriteConflict error: this operation conflicted with another operation. Please retry your operation or multi-document transaction.');
+}
+
+class Collection {
+  constructor(db, name, options) {
+    this.db = db;
+    this.name = name;
+    this.ns = db.name + '.' + name;
+    this.docs = new Map(); // idKey -> {doc, ts}
+    this.indexes = [new Index({ v: 2, key: { _id: 1 }, name: '_id_' })];
+    this.hints = new Map(); // numeric type hints for re-typing aggregation output
+    this.history = new Map(); // idKey -> [{ts, prev}] (only while transactions are open)
+    this.uuid = new UUID();
+    this.options = options || {};
+  }
+
+  get secondary() { return this.indexes.filter((i) => i.name !== '_id_' && !i.isText); }
+  get textIndex() { return this.indexes.find((i) => i.isText) || null; }
+
+  // Apply a committed write (doc null = delete).
+  commitWrite(idKey, doc, ts, keepHistory) {
+    const cur = this.docs.get(idKey);
+    if (keepHistory) {
+      let h = this.history.get(idKey);
+      if (!h) this.history.set(idKey, (h = []));
+      h.push({ ts, prev: cur ? cur.doc : null });
+    }
+    const sec = this.secondary;
+    if (cur) for (const ix of sec) ix.remove(cur.doc, idKey);
+    if (doc) {
+      this.docs.set(idKey, { doc, ts });
+      for (const ix of sec) ix.add(doc, idKey);
+      T.collectHints(doc, this.hints);
+    } else this.docs.delete(idKey);
+  }
+
+  // Version of a document as of snapshot ts S (null when absent then).
+  versionAt(idKey, S) {
+    const h = this.history.get(idKey);
+    if (h) for (const e of h) if (e.ts > S) return e.prev;
+    const cur = this.docs.get(idKey);
+    if (!cur) return null;
+    // A newer version without history can only be an insert after S.
+    return cur.ts <= S ? cur.doc : null;
+  }
+
+  changedSince(idKey, S) {
+    const cur = this.docs.get(idKey);
+    if (cur && cur.ts > S) return true;
+    const h = this.history.get(idKey);
+    return !!(h && h.some((e) => e.ts > S));
+  }
+
+  addIndex(spec) {
+    const ix = new Index(spec);
+    // Build, checking uniqueness against the existing documents.
+    for (const [idKey, { doc }] of this.docs) {
+      if (ix.unique) {
+        for (const k of ix.keys(doc)) {
+          const s = ix.map.get(k);
+          if (s && s.size) throw dupKeyError(this.ns, ix, doc);
+        }
+      }
+      ix.add(doc, idKey);
+    }
+    this.indexes.push(ix);
+    return ix;
+  }
+}
+
+class Database {
+  constructor(name) { this.name = name; this.colls = new Map(); }
+}
+
+class Store {
+  constructor(opts) {
+    this.dbs = new Map();
+    this.ts = 0;
+    this.txns = new Set(); // open transactions
+    this.locks = new Map(); // ns \0 idKey -> txn
+    this.dbpath = opts.dbpath || null;
+    this.log = opts.log;
+    this.persistTimer = null;
+  }
+
+  db(name, create) {
+    let d = this.dbs.get(name);
+    if (!d && create) this.dbs.set(name, (d = new Database(name)));
+    return d || null;
+  }
+
+  coll(dbName, name, create) {
+    const d = this.db(dbName, create);
+    if (!d) return null;
+    let c = d.colls.get(name);
+    if (!c && create) {
+      validateCollName(name);
+      d.colls.set(name, (c = new Collection(d, name)));
+      this.changed();
+    }
+    return c || null;
+  }
+
+  dropColl(dbName, name) {
+    const d = this.db(dbName, false);
+    if (!d || !d.colls.has(name)) return false;
+    d.colls.delete(name);
+    if (!d.colls.size) this.dbs.delete(dbName);
+    this.changed();
+    return true;
+  }
+
+  view(dbName, collName, txn, create) {
+    const c = this.coll(dbName, collName, create);
+    return new View(this, c, txn, dbName + '.' + collName);
+  }
+
+  txnOpened(txn) { this.txns.add(txn); }
+  txnClosed(txn) {
+    this.txns.delete(txn);
+    for (const k of txn.locks) if (this.locks.get(k) === txn) this.locks.delete(k);
+    txn.locks.clear();
+    if (!this.txns.size) for (const d of this.dbs.values()) for (const c of d.colls.values()) c.history.clear();
+  }
+
+  commitTxn(txn) {
+    this.txns.delete(txn);
+    const ts = ++this.ts;
+    const keep = this.txns.size > 0;
+    for (const [ns, ov] of txn.overlays) {
+      const i = ns.indexOf('.');
+      const c = this.coll(ns.slice(0, i), ns.slice(i + 1), true);
+      for (const [idKey, doc] of ov) c.commitWrite(idKey, doc, ts, keep);
+    }
+    this.txnClosed(txn);
+    this.changed();
+  }
+
+  // ---------- persistence ----------
+  changed() {
+    if (!this.dbpath || this.persistTimer) return;
+    this.persistTimer = setTimeout(() => { this.persistTimer = null; this.save(); }, 1000);
+  }
+
+  snapshotFile() { return path.join(this.dbpath, 'standin-snapshot.bson'); }
+
+  // File format: a sequence of BSON documents. {c: ns, indexes: [...]} starts
+  // a collection, {d: doc} are its documents. Written to a temp file and
+  // renamed, so a crash never leaves a torn snapshot.
+  save() {
+    if (!this.dbpath) return;
+    if (this.persistTimer) { clearTimeout(this.persistTimer); this.persistTimer = null; }
+    const parts = [];
+    for (const d of this.dbs.values()) {
+      for (const c of d.colls.values()) {
+        parts.push(T.encode({ db: d.name, c: c.name, indexes: c.indexes.filter((i) => i.name !== '_id_').map((i) => i.spec) }));
+        for (const { doc } of c.docs.values()) parts.push(T.encode({ d: doc }));
+      }
+    }
+    fs.mkdirSync(this.dbpath, { recursive: true });
+    const tmp = this.snapshotFile() + '.tmp';
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      for (const p of parts) fs.writeSync(fd, p);
+      fs.fsyncSync(fd);
+    } finally { fs.closeSync(fd); }
+    fs.renameSync(tmp, this.snapshotFile());
+  }
+
+  load() {
+    if (!this.dbpath) return;
+    let buf;
+    try { buf = fs.readFileSync(this.snapshotFile()); } catch (e) { if (e.code === 'ENOENT') return; throw e; }
+    let off = 0, c = null, n = 0;
+    while (off < buf.length) {
+      const len = buf.readInt32LE(off);
+      const rec = T.decode(buf.subarray(off, off + len));
+      off += len;
+      if (rec.c !== undefined) {
+        c = this.coll(rec.db, rec.c, true);
+        for (const spec of rec.indexes) c.addIndex(spec);
+      } else if (rec.d !== undefined && c) {
+        c.commitWrite(keyOf(rec.d._id), rec.d, ++this.ts, false);
+        n++;
+      }
+    }
+    if (this.log) this.log.info(`loaded ${n} documents from ${this.snapshotFile()}`);
+  }
+}
+
+function validateCollName(name) {
+  if (typeof name !== 'string' || !name || name.includes('\0') || name.startsWith('.') || name.includes('$')) {
+    throw err('InvalidNamespace', `Invalid collection name: ${name}`);
+  }
+}
+
+// A collection as seen by one operation: committed state, or a transaction's
+// snapshot plus its own writes.
+class View {
+  constructor(store, coll, txn, ns) {
+    this.store = store;
+    this.coll = coll;
+    this.txn = txn || null;
+    this.ns = ns;
+    this.overlay = txn ? txn.overlays.get(ns) || null : null;
+  }
+
+  ensureColl() {
+    if (!this.coll) {
+      const i = this.ns.indexOf('.');
+      this.coll = this.store.coll(this.ns.slice(0, i), this.ns.slice(i + 1), true);
+    }
+    return this.coll;
+  }
+
+  get(idKey) {
+    if (this.overlay && this.overlay.has(idKey)) return this.overlay.get(idKey);
+    if (!this.coll) return null;
+    if (this.txn) return this.coll.versionAt(idKey, this.txn.snapshotTs);
+    const r = this.coll.docs.get(idKey);
+    return r ? r.doc : null;
+  }
+
+  * scan() {
+    if (!this.txn) {
+      if (this.coll) for (const r of this.coll.docs.values()) yield r.doc;
+      return;
+    }
+    const ids = new Set();
+    if (this.coll) { for (const k of this.coll.docs.keys()) ids.add(k); for (const k of this.coll.history.keys()) ids.add(k); }
+    if (this.overlay) for (const k of this.overlay.keys()) ids.add(k);
+    for (const k of ids) { const d = this.get(k); if (d) yield d; }
+  }
+
+  count() {
+    if (!this.txn) return this.coll ? this.coll.docs.size : 0;
+    let n = 0;
+    for (const _ of this.scan()) n++; // eslint-disable-line no-unused-vars
+    return n;
+  }
+
+  // Candidate documents for a filter: equality on _id or on a plain
+  // single-field index is answered from the maps; everything else scans.
+  // this.lastExact tells whether the candidates are exactly the matches
+  // (single-key equality filter answered by an index): the benchmark's
+  // find-by-_id path then skips query evaluation altogether.
+  candidates(filter) {
+    this.lastExact = false;
+    const single = filter && Object.keys(filter).length === 1;
+    if (filter && this.coll) {
+      const eq = (v) => {
+        if (T.isDocument(v)) { const ks = Object.keys(v); if (ks.length === 1 && ks[0] === '$eq') v = v.$eq; else return undefined; }
+        if (v === null || v === undefined || Array.isArray(v) || T.isDocument(v) || v instanceof RegExp) return undefined;
+        return v;
+      };
+      if (filter._id !== undefined) {
+        const v = eq(filter._id);
+        if (v !== undefined) { const d = this.get(keyOf(v)); this.lastExact = single; return d ? [d] : []; }
+      }
+      if (!this.txn && !this.overlay) {
+        for (const ix of this.coll.secondary) {
+          if (ix.fields.length !== 1 || ix.partial || ix.sparse) continue;
+          const f = ix.fields[0];
+          if (filter[f] === undefined) continue;
+          const v = eq(filter[f]);
+          if (v === undefined) continue;
+          const ids = ix.map.get(keyOf(v));
+          const out = [];
+          if (ids) for (const id of ids) { const r = this.coll.docs.get(id); if (r) out.push(r.doc); }
+          this.lastExact = single;
+          return out;
+        }
+      }
+    }
+    return this.scan();
+  }
+
+  // Wait for / take the write lock on a document. Must be awaited before
+  // reading the document for a write; after it returns the caller proceeds
+  // synchronously, so nothing can change in between.
+  async lock(idKey) {
+    const lk = this.ns + '\0' + idKey;
+    const holder = () => { const h = this.store.locks.get(lk); return h && h !== this.txn && h.state === 'inProgress' ? h : null; };
+    if (holder()) {
+      const until = Date.now() + LOCK_WAIT_MS;
+      while (holder() && Date.now() < until) await sleep(5);
+      if (holder()) throw writeConflict();
+    }
+    if (this.txn) {
+      if (this.txn.state !== 'inProgress') throw err('NoSuchTransaction', `Transaction ${this.txn.txnNumber} has been aborted.`);
+      if (this.coll && this.coll.changedSince(idKey, this.txn.snapshotTs)) throw writeConflict();
+      this.store.locks.set(lk, this.txn);
+      this.txn.locks.add(lk);
+    }
+  }
+
+  checkUnique(doc, idKey) {
+    const c = this.coll;
+    if (!c) return;
+    for (const ix of c.indexes) {
+      if (!ix.unique || ix.isText) continue;
+      for (const k of ix.keys(doc)) {
+        const s = ix.map.get(k);
+        if (s) for (const other of s) if (other !== idKey && !(this.overlay && this.overlay.has(other))) throw dupKeyError(this.ns, ix, doc);
+        if (this.overlay) {
+          for (const [other, d] of this.overlay) if (d && other !== idKey && ix.keys(d).includes(k)) throw dupKeyError(this.ns, ix, doc);
+        }
+      }
+    }
+  }
+
+  // Write a document (null = delete). Caller holds the lock (see lock()).
+  write(idKey, doc) {
+    if (doc) this.checkUnique(doc, idKey);
+    if (this.txn) {
+      if (!this.overlay) { this.overlay = new Map(); this.txn.overlays.set(this.ns, this.overlay); }
+      this.ensureColl();
+      this.overlay.set(idKey, doc);
+      return;
+    }
+    this.ensureColl().commitWrite(idKey, doc, ++this.store.ts, this.store.txns.size > 0);
+    this.store.changed();
+  }
+
+  // Insert: the _id index is the docs map itself.
+  async insert(doc) {
+    const idKey = keyOf(doc._id);
+    await this.lock(idKey);
+    if (this.get(idKey)) {
+      const ix = this.ensureColl().indexes[0];
+      throw dupKeyError(this.ns, ix, doc);
+    }
+    this.write(idKey, doc);
+  }
+}
+
+module.exports = { Store, View, Collection, writeConflict, validateCollName };

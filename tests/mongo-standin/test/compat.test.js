@@ -1,0 +1,580 @@
+'use strict';
+// Compatibility suite (official Node driver). Each case states what real
+// MongoDB does; the stand-in must do the same. Runs against the URI in
+// MONGODB_URI (a real replica set) or STANDIN_RS_URI (set by run.sh).
+const { test, before, after, describe } = require('node:test');
+const assert = require('node:assert/strict');
+const os = require('os');
+const fs = require('fs');
+const path = require('path');
+const { Long, Double, Int32, Decimal128, ObjectId, Binary, UUID } = require('mongodb');
+const { startStandin, connect, REAL } = require('./helpers');
+
+const URI = process.env.MONGODB_URI || process.env.STANDIN_RS_URI;
+const RAW = { promoteLongs: false, promoteValues: false };
+let client, db;
+const skipReal = REAL ? 'stand-in specific' : false;
+
+before(async () => {
+  if (!URI) throw new Error('set STANDIN_RS_URI or MONGODB_URI (use test/run.sh)');
+  client = await connect(URI);
+  db = client.db('standin_node_compat');
+  await db.dropDatabase();
+});
+after(async () => { if (client) await client.close(); });
+
+async function fresh(name) {
+  await db.collection(name).drop().catch(() => {});
+  return db.collection(name);
+}
+
+async function expectCode(p, code, label) {
+  try { await p; } catch (e) {
+    assert.equal(e.code, code, `expected code ${code}, got ${e.code}: ${e.message}`);
+    if (label) assert.ok(e.hasErrorLabel ? e.hasErrorLabel(label) : (e.errorLabels || []).includes(label), `missing label ${label}`);
+    return e;
+  }
+  assert.fail(`expected error ${code}`);
+}
+
+describe('connection', () => {
+  // MongoDB: hello on a replica set primary says isWritablePrimary and setName.
+  test('hello advertises a one-node replica set', async () => {
+    const h = await db.admin().command({ hello: 1 });
+    assert.equal(h.isWritablePrimary, true);
+    assert.equal(h.secondary, false);
+    assert.ok(h.setName);
+    assert.equal(h.maxWireVersion >= 17, true);
+    assert.equal(h.logicalSessionTimeoutMinutes, 30);
+    assert.deepEqual(h.hosts.length, 1);
+  });
+  test('directConnection=true works too', { skip: skipReal }, async () => {
+    const u = new URL(URI); // mongodb://host:port/?replicaSet=..
+    const c = await connect(`mongodb://${u.host}/?directConnection=true`);
+    assert.equal((await c.db('admin').command({ ping: 1 })).ok, 1);
+    await c.close();
+  });
+  // MongoDB: an unknown command fails with CommandNotFound (59).
+  test('unknown command -> 59', async () => {
+    const e = await expectCode(db.command({ noSuchCommandHere: 1 }), 59);
+    assert.match(e.message, /no such command: 'noSuchCommandHere'/);
+  });
+  test('buildInfo says stand-in', { skip: skipReal }, async () => {
+    const b = await db.admin().command({ buildInfo: 1 });
+    assert.equal(b.version, '6.0.0');
+    assert.equal(b.standin, true);
+  });
+});
+
+describe('types', () => {
+  // MongoDB stores and returns every BSON type as written.
+  test('int32/int64/double/decimal/date/objectid/binary round-trip', async () => {
+    const c = await fresh('types');
+    const oid = new ObjectId();
+    const doc = {
+      _id: 1, i: new Int32(5), l: Long.fromString('9007199254740993'), small: Long.fromNumber(3), d: new Double(1), d2: new Double(2.5),
+      dec: Decimal128.fromString('19.99'), dt: new Date(1700000000123), oid, bin: new Binary(Buffer.from([1, 2, 3]), 0),
+      nested: { a: [new Int32(1), Long.fromNumber(2), new Double(3)], s: 'x' },
+    };
+    await c.insertOne(doc);
+    const r = await c.findOne({ _id: 1 }, RAW);
+    assert.ok(r.i instanceof Int32 && r.i.value === 5);
+    assert.ok(r.l instanceof Long && r.l.toString() === '9007199254740993');
+    assert.ok(r.small instanceof Long && r.small.toNumber() === 3);
+    assert.ok(r.d instanceof Double && r.d.value === 1);
+    assert.ok(r.d2 instanceof Double);
+    assert.equal(r.dec.toString(), '19.99');
+    assert.equal(r.dt.getTime(), 1700000000123);
+    assert.equal(r.oid.toHexString(), oid.toHexString());
+    assert.deepEqual([...r.bin.buffer], [1, 2, 3]);
+    assert.ok(r.nested.a[0] instanceof Int32 && r.nested.a[1] instanceof Long && r.nested.a[2] instanceof Double);
+  });
+  // MongoDB: $inc int32+int32 overflowing -> int64; with a double -> double;
+  // int64 stays int64; $mul likewise.
+  test('$inc / $mul type widening', async () => {
+    const c = await fresh('widen');
+    await c.insertOne({ _id: 1, a: new Int32(2147483647), b: Long.fromNumber(10), c: new Int32(1), d: new Int32(3), e: new Double(2) });
+    await c.updateOne({ _id: 1 }, { $inc: { a: new Int32(1), b: new Int32(5), c: new Double(0.5), x: Long.fromNumber(1) }, $mul: { d: new Int32(2), e: new Int32(3) } });
+    const r = await c.findOne({ _id: 1 }, RAW);
+    assert.ok(r.a instanceof Long && r.a.toNumber() === 2147483648, 'int32 overflow -> int64');
+    assert.ok(r.b instanceof Long && r.b.toNumber() === 15, 'int64 + int32 -> int64');
+    assert.ok(r.c instanceof Double && r.c.value === 1.5, 'int32 + double -> double');
+    assert.ok(r.x instanceof Long, 'missing field takes the increment type');
+    assert.ok(typeof r.d === 'object' && r.d instanceof Int32 && r.d.value === 6, 'int32 * int32 -> int32');
+    assert.ok(r.e instanceof Double && r.e.value === 6, 'double * int32 -> double');
+  });
+  // MongoDB compares numbers across types: {n: 5} matches int32, int64 and double 5.
+  test('numeric equality across types', async () => {
+    const c = await fresh('numeq');
+    await c.insertMany([{ n: new Int32(5) }, { n: Long.fromNumber(5) }, { n: new Double(5) }, { n: 6 }]);
+    assert.equal(await c.countDocuments({ n: 5 }), 3);
+    assert.equal(await c.countDocuments({ n: { $gt: Long.fromNumber(4) } }), 4);
+  });
+});
+
+describe('indexes', () => {
+  // MongoDB: duplicate key -> 11000 with keyPattern/keyValue, on insert,
+  // update, upsert and findAndModify.
+  test('unique index violations', async () => {
+    const c = await fresh('uniq');
+    await c.createIndex({ email: 1 }, { unique: true });
+    await c.insertOne({ _id: 1, email: 'a@x' });
+    await c.insertOne({ _id: 2, email: 'b@x' });
+    let e = await expectCode(c.insertOne({ email: 'a@x' }), 11000);
+    assert.deepEqual(e.keyValue, { email: 'a@x' });
+    assert.match(e.message, /E11000 duplicate key error collection: standin_node_compat.uniq index: email_1 dup key: \{ email: "a@x" \}/);
+    await expectCode(c.updateOne({ _id: 2 }, { $set: { email: 'a@x' } }), 11000);
+    await expectCode(c.updateOne({ _id: 3 }, { $set: { email: 'a@x' } }, { upsert: true }), 11000);
+    await expectCode(c.findOneAndUpdate({ _id: 2 }, { $set: { email: 'a@x' } }), 11000);
+    await expectCode(c.insertOne({ _id: 1 }), 11000);
+    assert.equal(await c.countDocuments({}), 2);
+  });
+  test('compound unique, partial and sparse', async () => {
+    const c = await fresh('uniq2');
+    await c.createIndex({ a: 1, b: 1 }, { unique: true });
+    await c.insertMany([{ a: 1, b: 1 }, { a: 1, b: 2 }]);
+    const e = await expectCode(c.insertOne({ a: 1, b: 1 }), 11000);
+    assert.deepEqual(e.keyValue, { a: 1, b: 1 });
+    // MongoDB indexes a missing field as null: two docs without a and b clash.
+    await c.insertOne({ z: 1 });
+    await expectCode(c.insertOne({ z: 2 }), 11000);
+    const p = await fresh('uniq_partial');
+    await p.createIndex({ sku: 1 }, { unique: true, partialFilterExpression: { active: true } });
+    await p.insertMany([{ sku: 'X', active: false }, { sku: 'X', active: false }, { sku: 'X', active: true }]);
+    await expectCode(p.insertOne({ sku: 'X', active: true }), 11000);
+    const sp = await fresh('uniq_sparse');
+    await sp.createIndex({ code: 1 }, { unique: true, sparse: true });
+    await sp.insertMany([{ x: 1 }, { x: 2 }, { code: 'c' }]); // no `code`: sparse allows many
+    await expectCode(sp.insertOne({ code: 'c' }), 11000);
+  });
+  // MongoDB: the same spec twice is a no-op; same name, different key -> 86;
+  // same key different name -> 85.
+  test('createIndexes idempotence and conflicts', async () => {
+    const c = await fresh('ixc');
+    await c.createIndex({ a: 1 }, { name: 'ia' });
+    await c.createIndex({ a: 1 }, { name: 'ia' });
+    await expectCode(c.createIndex({ b: 1 }, { name: 'ia' }), 86);
+    await expectCode(c.createIndex({ a: 1 }, { name: 'other' }), 85);
+    const names = (await c.listIndexes().toArray()).map((i) => i.name);
+    assert.deepEqual(names, ['_id_', 'ia']);
+    await c.dropIndex('ia');
+    await expectCode(c.dropIndex('ia'), 27);
+  });
+  // MongoDB: a unique index cannot be built over existing duplicates.
+  test('unique index build fails on existing duplicates', async () => {
+    const c = await fresh('ixdup');
+    await c.insertMany([{ a: 1 }, { a: 1 }]);
+    await expectCode(c.createIndex({ a: 1 }, { unique: true }), 11000);
+  });
+});
+
+describe('find and cursors', () => {
+  test('filter, sort, skip, limit, projection keeping field order', async () => {
+    const c = await fresh('find');
+    const docs = [];
+    for (let i = 0; i < 30; i++) docs.push({ _id: i, name: 'n' + i, price: Long.fromNumber(100 - i), cat: i % 3, meta: { a: i, b: 'x' } });
+    await c.insertMany(docs);
+    const r = await c.find({ cat: 1 }, { sort: { price: 1 }, skip: 1, limit: 3, projection: { meta: 1, name: 1 } }).toArray();
+    assert.deepEqual(r.map((d) => d._id), [25, 22, 19]);
+    assert.deepEqual(Object.keys(r[0]), ['_id', 'name', 'meta']);
+    const r2 = await c.find({ _id: 4 }, { projection: { 'meta.a': 1, _id: 0 } }).toArray();
+    assert.deepEqual(r2, [{ meta: { a: 4 } }]);
+    const r3 = await c.find({ _id: 4 }, { projection: { meta: 0, cat: 0 } }).toArray();
+    assert.deepEqual(Object.keys(r3[0]), ['_id', 'name', 'price']);
+  });
+  // MongoDB: cursors return batches, getMore continues with the same id and
+  // ns; killCursors reports killed ids; an unknown cursor -> 43.
+  test('batches, getMore, killCursors', async () => {
+    const c = await fresh('cur');
+    await c.insertMany(Array.from({ length: 250 }, (_, i) => ({ _id: i })));
+    const r = await db.command({ find: 'cur', batchSize: 100, sort: { _id: 1 } });
+    assert.equal(r.cursor.firstBatch.length, 100);
+    assert.equal(r.cursor.ns, 'standin_node_compat.cur');
+    assert.ok(r.cursor.id > 0n || Number(r.cursor.id) > 0);
+    const m = await db.command({ getMore: r.cursor.id, collection: 'cur', batchSize: 100 });
+    assert.equal(m.cursor.nextBatch[0]._id, 100);
+    const k = await db.command({ killCursors: 'cur', cursors: [r.cursor.id] });
+    assert.equal(k.cursorsKilled.length, 1);
+    await expectCode(db.command({ getMore: r.cursor.id, collection: 'cur' }), 43);
+    const all = await c.find({}, { batchSize: 7 }).toArray();
+    assert.equal(all.length, 250);
+    const single = await db.command({ find: 'cur', batchSize: 5, singleBatch: true });
+    assert.equal(Number(single.cursor.id), 0);
+  });
+  // MongoDB: unknown query operator -> BadValue (2) "unknown operator: $foo".
+  test('unknown operator -> 2', async () => {
+    const c = await fresh('unk');
+    const e = await expectCode(c.find({ a: { $foo: 1 } }).toArray(), 2);
+    assert.match(e.message, /unknown operator: \$foo/);
+    await expectCode(c.find({ $foo: [] }).toArray(), 2);
+  });
+  test('count and distinct', async () => {
+    const c = await fresh('cd');
+    await c.insertMany([{ t: ['a', 'b'] }, { t: ['b', 'c'] }, { t: 'd' }]);
+    assert.equal(await c.countDocuments({ t: 'b' }), 2);
+    assert.equal((await db.command({ count: 'cd', query: {} })).n, 3);
+    assert.deepEqual((await c.distinct('t')).sort(), ['a', 'b', 'c', 'd']);
+  });
+});
+
+describe('updates', () => {
+  test('operators, upsert, multi', async () => {
+    const c = await fresh('upd');
+    await c.insertOne({ _id: 1, a: 1, arr: [1, 2, 3, 2], tags: ['x'], o: { k: 1 }, old: 5, lo: 10, hi: 10 });
+    await c.updateOne({ _id: 1 }, {
+      $set: { 'o.n': 2, s: 'v' }, $unset: { a: '' }, $push: { arr: { $each: [9], $slice: -5 } }, $pull: { tags: 'x' },
+      $addToSet: { set: { $each: [1, 1, 2] } }, $rename: { old: 'renamed' }, $min: { lo: 3 }, $max: { hi: 20 },
+      $currentDate: { touched: true },
+    });
+    const r = await c.findOne({ _id: 1 });
+    assert.equal(r.a, undefined);
+    assert.deepEqual(r.o, { k: 1, n: 2 });
+    assert.deepEqual(r.arr, [1, 2, 3, 2, 9]);
+    assert.deepEqual(r.tags, []);
+    assert.deepEqual(r.set, [1, 2]);
+    assert.equal(r.renamed, 5);
+    assert.equal(r.lo, 3);
+    assert.equal(r.hi, 20);
+    assert.ok(r.touched instanceof Date);
+    const u = await c.updateOne({ _id: 7 }, { $set: { x: 1 }, $setOnInsert: { created: true } }, { upsert: true });
+    assert.equal(u.upsertedId, 7);
+    assert.deepEqual(await c.findOne({ _id: 7 }), { _id: 7, x: 1, created: true });
+    await c.updateOne({ _id: 7 }, { $set: { x: 2 }, $setOnInsert: { created: false } }, { upsert: true });
+    assert.equal((await c.findOne({ _id: 7 })).created, true);
+    await c.insertMany([{ g: 1 }, { g: 1 }, { g: 2 }]);
+    const m = await c.updateMany({ g: 1 }, { $inc: { n: 1 } });
+    assert.equal(m.matchedCount, 2);
+    assert.equal(m.modifiedCount, 2);
+    const noop = await c.updateOne({ _id: 7 }, { $set: { x: 2 } });
+    assert.equal(noop.matchedCount, 1);
+    assert.equal(noop.modifiedCount, 0);
+  });
+  // MongoDB: `$` updates the first matched array element; arrayFilters
+  // select elements by identifier.
+  test('positional $ and arrayFilters', async () => {
+    const c = await fresh('pos');
+    await c.insertOne({ _id: 1, items: [{ sku: 'a', q: 1 }, { sku: 'b', q: 2 }, { sku: 'c', q: 5 }] });
+    await c.updateOne({ _id: 1, 'items.sku': 'b' }, { $inc: { 'items.$.q': 10 } });
+    await c.updateOne({ _id: 1 }, { $set: { 'items.$[big].flag': true } }, { arrayFilters: [{ 'big.q': { $gte: 5 } }] });
+    await c.updateOne({ _id: 1 }, { $inc: { 'items.$[].q': 1 } });
+    const r = await c.findOne({ _id: 1 });
+    assert.deepEqual(r.items, [{ sku: 'a', q: 2 }, { sku: 'b', q: 13, flag: true }, { sku: 'c', q: 6, flag: true }]);
+  });
+  // MongoDB: modifying _id -> ImmutableField (66); unknown modifier -> 9;
+  // conflicting paths -> 40; $inc on a string -> 14.
+  test('update errors', async () => {
+    const c = await fresh('upderr');
+    await c.insertOne({ _id: 1, s: 'x' });
+    await expectCode(c.updateOne({ _id: 1 }, { $set: { _id: 2 } }), 66);
+    await expectCode(c.updateOne({ _id: 1 }, { $bogus: { a: 1 } }), 9);
+    await expectCode(c.updateOne({ _id: 1 }, { $set: { a: 1 }, $inc: { a: 1 } }), 40);
+    await expectCode(c.updateOne({ _id: 1 }, { $inc: { s: 1 } }), 14);
+  });
+  test('replacement and delete limit', async () => {
+    const c = await fresh('repl');
+    await c.insertMany([{ _id: 1, a: 1, b: 2 }, { _id: 2, k: 1 }, { _id: 3, k: 1 }, { _id: 4, k: 1 }]);
+    await c.replaceOne({ _id: 1 }, { z: 1 });
+    assert.deepEqual(await c.findOne({ _id: 1 }), { _id: 1, z: 1 });
+    assert.equal((await c.deleteOne({ k: 1 })).deletedCount, 1);
+    assert.equal((await c.deleteMany({ k: 1 })).deletedCount, 2);
+  });
+});
+
+describe('findAndModify', () => {
+  // MongoDB: returns the old document by default, the new one with new:true,
+  // upserts, removes, respects sort and fields.
+  test('variants', async () => {
+    const c = await fresh('fam');
+    await c.insertMany([{ _id: 1, q: 1, v: 'a' }, { _id: 2, q: 1, v: 'b' }]);
+    let r = await c.findOneAndUpdate({ q: 1 }, { $set: { v: 'z' } }, { sort: { _id: -1 }, returnDocument: 'before', includeResultMetadata: true });
+    assert.equal(r.value._id, 2);
+    assert.equal(r.value.v, 'b');
+    assert.equal(r.lastErrorObject.updatedExisting, true);
+    r = await c.findOneAndUpdate({ _id: 1 }, { $inc: { n: 1 } }, { returnDocument: 'after', projection: { n: 1, _id: 0 } });
+    assert.deepEqual(r, { n: 1 });
+    r = await c.findOneAndUpdate({ _id: 9 }, { $set: { v: 'new' } }, { upsert: true, returnDocument: 'after' });
+    assert.deepEqual(r, { _id: 9, v: 'new' });
+    r = await c.findOneAndDelete({ _id: 9 });
+    assert.equal(r.v, 'new');
+    r = await c.findOneAndReplace({ _id: 1 }, { w: 1 }, { returnDocument: 'after' });
+    assert.deepEqual(r, { _id: 1, w: 1 });
+    r = await c.findOneAndUpdate({ _id: 404 }, { $set: { a: 1 } });
+    assert.equal(r, null);
+  });
+});
+
+describe('aggregation', () => {
+  before(async () => {
+    const o = await fresh('orders');
+    const p = await fresh('products');
+    await p.insertMany([{ _id: 'p1', name: 'Pen', price: Long.fromNumber(150) }, { _id: 'p2', name: 'Ink', price: Long.fromNumber(900) }]);
+    await o.insertMany([
+      { _id: 1, user: 'u1', items: [{ pid: 'p1', qty: 2 }, { pid: 'p2', qty: 1 }], total: Long.fromNumber(1200), rating: new Double(4), status: 'paid' },
+      { _id: 2, user: 'u2', items: [{ pid: 'p1', qty: 1 }], total: Long.fromNumber(150), rating: new Double(5), status: 'paid' },
+      { _id: 3, user: 'u1', items: [], total: Long.fromNumber(0), rating: new Double(3), status: 'new' },
+    ]);
+  });
+  // MongoDB: $sum of int64 is int64; $avg is double.
+  test('$match $group $sort keep int64 sums', async () => {
+    const r = await db.collection('orders').aggregate([
+      { $match: { status: 'paid' } }, { $group: { _id: '$user', sum: { $sum: '$total' }, avg: { $avg: '$rating' }, n: { $sum: 1 } } }, { $sort: { _id: 1 } },
+    ], RAW).toArray();
+    assert.equal(r.length, 2);
+    assert.ok(r[0].sum instanceof Long && r[0].sum.toNumber() === 1200, 'sum of int64 stays int64');
+    assert.ok(r[0].avg instanceof Double);
+    assert.ok(r[0].n instanceof Int32);
+  });
+  test('$unwind $lookup $project $addFields $skip $limit', async () => {
+    const r = await db.collection('orders').aggregate([
+      { $unwind: '$items' },
+      { $lookup: { from: 'products', localField: 'items.pid', foreignField: '_id', as: 'prod' } },
+      { $unwind: '$prod' },
+      { $addFields: { line: { $multiply: ['$prod.price', '$items.qty'] } } },
+      { $project: { _id: 0, order: '$_id', name: '$prod.name', line: 1 } },
+      { $sort: { order: 1, name: 1 } }, { $skip: 1 }, { $limit: 2 },
+    ]).toArray();
+    assert.deepEqual(r, [{ line: 300, order: 1, name: 'Pen' }, { line: 150, order: 2, name: 'Pen' }].map((d) => ({ order: d.order, name: d.name, line: d.line })).map((d) => r.find((x) => x.order === d.order && x.name === d.name)));
+    assert.equal(r.length, 2);
+    assert.equal(r[0].name, 'Pen');
+    assert.equal(Number(r[0].line), 300);
+  });
+  test('$facet $count $bucket', async () => {
+    const [r] = await db.collection('orders').aggregate([
+      { $facet: {
+        count: [{ $count: 'n' }],
+        buckets: [{ $bucket: { groupBy: '$rating', boundaries: [0, 4, 6], default: 'other', output: { c: { $sum: 1 } } } }],
+      } },
+    ]).toArray();
+    assert.deepEqual(r.count, [{ n: 3 }]);
+    assert.deepEqual(r.buckets, [{ _id: 0, c: 1 }, { _id: 4, c: 2 }]);
+  });
+  // MongoDB never modifies stored documents while aggregating.
+  test('aggregation does not mutate stored documents', async () => {
+    await db.collection('orders').aggregate([{ $unwind: '$items' }, { $set: { 'items.qty': 100 } }]).toArray();
+    const o = await db.collection('orders').findOne({ _id: 1 });
+    assert.equal(o.items[0].qty, 2);
+  });
+  // MongoDB: $out replaces the target; $merge upserts into it.
+  test('$out and $merge', async () => {
+    await db.collection('orders').aggregate([{ $match: { status: 'paid' } }, { $project: { user: 1, total: 1 } }, { $out: 'paid_orders' }]).toArray();
+    assert.equal(await db.collection('paid_orders').countDocuments(), 2);
+    const one = await db.collection('paid_orders').findOne({ _id: 1 }, RAW);
+    assert.ok(one.total instanceof Long);
+    await db.collection('orders').aggregate([{ $group: { _id: '$user', spent: { $sum: '$total' } } }, { $merge: { into: 'user_totals' } }]).toArray();
+    await db.collection('orders').aggregate([{ $group: { _id: '$user', spent: { $sum: '$total' } } }, { $merge: { into: 'user_totals' } }]).toArray();
+    const t = await db.collection('user_totals').find({}, { sort: { _id: 1 } }).toArray();
+    assert.equal(t.length, 2);
+    assert.equal(Number(t[0].spent), 1200);
+  });
+  test('unknown stage -> 40324', async () => {
+    await expectCode(db.collection('orders').aggregate([{ $nope: {} }]).toArray(), 40324);
+  });
+});
+
+describe('text search', () => {
+  // MongoDB: $text needs a text index (27); ranks by weighted term frequency;
+  // supports phrases, negation, stop words and stemming; textScore via $meta.
+  test('no text index -> 27', async () => {
+    const c = await fresh('notext');
+    await c.insertOne({ a: 'hello' });
+    const e = await expectCode(c.find({ $text: { $search: 'hello' } }).toArray(), 27);
+    assert.match(e.message, /text index required for \$text query/);
+  });
+  test('ranking, phrases, negation, stemming, textScore', async () => {
+    const c = await fresh('text');
+    await c.createIndex({ name: 'text', description: 'text' }, { weights: { name: 10, description: 1 }, default_language: 'english' });
+    await c.insertMany([
+      { _id: 1, name: 'Red running shoes', description: 'Light shoes for runners' },
+      { _id: 2, name: 'Blue jacket', description: 'A warm jacket, good for running in the cold' },
+      { _id: 3, name: 'Green shoe', description: 'Classic leather shoe' },
+      { _id: 4, name: 'Socks', description: 'the and of' },
+    ]);
+    const r = await c.find({ $text: { $search: 'shoes' } }, { projection: { score: { $meta: 'textScore' } }, sort: { score: { $meta: 'textScore' } } }).toArray();
+    assert.deepEqual(r.map((d) => d._id).sort(), [1, 3]);
+    assert.ok(r[0].score > 0);
+    assert.ok(r[0].score >= r[1].score);
+    const run = await c.find({ $text: { $search: 'run' } }).toArray(); // stems running/runners? running -> run
+    assert.ok(run.some((d) => d._id === 1) && run.some((d) => d._id === 2));
+    const nameHit = await c.find({ $text: { $search: 'jacket running' } }, { projection: { score: { $meta: 'textScore' } }, sort: { score: { $meta: 'textScore' } } }).toArray();
+    assert.equal(nameHit[0]._id, 2, 'name weight 10 ranks jacket first');
+    const phrase = await c.find({ $text: { $search: '"leather shoe"' } }).toArray();
+    assert.deepEqual(phrase.map((d) => d._id), [3]);
+    const neg = await c.find({ $text: { $search: 'shoes -red' } }).toArray();
+    assert.deepEqual(neg.map((d) => d._id), [3]);
+    assert.equal((await c.find({ $text: { $search: 'the and' } }).toArray()).length, 0, 'stop words match nothing');
+    const agg = await c.aggregate([{ $match: { $text: { $search: 'shoe' } } }, { $project: { s: { $meta: 'textScore' } } }, { $sort: { s: -1 } }]).toArray();
+    assert.equal(agg.length, 2);
+    assert.ok(agg[0].s >= agg[1].s && agg[1].s > 0);
+  });
+});
+
+describe('transactions', () => {
+  // MongoDB: outside readers see committed data only; the transaction sees
+  // its own writes; commit publishes, abort discards.
+  test('snapshot isolation, commit, abort', async () => {
+    const c = await fresh('txn');
+    await c.insertOne({ _id: 1, v: 0 });
+    const s = client.startSession();
+    s.startTransaction();
+    await c.updateOne({ _id: 1 }, { $set: { v: 1 } }, { session: s });
+    await c.insertOne({ _id: 2 }, { session: s });
+    assert.equal((await c.findOne({ _id: 1 }, { session: s })).v, 1);
+    assert.equal(await c.countDocuments({}, { session: s }), 2);
+    assert.equal((await c.findOne({ _id: 1 })).v, 0);
+    assert.equal(await c.countDocuments({}), 1);
+    await s.commitTransaction();
+    assert.equal((await c.findOne({ _id: 1 })).v, 1);
+    assert.equal(await c.countDocuments({}), 2);
+    s.startTransaction();
+    await c.deleteOne({ _id: 2 }, { session: s });
+    await s.abortTransaction();
+    assert.equal(await c.countDocuments({}), 2);
+    await s.endSession();
+  });
+  // MongoDB: a write to a document another open transaction wrote fails
+  // with WriteConflict (112) labelled TransientTransactionError, and the
+  // transaction is aborted (NoSuchTransaction 251 afterwards).
+  test('write conflict -> 112 TransientTransactionError', async () => {
+    const c = await fresh('conflict');
+    await c.insertOne({ _id: 1, stock: 5 });
+    const s1 = client.startSession(), s2 = client.startSession();
+    s1.startTransaction();
+    s2.startTransaction();
+    await c.updateOne({ _id: 1 }, { $inc: { stock: -1 } }, { session: s1 });
+    await expectCode(c.updateOne({ _id: 1 }, { $inc: { stock: -1 } }, { session: s2 }), 112, 'TransientTransactionError');
+    await expectCode(s2.commitTransaction(), 251);
+    await s1.commitTransaction();
+    assert.equal((await c.findOne({ _id: 1 })).stock, 4);
+    // A txn whose snapshot predates a committed write conflicts too.
+    s1.startTransaction();
+    await c.findOne({ _id: 1 }, { session: s1 });
+    await c.updateOne({ _id: 1 }, { $set: { outside: true } });
+    await expectCode(c.updateOne({ _id: 1 }, { $inc: { stock: -1 } }, { session: s1 }), 112, 'TransientTransactionError');
+    await s1.abortTransaction().catch(() => {});
+    await s1.endSession(); await s2.endSession();
+  });
+  // withTransaction retries on TransientTransactionError.
+  test('withTransaction retries after a conflict', async () => {
+    const c = await fresh('retry');
+    await c.insertOne({ _id: 1, n: 0 });
+    const s = client.startSession(), blocker = client.startSession();
+    let attempts = 0;
+    await s.withTransaction(async () => {
+      attempts++;
+      if (attempts === 1) {
+        blocker.startTransaction();
+        await c.updateOne({ _id: 1 }, { $set: { b: 1 } }, { session: blocker });
+        setTimeout(() => blocker.abortTransaction().catch(() => {}), 10);
+      }
+      await c.updateOne({ _id: 1 }, { $inc: { n: 1 } }, { session: s });
+    });
+    assert.ok(attempts >= 1);
+    assert.equal((await c.findOne({ _id: 1 })).n, 1);
+    await s.endSession(); await blocker.endSession();
+  });
+  // MongoDB: commitTransaction retried after success is OK.
+  test('commit is idempotent; unknown txn -> 251', async () => {
+    const c = await fresh('idem');
+    const s = client.startSession();
+    s.startTransaction();
+    await c.insertOne({ _id: 1 }, { session: s });
+    await s.commitTransaction();
+    await s.commitTransaction(); // the driver re-sends commitTransaction for the same txnNumber
+    assert.equal(await c.countDocuments({}), 1);
+    // abort after an abort: the driver refuses client-side; on the server an
+    // unknown transaction is NoSuchTransaction (checked in the conflict case).
+    await s.endSession();
+  });
+  // MongoDB: a retried write (same lsid + txnNumber) is not applied twice.
+  test('retryable write replay', async () => {
+    const c = await fresh('rw');
+    const own = await connect(URI); // fresh client: fresh server session (lsid)
+    const session = own.startSession();
+    const cmd = (n) => ({ insert: 'rw', documents: [{ _id: 1 }], txnNumber: Long.fromNumber(n) });
+    const odb = own.db(db.databaseName);
+    const a = await odb.command(cmd(1), { session });
+    const b = await odb.command(cmd(1), { session });
+    assert.equal(a.n, 1);
+    assert.equal(b.n, 1);
+    assert.equal(await c.countDocuments({}), 1);
+    const d = await odb.command(cmd(2), { session });
+    assert.equal(d.writeErrors[0].code, 11000);
+    await session.endSession();
+    await own.close();
+  });
+});
+
+describe('stand-in specific servers', { skip: skipReal }, () => {
+  // A standalone mongod refuses transaction numbers: IllegalOperation (20).
+  test('standalone refuses transactions', async () => {
+    const sa = await startStandin([]);
+    const c = await connect(`mongodb://127.0.0.1:${sa.port}/?directConnection=true`);
+    const d = c.db('x');
+    const e = await expectCode(d.command({ insert: 'a', documents: [{}], lsid: { id: new UUID() }, txnNumber: Long.fromNumber(1), autocommit: false, startTransaction: true }), 20);
+    assert.match(e.message, /Transaction numbers are only allowed on a replica set member or mongos/);
+    const h = await d.admin().command({ hello: 1 });
+    assert.equal(h.setName, undefined);
+    await c.close();
+    await sa.stop();
+  });
+  // MongoDB's TTL monitor deletes expired documents (every 60 s there; the
+  // stand-in sweeps every --ttl-interval-ms).
+  test('TTL expiry', async () => {
+    const sv = await startStandin(['--repl-set', 'rs0', '--ttl-interval-ms', '200']);
+    const c = await connect(`mongodb://127.0.0.1:${sv.port}/?replicaSet=rs0`);
+    const col = c.db('x').collection('sessions');
+    await col.createIndex({ at: 1 }, { expireAfterSeconds: 1 });
+    await col.insertMany([{ _id: 'old', at: new Date(Date.now() - 5000) }, { _id: 'new', at: new Date(Date.now() + 60000) }, { _id: 'nodate', at: 'x' }]);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.deepEqual((await col.find({}).toArray()).map((d) => d._id).sort(), ['new', 'nodate']);
+    await c.close();
+    await sv.stop();
+  });
+  // MongoDB aborts transactions older than transactionLifetimeLimitSeconds.
+  test('abandoned transactions abort after the lifetime limit', async () => {
+    const sv = await startStandin(['--repl-set', 'rs0', '--txn-lifetime-seconds', '1']);
+    const c = await connect(`mongodb://127.0.0.1:${sv.port}/?replicaSet=rs0`);
+    const col = c.db('x').collection('t');
+    await col.insertOne({ _id: 1 });
+    const s = c.startSession();
+    s.startTransaction();
+    await col.updateOne({ _id: 1 }, { $set: { a: 1 } }, { session: s });
+    await new Promise((r) => setTimeout(r, 1500));
+    await col.updateOne({ _id: 1 }, { $set: { b: 1 } }); // lock released
+    await expectCode(s.commitTransaction(), 251);
+    await s.endSession();
+    await c.close();
+    await sv.stop();
+  });
+  // Data survives a restart with --dbpath (snapshot on SIGTERM).
+  test('persistence across restart', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'standin-db-'));
+    let sv = await startStandin(['--repl-set', 'rs0', '--dbpath', dir]);
+    let c = await connect(`mongodb://127.0.0.1:${sv.port}/?replicaSet=rs0`);
+    await c.db('p').collection('c').createIndex({ k: 1 }, { unique: true });
+    await c.db('p').collection('c').insertOne({ _id: 1, k: 'a', l: Long.fromNumber(42), d: new Double(1) });
+    await c.close();
+    assert.equal(await sv.stop('SIGTERM'), 0);
+    sv = await startStandin(['--repl-set', 'rs0', '--dbpath', dir]);
+    c = await connect(`mongodb://127.0.0.1:${sv.port}/?replicaSet=rs0`);
+    const got = await c.db('p').collection('c').findOne({ _id: 1 }, RAW);
+    assert.ok(got.l instanceof Long && got.d instanceof Double);
+    await expectCode(c.db('p').collection('c').insertOne({ k: 'a' }), 11000);
+    await c.close();
+    await sv.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  // A malformed message closes that connection; the server keeps serving.
+  test('malformed message does not crash the server', async () => {
+    const net = require('net');
+    const u = new URL(URI);
+    await new Promise((resolve) => {
+      const s = net.connect(Number(u.port), u.hostname, () => {
+        const b = Buffer.alloc(30); b.writeInt32LE(30, 0); b.writeInt32LE(2013, 12); b.fill(0xff, 16);
+        s.write(b);
+      });
+      s.on('close', resolve); s.on('error', resolve);
+    });
+    assert.equal((await db.command({ ping: 1 })).ok, 1);
+  });
+});
