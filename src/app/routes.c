@@ -3,6 +3,7 @@
  * Adding a module means adding its table here, nothing else.
  */
 #include "app/app.h"
+#include "auth/auth.h"
 #include "ops/ops.h"
 
 const struct em_route_table *const em_app_routes[] = {
@@ -11,5 +12,5 @@ const struct em_route_table *const em_app_routes[] = {
 	NULL,
 };
 
-/* Accounts (issue: accounts and access) will set this to the JWT check. */
-const em_authenticate_fn em_app_authenticate = NULL;
+/* Bearer access tokens (src/auth/authenticate.c). */
+const em_authenticate_fn em_app_authenticate = auth_request_authenticate;

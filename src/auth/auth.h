@@ -22,10 +22,22 @@
 #ifndef EM_AUTH_AUTH_H
 #define EM_AUTH_AUTH_H
 
+#include <bson/bson.h>
+
 #include "http/router.h"
 
 bool auth_request_authenticate(struct em_request *req, enum em_role *role,
 			       struct em_error *err);
+
+/*
+ * Signs the user in: issues an access token and a new refresh-token family,
+ * and writes the login response on req: 200 {"access_token", "token_type":
+ * "Bearer", "expires_in", "refresh_token"} plus the refresh token in a
+ * __Host- cookie (Secure, HttpOnly, SameSite=Strict, Path=/) and a CSRF
+ * token. Used by password login and OAuth login alike (src/auth/tokens.c).
+ */
+bool auth_session_issue(struct em_request *req, const bson_oid_t *user_id,
+			struct em_error *err);
 
 /* "customer", "staff", "admin" <-> enum em_role; false on anything else. */
 bool auth_role_parse(const char *name, enum em_role *role);

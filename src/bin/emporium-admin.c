@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/admin_cmds.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "store/indexes.h"
@@ -64,6 +65,9 @@ static const struct admin_cmd admin_cmds[] = {
 	  admin_migrate },
 	{ "check-config", "load and validate the configuration, then print it",
 	  admin_check_config },
+	{ "create-admin", "create-admin --email E: an admin account (password on stdin)",
+	  auth_cmd_create_admin },
+	{ "seed-demo", "load the demo catalog (idempotent)", catalog_cmd_seed_demo },
 };
 
 static void admin_usage(FILE *out)

@@ -34,6 +34,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	em_log_set_level(cfg.log_level);
+	if (!cfg.jwt_secret[0]) {
+		em_err("configuration error: EMPORIUM_JWT_SECRET must be set "
+		       "(at least 32 random bytes, e.g. openssl rand -base64 48)");
+		return 1;
+	}
 	store_global_init();
 	rc = em_master_run(&cfg);
 	store_global_cleanup();
