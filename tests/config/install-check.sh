@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# install-check.sh BUILD_DIR - `make install DESTDIR=...` puts everything a
+# production host needs where README.md says, with the placeholders filled
+# in. Prints ok/not ok lines and "N passed, N failed".
+set -uo pipefail
+build=$(realpath "$1")
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+pass=0 fail=0
+check() { # check NAME COMMAND...
+	local name=$1; shift
+	if "$@" >/dev/null 2>&1; then echo "ok - $name"; pass=$((pass + 1));
+	else echo "not ok - $name"; fail=$((fail + 1)); fi
+}
+prefix=$(sed -n 's/^prefix = //p' "$build/Makefile")
+sysconf=$(sed -n 's/^sysconfdir = //p' "$build/Makefile" | sed "s|\${prefix}|$prefix|")
+check "make install DESTDIR" make -C "$build" -s install DESTDIR="$dest"
+for f in "$prefix/bin/emporium-fcgi" "$prefix/bin/emporium-admin"; do
+	check "installed $f" test -x "$dest$f"
+done
+unitdir="$dest$prefix/lib/systemd/system"
+for u in emporium-fcgi.service emporium-worker.service; do
+	check "unit $u installed" test -s "$unitdir/$u"
+	check "unit $u has no placeholders left" bash -c "! grep -q '@[a-z]*@' '$unitdir/$u'"
+	check "unit $u runs the installed binary" grep -q "^ExecStart=$prefix/bin/" "$unitdir/$u"
+done
+check "tmpfiles.d entry" test -s "$dest$prefix/lib/tmpfiles.d/emporium.conf"
+check "sysusers.d entry" test -s "$dest$prefix/lib/sysusers.d/emporium.conf"
+check "env example" test -s "$dest$sysconf/emporium/emporium.env.example"
+check "nginx site rendered" test -s "$dest$sysconf/nginx/conf.d/emporium.conf"
+check "nginx site has no placeholders" bash -c "! grep -q '@[A-Z_]*@' '$dest$sysconf/nginx/conf.d/emporium.conf'"
+if [ -d "$(dirname "$0")/../../templates" ]; then
+	check "mail templates installed" bash -c "ls '$dest$prefix/share/emporium/templates/' | grep -q ."
+fi
+check "make uninstall" make -C "$build" -s uninstall DESTDIR="$dest"
+check "nothing left after uninstall" bash -c "[ -z \"\$(find '$dest' -type f)\" ]"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
