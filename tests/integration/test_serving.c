@@ -360,6 +360,84 @@ static void test_sighup_reload_under_load(void **state)
 		assert_false(pid_in(before[i], after, n_after));
 }
 
+/* Appends (or, with line NULL, removes the appended) lines of the env file. */
+static void env_file_set(const char *line)
+{
+	static char saved[1 << 16];
+	static size_t saved_len;
+	const char *path = h_env("STACK_ENV_FILE");
+	FILE *f;
+
+	if (line) {
+		f = fopen(path, "r");
+		assert_non_null(f);
+		saved_len = fread(saved, 1, sizeof(saved), f);
+		fclose(f);
+		f = fopen(path, "a");
+		assert_non_null(f);
+		fprintf(f, "%s\n", line);
+		fclose(f);
+	} else {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		assert_int_equal(fwrite(saved, 1, saved_len, f), saved_len);
+		fclose(f);
+	}
+}
+
+static void test_max_requests_recycles_workers(void **state)
+{
+	pid_t before[64], after[64];
+	int n_before, n_after, failed = 0;
+
+	(void)state;
+	/* a reload picks up the new value from the env file */
+	env_file_set("EMPORIUM_MAX_REQUESTS=20");
+	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
+	h_sleep_ms(800);
+	n_before = h_worker_pids(before, 64);
+	for (int i = 0; i < 150; i++) {
+		struct h_resp r = h_get("/api/v1/health");
+
+		if (r.status != 200)
+			failed++;
+		h_resp_free(&r);
+	}
+	h_sleep_ms(300);
+	n_after = h_worker_pids(after, 64);
+	env_file_set(NULL);
+	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
+	h_sleep_ms(800);
+	assert_int_equal(failed, 0);
+	/* 150 requests over workers that retire after 20 each: every worker
+	 * of the first set has been replaced, and the pool is whole */
+	assert_int_equal(n_after, n_before);
+	for (int i = 0; i < n_before; i++)
+		assert_false(pid_in(before[i], after, n_after));
+}
+
+/* A bad configuration on reload is refused; the running one stays. */
+static void test_reload_refuses_bad_config(void **state)
+{
+	pid_t before[64], after[64];
+	int n_before, n_after;
+	struct h_resp r;
+
+	(void)state;
+	n_before = h_worker_pids(before, 64);
+	env_file_set("EMPORIUM_WORKERS=lots");
+	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
+	h_sleep_ms(600);
+	n_after = h_worker_pids(after, 64);
+	env_file_set(NULL);
+	r = h_get("/api/v1/health");
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	assert_int_equal(n_after, n_before);
+	for (int i = 0; i < n_before; i++)
+		assert_true(pid_in(before[i], after, n_after));
+}
+
 static void test_mongodb_down_then_back(void **state)
 {
 	static const char report[] = "{\"csp-report\": {\"blocked-uri\": \"x\"}}";
@@ -429,6 +507,8 @@ int main(void)
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_worker_sigkill_respawn),
 		cmocka_unit_test(test_sighup_reload_under_load),
+		cmocka_unit_test(test_max_requests_recycles_workers),
+		cmocka_unit_test(test_reload_refuses_bad_config),
 		cmocka_unit_test(test_mongodb_down_then_back),
 	};
 	int rc;
