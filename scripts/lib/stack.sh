@@ -72,8 +72,9 @@ mongo_start() {
 		local args=(--port "$port" --repl-set rs0)
 		[ -n "${STACK_MONGO_DBPATH:-}" ] && mkdir -p "$STACK_MONGO_DBPATH" &&
 			args+=(--dbpath "$STACK_MONGO_DBPATH")
+		rm -f "$dir/logs/mongo.out" # a ready line from an earlier run would fool the wait
 		node "$top/tests/mongo-standin/server.js" "${args[@]}" \
-			>"$dir/logs/mongo.out" 2>"$dir/logs/mongo.log" &
+			>"$dir/logs/mongo.out" 2>>"$dir/logs/mongo.log" &
 		echo $! > "$dir/run/mongo.pid"
 		wait_for 30 grep -q ready "$dir/logs/mongo.out" || die "the stand-in did not start (see $dir/logs/mongo.log)"
 		say "database: mongo-standin on 127.0.0.1:$port"

@@ -172,7 +172,8 @@ void em_response_error(struct em_request *req, const struct em_error *err)
 		return;
 	}
 	em_response_problem(req, status, err->message, err->field);
-	if (status == 401)
+	/* The authenticator may have said more (error="invalid_token"). */
+	if (status == 401 && !(req->resp.headers && strcasestr(req->resp.headers, "WWW-Authenticate:")))
 		em_response_header(req, "WWW-Authenticate", "Bearer");
 	if (status == 503 || status == 429)
 		em_response_header(req, "Retry-After", "1");

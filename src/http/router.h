@@ -28,7 +28,15 @@ enum em_role {
 enum em_body {
 	EM_BODY_NONE = 0,    /* a body, if any, is ignored */
 	EM_BODY_JSON,        /* application/json, parsed into req->json */
+	/* A raw upload (multipart/form-data) the handler parses itself. The
+	 * worker reads it up to max(EMPORIUM_MAX_BODY, EMPORIUM_MEDIA_MAX_BYTES
+	 * + EM_UPLOAD_OVERHEAD) instead of EMPORIUM_MAX_BODY: the route is
+	 * matched before the body is read, so only these routes get more. */
+	EM_BODY_UPLOAD,
 };
+
+/* Room for multipart framing and small text parts around an upload. */
+#define EM_UPLOAD_OVERHEAD (64 * 1024)
 
 /*
  * A handler writes the response through em_response_*() and returns true,

@@ -69,6 +69,33 @@ static bool worker_body_read(struct em_request *req, FCGX_Stream *in,
 	return true;
 }
 
+/*
+ * The body limit for this request: EMPORIUM_MAX_BODY, or for a route that
+ * takes an upload (EM_BODY_UPLOAD) room for EMPORIUM_MEDIA_MAX_BYTES plus
+ * its multipart framing. The route is matched here, before any byte of
+ * the body is read, so no other route ever accepts more; nginx enforces
+ * the same split (client_max_body_size per location).
+ */
+static int64_t worker_body_limit(const struct em_app *app, const struct em_request *req)
+{
+	const struct em_route *route = NULL;
+	struct em_kv params[EM_ROUTE_MAX_PARAMS];
+	struct em_error err = EM_ERROR_INIT;
+	size_t nparams = 0;
+	int64_t upload = app->cfg.media_max_bytes + EM_UPLOAD_OVERHEAD;
+	const char *cl = em_request_param(req, "CONTENT_LENGTH");
+
+	/* Routing twice is only worth it for a body the default refuses. */
+	if (!cl || strtoll(cl, NULL, 10) <= app->cfg.max_body)
+		return app->cfg.max_body;
+	if (req->parse_error.kind == EM_ERR_NONE &&
+	    em_router_match(em_app_routes, req->method, req->segments, req->nsegments,
+			    &route, params, &nparams, NULL, 0, &err) &&
+	    route->body == EM_BODY_UPLOAD && upload > app->cfg.max_body)
+		return upload;
+	return app->cfg.max_body;
+}
+
 static double worker_elapsed_ms(const struct timespec *start)
 {
 	struct timespec now;
@@ -88,7 +115,7 @@ static void worker_serve(struct em_app *app, FCGX_Request *fr)
 	em_request_init(&req, fr->envp, app);
 	em_log_set_request(req.request_id, NULL);
 	if (req.parse_error.kind == EM_ERR_NONE &&
-	    !worker_body_read(&req, fr->in, app->cfg.max_body, &req.parse_error)) {
+	    !worker_body_read(&req, fr->in, worker_body_limit(app, &req), &req.parse_error)) {
 		/* recorded in parse_error: the dispatcher answers it */
 	}
 	em_router_dispatch(em_app_routes, em_app_authenticate, (size_t)app->cfg.max_body,

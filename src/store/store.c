@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -7,8 +9,12 @@
 void store_global_init(void)
 {
 	mongoc_init();
-	/* The driver's own log goes through ours at warn level and above,
-	 * so it stays one JSON object per line. */
+	/* libsodium (randomness, hashing) is initialised here too: every
+	 * process calls this once at start, before it forks. */
+	if (sodium_init() < 0) {
+		em_err("libsodium cannot initialise");
+		abort();
+	}
 }
 
 void store_global_cleanup(void)

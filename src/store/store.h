@@ -23,7 +23,7 @@ struct em_store {
 	char db_name[64];
 };
 
-/* Call once per process before any store is opened (mongoc_init). */
+/* Call once per process before any store is opened (mongoc, libsodium). */
 void store_global_init(void);
 void store_global_cleanup(void);
 

@@ -1,32 +1,58 @@
+/*
+ * txn.c - transactions with MongoDB's retry rules, done here rather than
+ * by mongoc_client_session_with_transaction(): the driver decides to retry
+ * from the error labels in the callback's reply document, which a callback
+ * that only sees bson_error_t cannot hand over (a WriteConflict would then
+ * never be retried). The rules (MongoDB's transactions specification):
+ *   - the callback fails with a transient error (WriteConflict 112,
+ *     NoSuchTransaction 251, LockTimeout 24, a network error): abort and
+ *     run the whole transaction again;
+ *   - the commit fails with UnknownTransactionCommitResult: commit again;
+ *     with TransientTransactionError: run the whole transaction again;
+ * all within a time bound, with a short jittered pause between tries so
+ * the transaction that won can commit.
+ */
 #include "store/txn.h"
 
+#include <sodium.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 
-struct txn_call {
-	store_txn_fn fn;
-	void *ctx;
-	struct em_error *err;
-};
+/* The specification's bound is 120 s; a web request cannot wait that long. */
+#define TXN_RETRY_BOUND_S 10.0
 
-static bool txn_trampoline(mongoc_client_session_t *session, void *ctx, bson_t **reply,
-			   bson_error_t *berr)
+static double txn_now(void)
 {
-	struct txn_call *call = ctx;
+	struct timespec ts;
 
-	(void)reply;
-	em_error_clear(call->err);
-	memset(berr, 0, sizeof(*berr));
-	if (call->fn(session, call->ctx, berr, call->err))
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void txn_pause(int attempt)
+{
+	struct timespec ts = { 0, 0 };
+	long ms = 1L << (attempt < 6 ? attempt : 6); /* 1..64 ms */
+
+	ts.tv_nsec = (ms + (long)randombytes_uniform((uint32_t)ms + 1)) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+/* Errors the specification labels TransientTransactionError. */
+static bool txn_error_transient(const bson_error_t *berr)
+{
+	if (berr->domain == MONGOC_ERROR_STREAM || berr->domain == MONGOC_ERROR_SERVER_SELECTION)
 		return true;
-	if (call->err->kind != EM_ERR_NONE && berr->code == 0) {
-		/* A domain failure: give the driver an error without the
-		 * transient label, so it aborts instead of retrying. */
-		bson_set_error(berr, MONGOC_ERROR_CLIENT, MONGOC_ERROR_CLIENT_SESSION_FAILURE,
-			       "%s", call->err->message);
+	switch (berr->code) {
+	case 24:  /* LockTimeout */
+	case 112: /* WriteConflict */
+	case 251: /* NoSuchTransaction */
+		return true;
+	default:
+		return false;
 	}
-	return false;
 }
 
 bool store_txn_run(struct em_store *st, store_txn_fn fn, void *ctx, struct em_error *err)
@@ -35,8 +61,8 @@ bool store_txn_run(struct em_store *st, store_txn_fn fn, void *ctx, struct em_er
 	mongoc_transaction_opt_t *topts = NULL;
 	mongoc_write_concern_t *wc = NULL;
 	mongoc_read_concern_t *rc = NULL;
-	struct txn_call call = { fn, ctx, err };
 	bson_error_t berr;
+	double deadline = txn_now() + TXN_RETRY_BOUND_S;
 	bool ok = false;
 
 	em_error_clear(err);
@@ -52,10 +78,56 @@ bool store_txn_run(struct em_store *st, store_txn_fn fn, void *ctx, struct em_er
 	mongoc_read_concern_set_level(rc, MONGOC_READ_CONCERN_LEVEL_SNAPSHOT);
 	mongoc_transaction_opts_set_write_concern(topts, wc);
 	mongoc_transaction_opts_set_read_concern(topts, rc);
-	ok = mongoc_client_session_with_transaction(session, txn_trampoline, topts, &call,
-						    NULL, &berr);
-	if (!ok && err->kind == EM_ERR_NONE)
-		store_error_set(err, &berr, "transaction");
+
+	for (int attempt = 0;; attempt++) {
+		bool retry_all = false;
+
+		memset(&berr, 0, sizeof(berr));
+		em_error_clear(err);
+		if (!mongoc_client_session_start_transaction(session, topts, &berr)) {
+			store_error_set(err, &berr, "start transaction");
+			goto done;
+		}
+		if (!fn(session, ctx, &berr, err)) {
+			bson_error_t ignored;
+
+			mongoc_client_session_abort_transaction(session, &ignored);
+			/* Decided by berr alone: a callback may also have
+			 * described the driver's error in err. */
+			if (txn_error_transient(&berr) && txn_now() < deadline) {
+				em_debug("transaction retried after: %s", berr.message);
+				txn_pause(attempt);
+				continue;
+			}
+			if (err->kind == EM_ERR_NONE)
+				store_error_set(err, &berr, "transaction");
+			goto done;
+		}
+		for (;;) {
+			bson_t reply;
+
+			ok = mongoc_client_session_commit_transaction(session, &reply, &berr);
+			if (ok) {
+				bson_destroy(&reply);
+				goto done;
+			}
+			if (mongoc_error_has_label(&reply, "UnknownTransactionCommitResult") &&
+			    txn_now() < deadline) {
+				bson_destroy(&reply);
+				continue;
+			}
+			retry_all = mongoc_error_has_label(&reply, "TransientTransactionError") ||
+				    txn_error_transient(&berr);
+			bson_destroy(&reply);
+			break;
+		}
+		if (retry_all && txn_now() < deadline) {
+			txn_pause(attempt);
+			continue;
+		}
+		store_error_set(err, &berr, "commit");
+		goto done;
+	}
 done:
 	if (rc)
 		mongoc_read_concern_destroy(rc);

@@ -2,15 +2,15 @@
  * txn.h - running a function inside a MongoDB transaction, with the
  * retries MongoDB asks for.
  *
- * store_txn_run() starts a session and calls fn(session, ctx, err) inside
- * mongoc_client_session_with_transaction(), which retries the whole
- * callback on TransientTransactionError and the commit on
- * UnknownTransactionCommitResult (for up to 120 s). fn must pass the
- * session to every operation (mongoc_client_session_append() into the
- * opts) and must return false with err set on any failure, never swallow
- * one: the retry logic depends on seeing the driver's error. fn may run
- * several times, so it must not have side effects outside the database
- * (build its response only after store_txn_run returns).
+ * store_txn_run() starts a session and runs fn(session, ctx, berr, err) in
+ * a transaction, retrying the whole transaction on transient errors
+ * (WriteConflict, NoSuchTransaction, network) and the commit on
+ * UnknownTransactionCommitResult, for up to 10 s (see txn.c). fn must pass
+ * the session to every operation (store_txn_opts() into the opts) and
+ * must return false on any failure, never swallow one: a driver error in
+ * berr decides the retry. fn may run several times, so it must reset its
+ * own state first and have no side effects outside the database (build
+ * the response only after store_txn_run returns).
  */
 #ifndef EM_STORE_TXN_H
 #define EM_STORE_TXN_H

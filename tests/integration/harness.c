@@ -391,3 +391,53 @@ struct json_object *h_json(const struct h_resp *r)
 		fail_msg("not JSON (status %ld): %.300s", r->status, r->body);
 	return o;
 }
+
+void h_db_insert_json(const char *collection, const char *json)
+{
+	bson_error_t err;
+	mongoc_client_t *client = mongoc_client_new(h_env("STACK_MONGODB_URI"));
+	mongoc_collection_t *coll;
+	bson_t *doc;
+	const char *db = getenv("STACK_DB_NAME") ? getenv("STACK_DB_NAME") : "emporium";
+
+	assert_non_null(client);
+	doc = bson_new_from_json((const uint8_t *)json, -1, &err);
+	if (!doc)
+		fail_msg("h_db_insert_json: bad JSON: %s", err.message);
+	coll = mongoc_client_get_collection(client, db, collection);
+	if (!mongoc_collection_insert_one(coll, doc, NULL, NULL, &err))
+		fail_msg("insert into %s: %s", collection, err.message);
+	bson_destroy(doc);
+	mongoc_collection_destroy(coll);
+	mongoc_client_destroy(client);
+}
+
+char *h_db_find_json(const char *collection, const char *filter_json)
+{
+	bson_error_t err;
+	mongoc_client_t *client = mongoc_client_new(h_env("STACK_MONGODB_URI"));
+	mongoc_collection_t *coll;
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_t *filter;
+	char *out = NULL, *json;
+	const char *db = getenv("STACK_DB_NAME") ? getenv("STACK_DB_NAME") : "emporium";
+
+	assert_non_null(client);
+	filter = bson_new_from_json((const uint8_t *)filter_json, -1, &err);
+	assert_non_null(filter);
+	coll = mongoc_client_get_collection(client, db, collection);
+	cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
+	if (mongoc_cursor_next(cur, &doc)) {
+		json = bson_as_relaxed_extended_json(doc, NULL);
+		out = json ? strdup(json) : NULL;
+		bson_free(json);
+	}
+	if (mongoc_cursor_error(cur, &err))
+		fprintf(stderr, "  find %s: %s\n", collection, err.message);
+	mongoc_cursor_destroy(cur);
+	bson_destroy(filter);
+	mongoc_collection_destroy(coll);
+	mongoc_client_destroy(client);
+	return out;
+}

@@ -75,4 +75,17 @@ char *h_mail_wait(const char *to, const char *needle, long timeout_ms);
 /* Parses r->body as JSON (json_object_put it); fails the test if not JSON. */
 struct json_object *h_json(const struct h_resp *r);
 
+/*
+ * Inserts one document, given as (relaxed or canonical) extended JSON,
+ * into a collection of the stack's database; fails the test on error.
+ * For tests that need data another module's routes would create.
+ */
+void h_db_insert_json(const char *collection, const char *json);
+
+/*
+ * The first document matching a JSON filter, as relaxed extended JSON
+ * (free it), or NULL when none matches.
+ */
+char *h_db_find_json(const char *collection, const char *filter_json);
+
 #endif
