@@ -4,11 +4,13 @@
  */
 #include "app/app.h"
 #include "auth/auth.h"
+#include "jobs/jobs.h"
 #include "ops/ops.h"
 
 const struct em_route_table *const em_app_routes[] = {
 	&ops_health_routes,
 	&ops_csp_routes,
+	&jobs_admin_routes,
 	NULL,
 };
 

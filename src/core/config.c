@@ -113,6 +113,9 @@ static const struct cfg_entry cfg_table[] = {
 	  CFG_INT, 5, 3600, NUM(job_lease_s) },
 	{ { "EMPORIUM_JOB_POLL_MS", "1000", "how often an idle job worker looks for work" },
 	  CFG_INT, 50, 60000, NUM(job_poll_ms) },
+	{ { "EMPORIUM_JOB_BACKOFF_MS", "30000",
+	    "ceiling of the first retry delay (ms); it doubles per attempt up to 1 h, full jitter" },
+	  CFG_INT, 10, 3600000, NUM(job_backoff_ms) },
 
 	{ { "EMPORIUM_MEDIA_STORAGE", "local", "local (served by nginx) or cloudinary" },
 	  CFG_ENUM, 0, 0, CHOICE(media_storage, "local|cloudinary") },

@@ -56,6 +56,7 @@ struct em_config {
 	int job_max_attempts;               /* EMPORIUM_JOB_MAX_ATTEMPTS */
 	int job_lease_s;                    /* EMPORIUM_JOB_LEASE */
 	int job_poll_ms;                    /* EMPORIUM_JOB_POLL_MS */
+	int job_backoff_ms;                 /* EMPORIUM_JOB_BACKOFF_MS: first retry delay */
 
 	/* media */
 	char media_storage[16];             /* EMPORIUM_MEDIA_STORAGE: local|cloudinary */

@@ -18,9 +18,11 @@
 #define EM_JOBS_JOBS_H
 
 #include <mongoc/mongoc.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "store/store.h"
 
@@ -44,5 +46,144 @@ bool jobs_enqueue(struct em_store *st, mongoc_client_session_t *session, const c
 bool jobs_email_enqueue(struct em_store *st, mongoc_client_session_t *session,
 			const char *to, const char *template_name, const bson_t *vars,
 			const char *dedupe_key, bson_error_t *berr, struct em_error *err);
+
+
+/* ------------------------------------------------------------------ */
+/* The worker side: emporium-worker (src/jobs/runner.c).              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Job lifecycle, as the worker writes it:
+ *   pending --claim--> running --ok--> done     (finished_at set: a TTL
+ *                                                index drops it after 7 d)
+ *                              --fail--> pending (run_after = now + backoff,
+ *                                                 last_error)
+ *                              --fail, attempts >= max, or a permanent
+ *                                error--> dead   (dead_at, last_error; kept
+ *                                                 until an admin retries)
+ * A claim is a findAndModify on {status: pending, run_after <= now} or
+ * {status: running, lease_until < now} (a worker died mid-job), sorted by
+ * run_after, that sets status running, lease_until = now + EMPORIUM_JOB_LEASE,
+ * lease_owner = the worker's id and increments attempts (int32). Every
+ * later write of that worker is guarded by {_id, status: running,
+ * lease_owner}, so a worker whose lease was taken over cannot overwrite
+ * the new owner's result.
+ *
+ * Extra fields the worker adds: lease_owner (string|null), claimed_at,
+ * finished_at (done only), dead_at (dead only), done_by, and for email
+ * jobs sent_at + message_id (see src/jobs/email_job.c).
+ */
+
+struct em_route_table;
+
+/* One emporium-worker process: its configuration, store and SMTP handle. */
+struct jobs_worker {
+	struct em_config cfg;
+	struct em_store store;
+	void *curl;            /* CURL *, reused so the SMTP connection is kept */
+	char owner[128];       /* lease_owner: "host:pid:random" */
+	int64_t lease_cap_s;   /* lease length used for new claims */
+	unsigned long runs, failures;
+};
+
+/* A claimed job, as a handler sees it; everything points into doc. */
+struct jobs_job {
+	const bson_t *doc;     /* the whole job document after the claim */
+	bson_oid_t id;
+	char id_hex[25];
+	const char *type;
+	const char *dedupe_key;
+	bson_t payload;        /* a read-only view of doc.payload */
+	int32_t attempts;      /* including this run */
+};
+
+/*
+ * A job type's handler. Returns true when the work is done. On false, err
+ * says why, and its kind decides what happens (jobs_error_is_permanent):
+ * EM_ERR_INVALID / EM_ERR_NOT_FOUND (malformed payload, missing template,
+ * a recipient the server refuses for good) park the job as dead at once;
+ * anything else is retried with backoff. A handler may run more than once
+ * for one job (a crash after its side effect, before the job was marked
+ * done): make side effects idempotent or record them on the job, as the
+ * email handler does.
+ */
+typedef bool (*jobs_handler_fn)(struct jobs_worker *w, const struct jobs_job *job,
+				struct em_error *err);
+
+struct jobs_handler {
+	const char *type;
+	jobs_handler_fn run;
+};
+
+/*
+ * The job types this worker runs, terminated by { NULL, NULL }
+ * (src/jobs/job_tables.c): a module adds its type with one line.
+ */
+extern const struct jobs_handler jobs_handlers[];
+
+/*
+ * Periodic tasks ("sweeps"): each runs in every worker process once at
+ * start and then every interval_s. They must be idempotent and cheap,
+ * since N workers run them N times; a task that must run once per period
+ * across the fleet should instead enqueue a job whose dedupe key names
+ * the period ("order_expiry_sweep:2024-05-01T10:05"), so exactly one
+ * worker gets it. Terminated by { NULL, 0, NULL }.
+ */
+struct jobs_periodic {
+	const char *name;
+	int interval_s;
+	bool (*run)(struct jobs_worker *w, struct em_error *err);
+};
+extern const struct jobs_periodic jobs_periodics[];
+
+/* Handler of "email" jobs (src/jobs/email_job.c): payload {to, template, vars}. */
+bool jobs_email_run(struct jobs_worker *w, const struct jobs_job *job, struct em_error *err);
+
+/* Periodic: puts running jobs whose lease expired back to pending. */
+bool jobs_lease_release(struct jobs_worker *w, struct em_error *err);
+
+/*
+ * Opens the worker's store and SMTP handle for cfg (copied). No I/O yet.
+ * jobs_worker_release() frees everything.
+ */
+bool jobs_worker_init(struct jobs_worker *w, const struct em_config *cfg, struct em_error *err);
+void jobs_worker_release(struct jobs_worker *w);
+
+/*
+ * Claims one due job and runs it to its next state. *ran is false when
+ * no job was due. False only when the database could not be used (the
+ * job's own failure is recorded on the job, not returned).
+ */
+bool jobs_worker_run_one(struct jobs_worker *w, bool *ran, struct em_error *err);
+
+/*
+ * The worker's main loop: periodic tasks, claim-and-run, idle polls of
+ * EMPORIUM_JOB_POLL_MS. Returns (0) once *stop is set, after the job in
+ * hand is finished; *reload set asks for the configuration to be read
+ * again (SIGHUP).
+ */
+int jobs_worker_loop(struct jobs_worker *w, volatile sig_atomic_t *stop,
+		     volatile sig_atomic_t *reload);
+
+/* The longest a failed job waits, whatever the attempt: one hour. */
+#define JOBS_BACKOFF_CAP_MS (3600LL * 1000)
+
+/*
+ * The delay before retry number `attempts` (1 after the first failure):
+ * "full jitter" - uniform in [0, min(cap_ms, base_ms * 2^(attempts-1))],
+ * drawn from rnd (a uniformly random 64-bit value), so failing jobs of
+ * many workers spread out instead of retrying in lockstep.
+ */
+int64_t jobs_backoff_ms(int32_t attempts, int64_t base_ms, int64_t cap_ms, uint64_t rnd);
+
+/* True when a handler's error should park the job as dead at once. */
+bool jobs_error_is_permanent(const struct em_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Admin API (src/jobs/jobs_routes.c), role admin:                     */
+/*   GET  /api/v1/admin/jobs?status=&limit=&cursor=                    */
+/*   POST /api/v1/admin/jobs/{id}/retry                                */
+/* ------------------------------------------------------------------ */
+extern const struct em_route_table jobs_admin_routes;
 
 #endif

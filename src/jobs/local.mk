@@ -3,3 +3,19 @@
 # (with += ), and declare each program's _SOURCES/_LDADD here.
 libemporium_a_SOURCES += src/jobs/jobs_indexes.c
 libemporium_a_SOURCES += src/jobs/jobs.h src/jobs/enqueue.c
+libemporium_a_SOURCES += src/jobs/mail.h src/jobs/template.c src/jobs/mime.c src/jobs/smtp.c
+libemporium_a_SOURCES += src/jobs/runner.c src/jobs/email_job.c src/jobs/job_tables.c
+libemporium_a_SOURCES += src/jobs/jobs_routes.c
+
+bin_PROGRAMS += emporium-worker
+emporium_worker_SOURCES = src/bin/emporium-worker.c
+emporium_worker_LDADD = $(EM_LIBS)
+
+UNIT_TESTS += tests/unit/test_jobs
+tests_unit_test_jobs_SOURCES = tests/unit/test_jobs.c
+tests_unit_test_jobs_LDADD = $(EM_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_jobs_CPPFLAGS = $(AM_CPPFLAGS) -DEM_TOP_SRCDIR='"$(abs_top_srcdir)"'
+
+INTEGRATION_TESTS += tests/integration/test_jobs
+tests_integration_test_jobs_SOURCES = tests/integration/test_jobs.c
+tests_integration_test_jobs_LDADD = $(INTEGRATION_LDADD)
