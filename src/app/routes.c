@@ -10,6 +10,9 @@
 const struct em_route_table *const em_app_routes[] = {
 	&ops_health_routes,
 	&ops_csp_routes,
+	&auth_routes,
+	&auth_me_routes,
+	&auth_admin_routes,
 	&jobs_admin_routes,
 	NULL,
 };

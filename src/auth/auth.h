@@ -25,6 +25,7 @@
 #include <bson/bson.h>
 
 #include "http/router.h"
+#include "store/store.h"
 
 bool auth_request_authenticate(struct em_request *req, enum em_role *role,
 			       struct em_error *err);
@@ -38,6 +39,21 @@ bool auth_request_authenticate(struct em_request *req, enum em_role *role,
  */
 bool auth_session_issue(struct em_request *req, const bson_oid_t *user_id,
 			struct em_error *err);
+
+/*
+ * Whether the account may place orders: it exists, its e-mail address is
+ * verified and it is not disabled (*verified). False with err only when
+ * the user cannot be read (EM_ERR_NOT_FOUND for an unknown id). The
+ * orders module calls this before placing an order (src/auth/users.c).
+ */
+bool auth_user_is_verified(struct em_store *st, const char *user_id_hex, bool *verified,
+			   struct em_error *err);
+
+/* Route tables: /auth/... (auth_routes.c), /me and /me/addresses
+ * (me_routes.c), /admin/users (admin_routes.c). */
+extern const struct em_route_table auth_routes;
+extern const struct em_route_table auth_me_routes;
+extern const struct em_route_table auth_admin_routes;
 
 /* "customer", "staff", "admin" <-> enum em_role; false on anything else. */
 bool auth_role_parse(const char *name, enum em_role *role);

@@ -4,3 +4,31 @@
 libemporium_a_SOURCES += src/auth/auth_indexes.c
 libemporium_a_SOURCES += src/auth/auth.h src/auth/authenticate.c
 libemporium_a_SOURCES += src/auth/admin_cmd.c
+
+# accounts: passwords, tokens, one-time codes, throttles, users, routes
+libemporium_a_SOURCES += src/auth/accounts.h src/auth/tokens.c src/auth/users.c \
+	src/auth/password.c src/auth/otp.c src/auth/throttle.c \
+	src/auth/auth_routes.c src/auth/me_routes.c src/auth/admin_routes.c
+# The common-password list is compiled in (sorted, lower-case) so nothing
+# has to be found on disk at run time; see src/auth/password.c.
+libemporium_a_SOURCES += src/auth/common_passwords.c
+src/auth/common_passwords.c: $(top_srcdir)/data/common-passwords.txt
+	$(MKDIR_P) src/auth
+	{ echo '/* Generated from data/common-passwords.txt by src/auth/local.mk. */'; \
+	  echo '#include <stddef.h>'; \
+	  echo 'extern const char *const auth_common_passwords[];'; \
+	  echo 'extern const size_t auth_common_passwords_count;'; \
+	  echo 'const char *const auth_common_passwords[] = {'; \
+	  sed -e 's/\r$$//' -e '/^#/d' -e '/^$$/d' $(top_srcdir)/data/common-passwords.txt | \
+	    LC_ALL=C tr 'A-Z' 'a-z' | LC_ALL=C sort -u | \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/",/'; \
+	  echo '};'; \
+	  echo 'const size_t auth_common_passwords_count ='; \
+	  echo '	sizeof(auth_common_passwords) / sizeof(auth_common_passwords[0]);'; \
+	} > $@.tmp && mv $@.tmp $@
+UNIT_TESTS += tests/unit/test_auth
+tests_unit_test_auth_SOURCES = tests/unit/test_auth.c
+tests_unit_test_auth_LDADD = $(EM_LIBS) $(CMOCKA_LIBS)
+INTEGRATION_TESTS += tests/integration/test_accounts
+tests_integration_test_accounts_SOURCES = tests/integration/test_accounts.c
+tests_integration_test_accounts_LDADD = $(INTEGRATION_LDADD)

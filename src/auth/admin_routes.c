@@ -1,0 +1,242 @@
+/*
+ * admin_routes.c - /api/v1/admin/users: list and search accounts, change
+ * a role, disable and enable. Admin only (the router checks the role).
+ *
+ * The e-mail search is a prefix match done as a range on the indexed
+ * email field ([prefix, prefix + U+10FFFF)), never a regular expression
+ * built from the caller's text.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "auth/accounts.h"
+#include "auth/auth.h"
+#include "core/json.h"
+#include "core/log.h"
+
+#define AUTH_USERS_PAGE_DEFAULT 20
+#define AUTH_USERS_PAGE_MAX 100
+
+/* GET /api/v1/admin/users?limit=&cursor=&email= */
+static bool auth_admin_users_list(struct em_request *req, struct em_error *err)
+{
+	const char *lim = em_request_query(req, "limit"), *cursor = em_request_query(req, "cursor");
+	const char *prefix = em_request_query(req, "email");
+	mongoc_collection_t *coll = NULL;
+	mongoc_cursor_t *cur = NULL;
+	const bson_t *doc;
+	bson_t filter = BSON_INITIALIZER, range, *opts = NULL;
+	bson_error_t berr;
+	bson_oid_t after, last;
+	json_object *o = NULL, *items;
+	char *end, *upper = NULL, hex[25];
+	long limit = AUTH_USERS_PAGE_DEFAULT;
+	int n = 0;
+	bool ok = false, more = false;
+
+	if (lim) {
+		limit = strtol(lim, &end, 10);
+		if (!*lim || *end || limit < 1 || limit > AUTH_USERS_PAGE_MAX) {
+			em_error_set(err, EM_ERR_INVALID, "limit", "limit must be 1 to %d",
+				     AUTH_USERS_PAGE_MAX);
+			goto done;
+		}
+	}
+	if (cursor && !auth_oid_parse(cursor, &after)) {
+		em_error_set(err, EM_ERR_INVALID, "cursor", "cursor is not one this API gave out");
+		goto done;
+	}
+	if (prefix && *prefix) {
+		size_t len = strlen(prefix);
+
+		if (len > AUTH_EMAIL_MAX || !bson_utf8_validate(prefix, len, false)) {
+			em_error_set(err, EM_ERR_INVALID, "email",
+				     "email must be at most %d bytes of UTF-8", AUTH_EMAIL_MAX);
+			goto done;
+		}
+		upper = em_request_alloc(req, len + 5);
+		for (size_t i = 0; i < len; i++) /* emails are stored lower-case */
+			upper[i] = (char)((prefix[i] >= 'A' && prefix[i] <= 'Z') ? prefix[i] + 32
+										 : prefix[i]);
+		upper[len] = '\0';
+		BSON_APPEND_DOCUMENT_BEGIN(&filter, "email", &range);
+		BSON_APPEND_UTF8(&range, "$gte", upper);
+		memcpy(upper + len, "\xf4\x8f\xbf\xbf", 5); /* U+10FFFF sorts after all */
+		BSON_APPEND_UTF8(&range, "$lt", upper);
+		bson_append_document_end(&filter, &range);
+	}
+	if (cursor) {
+		BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &range);
+		BSON_APPEND_OID(&range, "$gt", &after);
+		bson_append_document_end(&filter, &range);
+	}
+	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}", "limit", BCON_INT64(limit + 1),
+			"projection", "{", "password_hash", BCON_INT32(0), "}");
+	o = json_object_new_object();
+	items = json_object_new_array();
+	if (!o || !items) {
+		json_object_put(items);
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
+		goto done;
+	}
+	json_object_object_add(o, "items", items);
+	coll = store_collection(&req->app->store, "users");
+	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
+	while (mongoc_cursor_next(cur, &doc)) {
+		if (n == limit) {
+			more = true;
+			break;
+		}
+		json_object_array_add(items, auth_user_json(doc));
+		auth_doc_oid(doc, "_id", &last);
+		n++;
+	}
+	if (mongoc_cursor_error(cur, &berr)) {
+		store_error_set(err, &berr, "list users");
+		goto done;
+	}
+	if (more) {
+		bson_oid_to_string(&last, hex);
+		json_object_object_add(o, "next_cursor", json_object_new_string(hex));
+	} else {
+		json_object_object_add(o, "next_cursor", NULL);
+	}
+	em_response_json(req, 200, o);
+	o = NULL;
+	ok = true;
+done:
+	json_object_put(o);
+	if (cur)
+		mongoc_cursor_destroy(cur);
+	if (coll)
+		mongoc_collection_destroy(coll);
+	if (opts)
+		bson_destroy(opts);
+	bson_destroy(&filter);
+	return ok;
+}
+
+static bool auth_admin_user_render(struct em_request *req, const bson_oid_t *uid,
+				   struct em_error *err)
+{
+	bson_t user = BSON_INITIALIZER;
+	bool found = false, ok = false;
+
+	if (!auth_user_find_by_id(&req->app->store, uid, &user, &found, err))
+		goto done;
+	if (!found) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such user");
+		goto done;
+	}
+	em_response_json(req, 200, auth_user_json(&user));
+	ok = true;
+done:
+	bson_destroy(&user);
+	return ok;
+}
+
+/* GET /api/v1/admin/users/{id} */
+static bool auth_admin_user_get(struct em_request *req, struct em_error *err)
+{
+	bson_oid_t uid;
+
+	if (!auth_oid_parse(em_request_path_param(req, "id"), &uid)) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such user");
+		return false;
+	}
+	return auth_admin_user_render(req, &uid, err);
+}
+
+static const char *const admin_user_fields[] = { "role", "disabled", NULL };
+
+/*
+ * PATCH /api/v1/admin/users/{id} {role?, disabled?}. Disabling revokes
+ * every refresh token (and the authenticator refuses the access tokens at
+ * once). An admin cannot change or disable their own account here, so the
+ * last admin cannot lock everyone out by accident.
+ */
+static bool auth_admin_user_patch(struct em_request *req, struct em_error *err)
+{
+	const char *id = em_request_path_param(req, "id"), *role = NULL;
+	mongoc_collection_t *coll = NULL;
+	bson_t set = BSON_INITIALIZER, update = BSON_INITIALIZER, *filter = NULL;
+	bson_t reply = BSON_INITIALIZER;
+	bson_error_t berr;
+	bson_oid_t uid;
+	bson_iter_t it;
+	json_object *v;
+	enum em_role r;
+	bool ok = false, disable = false, has_disabled = false, replied = false;
+
+	if (!auth_oid_parse(id, &uid)) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such user");
+		goto done;
+	}
+	if (!auth_body_check(req, admin_user_fields, err) ||
+	    !auth_body_string(req->json, "role", 1, 16, false, &role, err))
+		goto done;
+	if (role && !auth_role_parse(role, &r)) {
+		em_error_set(err, EM_ERR_INVALID, "role", "role must be customer, staff or admin");
+		goto done;
+	}
+	if (json_object_object_get_ex(req->json, "disabled", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			em_error_set(err, EM_ERR_INVALID, "disabled", "disabled must be true or false");
+			goto done;
+		}
+		has_disabled = true;
+		disable = json_object_get_boolean(v);
+	}
+	if (!role && !has_disabled) {
+		em_error_set(err, EM_ERR_INVALID, "body", "send role and/or disabled");
+		goto done;
+	}
+	if (strcmp(id, req->user_id) == 0) {
+		em_error_set(err, EM_ERR_CONFLICT, NULL,
+			     "admins cannot change their own role or disable themselves");
+		goto done;
+	}
+	if (role)
+		BSON_APPEND_UTF8(&set, "role", role);
+	if (has_disabled)
+		BSON_APPEND_BOOL(&set, "disabled", disable);
+	BSON_APPEND_DATE_TIME(&set, "updated_at", auth_now_ms());
+	BSON_APPEND_DOCUMENT(&update, "$set", &set);
+	filter = BCON_NEW("_id", BCON_OID(&uid));
+	coll = store_collection(&req->app->store, "users");
+	replied = mongoc_collection_update_one(coll, filter, &update, NULL, &reply, &berr);
+	if (!replied) {
+		store_error_set(err, &berr, "update user");
+		goto done;
+	}
+	if (!bson_iter_init_find(&it, &reply, "matchedCount") || bson_iter_as_int64(&it) != 1) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such user");
+		goto done;
+	}
+	em_info("admin %s changed user %s:%s%s%s", req->user_id, id, role ? " role=" : "",
+		role ? role : "", has_disabled ? (disable ? " disabled" : " enabled") : "");
+	if (has_disabled && disable && !auth_refresh_revoke_user(&req->app->store, &uid, err))
+		goto done;
+	ok = auth_admin_user_render(req, &uid, err);
+done:
+	bson_destroy(&reply);
+	if (coll)
+		mongoc_collection_destroy(coll);
+	if (filter)
+		bson_destroy(filter);
+	bson_destroy(&set);
+	bson_destroy(&update);
+	return ok;
+}
+
+static const struct em_route auth_admin_table[] = {
+	{ "GET", "/api/v1/admin/users", auth_admin_users_list, EM_ROLE_ADMIN, EM_BODY_NONE, NULL },
+	{ "GET", "/api/v1/admin/users/{id}", auth_admin_user_get, EM_ROLE_ADMIN, EM_BODY_NONE,
+	  NULL },
+	{ "PATCH", "/api/v1/admin/users/{id}", auth_admin_user_patch, EM_ROLE_ADMIN, EM_BODY_JSON,
+	  NULL },
+};
+
+const struct em_route_table auth_admin_routes = EM_ROUTE_TABLE("admin-users", auth_admin_table);

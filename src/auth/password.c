@@ -1,0 +1,215 @@
+/*
+ * password.c - password policy and hashing, and the validation of the
+ * other identity fields (e-mail address, name, phone).
+ *
+ * Hashes are argon2id strings from libsodium's crypto_pwhash_str at the
+ * configured cost (OWASP: at least 19 MiB and 2 passes). The string holds
+ * its own parameters, so raising the cost later still verifies old hashes.
+ */
+#include <ctype.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/accounts.h"
+#include "core/log.h"
+
+/* The shipped list (data/common-passwords.txt), sorted, lower-case,
+ * compiled in by src/auth/local.mk so no file has to be found at run time. */
+extern const char *const auth_common_passwords[];
+extern const size_t auth_common_passwords_count;
+
+static int auth_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool auth_password_is_common(const char *password)
+{
+	char low[AUTH_PASSWORD_MAX * 4 + 1];
+	const char *key = low;
+	size_t n = strlen(password);
+
+	if (n >= sizeof(low))
+		return false;
+	for (size_t i = 0; i <= n; i++)
+		low[i] = (char)tolower((unsigned char)password[i]);
+	return bsearch(&key, auth_common_passwords, auth_common_passwords_count,
+		       sizeof(auth_common_passwords[0]), auth_cmp_str) != NULL;
+}
+
+/* Code points in valid UTF-8 (the JSON parser has validated it). */
+static size_t auth_utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+bool auth_password_check(const char *password, struct em_error *err)
+{
+	size_t chars = auth_utf8_chars(password);
+
+	if (chars < AUTH_PASSWORD_MIN || chars > AUTH_PASSWORD_MAX) {
+		em_error_set(err, EM_ERR_INVALID, "password",
+			     "password must be %d to %d characters long", AUTH_PASSWORD_MIN,
+			     AUTH_PASSWORD_MAX);
+		return false;
+	}
+	if (auth_password_is_common(password)) {
+		em_error_set(err, EM_ERR_INVALID, "password",
+			     "password is too common; choose one that is not on lists of "
+			     "leaked passwords");
+		return false;
+	}
+	return true;
+}
+
+bool auth_password_hash(const struct em_config *cfg, const char *password, char *out,
+			size_t size, struct em_error *err)
+{
+	if (!auth_sodium_ready()) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "libsodium cannot be initialised");
+		return false;
+	}
+	if (size < crypto_pwhash_STRBYTES) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "password hash buffer too small");
+		return false;
+	}
+	if (crypto_pwhash_str_alg(out, password, strlen(password),
+				  (unsigned long long)cfg->argon2_iterations,
+				  (size_t)cfg->argon2_memory_kib * 1024,
+				  crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "argon2id hashing failed (out of memory?)");
+		return false;
+	}
+	return true;
+}
+
+/* A hash of a random password at the configured cost, made once per
+ * process: verifying against it costs what a real verification costs. */
+static char auth_dummy_hash[crypto_pwhash_STRBYTES];
+
+bool auth_password_verify(const struct em_config *cfg, const char *hash,
+			  const char *password)
+{
+	if (!auth_sodium_ready())
+		return false;
+	if (!hash || strncmp(hash, "$argon2id$", 10) != 0) {
+		if (!auth_dummy_hash[0]) {
+			char rnd[48];
+			struct em_error err = EM_ERROR_INIT;
+
+			auth_random_token(rnd, sizeof(rnd), 24);
+			if (!auth_password_hash(cfg, rnd, auth_dummy_hash, sizeof(auth_dummy_hash),
+						&err))
+				em_warn("dummy hash: %s", err.message);
+		}
+		/* The result is meaningless; only the time it takes matters. */
+		if (auth_dummy_hash[0] &&
+		    crypto_pwhash_str_verify(auth_dummy_hash, password, strlen(password)) == 0)
+			em_debug("dummy hash matched");
+		return false;
+	}
+	return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+}
+
+static bool auth_email_local_char(unsigned char c)
+{
+	return isalnum(c) || strchr("!#$%&'*+/=?^_`{|}~.-", c) != NULL;
+}
+
+bool auth_email_normalize(const char *in, char *out, size_t size, struct em_error *err)
+{
+	const char *end, *at;
+	size_t len;
+
+	while (*in == ' ' || *in == '\t')
+		in++;
+	end = in + strlen(in);
+	while (end > in && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	len = (size_t)(end - in);
+	if (len == 0 || len > AUTH_EMAIL_MAX || len >= size)
+		goto bad;
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)tolower((unsigned char)in[i]);
+	out[len] = '\0';
+	at = strchr(out, '@');
+	if (!at || at == out || strchr(at + 1, '@') || (size_t)(at - out) > 64)
+		goto bad;
+	for (const char *p = out; p < at; p++)
+		if (!auth_email_local_char((unsigned char)*p))
+			goto bad;
+	if (out[0] == '.' || at[-1] == '.' || strstr(out, ".."))
+		goto bad;
+	/* domain: labels of [a-z0-9-], not starting or ending with '-', and a dot */
+	if (!strchr(at + 1, '.'))
+		goto bad;
+	for (const char *p = at + 1, *label = p;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (p == label || label[0] == '-' || p[-1] == '-' || p - label > 63)
+				goto bad;
+			if (*p == '\0')
+				break;
+			label = p + 1;
+		} else if (!isalnum((unsigned char)*p) && *p != '-') {
+			goto bad;
+		}
+	}
+	return true;
+bad:
+	em_error_set(err, EM_ERR_INVALID, "email", "email must be a valid e-mail address");
+	return false;
+}
+
+bool auth_name_check(const char *field, const char *name, struct em_error *err)
+{
+	size_t len = strlen(name);
+	bool blank = true;
+
+	if (len == 0 || len > AUTH_NAME_MAX) {
+		em_error_set(err, EM_ERR_INVALID, field, "%s must be 1 to %d bytes long", field,
+			     AUTH_NAME_MAX);
+		return false;
+	}
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			em_error_set(err, EM_ERR_INVALID, field,
+				     "%s must not contain control characters", field);
+			return false;
+		}
+		if (*p != ' ')
+			blank = false;
+	}
+	if (blank) {
+		em_error_set(err, EM_ERR_INVALID, field, "%s must not be blank", field);
+		return false;
+	}
+	return true;
+}
+
+bool auth_phone_check(const char *field, const char *phone, struct em_error *err)
+{
+	size_t digits = 0, len = strlen(phone);
+	const char *p = phone;
+
+	if (*p == '+')
+		p++;
+	for (; *p; p++) {
+		if (isdigit((unsigned char)*p))
+			digits++;
+		else if (!strchr(" -()", *p))
+			digits = 100; /* any other character: refuse below */
+	}
+	if (len > 20 || digits < 7 || digits > 15) {
+		em_error_set(err, EM_ERR_INVALID, field,
+			     "%s must be a phone number: an optional +, 7 to 15 digits, "
+			     "spaces, '-', '(' or ')'", field);
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,220 @@
+/*
+ * Unit tests for the accounts module's pure parts: e-mail normalisation,
+ * the password policy and the shipped common-password list, argon2id
+ * hashing, access-token minting, code hashing, and the other field
+ * checks. The HTTP flows are tested end to end in
+ * tests/integration/test_accounts.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <jwt.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/accounts.h"
+#include "auth/auth.h"
+
+static struct em_config cfg;
+
+static void test_email_normalize(void **state)
+{
+	static const char *const good[][2] = {
+		{ "  Alice@Example.COM ", "alice@example.com" },
+		{ "a.b+tag@sub.example.co.uk", "a.b+tag@sub.example.co.uk" },
+		{ "x_y-z@a-b.io", "x_y-z@a-b.io" },
+	};
+	static const char *const bad[] = {
+		"", "   ", "plain", "@example.com", "a@", "a@b", "a@@b.com", "a@b@c.com",
+		"a b@example.com", "a@exa mple.com", "a@-example.com", "a@example-.com",
+		"a@example..com", ".a@example.com", "a.@example.com", "a..b@example.com",
+		"a\"b@example.com", "<a>@example.com", "a@example.com\n", "a@ex_ample.com",
+	};
+	char out[AUTH_EMAIL_MAX + 1], longmail[400];
+	struct em_error err = EM_ERROR_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_true(auth_email_normalize(good[i][0], out, sizeof(out), &err));
+		assert_string_equal(out, good[i][1]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		em_error_clear(&err);
+		if (auth_email_normalize(bad[i], out, sizeof(out), &err))
+			fail_msg("accepted '%s'", bad[i]);
+		assert_int_equal(err.kind, EM_ERR_INVALID);
+		assert_string_equal(err.field, "email");
+	}
+	/* over 254 bytes */
+	memset(longmail, 'a', 250);
+	memcpy(longmail + 250, "@example.com", 13);
+	assert_false(auth_email_normalize(longmail, out, sizeof(out), &err));
+	/* a local part over 64 bytes */
+	memset(longmail, 'a', 65);
+	memcpy(longmail + 65, "@example.com", 13);
+	assert_false(auth_email_normalize(longmail, out, sizeof(out), &err));
+}
+
+static void test_password_policy(void **state)
+{
+	struct em_error err = EM_ERROR_INIT;
+	char longpw[200];
+
+	(void)state;
+	assert_true(auth_password_check("Vivid-Otter-Lantern-42", &err));
+	/* 12 characters, multi-byte: counted as characters, not bytes */
+	assert_true(auth_password_check("ñandú-ñandú-", &err));
+	assert_false(auth_password_check("ñandú-ñand", &err));
+	assert_string_equal(err.field, "password");
+	assert_false(auth_password_check("short", &err));
+	memset(longpw, 'k', 129);
+	longpw[129] = '\0';
+	assert_false(auth_password_check(longpw, &err));
+	longpw[128] = '\0';
+	assert_true(auth_password_check(longpw, &err));
+	/* the shipped list, any case */
+	assert_true(auth_password_is_common("password1234"));
+	assert_true(auth_password_is_common("PassWord1234"));
+	assert_true(auth_password_is_common("qwertyuiop123"));
+	assert_true(auth_password_is_common("iloveyou1234"));
+	assert_true(auth_password_is_common("123456789012"));
+	assert_false(auth_password_is_common("Vivid-Otter-Lantern-42"));
+	em_error_clear(&err);
+	assert_false(auth_password_check("Password1234", &err));
+	assert_string_equal(err.field, "password");
+	assert_non_null(strstr(err.message, "common"));
+}
+
+static void test_password_hash_verify(void **state)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	struct em_error err = EM_ERROR_INIT;
+
+	(void)state;
+	assert_true(auth_password_hash(&cfg, "Vivid-Otter-Lantern-42", hash, sizeof(hash), &err));
+	assert_int_equal(strncmp(hash, "$argon2id$v=19$m=19456,t=2,", 27), 0);
+	assert_true(auth_password_verify(&cfg, hash, "Vivid-Otter-Lantern-42"));
+	assert_false(auth_password_verify(&cfg, hash, "vivid-otter-lantern-42"));
+	/* no hash (unknown user, OAuth-only account): always false */
+	assert_false(auth_password_verify(&cfg, NULL, "Vivid-Otter-Lantern-42"));
+	assert_false(auth_password_verify(&cfg, "plaintext", "plaintext"));
+}
+
+static void test_access_token(void **state)
+{
+	struct em_error err = EM_ERROR_INIT;
+	char *tok = auth_access_token_mint(&cfg, "0123456789abcdef01234567", "staff", 1700000000,
+					   &err);
+	jwt_t *jwt = NULL;
+
+	(void)state;
+	assert_non_null(tok);
+	assert_int_equal(jwt_decode(&jwt, tok, (const unsigned char *)cfg.jwt_secret,
+				    (int)strlen(cfg.jwt_secret)), 0);
+	assert_int_equal(jwt_get_alg(jwt), JWT_ALG_HS256);
+	assert_string_equal(jwt_get_grant(jwt, "iss"), "emporium");
+	assert_string_equal(jwt_get_grant(jwt, "aud"), "emporium-api");
+	assert_string_equal(jwt_get_grant(jwt, "sub"), "0123456789abcdef01234567");
+	assert_string_equal(jwt_get_grant(jwt, "role"), "staff");
+	assert_int_equal(jwt_get_grant_int(jwt, "iat"), 1700000000);
+	assert_int_equal(jwt_get_grant_int(jwt, "exp"), 1700000000 + 900);
+	assert_int_equal(strlen(jwt_get_grant(jwt, "jti")), 32);
+	jwt_free(jwt);
+	/* another key does not verify it */
+	jwt = NULL;
+	assert_int_not_equal(jwt_decode(&jwt, tok, (const unsigned char *)"x-other-key-of-32-bytes-at-least-123",
+					36), 0);
+	jwt_free(jwt);
+	free(tok);
+}
+
+static void test_secrets(void **state)
+{
+	char a[64], b[64], h1[65], h2[65];
+	bson_oid_t u1, u2;
+
+	(void)state;
+	auth_random_token(a, sizeof(a), 32);
+	auth_random_token(b, sizeof(b), 32);
+	assert_int_equal(strlen(a), 43);
+	assert_string_not_equal(a, b);
+	assert_int_equal(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+			 43);
+	auth_sha256_hex("abc", h1);
+	assert_string_equal(h1, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	/* codes: bound to user and purpose */
+	bson_oid_init_from_string(&u1, "0123456789abcdef01234567");
+	bson_oid_init_from_string(&u2, "0123456789abcdef01234568");
+	auth_code_hash(&cfg, &u1, "verify", "123456", h1);
+	auth_code_hash(&cfg, &u1, "verify", "123456", h2);
+	assert_string_equal(h1, h2);
+	auth_code_hash(&cfg, &u2, "verify", "123456", h2);
+	assert_string_not_equal(h1, h2);
+	auth_code_hash(&cfg, &u1, "reset", "123456", h2);
+	assert_string_not_equal(h1, h2);
+	/* the CSRF token follows the refresh token */
+	auth_csrf_token(&cfg, a, h1);
+	auth_csrf_token(&cfg, b, h2);
+	assert_string_not_equal(h1, h2);
+	auth_csrf_token(&cfg, a, h2);
+	assert_string_equal(h1, h2);
+}
+
+static void test_fields(void **state)
+{
+	struct em_error err = EM_ERROR_INIT;
+	bson_oid_t oid;
+
+	(void)state;
+	assert_true(auth_name_check("name", "Ann Smith", &err));
+	assert_false(auth_name_check("name", "", &err));
+	assert_false(auth_name_check("name", "   ", &err));
+	assert_false(auth_name_check("name", "a\nb", &err));
+	assert_string_equal(err.field, "name");
+	assert_true(auth_phone_check("phone", "+880 1711-000000", &err));
+	assert_true(auth_phone_check("phone", "(02) 955-1234", &err));
+	assert_false(auth_phone_check("phone", "12345", &err));
+	assert_false(auth_phone_check("phone", "call me maybe", &err));
+	assert_false(auth_phone_check("phone", "+1234567890123456", &err));
+	assert_true(auth_oid_parse("0123456789abcdef01234567", &oid));
+	assert_false(auth_oid_parse("0123456789abcdef0123456", &oid));
+	assert_false(auth_oid_parse("0123456789abcdef0123456z", &oid));
+	assert_false(auth_oid_parse(NULL, &oid));
+	{
+		enum em_role r;
+
+		assert_true(auth_role_parse("admin", &r));
+		assert_int_equal(r, EM_ROLE_ADMIN);
+		assert_false(auth_role_parse("public", &r));
+		assert_false(auth_role_parse("Admin", &r));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_email_normalize),
+		cmocka_unit_test(test_password_policy),
+		cmocka_unit_test(test_password_hash_verify),
+		cmocka_unit_test(test_access_token),
+		cmocka_unit_test(test_secrets),
+		cmocka_unit_test(test_fields),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.jwt_secret, sizeof(cfg.jwt_secret), "%s",
+		 "unit-test-secret-0123456789abcdef0123456789abcdef");
+	snprintf(cfg.jwt_issuer, sizeof(cfg.jwt_issuer), "emporium");
+	snprintf(cfg.jwt_audience, sizeof(cfg.jwt_audience), "emporium-api");
+	cfg.access_ttl_s = 900;
+	cfg.refresh_ttl_s = 3600;
+	cfg.argon2_memory_kib = 19456;
+	cfg.argon2_iterations = 2;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
