@@ -4,12 +4,14 @@
  */
 #include "app/app.h"
 #include "auth/auth.h"
+#include "auth/oauth.h"
 #include "jobs/jobs.h"
 #include "ops/ops.h"
 
 const struct em_route_table *const em_app_routes[] = {
 	&ops_health_routes,
 	&ops_csp_routes,
+	&auth_oauth_routes,
 	&auth_routes,
 	&auth_me_routes,
 	&auth_admin_routes,

@@ -32,3 +32,14 @@ tests_unit_test_auth_LDADD = $(EM_LIBS) $(CMOCKA_LIBS)
 INTEGRATION_TESTS += tests/integration/test_accounts
 tests_integration_test_accounts_SOURCES = tests/integration/test_accounts.c
 tests_integration_test_accounts_LDADD = $(INTEGRATION_LDADD)
+
+# OpenID Connect sign-in
+libemporium_a_SOURCES += src/auth/oauth.h src/auth/oauth.c src/auth/oauth_routes.c \
+	src/auth/oauth_indexes.c
+UNIT_TESTS += tests/unit/test_oauth
+tests_unit_test_oauth_SOURCES = tests/unit/test_oauth.c
+tests_unit_test_oauth_LDADD = $(EM_LIBS) $(CMOCKA_LIBS)
+INTEGRATION_TESTS += tests/integration/test_oauth
+tests_integration_test_oauth_SOURCES = tests/integration/test_oauth.c
+tests_integration_test_oauth_LDADD = $(INTEGRATION_LDADD)
+tests_integration_test_oauth_CPPFLAGS = $(AM_CPPFLAGS) -DEM_TOP_SRCDIR='"$(abs_top_srcdir)"'

@@ -8,6 +8,7 @@ static const struct store_index_set *const store_index_sets[] = {
 	&ops_index_set,
 	&jobs_index_set,
 	&auth_index_set,
+	&oauth_index_set,
 	&catalog_index_set,
 };
 

@@ -40,6 +40,7 @@ struct store_index_set {
 extern const struct store_index_set ops_index_set;
 extern const struct store_index_set jobs_index_set;
 extern const struct store_index_set auth_index_set;
+extern const struct store_index_set oauth_index_set;
 extern const struct store_index_set catalog_index_set;
 
 /* Creates every index of every set; logs each one. */
