@@ -5,6 +5,8 @@
 #include "app/app.h"
 #include "auth/auth.h"
 #include "auth/oauth.h"
+#include "catalog/catalog.h"
+#include "inventory/inventory.h"
 #include "jobs/jobs.h"
 #include "ops/ops.h"
 
@@ -16,6 +18,10 @@ const struct em_route_table *const em_app_routes[] = {
 	&auth_me_routes,
 	&auth_admin_routes,
 	&jobs_admin_routes,
+	&catalog_category_routes,
+	&catalog_product_routes,
+	&catalog_admin_product_routes,
+	&inventory_routes,
 	NULL,
 };
 

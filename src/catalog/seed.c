@@ -1,13 +1,334 @@
-/* Placeholder until the catalog work lands: seed-demo is not built yet. */
+/*
+ * seed.c - `emporium-admin seed-demo`: a realistic demo catalog and a
+ * demo admin, idempotently.
+ *
+ * Everything is generated deterministically here (no downloaded data):
+ * 3 departments x 4 kinds = 15 categories and 3 x 4 x 18 = 216 products
+ * with sizes, colours, brands, prices in minor units, descriptions and
+ * some variants below their low-stock threshold. Products go through
+ * catalog_product_build like staff input, and are written with one bulk
+ * of upserts by slug using $setOnInsert, so re-running creates nothing
+ * new and never overwrites what staff changed since.
+ *
+ * The demo admin is admin@demo.emporium.test; a random password is
+ * printed once, when the account is created.
+ */
+#include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "app/admin_cmds.h"
+#include "auth/accounts.h"
+#include "catalog/catalog.h"
+#include "core/log.h"
+#include "store/store.h"
+
+#define SEED_PER_KIND 18
+#define DEMO_ADMIN_EMAIL "admin@demo.emporium.test"
+
+static const char *const departments[] = { "Men", "Women", "Kids" };
+static const char *const kinds[] = { "Tops", "Bottoms", "Shoes", "Accessories" };
+static const char *const brands[] = { "Northwind", "Aurora", "Kestrel", "Lotus Loom",
+				      "Monsoon", "Riverstone" };
+static const char *const adjectives[] = { "Classic", "Everyday", "Organic", "Slim", "Relaxed",
+					  "Heritage", "Linen", "Waterproof", "Soft", "Urban" };
+static const char *const nouns[4][6] = {
+	{ "T-Shirt", "Polo", "Panjabi", "Hoodie", "Shirt", "Kurta" },
+	{ "Chinos", "Jeans", "Joggers", "Shorts", "Trousers", "Skirt" },
+	{ "Sneakers", "Loafers", "Sandals", "Boots", "Runners", "Slip-ons" },
+	{ "Cap", "Belt", "Scarf", "Backpack", "Wallet", "Tote" },
+};
+static const char *const colors[] = { "black", "white", "navy", "red", "green", "beige",
+				      "grey", "blue" };
+static const char *const clothing_sizes[] = { "S", "M", "L", "XL" };
+static const char *const shoe_sizes[] = { "40", "41", "42", "43", "44" };
+
+static void lower_slug(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (const char *p = in; *p && o + 1 < size; p++)
+		out[o++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+	out[o] = '\0';
+}
+
+/* Upserts a category by slug and returns its _id. */
+static bool seed_category(mongoc_collection_t *coll, const char *slug, const char *name,
+			  const bson_oid_t *parent, int position, bson_oid_t *id)
+{
+	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, opts = BSON_INITIALIZER, soi;
+	bson_error_t berr;
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_iter_t it;
+	int64_t now = catalog_now_ms();
+	bool ok = false;
+
+	BSON_APPEND_UTF8(&filter, "slug", slug);
+	BSON_APPEND_DOCUMENT_BEGIN(&update, "$setOnInsert", &soi);
+	BSON_APPEND_UTF8(&soi, "name", name);
+	if (parent)
+		BSON_APPEND_OID(&soi, "parent_id", parent);
+	else
+		BSON_APPEND_NULL(&soi, "parent_id");
+	BSON_APPEND_INT32(&soi, "position", position);
+	BSON_APPEND_DATE_TIME(&soi, "created_at", now);
+	BSON_APPEND_DATE_TIME(&soi, "updated_at", now);
+	bson_append_document_end(&update, &soi);
+	BSON_APPEND_BOOL(&opts, "upsert", true);
+	if (!mongoc_collection_update_one(coll, &filter, &update, &opts, NULL, &berr)) {
+		em_err("seed-demo: category %s: %s", slug, berr.message);
+		goto done;
+	}
+	cur = mongoc_collection_find_with_opts(coll, &filter, NULL, NULL);
+	if (mongoc_cursor_next(cur, &doc) && bson_iter_init_find(&it, doc, "_id") &&
+	    BSON_ITER_HOLDS_OID(&it)) {
+		bson_oid_copy(bson_iter_oid(&it), id);
+		ok = true;
+	} else {
+		em_err("seed-demo: category %s cannot be read back", slug);
+	}
+	mongoc_cursor_destroy(cur);
+done:
+	bson_destroy(&filter);
+	bson_destroy(&update);
+	bson_destroy(&opts);
+	return ok;
+}
+
+/* The request-shaped JSON of demo product n of kind k in department d. */
+static json_object *seed_product_json(size_t d, size_t k, size_t n, const bson_oid_t *cat,
+				      char *slug, size_t slug_size)
+{
+	json_object *o = json_object_new_object(), *vars = json_object_new_array();
+	json_object *opts = json_object_new_array(), *attrs = json_object_new_object();
+	char title[160], desc[600], dep[16], kind[16], cat_hex[25];
+	size_t seed = d * 1000 + k * 100 + n;
+	const char *brand = brands[seed % 6];
+	const char *adj = adjectives[(seed * 7) % 10];
+	const char *noun = nouns[k][n % 6];
+	int64_t base = (int64_t)(300 + (seed * 37) % 4700) * 100; /* 300.00 .. 4999.00 */
+	const char *const *sizes = k == 2 ? shoe_sizes : clothing_sizes;
+	size_t nsizes = k == 3 ? 1 : (k == 2 ? 5 : 4);
+
+	lower_slug(departments[d], dep, sizeof(dep));
+	lower_slug(kinds[k], kind, sizeof(kind));
+	snprintf(slug, slug_size, "%s-%s-%03zu", dep, kind, n + 1);
+	snprintf(title, sizeof(title), "%s %s %s", brand, adj, noun);
+	snprintf(desc, sizeof(desc),
+		 "The %s %s from %s: made for %s who want comfort that lasts. %s cut, "
+		 "easy care, and colours that stay true wash after wash.",
+		 adj, noun, brand, d == 2 ? "kids" : (d == 0 ? "men" : "women"), adj);
+	bson_oid_to_string(cat, cat_hex);
+	json_object_object_add(o, "title", json_object_new_string(title));
+	json_object_object_add(o, "slug", json_object_new_string(slug));
+	json_object_object_add(o, "description", json_object_new_string(desc));
+	json_object_object_add(o, "brand", json_object_new_string(brand));
+	json_object_object_add(o, "category", json_object_new_string(cat_hex));
+	json_object_object_add(o, "status", json_object_new_string("active"));
+	json_object_object_add(attrs, "material",
+			       json_object_new_string(k == 2 ? "leather" : (seed % 2 ? "cotton" : "linen")));
+	json_object_object_add(o, "attributes", attrs);
+	json_object_array_add(opts, json_object_new_string("size"));
+	json_object_array_add(opts, json_object_new_string("color"));
+	json_object_object_add(o, "options", opts);
+	for (size_t c = 0; c < 2; c++) {
+		const char *color = colors[(seed + c * 3) % 8];
+
+		for (size_t s = 0; s < nsizes; s++) {
+			json_object *v = json_object_new_object(), *vo = json_object_new_object();
+			char sku[64];
+			const char *size = k == 3 ? "OS" : sizes[s];
+			/* every 9th product runs low: stock under its threshold */
+			int64_t stock = (n % 9 == 4) ? (int64_t)(s % 3) : (int64_t)(5 + (seed + s) % 40);
+
+			snprintf(sku, sizeof(sku), "EMP-%c%c-%03zu-%s-%.3s", dep[0], kind[0], n + 1, size,
+				 color);
+			for (char *p = sku; *p; p++)
+				if (*p >= 'a' && *p <= 'z')
+					*p = (char)(*p - 'a' + 'A');
+			json_object_object_add(v, "sku", json_object_new_string(sku));
+			json_object_object_add(vo, "size", json_object_new_string(size));
+			json_object_object_add(vo, "color", json_object_new_string(color));
+			json_object_object_add(v, "options", vo);
+			json_object_object_add(v, "price", json_object_new_int64(base + (int64_t)s * 5000));
+			if (seed % 4 == 0)
+				json_object_object_add(v, "compare_at_price",
+						       json_object_new_int64(base + (int64_t)s * 5000 + 20000));
+			json_object_object_add(v, "stock", json_object_new_int64(stock));
+			json_object_object_add(v, "low_stock_threshold", json_object_new_int64(3));
+			json_object_object_add(v, "weight_grams",
+					       json_object_new_int64(k == 2 ? 900 : 250));
+			json_object_array_add(vars, v);
+		}
+	}
+	json_object_object_add(o, "variants", vars);
+	return o;
+}
+
+static bool seed_admin(struct em_store *st, const struct em_config *cfg)
+{
+	mongoc_collection_t *coll = store_collection(st, "users");
+	char pw[25], hash[crypto_pwhash_STRBYTES];
+	unsigned char rnd[12];
+	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, opts = BSON_INITIALIZER, soi;
+	bson_t reply;
+	bson_error_t berr;
+	bson_iter_t it;
+	struct em_error err = EM_ERROR_INIT;
+	int64_t now = catalog_now_ms();
+	bool ok = false;
+	bson_oid_t id;
+
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2base64(pw, sizeof(pw), rnd, sizeof(rnd), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	if (!auth_password_hash(cfg, pw, hash, sizeof(hash), &err)) {
+		em_err("seed-demo: %s", err.message);
+		goto done;
+	}
+	bson_oid_init(&id, NULL);
+	BSON_APPEND_UTF8(&filter, "email", DEMO_ADMIN_EMAIL);
+	BSON_APPEND_DOCUMENT_BEGIN(&update, "$setOnInsert", &soi);
+	BSON_APPEND_OID(&soi, "_id", &id);
+	BSON_APPEND_UTF8(&soi, "name", "Demo Admin");
+	BSON_APPEND_UTF8(&soi, "role", "admin");
+	BSON_APPEND_BOOL(&soi, "email_verified", true);
+	BSON_APPEND_BOOL(&soi, "disabled", false);
+	BSON_APPEND_UTF8(&soi, "password_hash", hash);
+	BSON_APPEND_NULL(&soi, "phone");
+	BSON_APPEND_DATE_TIME(&soi, "created_at", now);
+	BSON_APPEND_DATE_TIME(&soi, "updated_at", now);
+	bson_append_document_end(&update, &soi);
+	BSON_APPEND_BOOL(&opts, "upsert", true);
+	if (!mongoc_collection_update_one(coll, &filter, &update, &opts, &reply, &berr)) {
+		em_err("seed-demo: demo admin: %s", berr.message);
+		bson_destroy(&reply);
+		goto done;
+	}
+	if (bson_iter_init_find(&it, &reply, "upsertedCount") && bson_iter_as_int64(&it) == 1)
+		printf("demo admin created: %s password %s (shown once)\n", DEMO_ADMIN_EMAIL, pw);
+	else
+		printf("demo admin exists: %s\n", DEMO_ADMIN_EMAIL);
+	bson_destroy(&reply);
+	ok = true;
+done:
+	sodium_memzero(pw, sizeof(pw));
+	mongoc_collection_destroy(coll);
+	bson_destroy(&filter);
+	bson_destroy(&update);
+	bson_destroy(&opts);
+	return ok;
+}
 
 int catalog_cmd_seed_demo(const struct em_config *cfg, int argc, char **argv)
 {
-	(void)cfg;
-	(void)argc;
+	struct em_store st;
+	struct em_error err = EM_ERROR_INIT;
+	mongoc_collection_t *cats = NULL, *products = NULL;
+	mongoc_bulk_operation_t *bulk = NULL;
+	bson_t reply;
+	bson_error_t berr;
+	bson_oid_t dept_ids[3], kind_ids[3][4];
+	int rc = 1;
+	size_t count = 0;
+	bool opened = false;
+
 	(void)argv;
-	fprintf(stderr, "emporium-admin: seed-demo is not available in this build\n");
-	return 1;
+	if (argc > 1) {
+		fprintf(stderr, "usage: emporium-admin seed-demo\n");
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "seed-demo: libsodium cannot be initialised\n");
+		return 1;
+	}
+	if (!store_open(&st, cfg, "emporium-admin", &err)) {
+		fprintf(stderr, "seed-demo: %s\n", err.message);
+		return 1;
+	}
+	opened = true;
+	cats = store_collection(&st, "categories");
+	for (size_t d = 0; d < 3; d++) {
+		char slug[64];
+
+		lower_slug(departments[d], slug, sizeof(slug));
+		if (!seed_category(cats, slug, departments[d], NULL, (int)d + 1, &dept_ids[d]))
+			goto done;
+		for (size_t k = 0; k < 4; k++) {
+			char name[160], kslug[64];
+
+			lower_slug(kinds[k], kslug, sizeof(kslug));
+			snprintf(name, sizeof(name), "%s-%s", slug, kslug);
+			if (!seed_category(cats, name, kinds[k], &dept_ids[d], (int)k + 1,
+					   &kind_ids[d][k]))
+				goto done;
+		}
+	}
+	products = store_collection(&st, "products");
+	bulk = mongoc_collection_create_bulk_operation_with_opts(products, NULL);
+	for (size_t d = 0; d < 3; d++)
+		for (size_t k = 0; k < 4; k++)
+			for (size_t n = 0; n < SEED_PER_KIND; n++) {
+				char slug[64];
+				json_object *in = seed_product_json(d, k, n, &kind_ids[d][k], slug,
+								    sizeof(slug));
+				bson_t content = BSON_INITIALIZER, filter = BSON_INITIALIZER;
+				bson_t update = BSON_INITIALIZER, uopts = BSON_INITIALIZER, soi, arr;
+				int64_t now = catalog_now_ms();
+				bool ok;
+
+				ok = in && catalog_product_build(in, cfg->currency, NULL, &content, &err);
+				if (in)
+					json_object_put(in);
+				if (ok) {
+					BSON_APPEND_UTF8(&filter, "slug", slug);
+					BSON_APPEND_DOCUMENT_BEGIN(&update, "$setOnInsert", &soi);
+					bson_concat(&soi, &content);
+					BSON_APPEND_ARRAY_BEGIN(&soi, "images", &arr);
+					bson_append_array_end(&soi, &arr);
+					BSON_APPEND_INT64(&soi, "version", 1);
+					BSON_APPEND_INT64(&soi, "stock_rev", 0);
+					BSON_APPEND_DATE_TIME(&soi, "created_at", now);
+					BSON_APPEND_DATE_TIME(&soi, "updated_at", now);
+					BSON_APPEND_NULL(&soi, "created_by");
+					BSON_APPEND_NULL(&soi, "updated_by");
+					BSON_APPEND_NULL(&soi, "deleted_at");
+					bson_append_document_end(&update, &soi);
+					BSON_APPEND_BOOL(&uopts, "upsert", true);
+					ok = mongoc_bulk_operation_update_one_with_opts(bulk, &filter, &update,
+											&uopts, &berr);
+					if (!ok)
+						em_err("seed-demo: %s: %s", slug, berr.message);
+				} else {
+					em_err("seed-demo: %s: %s (%s)", slug, err.message, err.field);
+				}
+				bson_destroy(&content);
+				bson_destroy(&filter);
+				bson_destroy(&update);
+				bson_destroy(&uopts);
+				if (!ok)
+					goto done;
+				count++;
+			}
+	if (!mongoc_bulk_operation_execute(bulk, &reply, &berr)) {
+		em_err("seed-demo: products: %s", berr.message);
+		bson_destroy(&reply);
+		goto done;
+	}
+	bson_destroy(&reply);
+	if (!seed_admin(&st, cfg))
+		goto done;
+	printf("seed-demo: 15 categories and %zu products in place\n", count);
+	rc = 0;
+done:
+	if (bulk)
+		mongoc_bulk_operation_destroy(bulk);
+	if (products)
+		mongoc_collection_destroy(products);
+	if (cats)
+		mongoc_collection_destroy(cats);
+	if (opened)
+		store_close(&st);
+	return rc;
 }

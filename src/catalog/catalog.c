@@ -1,0 +1,646 @@
+/*
+ * catalog.c - the catalog's rules without HTTP: validation of product
+ * input, the typed BSON built from it, pagination cursors, rendering.
+ */
+#include "catalog/catalog.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/json.h"
+
+int64_t catalog_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool catalog_oid_parse(const char *s, bson_oid_t *oid)
+{
+	if (!s || strlen(s) != 24)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+		      (*p >= 'A' && *p <= 'F')))
+			return false;
+	bson_oid_init_from_string(oid, s);
+	return true;
+}
+
+bool catalog_slug_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > CATALOG_SLUG_MAX || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+bool catalog_sku_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > CATALOG_SKU_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+bool catalog_option_name_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 20)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Text fields: no control characters but newline and tab. HTML is kept
+ * as text (it is only ever returned inside JSON strings). */
+static bool text_valid(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static bool get_text(json_object *in, const char *key, size_t min, size_t max, bool required,
+		     const char **out, struct em_error *err)
+{
+	if (!em_json_get_string(in, key, min, max, required, out, err))
+		return false;
+	if (*out && !text_valid(*out)) {
+		em_error_set(err, EM_ERR_INVALID, key, "%s may not hold control characters", key);
+		return false;
+	}
+	return true;
+}
+
+int64_t catalog_iter_int64(const bson_iter_t *it)
+{
+	if (BSON_ITER_HOLDS_INT64(it))
+		return bson_iter_int64(it);
+	if (BSON_ITER_HOLDS_INT32(it))
+		return bson_iter_int32(it);
+	if (BSON_ITER_HOLDS_DOUBLE(it))
+		return (int64_t)bson_iter_double(it);
+	return 0;
+}
+
+/* Finds the stored variant with this SKU in old; its stock and counter. */
+static bool old_variant_find(const bson_t *old, const char *sku, int64_t *stock,
+			     int64_t *alerts)
+{
+	bson_iter_t it, vars;
+
+	if (!old || !bson_iter_init_find(&it, old, "variants") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+	    !bson_iter_recurse(&it, &vars))
+		return false;
+	while (bson_iter_next(&vars)) {
+		bson_iter_t f;
+		bool match = false;
+
+		if (!BSON_ITER_HOLDS_DOCUMENT(&vars))
+			continue;
+		*stock = 0;
+		*alerts = 0;
+		bson_iter_recurse(&vars, &f);
+		while (bson_iter_next(&f)) {
+			const char *k = bson_iter_key(&f);
+
+			if (strcmp(k, "sku") == 0 && BSON_ITER_HOLDS_UTF8(&f))
+				match = strcmp(bson_iter_utf8(&f, NULL), sku) == 0;
+			else if (strcmp(k, "stock") == 0)
+				*stock = catalog_iter_int64(&f);
+			else if (strcmp(k, "low_stock_alerts") == 0)
+				*alerts = catalog_iter_int64(&f);
+		}
+		if (match)
+			return true;
+	}
+	return false;
+}
+
+static const char *const product_keys[] = {
+	"title", "slug", "description", "brand", "category", "attributes", "status",
+	"currency", "options", "variants", NULL,
+};
+
+static const char *const variant_keys[] = {
+	"sku", "options", "price", "compare_at_price", "stock", "low_stock_threshold",
+	"weight_grams", NULL,
+};
+
+static bool key_known(const char *const *keys, const char *k)
+{
+	for (size_t i = 0; keys[i]; i++)
+		if (strcmp(keys[i], k) == 0)
+			return true;
+	return false;
+}
+
+/* A variant's values, checked before anything is appended. */
+struct variant_in {
+	const char *sku;
+	json_object *opts;
+	int64_t price, cap, stock, threshold, weight, alerts;
+	bool has_cap, has_weight;
+};
+
+static bool option_declared(json_object *options, const char *name)
+{
+	for (size_t j = 0; j < json_object_array_length(options); j++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(options, j)), name) == 0)
+			return true;
+	return false;
+}
+
+static bool variant_check(json_object *v, size_t i, json_object *options, const bson_t *old,
+			  struct variant_in *out, struct em_error *err)
+{
+	char field[96];
+	bool has_stock = false, has_thr = false;
+	int64_t old_stock = 0, old_alerts = 0;
+
+	memset(out, 0, sizeof(*out));
+#define VFAIL(name, ...) do { \
+		snprintf(field, sizeof(field), "variants[%zu].%s", i, name); \
+		em_error_set(err, EM_ERR_INVALID, field, __VA_ARGS__); \
+		return false; } while (0)
+	if (!json_object_is_type(v, json_type_object)) {
+		snprintf(field, sizeof(field), "variants[%zu]", i);
+		em_error_set(err, EM_ERR_INVALID, field, "each variant must be an object");
+		return false;
+	}
+	json_object_object_foreach(v, k, val) {
+		(void)val;
+		if (!key_known(variant_keys, k))
+			VFAIL("unknown", "unknown variant field %.40s", k);
+	}
+	if (!em_json_get_string(v, "sku", 1, CATALOG_SKU_MAX, true, &out->sku, err) ||
+	    !catalog_sku_valid(out->sku))
+		VFAIL("sku", "sku must be 1..64 characters of A-Z a-z 0-9 . _ -");
+	if (!em_json_get_int64(v, "price", 0, CATALOG_PRICE_MAX, true, NULL, &out->price, err))
+		VFAIL("price", "price must be a non-negative integer in minor units");
+	if (!em_json_get_int64(v, "compare_at_price", 0, CATALOG_PRICE_MAX, false, &out->has_cap,
+			       &out->cap, err))
+		VFAIL("compare_at_price",
+		      "compare_at_price must be a non-negative integer in minor units");
+	if (!em_json_get_int64(v, "stock", 0, CATALOG_STOCK_MAX, false, &has_stock, &out->stock,
+			       err))
+		VFAIL("stock", "stock must be an integer from 0 to %" PRId64, CATALOG_STOCK_MAX);
+	if (!em_json_get_int64(v, "low_stock_threshold", 0, CATALOG_STOCK_MAX, false, &has_thr,
+			       &out->threshold, err))
+		VFAIL("low_stock_threshold", "low_stock_threshold must be a non-negative integer");
+	if (!has_thr)
+		out->threshold = 5;
+	if (!em_json_get_int64(v, "weight_grams", 0, 10000000, false, &out->has_weight,
+			       &out->weight, err))
+		VFAIL("weight_grams", "weight_grams must be an integer from 0 to 10000000");
+	if (old_variant_find(old, out->sku, &old_stock, &old_alerts)) {
+		/* Stock is not content: only inventory adjustments change it,
+		 * so an edit never races an adjustment or skips its log. */
+		out->stock = old_stock;
+		out->alerts = old_alerts;
+	}
+	if (!json_object_object_get_ex(v, "options", &out->opts) ||
+	    !json_object_is_type(out->opts, json_type_object))
+		VFAIL("options", "options must be an object keyed by the product's option names");
+	{
+		json_object_object_foreach(out->opts, ok, ov) {
+			if (!option_declared(options, ok)) {
+				snprintf(field, sizeof(field), "variants[%zu].options.%.40s", i, ok);
+				em_error_set(err, EM_ERR_INVALID, field,
+					     "unknown option name; declare it in the product's options");
+				return false;
+			}
+			if (!json_object_is_type(ov, json_type_string) ||
+			    json_object_get_string_len(ov) < 1 || json_object_get_string_len(ov) > 50 ||
+			    !text_valid(json_object_get_string(ov))) {
+				snprintf(field, sizeof(field), "variants[%zu].options.%.40s", i, ok);
+				em_error_set(err, EM_ERR_INVALID, field,
+					     "an option value must be a string of 1..50 characters");
+				return false;
+			}
+		}
+	}
+	return true;
+#undef VFAIL
+}
+
+static void variant_append(bson_t *arr, size_t i, const struct variant_in *v)
+{
+	char key[24];
+	bson_t doc, od;
+
+	snprintf(key, sizeof(key), "%zu", i);
+	BSON_APPEND_DOCUMENT_BEGIN(arr, key, &doc);
+	BSON_APPEND_UTF8(&doc, "sku", v->sku);
+	BSON_APPEND_DOCUMENT_BEGIN(&doc, "options", &od);
+	{
+		json_object_object_foreach(v->opts, ok, ov)
+			BSON_APPEND_UTF8(&od, ok, json_object_get_string(ov));
+	}
+	bson_append_document_end(&doc, &od);
+	BSON_APPEND_INT64(&doc, "price", v->price);
+	if (v->has_cap)
+		BSON_APPEND_INT64(&doc, "compare_at_price", v->cap);
+	BSON_APPEND_INT64(&doc, "stock", v->stock);
+	BSON_APPEND_INT64(&doc, "low_stock_threshold", v->threshold);
+	if (v->has_weight)
+		BSON_APPEND_INT64(&doc, "weight_grams", v->weight);
+	BSON_APPEND_BOOL(&doc, "low_stock", v->stock < v->threshold);
+	BSON_APPEND_INT64(&doc, "low_stock_alerts", v->alerts);
+	bson_append_document_end(arr, &doc);
+}
+
+static bool attributes_check(json_object *attrs, struct em_error *err)
+{
+	char field[96];
+
+	if (!json_object_is_type(attrs, json_type_object) ||
+	    json_object_object_length(attrs) > 30) {
+		em_error_set(err, EM_ERR_INVALID, "attributes",
+			     "attributes must be an object of at most 30 names");
+		return false;
+	}
+	json_object_object_foreach(attrs, k, v) {
+		snprintf(field, sizeof(field), "attributes.%.40s", k);
+		if (strlen(k) > 40 || !catalog_option_name_valid(k) ||
+		    !json_object_is_type(v, json_type_string) ||
+		    json_object_get_string_len(v) > 200 || !text_valid(json_object_get_string(v))) {
+			em_error_set(err, EM_ERR_INVALID, field,
+				     "attribute names are a-z and _; values strings up to 200 characters");
+			return false;
+		}
+	}
+	return true;
+}
+
+bool catalog_product_build(json_object *in, const char *default_currency, const bson_t *old,
+			   bson_t *out, struct em_error *err)
+{
+	const char *title = NULL, *slug = NULL, *description = NULL, *brand = NULL;
+	const char *status = NULL, *currency = NULL;
+	json_object *category = NULL, *attrs = NULL, *options = NULL, *variants = NULL;
+	json_object *default_options = NULL;
+	struct variant_in *vin = NULL;
+	bson_oid_t category_id;
+	bool has_category = false, ok = false;
+	size_t nvar;
+	int64_t min_price = INT64_MAX, max_price = 0, total_stock = 0;
+
+	if (!json_object_is_type(in, json_type_object)) {
+		em_error_set(err, EM_ERR_INVALID, NULL, "the body must be a JSON object");
+		goto done;
+	}
+	{
+		json_object_object_foreach(in, k, v) {
+			(void)v;
+			if (!key_known(product_keys, k)) {
+				em_error_set(err, EM_ERR_INVALID, k, "unknown field %.60s", k);
+				goto done;
+			}
+		}
+	}
+	if (!get_text(in, "title", 1, CATALOG_TITLE_MAX, true, &title, err))
+		goto done;
+	if (!em_json_get_string(in, "slug", 1, CATALOG_SLUG_MAX, true, &slug, err))
+		goto done;
+	if (!catalog_slug_valid(slug)) {
+		em_error_set(err, EM_ERR_INVALID, "slug",
+			     "slug must be 1..100 characters of a-z 0-9 and inner '-'");
+		goto done;
+	}
+	if (!get_text(in, "description", 0, CATALOG_DESCRIPTION_MAX, false, &description, err) ||
+	    !get_text(in, "brand", 0, CATALOG_BRAND_MAX, false, &brand, err) ||
+	    !em_json_get_string(in, "status", 1, 16, false, &status, err) ||
+	    !em_json_get_string(in, "currency", 3, 3, false, &currency, err))
+		goto done;
+	if (status && strcmp(status, "draft") != 0 && strcmp(status, "active") != 0 &&
+	    strcmp(status, "archived") != 0) {
+		em_error_set(err, EM_ERR_INVALID, "status",
+			     "status must be draft, active or archived");
+		goto done;
+	}
+	if (currency) {
+		for (size_t i = 0; i < 3; i++)
+			if (currency[i] < 'A' || currency[i] > 'Z') {
+				em_error_set(err, EM_ERR_INVALID, "currency",
+					     "currency must be an ISO 4217 code (three capitals)");
+				goto done;
+			}
+	}
+	if (json_object_object_get_ex(in, "category", &category) && category) {
+		if (!json_object_is_type(category, json_type_string) ||
+		    !catalog_oid_parse(json_object_get_string(category), &category_id)) {
+			em_error_set(err, EM_ERR_INVALID, "category",
+				     "category must be a category id (24 hex digits) or null");
+			goto done;
+		}
+		has_category = true;
+	}
+	if (json_object_object_get_ex(in, "attributes", &attrs) && attrs &&
+	    !attributes_check(attrs, err))
+		goto done;
+	if (!json_object_object_get_ex(in, "options", &options) || !options) {
+		default_options = json_object_new_array();
+		if (!default_options) {
+			em_error_set(err, EM_ERR_INTERNAL, NULL, "out of memory");
+			goto done;
+		}
+		json_object_array_add(default_options, json_object_new_string("size"));
+		json_object_array_add(default_options, json_object_new_string("color"));
+		options = default_options;
+	}
+	if (!json_object_is_type(options, json_type_array) ||
+	    json_object_array_length(options) > CATALOG_OPTION_MAX) {
+		em_error_set(err, EM_ERR_INVALID, "options",
+			     "options must be an array of at most 5 option names");
+		goto done;
+	}
+	for (size_t i = 0; i < json_object_array_length(options); i++) {
+		json_object *o = json_object_array_get_idx(options, i);
+
+		if (!json_object_is_type(o, json_type_string) ||
+		    !catalog_option_name_valid(json_object_get_string(o))) {
+			em_error_set(err, EM_ERR_INVALID, "options",
+				     "an option name is 1..20 characters of a-z and _");
+			goto done;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(json_object_get_string(json_object_array_get_idx(options, j)),
+				   json_object_get_string(o)) == 0) {
+				em_error_set(err, EM_ERR_INVALID, "options",
+					     "option names must be unique");
+				goto done;
+			}
+	}
+	if (!json_object_object_get_ex(in, "variants", &variants) ||
+	    !json_object_is_type(variants, json_type_array) ||
+	    json_object_array_length(variants) < 1 ||
+	    json_object_array_length(variants) > CATALOG_VARIANTS_MAX) {
+		em_error_set(err, EM_ERR_INVALID, "variants",
+			     "variants must be an array of 1..100 variants");
+		goto done;
+	}
+	nvar = json_object_array_length(variants);
+	vin = xcalloc(nvar, sizeof(*vin));
+	for (size_t i = 0; i < nvar; i++) {
+		if (!variant_check(json_object_array_get_idx(variants, i), i, options, old, &vin[i],
+				   err))
+			goto done;
+		/* The unique index cannot see repeats inside one document. */
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(vin[j].sku, vin[i].sku) == 0) {
+				em_error_set(err, EM_ERR_INVALID, "sku",
+					     "SKU %s appears twice in this product", vin[i].sku);
+				goto done;
+			}
+		if (vin[i].price < min_price)
+			min_price = vin[i].price;
+		if (vin[i].price > max_price)
+			max_price = vin[i].price;
+		total_stock += vin[i].stock;
+	}
+
+	BSON_APPEND_UTF8(out, "title", title);
+	BSON_APPEND_UTF8(out, "slug", slug);
+	BSON_APPEND_UTF8(out, "description", description ? description : "");
+	BSON_APPEND_UTF8(out, "brand", brand ? brand : "");
+	if (has_category)
+		BSON_APPEND_OID(out, "category_id", &category_id);
+	else
+		BSON_APPEND_NULL(out, "category_id");
+	{
+		bson_t ad;
+
+		BSON_APPEND_DOCUMENT_BEGIN(out, "attributes", &ad);
+		if (attrs) {
+			json_object_object_foreach(attrs, k, v)
+				BSON_APPEND_UTF8(&ad, k, json_object_get_string(v));
+		}
+		bson_append_document_end(out, &ad);
+	}
+	BSON_APPEND_UTF8(out, "status", status ? status : "draft");
+	BSON_APPEND_UTF8(out, "currency", currency ? currency : default_currency);
+	{
+		bson_t arr;
+		char key[24];
+
+		BSON_APPEND_ARRAY_BEGIN(out, "options", &arr);
+		for (size_t i = 0; i < json_object_array_length(options); i++) {
+			snprintf(key, sizeof(key), "%zu", i);
+			BSON_APPEND_UTF8(&arr, key,
+					 json_object_get_string(json_object_array_get_idx(options, i)));
+		}
+		bson_append_array_end(out, &arr);
+		BSON_APPEND_ARRAY_BEGIN(out, "variants", &arr);
+		for (size_t i = 0; i < nvar; i++)
+			variant_append(&arr, i, &vin[i]);
+		bson_append_array_end(out, &arr);
+	}
+	BSON_APPEND_INT64(out, "min_price", min_price);
+	BSON_APPEND_INT64(out, "max_price", max_price);
+	BSON_APPEND_INT64(out, "total_stock", total_stock);
+	ok = true;
+done:
+	free(vin);
+	if (default_options)
+		json_object_put(default_options);
+	return ok;
+}
+
+/* ---- cursors ---- */
+
+void catalog_cursor_encode(const struct catalog_cursor *c, char *out, size_t size)
+{
+	char raw[80], hex[25];
+	int n;
+
+	bson_oid_to_string(&c->id, hex);
+	if (c->sort == 'r') {
+		uint64_t bits;
+
+		memcpy(&bits, &c->dval, sizeof(bits));
+		n = snprintf(raw, sizeof(raw), "r:%016" PRIx64 ":%s", bits, hex);
+	} else {
+		n = snprintf(raw, sizeof(raw), "%c:%" PRId64 ":%s", c->sort, c->ival, hex);
+	}
+	if (n < 0 || (size_t)n >= sizeof(raw) ||
+	    size < sodium_base64_ENCODED_LEN((size_t)n, sodium_base64_VARIANT_URLSAFE_NO_PADDING)) {
+		if (size)
+			out[0] = '\0';
+		return;
+	}
+	sodium_bin2base64(out, size, (const unsigned char *)raw, (size_t)n,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+bool catalog_cursor_decode(const char *s, struct catalog_cursor *c, struct em_error *err)
+{
+	unsigned char raw[81];
+	size_t len = 0;
+	char *p, *q, *end;
+
+	memset(c, 0, sizeof(*c));
+	if (!s || strlen(s) > 120 ||
+	    sodium_base642bin(raw, sizeof(raw) - 1, s, strlen(s), NULL, &len, NULL,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+		goto bad;
+	raw[len] = '\0';
+	if (memchr(raw, '\0', len) || len < 4 || raw[1] != ':')
+		goto bad;
+	c->sort = (char)raw[0];
+	if (!strchr("nadri", c->sort))
+		goto bad;
+	p = (char *)raw + 2;
+	q = strchr(p, ':');
+	if (!q || q == p)
+		goto bad;
+	*q = '\0';
+	if (!catalog_oid_parse(q + 1, &c->id))
+		goto bad;
+	if (c->sort == 'r') {
+		uint64_t bits;
+
+		if (strlen(p) != 16)
+			goto bad;
+		for (char *h = p; *h; h++)
+			if (!((*h >= '0' && *h <= '9') || (*h >= 'a' && *h <= 'f')))
+				goto bad;
+		bits = strtoull(p, &end, 16);
+		memcpy(&c->dval, &bits, sizeof(bits));
+		if (c->dval != c->dval) /* NaN */
+			goto bad;
+	} else {
+		if (!(*p == '-' || (*p >= '0' && *p <= '9')))
+			goto bad;
+		c->ival = strtoll(p, &end, 10);
+		if (*end)
+			goto bad;
+	}
+	return true;
+bad:
+	em_error_set(err, EM_ERR_INVALID, "cursor", "the cursor is malformed");
+	return false;
+}
+
+/* ---- rendering ---- */
+
+static json_object *iter_to_json(bson_iter_t *it);
+
+static json_object *doc_to_json(bson_iter_t *child, bool array)
+{
+	json_object *o = array ? json_object_new_array() : json_object_new_object();
+
+	if (!o)
+		return NULL;
+	while (bson_iter_next(child)) {
+		json_object *v = iter_to_json(child);
+
+		if (array)
+			json_object_array_add(o, v);
+		else
+			json_object_object_add(o, bson_iter_key(child), v);
+	}
+	return o;
+}
+
+static json_object *iter_to_json(bson_iter_t *it)
+{
+	switch (bson_iter_type(it)) {
+	case BSON_TYPE_UTF8:
+		return json_object_new_string(bson_iter_utf8(it, NULL));
+	case BSON_TYPE_INT32:
+		return json_object_new_int64(bson_iter_int32(it));
+	case BSON_TYPE_INT64:
+		return json_object_new_int64(bson_iter_int64(it));
+	case BSON_TYPE_DOUBLE:
+		return json_object_new_double(bson_iter_double(it));
+	case BSON_TYPE_BOOL:
+		return json_object_new_boolean(bson_iter_bool(it));
+	case BSON_TYPE_OID: {
+		char hex[25];
+
+		bson_oid_to_string(bson_iter_oid(it), hex);
+		return json_object_new_string(hex);
+	}
+	case BSON_TYPE_DATE_TIME: {
+		int64_t ms = bson_iter_date_time(it);
+		time_t t = (time_t)(ms / 1000);
+		struct tm tm;
+		char buf[64];
+
+		if (!gmtime_r(&t, &tm))
+			return NULL;
+		snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (int)(ms % 1000 < 0 ? 0 : ms % 1000));
+		return json_object_new_string(buf);
+	}
+	case BSON_TYPE_DOCUMENT:
+	case BSON_TYPE_ARRAY: {
+		bson_iter_t child;
+
+		if (!bson_iter_recurse(it, &child))
+			return NULL;
+		return doc_to_json(&child, bson_iter_type(it) == BSON_TYPE_ARRAY);
+	}
+	default:
+		return NULL; /* null, and types the catalog never stores */
+	}
+}
+
+json_object *catalog_bson_to_json(const bson_t *doc)
+{
+	bson_iter_t it;
+
+	if (!bson_iter_init(&it, doc))
+		return NULL;
+	return doc_to_json(&it, false);
+}
+
+bool catalog_product_exists(struct em_store *st, const bson_oid_t *id, bool include_deleted,
+			    struct em_error *err)
+{
+	mongoc_collection_t *coll = store_collection(st, "products");
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+	bson_error_t berr;
+	int64_t n;
+
+	BSON_APPEND_OID(&filter, "_id", id);
+	if (!include_deleted)
+		BSON_APPEND_NULL(&filter, "deleted_at");
+	BSON_APPEND_INT64(&opts, "limit", 1);
+	n = mongoc_collection_count_documents(coll, &filter, &opts, NULL, NULL, &berr);
+	mongoc_collection_destroy(coll);
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	if (n < 0) {
+		store_error_set(err, &berr, "find product");
+		return false;
+	}
+	if (n == 0) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such product");
+		return false;
+	}
+	return true;
+}
+

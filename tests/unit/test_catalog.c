@@ -1,0 +1,123 @@
+/* Unit tests for src/catalog/catalog.c: names, product validation, cursors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "core/json.h"
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_true(catalog_slug_valid("red-shirt-2"));
+	assert_false(catalog_slug_valid("Red"));
+	assert_false(catalog_slug_valid("-a"));
+	assert_false(catalog_slug_valid(""));
+	assert_false(catalog_slug_valid("a/b"));
+	assert_true(catalog_sku_valid("TS-01.red_M"));
+	assert_false(catalog_sku_valid("a b"));
+	assert_false(catalog_sku_valid("$x"));
+	assert_true(catalog_option_name_valid("size"));
+	assert_false(catalog_option_name_valid("Size"));
+}
+
+static bool build(const char *text, bson_t *out, struct em_error *err)
+{
+	json_object *in = em_json_parse(text, strlen(text), 65536, EM_JSON_MAX_DEPTH, err);
+	bool ok;
+
+	assert_non_null(in);
+	ok = catalog_product_build(in, "BDT", NULL, out, err);
+	json_object_put(in);
+	return ok;
+}
+
+static void test_build(void **state)
+{
+	struct em_error err = EM_ERROR_INIT;
+	bson_t out = BSON_INITIALIZER;
+	bson_iter_t it;
+
+	(void)state;
+	assert_true(build("{\"title\": \"T\", \"slug\": \"t\", \"variants\": ["
+			  "{\"sku\": \"A\", \"options\": {\"size\": \"M\"}, \"price\": 500, \"stock\": 3},"
+			  "{\"sku\": \"B\", \"options\": {\"color\": \"red\"}, \"price\": 200}]}",
+			  &out, &err));
+	assert_true(bson_iter_init_find(&it, &out, "min_price"));
+	assert_true(BSON_ITER_HOLDS_INT64(&it));
+	assert_int_equal(bson_iter_int64(&it), 200);
+	assert_true(bson_iter_init_find(&it, &out, "max_price"));
+	assert_int_equal(bson_iter_int64(&it), 500);
+	assert_true(bson_iter_init_find(&it, &out, "total_stock"));
+	assert_int_equal(bson_iter_int64(&it), 3);
+	assert_true(bson_iter_init_find(&it, &out, "currency"));
+	assert_string_equal(bson_iter_utf8(&it, NULL), "BDT");
+	assert_true(bson_iter_init_find(&it, &out, "status"));
+	assert_string_equal(bson_iter_utf8(&it, NULL), "draft");
+	bson_destroy(&out);
+
+	static const struct { const char *body, *field; } bad[] = {
+		{ "{\"title\": \"T\", \"slug\": \"t\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": -1}]}", "variants[0].price" },
+		{ "{\"title\": \"T\", \"slug\": \"t\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": 1.5}]}", "variants[0].price" },
+		{ "{\"title\": \"T\", \"slug\": \"t\", \"variants\": [{\"sku\": \"A\", \"options\": {\"fit\": \"x\"}, \"price\": 1}]}", "variants[0].options.fit" },
+		{ "{\"title\": \"T\", \"slug\": \"t\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": 1}, {\"sku\": \"A\", \"options\": {}, \"price\": 1}]}", "sku" },
+		{ "{\"title\": \"T\", \"slug\": \"t\", \"variants\": []}", "variants" },
+		{ "{\"title\": \"T\", \"slug\": \"T\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": 1}]}", "slug" },
+		{ "{\"slug\": \"t\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": 1}]}", "title" },
+		{ "{\"title\": \"T\", \"slug\": \"t\", \"status\": \"live\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": 1}]}", "status" },
+		{ "{\"title\": \"T\", \"slug\": \"t\", \"currency\": \"usd\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": 1}]}", "currency" },
+		{ "{\"title\": \"T\", \"slug\": \"t\", \"x\": 1, \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": 1}]}", "x" },
+		{ "{\"title\": \"T\\u0001\", \"slug\": \"t\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": 1}]}", "title" },
+		{ "{\"title\": \"T\", \"slug\": \"t\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": 1000000000001}]}", "variants[0].price" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		bson_t o = BSON_INITIALIZER;
+
+		em_error_clear(&err);
+		assert_false(build(bad[i].body, &o, &err));
+		assert_int_equal(err.kind, EM_ERR_INVALID);
+		assert_string_equal(err.field, bad[i].field);
+		bson_destroy(&o);
+	}
+}
+
+static void test_cursor(void **state)
+{
+	struct catalog_cursor c = { 0 }, d;
+	struct em_error err = EM_ERROR_INIT;
+	char buf[128];
+
+	(void)state;
+	c.sort = 'a';
+	c.ival = 12345;
+	bson_oid_init_from_string(&c.id, "0123456789abcdef01234567");
+	catalog_cursor_encode(&c, buf, sizeof(buf));
+	assert_true(catalog_cursor_decode(buf, &d, &err));
+	assert_int_equal(d.sort, 'a');
+	assert_int_equal(d.ival, 12345);
+	assert_true(bson_oid_equal(&c.id, &d.id));
+	c.sort = 'r';
+	c.dval = 1.0 / 3.0;
+	catalog_cursor_encode(&c, buf, sizeof(buf));
+	assert_true(catalog_cursor_decode(buf, &d, &err));
+	assert_true(d.dval == c.dval);
+	assert_false(catalog_cursor_decode("not a cursor", &d, &err));
+	assert_string_equal(err.field, "cursor");
+	assert_false(catalog_cursor_decode("", &d, &err));
+	assert_false(catalog_cursor_decode("eDoxOjA", &d, &err)); /* "x:1:0" */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_cursor),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
