@@ -8,6 +8,7 @@
 #include "catalog/catalog.h"
 #include "inventory/inventory.h"
 #include "jobs/jobs.h"
+#include "media/media.h"
 #include "ops/ops.h"
 
 const struct em_route_table *const em_app_routes[] = {
@@ -17,6 +18,7 @@ const struct em_route_table *const em_app_routes[] = {
 	&auth_routes,
 	&auth_me_routes,
 	&auth_admin_routes,
+	&media_routes,
 	&jobs_admin_routes,
 	&catalog_category_routes,
 	&catalog_product_routes,

@@ -10,6 +10,7 @@ static const struct store_index_set *const store_index_sets[] = {
 	&auth_index_set,
 	&oauth_index_set,
 	&catalog_index_set,
+	&media_index_set,
 };
 
 static bool index_create(struct em_store *st, const struct store_index *ix,

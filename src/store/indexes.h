@@ -42,6 +42,7 @@ extern const struct store_index_set jobs_index_set;
 extern const struct store_index_set auth_index_set;
 extern const struct store_index_set oauth_index_set;
 extern const struct store_index_set catalog_index_set;
+extern const struct store_index_set media_index_set;
 
 /* Creates every index of every set; logs each one. */
 bool store_indexes_migrate(struct em_store *st, struct em_error *err);
