@@ -13,41 +13,31 @@
 #include "app/app.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
+#include "http/page.h"
 #include "core/json.h"
 #include "core/log.h"
 
 #define AUTH_USERS_PAGE_DEFAULT 20
-#define AUTH_USERS_PAGE_MAX 100
 
 /* GET /api/v1/admin/users?limit=&cursor=&email= */
 static bool auth_admin_users_list(struct em_request *req, struct em_error *err)
 {
-	const char *lim = em_request_query(req, "limit"), *cursor = em_request_query(req, "cursor");
-	const char *prefix = em_request_query(req, "email");
+	const char *prefix = em_request_query(req, "email"), *cursor;
 	mongoc_collection_t *coll = NULL;
 	mongoc_cursor_t *cur = NULL;
 	const bson_t *doc;
 	bson_t filter = BSON_INITIALIZER, range, *opts = NULL;
 	bson_error_t berr;
 	bson_oid_t after, last;
-	json_object *o = NULL, *items;
-	char *end, *upper = NULL, hex[25];
-	long limit = AUTH_USERS_PAGE_DEFAULT;
-	int n = 0;
+	json_object *items = NULL;
+	char *upper = NULL, next[EM_PAGE_OID_CURSOR_SIZE] = "";
+	int limit, n = 0;
 	bool ok = false, more = false;
 
-	if (lim) {
-		limit = strtol(lim, &end, 10);
-		if (!*lim || *end || limit < 1 || limit > AUTH_USERS_PAGE_MAX) {
-			em_error_set(err, EM_ERR_INVALID, "limit", "limit must be 1 to %d",
-				     AUTH_USERS_PAGE_MAX);
-			goto done;
-		}
-	}
-	if (cursor && !auth_oid_parse(cursor, &after)) {
-		em_error_set(err, EM_ERR_INVALID, "cursor", "cursor is not one this API gave out");
+	if (!em_page_params(req, AUTH_USERS_PAGE_DEFAULT, &limit, &cursor, err))
 		goto done;
-	}
+	if (cursor && !em_page_cursor_oid_decode(cursor, &after, err))
+		goto done;
 	if (prefix && *prefix) {
 		size_t len = strlen(prefix);
 
@@ -74,14 +64,11 @@ static bool auth_admin_users_list(struct em_request *req, struct em_error *err)
 	}
 	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}", "limit", BCON_INT64(limit + 1),
 			"projection", "{", "password_hash", BCON_INT32(0), "}");
-	o = json_object_new_object();
 	items = json_object_new_array();
-	if (!o || !items) {
-		json_object_put(items);
+	if (!items) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
 		goto done;
 	}
-	json_object_object_add(o, "items", items);
 	coll = store_collection(&req->app->store, "users");
 	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
 	while (mongoc_cursor_next(cur, &doc)) {
@@ -97,17 +84,13 @@ static bool auth_admin_users_list(struct em_request *req, struct em_error *err)
 		store_error_set(err, &berr, "list users");
 		goto done;
 	}
-	if (more) {
-		bson_oid_to_string(&last, hex);
-		json_object_object_add(o, "next_cursor", json_object_new_string(hex));
-	} else {
-		json_object_object_add(o, "next_cursor", NULL);
-	}
-	em_response_json(req, 200, o);
-	o = NULL;
+	if (more)
+		em_page_cursor_oid_encode(&last, next);
+	em_page_respond(req, items, next);
+	items = NULL;
 	ok = true;
 done:
-	json_object_put(o);
+	json_object_put(items);
 	if (cur)
 		mongoc_cursor_destroy(cur);
 	if (coll)

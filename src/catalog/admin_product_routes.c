@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "catalog/catalog_internal.h"
+#include "http/page.h"
 #include "core/alloc.h"
 #include "core/json.h"
 
@@ -582,7 +583,8 @@ static bool catalog_admin_version_restore(struct em_request *req, struct em_erro
 static bool list_page(struct em_request *req, const char *collection, bson_t *filter,
 		      bool by_version, bool products, struct em_error *err)
 {
-	int64_t limit, n = 0;
+	int limit;
+	int64_t n = 0;
 	const char *cursor_s;
 	struct catalog_cursor after;
 	bson_t opts = BSON_INITIALIZER, sort, cmp;
@@ -590,11 +592,11 @@ static bool list_page(struct em_request *req, const char *collection, bson_t *fi
 	mongoc_cursor_t *cur = NULL;
 	const bson_t *doc;
 	bson_error_t berr;
-	json_object *items = NULL, *body = NULL;
+	json_object *items = NULL;
 	char next[128] = "";
 	bool ok = false, more = false;
 
-	if (!catalog_page_params(req, &limit, &cursor_s, err))
+	if (!em_page_params(req, CATALOG_LIMIT_DEFAULT, &limit, &cursor_s, err))
 		goto done;
 	if (cursor_s) {
 		if (!catalog_cursor_decode(cursor_s, &after, err))
@@ -619,9 +621,10 @@ static bool list_page(struct em_request *req, const char *collection, bson_t *fi
 	coll = store_collection(&req->app->store, collection);
 	cur = mongoc_collection_find_with_opts(coll, filter, &opts, NULL);
 	items = json_object_new_array();
-	body = catalog_json_object(err);
-	if (!items || !body)
+	if (!items) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
 		goto done;
+	}
 	while (mongoc_cursor_next(cur, &doc)) {
 		json_object *o;
 		bson_iter_t it;
@@ -650,12 +653,8 @@ static bool list_page(struct em_request *req, const char *collection, bson_t *fi
 		store_error_set(err, &berr, "list");
 		goto done;
 	}
-	json_object_object_add(body, "items", items);
+	em_page_respond(req, items, more ? next : NULL);
 	items = NULL;
-	json_object_object_add(body, "next_cursor",
-			       more && next[0] ? json_object_new_string(next) : NULL);
-	em_response_json(req, 200, body);
-	body = NULL;
 	ok = true;
 done:
 	if (cur)
@@ -664,8 +663,6 @@ done:
 		mongoc_collection_destroy(coll);
 	if (items)
 		json_object_put(items);
-	if (body)
-		json_object_put(body);
 	bson_destroy(&opts);
 	return ok;
 }

@@ -64,7 +64,6 @@
 #define CATALOG_PRICE_MAX       INT64_C(1000000000000) /* 10^12 minor units */
 #define CATALOG_STOCK_MAX       INT64_C(1000000000)
 #define CATALOG_LIMIT_DEFAULT   20
-#define CATALOG_LIMIT_MAX       100
 
 /*
  * For other modules (media): is there a product with this _id? Deleted

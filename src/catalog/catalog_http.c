@@ -50,33 +50,6 @@ bool catalog_query_check(struct em_request *req, const char *const *allowed,
 	return true;
 }
 
-bool catalog_page_params(struct em_request *req, int64_t *limit, const char **cursor,
-			 struct em_error *err)
-{
-	const char *l = em_request_query(req, "limit");
-
-	*limit = CATALOG_LIMIT_DEFAULT;
-	*cursor = em_request_query(req, "cursor");
-	if (l) {
-		char *end = NULL;
-		long long n;
-
-		if (!*l || strlen(l) > 4 || l[0] < '0' || l[0] > '9')
-			goto bad;
-		n = strtoll(l, &end, 10);
-		if (*end || n < 1 || n > CATALOG_LIMIT_MAX)
-			goto bad;
-		*limit = n;
-	}
-	if (*cursor && !**cursor)
-		*cursor = NULL;
-	return true;
-bad:
-	em_error_set(err, EM_ERR_INVALID, "limit", "limit must be an integer from 1 to %d",
-		     CATALOG_LIMIT_MAX);
-	return false;
-}
-
 static void drop_key(json_object *o, const char *k)
 {
 	json_object_object_del(o, k);

@@ -17,12 +17,6 @@
 bool catalog_category_subtree(struct em_store *st, const char *id_or_slug, bson_oid_t *root,
 			      bson_t *ids, struct em_error *err);
 
-/*
- * Reads ?limit= (1..100, default 20) and ?cursor= (may be NULL): a bad
- * value is EM_ERR_INVALID naming the parameter.
- */
-bool catalog_page_params(struct em_request *req, int64_t *limit, const char **cursor,
-			 struct em_error *err);
 
 /*
  * Checks the query string: only the listed parameter names, each at most

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "catalog/catalog_internal.h"
+#include "http/page.h"
 #include "core/alloc.h"
 
 static const char *const list_params[] = {
@@ -207,16 +208,17 @@ static bool catalog_product_list(struct em_request *req, struct em_error *err)
 	bson_error_t berr;
 	struct catalog_cursor after;
 	const char *cursor_s = NULL;
-	int64_t limit, n = 0;
+	int limit;
+	int64_t n = 0;
 	bool has_q = false, ok = false, more = false;
 	char s;
-	json_object *items = NULL, *body = NULL;
+	json_object *items = NULL;
 	char next[128] = "";
 	int st = 0;
 	char key[24];
 
 	if (!product_filter(req, &filter, &has_q, err) ||
-	    !catalog_page_params(req, &limit, &cursor_s, err))
+	    !em_page_params(req, CATALOG_LIMIT_DEFAULT, &limit, &cursor_s, err))
 		goto done;
 	s = sort_code(em_request_query(req, "sort"));
 	if (s == '?' || (s == 'r' && !has_q)) {
@@ -295,9 +297,10 @@ static bool catalog_product_list(struct em_request *req, struct em_error *err)
 	coll = store_collection(&req->app->store, "products");
 	cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, &pipeline, NULL, NULL);
 	items = json_object_new_array();
-	body = catalog_json_object(err);
-	if (!items || !body)
+	if (!items) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
 		goto done;
+	}
 	while (mongoc_cursor_next(cur, &doc)) {
 		json_object *o;
 		bson_iter_t it;
@@ -337,13 +340,9 @@ static bool catalog_product_list(struct em_request *req, struct em_error *err)
 			em_error_set(err, EM_ERR_INVALID, "q", "this search is not supported");
 		goto done;
 	}
-	json_object_object_add(body, "items", items);
-	items = NULL;
-	json_object_object_add(body, "next_cursor",
-			       more && next[0] ? json_object_new_string(next) : NULL);
 	em_response_header(req, "Cache-Control", "public, max-age=5");
-	em_response_json(req, 200, body);
-	body = NULL;
+	em_page_respond(req, items, more ? next : NULL);
+	items = NULL;
 	ok = true;
 done:
 	if (cur)
@@ -352,8 +351,6 @@ done:
 		mongoc_collection_destroy(coll);
 	if (items)
 		json_object_put(items);
-	if (body)
-		json_object_put(body);
 	bson_destroy(&filter);
 	bson_destroy(&pipeline);
 	return ok;
@@ -482,8 +479,6 @@ done:
 		mongoc_cursor_destroy(cur);
 	if (coll)
 		mongoc_collection_destroy(coll);
-	if (body)
-		json_object_put(body);
 	if (price)
 		json_object_put(price);
 	bson_destroy(&filter);

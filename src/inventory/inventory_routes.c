@@ -9,6 +9,7 @@
 #include "app/app.h"
 #include "catalog/catalog.h"
 #include "core/json.h"
+#include "http/page.h"
 #include "inventory/inventory.h"
 
 struct adjust_ctx {
@@ -143,16 +144,16 @@ static json_object *low_item(const bson_t *doc)
  * its threshold, newest first, keyset-paginated by _id. */
 static bool inventory_low_stock_list(struct em_request *req, struct em_error *err)
 {
-	const char *limit_s = em_request_query(req, "limit");
-	const char *cursor_s = em_request_query(req, "cursor");
+	const char *cursor_s;
 	struct catalog_cursor after;
-	int64_t limit = CATALOG_LIMIT_DEFAULT, n = 0;
+	int limit;
+	int64_t n = 0;
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort, cmp;
 	mongoc_collection_t *coll = NULL;
 	mongoc_cursor_t *cur = NULL;
 	const bson_t *doc;
 	bson_error_t berr;
-	json_object *items = NULL, *body = NULL;
+	json_object *items = NULL;
 	char next[128] = "";
 	bool ok = false, more = false;
 
@@ -163,17 +164,8 @@ static bool inventory_low_stock_list(struct em_request *req, struct em_error *er
 				     "unknown query parameter");
 			goto done;
 		}
-	if (limit_s) {
-		char *end = NULL;
-		long long l = strtoll(limit_s, &end, 10);
-
-		if (!*limit_s || *end || l < 1 || l > CATALOG_LIMIT_MAX || strlen(limit_s) > 4) {
-			em_error_set(err, EM_ERR_INVALID, "limit",
-				     "limit must be an integer from 1 to 100");
-			goto done;
-		}
-		limit = l;
-	}
+	if (!em_page_params(req, CATALOG_LIMIT_DEFAULT, &limit, &cursor_s, err))
+		goto done;
 	BSON_APPEND_BOOL(&filter, "variants.low_stock", true);
 	BSON_APPEND_NULL(&filter, "deleted_at");
 	if (cursor_s) {
@@ -194,8 +186,7 @@ static bool inventory_low_stock_list(struct em_request *req, struct em_error *er
 	coll = store_collection(&req->app->store, "products");
 	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
 	items = json_object_new_array();
-	body = json_object_new_object();
-	if (!items || !body) {
+	if (!items) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
 		goto done;
 	}
@@ -225,12 +216,8 @@ static bool inventory_low_stock_list(struct em_request *req, struct em_error *er
 		store_error_set(err, &berr, "list low stock");
 		goto done;
 	}
-	json_object_object_add(body, "items", items);
+	em_page_respond(req, items, more ? next : NULL);
 	items = NULL;
-	json_object_object_add(body, "next_cursor",
-			       more && next[0] ? json_object_new_string(next) : NULL);
-	em_response_json(req, 200, body);
-	body = NULL;
 	ok = true;
 done:
 	if (cur)
@@ -239,8 +226,6 @@ done:
 		mongoc_collection_destroy(coll);
 	if (items)
 		json_object_put(items);
-	if (body)
-		json_object_put(body);
 	bson_destroy(&filter);
 	bson_destroy(&opts);
 	return ok;

@@ -6,18 +6,15 @@
  * and reset codes. It shows who a mail goes to and which template, which
  * is what an operator needs to tell one job from another.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "app/app.h"
+#include "http/page.h"
 #include "jobs/jobs.h"
 
 #define JOBS_LIST_DEFAULT 20
-#define JOBS_LIST_MAX 100
-/* base64url of a 12-byte ObjectId, no padding */
-#define JOBS_CURSOR_LEN 16
 
 static const char *const jobs_statuses[] = { "pending", "running", "done", "dead", NULL };
 
@@ -111,56 +108,15 @@ static void jobs_projection(bson_t *proj)
 		BSON_APPEND_INT32(proj, fields[i], 1);
 }
 
-static bool jobs_parse_limit(const char *s, int *limit, struct em_error *err)
-{
-	int v = 0;
-
-	if (!s) {
-		*limit = JOBS_LIST_DEFAULT;
-		return true;
-	}
-	if (!*s || strlen(s) > 3)
-		goto bad;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			goto bad;
-		v = v * 10 + (*p - '0');
-	}
-	if (v < 1 || v > JOBS_LIST_MAX)
-		goto bad;
-	*limit = v;
-	return true;
-bad:
-	em_error_set(err, EM_ERR_INVALID, "limit", "limit must be an integer from 1 to %d",
-		     JOBS_LIST_MAX);
-	return false;
-}
-
-/* The cursor is the last listed _id, base64url: opaque to clients. */
-static bool jobs_parse_cursor(const char *s, bson_oid_t *oid, struct em_error *err)
-{
-	size_t bin_len = 0;
-	const char *end = NULL;
-
-	if (strlen(s) != JOBS_CURSOR_LEN ||
-	    sodium_base642bin(oid->bytes, sizeof(oid->bytes), s, JOBS_CURSOR_LEN, NULL, &bin_len,
-			      &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-	    bin_len != sizeof(oid->bytes) || end != s + JOBS_CURSOR_LEN) {
-		em_error_set(err, EM_ERR_INVALID, "cursor", "malformed cursor");
-		return false;
-	}
-	return true;
-}
-
 /* GET /api/v1/admin/jobs?status=&limit=&cursor= (newest first) */
 static bool jobs_admin_list(struct em_request *req, struct em_error *err)
 {
-	const char *status = em_request_query(req, "status");
-	const char *cursor = em_request_query(req, "cursor");
+	const char *status = em_request_query(req, "status"), *cursor;
 	mongoc_collection_t *coll = NULL;
 	mongoc_cursor_t *cur = NULL;
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort, proj, cond;
-	json_object *out = NULL, *items = NULL;
+	json_object *items = NULL;
+	char next[EM_PAGE_OID_CURSOR_SIZE] = "";
 	const bson_t *doc;
 	bson_error_t berr;
 	bson_oid_t after, last;
@@ -179,10 +135,10 @@ static bool jobs_admin_list(struct em_request *req, struct em_error *err)
 		}
 		BSON_APPEND_UTF8(&filter, "status", status);
 	}
-	if (!jobs_parse_limit(em_request_query(req, "limit"), &limit, err))
+	if (!em_page_params(req, JOBS_LIST_DEFAULT, &limit, &cursor, err))
 		goto done;
 	if (cursor) {
-		if (!jobs_parse_cursor(cursor, &after, err))
+		if (!em_page_cursor_oid_decode(cursor, &after, err))
 			goto done;
 		BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &cond);
 		BSON_APPEND_OID(&cond, "$lt", &after);
@@ -197,9 +153,8 @@ static bool jobs_admin_list(struct em_request *req, struct em_error *err)
 	/* one more than asked: whether there is a next page */
 	BSON_APPEND_INT64(&opts, "limit", limit + 1);
 
-	out = json_object_new_object();
 	items = json_object_new_array();
-	if (!out || !items) {
+	if (!items) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
 		goto done;
 	}
@@ -227,23 +182,13 @@ static bool jobs_admin_list(struct em_request *req, struct em_error *err)
 		store_error_set(err, &berr, "list jobs");
 		goto done;
 	}
-	json_object_object_add(out, "items", items);
+	if (more)
+		em_page_cursor_oid_encode(&last, next);
+	em_page_respond(req, items, next);
 	items = NULL;
-	if (more) {
-		char next[JOBS_CURSOR_LEN + 8];
-
-		sodium_bin2base64(next, sizeof(next), last.bytes, sizeof(last.bytes),
-				  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-		json_object_object_add(out, "next_cursor", json_object_new_string(next));
-	} else {
-		json_object_object_add(out, "next_cursor", NULL);
-	}
-	em_response_json(req, 200, out);
-	out = NULL;
 	ok = true;
 done:
 	json_object_put(items);
-	json_object_put(out);
 	if (cur)
 		mongoc_cursor_destroy(cur);
 	if (coll)

@@ -244,9 +244,12 @@ static char *list_slugs(const char *query, char *next, size_t next_size)
 	j = h_json(&r);
 	items = jget(j, "items");
 	assert_non_null(items);
-	for (size_t i = 0; i < json_object_array_length(items); i++) {
-		strcat(out, jstr(json_object_array_get_idx(items, i), "slug"));
-		strcat(out, ",");
+	for (size_t i = 0, o = 0; i < json_object_array_length(items); i++) {
+		int w = snprintf(out + o, 8192 - o, "%s,",
+				 jstr(json_object_array_get_idx(items, i), "slug"));
+
+		assert_true(w > 0 && (size_t)w < 8192 - o);
+		o += (size_t)w;
 	}
 	if (next) {
 		nc = jget(j, "next_cursor");
@@ -283,8 +286,8 @@ static void test_filters_and_sorts(void **state)
 #define EXPECT(query, want) do { \
 		snprintf(q, sizeof(q), "brand=%s&%s", brand, query); \
 		got = list_slugs(q, NULL, 0); \
-		char w[512] = ""; const char *p = want; \
-		while (*p) { char one[64]; snprintf(one, sizeof(one), "f%c-%s,", *p, tag); strcat(w, one); p++; } \
+		char w[512] = ""; const char *p = want; size_t wo = 0; \
+		while (*p && wo < sizeof(w)) { wo += (size_t)snprintf(w + wo, sizeof(w) - wo, "f%c-%s,", *p, tag); p++; } \
 		if (strcmp(got, w) != 0) fprintf(stderr, "%s: got %s want %s\n", q, got, w); \
 		assert_string_equal(got, w); free(got); } while (0)
 	EXPECT("sort=newest", "cba");
@@ -398,7 +401,8 @@ static void test_pagination_concurrent_inserts(void **state)
 
 				snprintf(needle, sizeof(needle), "|%s|", p);
 				assert_null(strstr(seen, needle)); /* no duplicates */
-				strcat(seen, needle);
+				assert_true(strlen(seen) + strlen(needle) < sizeof(seen));
+				memcpy(seen + strlen(seen), needle, strlen(needle) + 1);
 				if (strncmp(p, "pg", 2) == 0)
 					count++;
 			}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/page.h"
 #include "http/router.h"
 
 static int handled;
@@ -180,6 +181,57 @@ static void test_json_body(void **state)
 	assert_int_equal(handled, 1);
 }
 
+/* Shared pagination: ?limit= bounds, cursor round trip, the response shape. */
+static void test_page(void **state)
+{
+	static const char *const bad[] = { "0", "101", "-1", "+5", " 5", "5x", "", "1000" };
+	struct em_request req;
+	struct em_error err = EM_ERROR_INIT;
+	char *env[8], uri[128], cur[EM_PAGE_OID_CURSOR_SIZE];
+	const char *cursor;
+	bson_oid_t oid, back;
+	int limit;
+
+	(void)state;
+	req_make(&req, env, "GET", "/x?cursor=", NULL, NULL);
+	assert_true(em_page_params(&req, 20, &limit, &cursor, &err));
+	assert_int_equal(limit, 20);
+	assert_null(cursor); /* empty means none */
+	em_request_release(&req);
+	req_make(&req, env, "GET", "/x?limit=100&cursor=abc", NULL, NULL);
+	assert_true(em_page_params(&req, 20, &limit, &cursor, &err));
+	assert_int_equal(limit, 100);
+	assert_string_equal(cursor, "abc");
+	assert_false(em_page_cursor_oid_decode(cursor, &oid, &err));
+	assert_string_equal(err.field, "cursor");
+	em_request_release(&req);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(uri, sizeof(uri), "/x?limit=%s", bad[i]);
+		req_make(&req, env, "GET", uri, NULL, NULL);
+		em_error_clear(&err);
+		assert_false(em_page_params(&req, 20, &limit, &cursor, &err));
+		assert_string_equal(err.field, "limit");
+		em_request_release(&req);
+	}
+	bson_oid_init(&oid, NULL);
+	em_page_cursor_oid_encode(&oid, cur);
+	assert_int_equal(strlen(cur), EM_PAGE_OID_CURSOR_SIZE - 1);
+	assert_true(em_page_cursor_oid_decode(cur, &back, &err));
+	assert_true(bson_oid_equal(&oid, &back));
+	cur[3] = '*';
+	assert_false(em_page_cursor_oid_decode(cur, &back, &err));
+
+	req_make(&req, env, "GET", "/x", NULL, NULL);
+	em_page_respond(&req, json_object_new_array(), "next1");
+	assert_int_equal(req.resp.status, 200);
+	assert_string_equal(req.resp.body, "{\"items\":[],\"next_cursor\":\"next1\"}");
+	em_request_release(&req);
+	req_make(&req, env, "GET", "/x", NULL, NULL);
+	em_page_respond(&req, json_object_new_array(), "");
+	assert_string_equal(req.resp.body, "{\"items\":[],\"next_cursor\":null}");
+	em_request_release(&req);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_json_body),
+		cmocka_unit_test(test_page),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);

@@ -1,0 +1,69 @@
+#include "http/page.h"
+
+#include <sodium.h>
+#include <string.h>
+
+bool em_page_params(const struct em_request *req, int def, int *limit, const char **cursor,
+		    struct em_error *err)
+{
+	const char *s = em_request_query(req, "limit");
+	int v = 0;
+
+	*limit = def;
+	*cursor = em_request_query(req, "cursor");
+	if (*cursor && !**cursor)
+		*cursor = NULL;
+	if (!s)
+		return true;
+	/* digits only, no sign, no spaces: strtol would accept " +7" */
+	if (!*s || strlen(s) > 3)
+		goto bad;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			goto bad;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < 1 || v > EM_PAGE_LIMIT_MAX)
+		goto bad;
+	*limit = v;
+	return true;
+bad:
+	em_error_set(err, EM_ERR_INVALID, "limit", "limit must be a whole number from 1 to %d",
+		     EM_PAGE_LIMIT_MAX);
+	return false;
+}
+
+void em_page_cursor_oid_encode(const bson_oid_t *oid, char out[EM_PAGE_OID_CURSOR_SIZE])
+{
+	sodium_bin2base64(out, EM_PAGE_OID_CURSOR_SIZE, oid->bytes, sizeof(oid->bytes),
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+bool em_page_cursor_oid_decode(const char *s, bson_oid_t *oid, struct em_error *err)
+{
+	size_t bin_len = 0, len = strlen(s);
+	const char *end = NULL;
+
+	if (len != EM_PAGE_OID_CURSOR_SIZE - 1 ||
+	    sodium_base642bin(oid->bytes, sizeof(oid->bytes), s, len, NULL, &bin_len, &end,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    bin_len != sizeof(oid->bytes) || end != s + len) {
+		em_error_set(err, EM_ERR_INVALID, "cursor", "the cursor is not one this API gave out");
+		return false;
+	}
+	return true;
+}
+
+void em_page_respond(struct em_request *req, json_object *items, const char *next)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o) {
+		json_object_put(items);
+		em_response_problem(req, 500, "cannot allocate a response", NULL);
+		return;
+	}
+	json_object_object_add(o, "items", items);
+	json_object_object_add(o, "next_cursor", next && *next ? json_object_new_string(next) : NULL);
+	em_response_json(req, 200, o);
+}

@@ -1,0 +1,40 @@
+/*
+ * page.h - keyset pagination, the same for every list (DESIGN.md §4):
+ * ?limit=N (1..EM_PAGE_LIMIT_MAX) and ?cursor=C in, and
+ * {"items": [...], "next_cursor": "..."|null} out. Cursors are opaque to
+ * clients; a list sorted by _id uses em_page_cursor_oid_*(), a list with
+ * another sort key encodes its own (see src/catalog).
+ */
+#ifndef EM_HTTP_PAGE_H
+#define EM_HTTP_PAGE_H
+
+#include <bson/bson.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "http/request.h"
+
+#define EM_PAGE_LIMIT_MAX 100
+/* base64url (no padding) of the 12 bytes of an ObjectId, plus NUL */
+#define EM_PAGE_OID_CURSOR_SIZE 17
+
+/*
+ * Reads ?limit= (def when absent) and ?cursor= (*cursor NULL when absent
+ * or empty). A limit that is not a whole number from 1 to
+ * EM_PAGE_LIMIT_MAX is EM_ERR_INVALID on field "limit".
+ */
+bool em_page_params(const struct em_request *req, int def, int *limit, const char **cursor,
+		    struct em_error *err);
+
+/* The cursor for a list sorted by _id: the last _id listed. */
+void em_page_cursor_oid_encode(const bson_oid_t *oid, char out[EM_PAGE_OID_CURSOR_SIZE]);
+/* Decodes it; EM_ERR_INVALID on field "cursor" for anything malformed. */
+bool em_page_cursor_oid_decode(const char *s, bson_oid_t *oid, struct em_error *err);
+
+/*
+ * Answers 200 {"items": items, "next_cursor": next or null}; takes
+ * ownership of items. next NULL or "" means the last page.
+ */
+void em_page_respond(struct em_request *req, json_object *items, const char *next);
+
+#endif
