@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/curl_body.h"
 #include "core/json.h"
 #include "core/log.h"
 
@@ -160,28 +161,6 @@ bool oauth_url_allowed(const char *url)
 
 /* ---- HTTP client ---- */
 
-struct oauth_buf {
-	char *p;
-	size_t n;
-	bool too_large;
-};
-
-static size_t oauth_collect(char *data, size_t size, size_t nmemb, void *ud)
-{
-	struct oauth_buf *b = ud;
-	size_t len = size * nmemb;
-
-	if (b->n + len > OAUTH_FETCH_MAX) {
-		b->too_large = true;
-		return 0; /* aborts the transfer */
-	}
-	b->p = xrealloc(b->p, b->n + len + 1);
-	memcpy(b->p + b->n, data, len);
-	b->n += len;
-	b->p[b->n] = '\0';
-	return len;
-}
-
 /*
  * GETs url (form NULL) or POSTs the urlencoded form to it, with extra
  * headers (may be NULL). Fills *status and *body (a new string, free it).
@@ -192,7 +171,7 @@ static bool oauth_http(const char *url, const char *form, struct curl_slist *hea
 		       long *status, char **body, struct em_error *err)
 {
 	static bool global_done;
-	struct oauth_buf b = { 0 };
+	struct em_curl_body b = EM_CURL_BODY_INIT(OAUTH_FETCH_MAX);
 	struct curl_slist *hl = NULL;
 	CURL *c = NULL;
 	CURLcode rc;
@@ -245,7 +224,7 @@ static bool oauth_http(const char *url, const char *form, struct curl_slist *hea
 	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, OAUTH_CONNECT_TIMEOUT_MS) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_USERAGENT, "emporium-oauth/1") != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, oauth_collect) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, em_curl_body_collect) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b) != CURLE_OK ||
 	    (form && curl_easy_setopt(c, CURLOPT_POSTFIELDS, form) != CURLE_OK)) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "libcurl refused an option");
@@ -254,7 +233,7 @@ static bool oauth_http(const char *url, const char *form, struct curl_slist *hea
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		em_err("oauth: %s %s: %s", form ? "POST" : "GET", url,
-		       b.too_large ? "response too large" : curl_easy_strerror(rc));
+		       b.overflow ? "response too large" : curl_easy_strerror(rc));
 		em_error_set(err, EM_ERR_UNAVAILABLE, NULL, "the sign-in provider cannot be reached");
 		goto done;
 	}

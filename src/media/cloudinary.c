@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/curl_body.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "media/media.h"
@@ -155,28 +156,6 @@ bool media_cloudinary_sign(const char *const *params, const char *secret, bool s
 
 /* ---- HTTP ---- */
 
-struct cld_buf {
-	char *p;
-	size_t n;
-	bool overflow;
-};
-
-static size_t cld_collect(char *data, size_t size, size_t nmemb, void *ud)
-{
-	struct cld_buf *b = ud;
-	size_t len = size * nmemb;
-
-	if (b->n + len > CLD_RESPONSE_MAX) {
-		b->overflow = true;
-		return 0; /* aborts the transfer */
-	}
-	b->p = xrealloc(b->p, b->n + len + 1);
-	memcpy(b->p + b->n, data, len);
-	b->n += len;
-	b->p[b->n] = '\0';
-	return len;
-}
-
 static bool cld_unavailable(struct em_error *err, const char *what, const char *detail)
 {
 	em_warn("cloudinary %s failed: %s", what, detail);
@@ -197,7 +176,7 @@ static bool cld_call(const struct em_config *cfg, const char *action,
 	CURL *c = NULL;
 	curl_mime *mime = NULL;
 	curl_mimepart *part;
-	struct cld_buf body = { 0 };
+	struct em_curl_body body = EM_CURL_BODY_INIT(CLD_RESPONSE_MAX);
 	char url[512], sig[65], detail[200];
 	long status = 0;
 	CURLcode rc;
@@ -260,7 +239,7 @@ static bool cld_call(const struct em_config *cfg, const char *action,
 	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L) != CURLE_OK ||
 	    /* below EMPORIUM_REQUEST_TIMEOUT's default, so we answer 502 first */
 	    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, cld_collect) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, em_curl_body_collect) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_USERAGENT, "emporium") != CURLE_OK)
 		goto build_fail;

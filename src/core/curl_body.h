@@ -1,0 +1,31 @@
+/*
+ * curl_body.h - collecting an HTTP response body with libcurl, bounded.
+ *
+ * Every outgoing call (OIDC discovery and tokens, Cloudinary) talks to a
+ * server that could answer with anything: the body is kept up to max
+ * bytes, and one byte more aborts the transfer and sets overflow.
+ *
+ *   struct em_curl_body b = EM_CURL_BODY_INIT(512 * 1024);
+ *   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, em_curl_body_collect);
+ *   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+ *   ... b.p is NUL-terminated (NULL while empty); free(b.p) after.
+ */
+#ifndef EM_CORE_CURL_BODY_H
+#define EM_CORE_CURL_BODY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct em_curl_body {
+	char *p;
+	size_t n;
+	size_t max;
+	bool overflow;
+};
+
+#define EM_CURL_BODY_INIT(limit) { NULL, 0, (limit), false }
+
+/* The CURLOPT_WRITEFUNCTION; ud is a struct em_curl_body. */
+size_t em_curl_body_collect(char *data, size_t size, size_t nmemb, void *ud);
+
+#endif
