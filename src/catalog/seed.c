@@ -1,6 +1,7 @@
 /*
- * seed.c - `emporium-admin seed-demo`: a realistic demo catalog and a
- * demo admin, idempotently.
+ * seed.c - `emporium-admin seed-demo`: a realistic demo catalog,
+ * idempotently. (The demo admin is made by ./scripts/run with
+ * `emporium-admin create-admin`, the one way admins are created.)
  *
  * Everything is generated deterministically here (no downloaded data):
  * 3 departments x 4 kinds = 15 categories and 3 x 4 x 18 = 216 products
@@ -10,22 +11,17 @@
  * of upserts by slug using $setOnInsert, so re-running creates nothing
  * new and never overwrites what staff changed since.
  *
- * The demo admin is admin@demo.emporium.test; a random password is
- * printed once, when the account is created.
  */
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "app/admin_cmds.h"
-#include "auth/accounts.h"
 #include "catalog/catalog.h"
 #include "core/log.h"
 #include "store/store.h"
 
 #define SEED_PER_KIND 18
-#define DEMO_ADMIN_EMAIL "admin@demo.emporium.test"
 
 static const char *const departments[] = { "Men", "Women", "Kids" };
 static const char *const kinds[] = { "Tops", "Bottoms", "Shoes", "Accessories" };
@@ -167,60 +163,6 @@ static json_object *seed_product_json(size_t d, size_t k, size_t n, const bson_o
 	return o;
 }
 
-static bool seed_admin(struct em_store *st, const struct em_config *cfg)
-{
-	mongoc_collection_t *coll = store_collection(st, "users");
-	char pw[25], hash[crypto_pwhash_STRBYTES];
-	unsigned char rnd[12];
-	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, opts = BSON_INITIALIZER, soi;
-	bson_t reply;
-	bson_error_t berr;
-	bson_iter_t it;
-	struct em_error err = EM_ERROR_INIT;
-	int64_t now = catalog_now_ms();
-	bool ok = false;
-	bson_oid_t id;
-
-	randombytes_buf(rnd, sizeof(rnd));
-	sodium_bin2base64(pw, sizeof(pw), rnd, sizeof(rnd), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	if (!auth_password_hash(cfg, pw, hash, sizeof(hash), &err)) {
-		em_err("seed-demo: %s", err.message);
-		goto done;
-	}
-	bson_oid_init(&id, NULL);
-	BSON_APPEND_UTF8(&filter, "email", DEMO_ADMIN_EMAIL);
-	BSON_APPEND_DOCUMENT_BEGIN(&update, "$setOnInsert", &soi);
-	BSON_APPEND_OID(&soi, "_id", &id);
-	BSON_APPEND_UTF8(&soi, "name", "Demo Admin");
-	BSON_APPEND_UTF8(&soi, "role", "admin");
-	BSON_APPEND_BOOL(&soi, "email_verified", true);
-	BSON_APPEND_BOOL(&soi, "disabled", false);
-	BSON_APPEND_UTF8(&soi, "password_hash", hash);
-	BSON_APPEND_NULL(&soi, "phone");
-	BSON_APPEND_DATE_TIME(&soi, "created_at", now);
-	BSON_APPEND_DATE_TIME(&soi, "updated_at", now);
-	bson_append_document_end(&update, &soi);
-	BSON_APPEND_BOOL(&opts, "upsert", true);
-	if (!mongoc_collection_update_one(coll, &filter, &update, &opts, &reply, &berr)) {
-		em_err("seed-demo: demo admin: %s", berr.message);
-		bson_destroy(&reply);
-		goto done;
-	}
-	if (bson_iter_init_find(&it, &reply, "upsertedCount") && bson_iter_as_int64(&it) == 1)
-		printf("demo admin created: %s password %s (shown once)\n", DEMO_ADMIN_EMAIL, pw);
-	else
-		printf("demo admin exists: %s\n", DEMO_ADMIN_EMAIL);
-	bson_destroy(&reply);
-	ok = true;
-done:
-	sodium_memzero(pw, sizeof(pw));
-	mongoc_collection_destroy(coll);
-	bson_destroy(&filter);
-	bson_destroy(&update);
-	bson_destroy(&opts);
-	return ok;
-}
-
 int catalog_cmd_seed_demo(const struct em_config *cfg, int argc, char **argv)
 {
 	struct em_store st;
@@ -238,10 +180,6 @@ int catalog_cmd_seed_demo(const struct em_config *cfg, int argc, char **argv)
 	if (argc > 1) {
 		fprintf(stderr, "usage: emporium-admin seed-demo\n");
 		return 2;
-	}
-	if (sodium_init() < 0) {
-		fprintf(stderr, "seed-demo: libsodium cannot be initialised\n");
-		return 1;
 	}
 	if (!store_open(&st, cfg, "emporium-admin", &err)) {
 		fprintf(stderr, "seed-demo: %s\n", err.message);
@@ -317,8 +255,6 @@ int catalog_cmd_seed_demo(const struct em_config *cfg, int argc, char **argv)
 		goto done;
 	}
 	bson_destroy(&reply);
-	if (!seed_admin(&st, cfg))
-		goto done;
 	printf("seed-demo: 15 categories and %zu products in place\n", count);
 	rc = 0;
 done:
