@@ -207,11 +207,13 @@ static bool catalog_category_tree(struct em_request *req, struct em_error *err)
 			for (size_t j = 0; j < n; j++)
 				if (j != i && bson_oid_equal(&rows[i].parent, &rows[j].id))
 					p = j;
+		/* The tree takes its own reference: a parent may come after its
+		 * children in position order, so every node stays reachable
+		 * through nodes[] until the loop ends. */
 		if (p != SIZE_MAX && json_object_object_get_ex(nodes[p], "children", &children))
-			json_object_array_add(children, nodes[i]);
+			json_object_array_add(children, json_object_get(nodes[i]));
 		else
-			json_object_array_add(roots, nodes[i]);
-		nodes[i] = NULL;
+			json_object_array_add(roots, json_object_get(nodes[i]));
 	}
 	json_object_object_add(body, "items", roots);
 	roots = NULL;

@@ -584,7 +584,7 @@ static void test_soft_delete_and_versions(void **state)
 
 static void test_categories(void **state)
 {
-	char a[25], b[25], s[64], path[128];
+	char a[25], b[25], c[25], s[64], path[128];
 	struct h_resp r;
 	json_object *j;
 	char id[25];
@@ -623,12 +623,37 @@ static void test_categories(void **state)
 	r = staff("DELETE", path, NULL, NULL);
 	h_assert_problem(&r, 409);
 	h_resp_free(&r);
+	/* a child after its parent in position order, too */
+	snprintf(s, sizeof(s), "cc-%s", tag);
+	make_category(s, a, 99, c);
 	r = h_get("/api/v1/categories");
 	assert_int_equal(r.status, 200);
 	j = h_json(&r);
-	assert_non_null(jget(j, "items"));
+	{
+		json_object *roots = jget(j, "items"), *pa = NULL, *kids;
+		int found = 0;
+
+		assert_non_null(roots);
+		for (size_t i = 0; i < json_object_array_length(roots); i++) {
+			json_object *n = json_object_array_get_idx(roots, i);
+
+			/* neither child may appear at the top level */
+			assert_string_not_equal(jstr(n, "id"), b);
+			assert_string_not_equal(jstr(n, "id"), c);
+			if (strcmp(jstr(n, "id"), a) == 0)
+				pa = n;
+		}
+		assert_non_null(pa);
+		kids = jget(pa, "children");
+		assert_non_null(kids);
+		for (size_t i = 0; i < json_object_array_length(kids); i++) {
+			const char *kid = jstr(json_object_array_get_idx(kids, i), "id");
+
+			found += strcmp(kid, b) == 0 || strcmp(kid, c) == 0;
+		}
+		assert_int_equal(found, 2);
+	}
 	json_object_put(j);
-	assert_non_null(strstr(r.body, "\"children\""));
 	h_resp_free(&r);
 }
 
