@@ -12,6 +12,7 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
 . scripts/lib/deps.sh
+. bench/lib.sh
 dur=${1:-10}
 conns=${BENCH_CONNECTIONS:-16}
 command -v wrk >/dev/null || { echo "bench needs wrk (apt-get install wrk)"; exit 1; }
@@ -20,12 +21,15 @@ dir=$(mktemp -d /tmp/emporium-bench.XXXXXX)
 trap 'scripts/lib/stack.sh stop "$dir/stack"; [ -f "$dir/trivial.pid" ] && kill "$(cat "$dir/trivial.pid")"; [ -f "$dir/twin/nginx.pid" ] && kill "$(cat "$dir/twin/nginx.pid")"; rm -rf "$dir"' EXIT
 
 workers=$(nproc)
+# static files from a directory of the bench's own, not the admin panel
+mkdir -p "$dir/static"
+STACK_ADMIN_ROOT="$dir/static" \
 STACK_BIN_DIR="$top/build/bench" STACK_WORKERS="$workers" STACK_LOG_LEVEL=warn \
 STACK_NGX_API_RATE=1000000r/s STACK_NGX_API_BURST=1000000 STACK_NGX_CONN_PER_IP=10000 \
 	scripts/lib/stack.sh start "$dir/stack" >/dev/null
 . "$dir/stack/stack.env"
 # the static file: same body as /api/v1/health, from the same nginx
-printf '{"status":"ok"}' > "$dir/stack/admin/bench.json"
+printf '{"status":"ok"}' > "$dir/static/bench.json"
 
 # the trivial responder behind a twin nginx (same template, other socket)
 cc -O2 -o "$dir/trivial" bench/trivial.c $(pkg-config --cflags --libs fcgi)
@@ -35,7 +39,7 @@ tport=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()
 (
 	export NGX_PREFIX="$dir/twin" NGX_HTTPS_PORT="$tport" NGX_HTTP_PORT=$((tport + 1)) \
 		NGX_UPSTREAMS="unix:$dir/trivial.sock" NGX_CERT="$STACK_CA" NGX_KEY="$dir/stack/tls/key.pem" \
-		NGX_MEDIA_ROOT="$dir/stack/media" NGX_ADMIN_ROOT="$dir/stack/admin" \
+		NGX_MEDIA_ROOT="$dir/stack/media" NGX_ADMIN_ROOT="$dir/static" \
 		NGX_API_RATE=1000000r/s NGX_API_BURST=1000000 NGX_CONN_PER_IP=10000 \
 		NGX_SITE_CONF="$dir/twin/conf/emporium.conf"
 	nginx/render.sh --mode local --template nginx/emporium.conf.in --out "$dir/twin/conf/emporium.conf"
@@ -78,9 +82,4 @@ report=$(cat <<TXT
 Worker RSS (sum over $workers workers): $rss0 kB before, $rss1 kB after $total health requests.
 TXT
 )
-echo "$report"
-out=bench/RESULTS.md
-[ -f "$out" ] || printf '# Benchmark results\n\nFigures are ratios measured in one run on the same machine; absolute numbers vary with load.\n' > "$out"
-# replace this section, keep the others
-awk -v new="$report" 'BEGIN {skip=0} /^## Serving path/ {skip=1; next} /^## / && skip {skip=0} !skip {print}' "$out" > "$out.tmp"
-printf '%s\n\n%s\n' "$(cat "$out.tmp")" "$report" > "$out"; rm -f "$out.tmp"
+bench_write_section "Serving path" "$report"

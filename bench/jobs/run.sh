@@ -5,7 +5,7 @@
 #   claim  N jobs of a type no handler knows, with EMPORIUM_JOB_MAX_ATTEMPTS=1:
 #          each is one claim (findAndModify) + one outcome write and nothing
 #          else, i.e. the outbox's own overhead per job
-# Appends a section "Job worker" to bench/RESULTS.md.
+# Writes the section "Job worker" of bench/RESULTS.md (a rerun replaces it).
 #
 #   bench/jobs/run.sh [N]   (default 2000; BIN_DIR = a built tree, default
 #                            build/bench, built with --enable-werror if absent)
@@ -13,6 +13,7 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$top"
 . scripts/lib/deps.sh
+. bench/lib.sh
 n=${1:-2000}
 bin=${BIN_DIR:-$top/build/bench}
 [ -x "$bin/emporium-worker" ] || build_tree "$bin" --enable-werror
@@ -42,8 +43,7 @@ t_claim=$(run_one bench_claim bench_no_handler EMPORIUM_JOB_MAX_ATTEMPTS=1)
 
 rate() { awk -v n="$n" -v t="$1" 'BEGIN { printf "%.0f", n / t }'; }
 per() { awk -v n="$n" -v t="$1" 'BEGIN { printf "%.2f", t * 1000 / n }'; }
-{
-	echo
+report=$({
 	echo "## Job worker ($(date -u +%F), $(nproc) cores, one emporium-worker, $n jobs, mongo-standin, local aiosmtpd catcher)"
 	echo
 	echo "| run | jobs/s | ms per job |"
@@ -53,4 +53,5 @@ per() { awk -v n="$n" -v t="$1" 'BEGIN { printf "%.2f", t * 1000 / n }'; }
 	echo
 	echo "Mails received by the catcher: $mails of $n. The claim overhead is" \
 	     "$(awk -v a="$t_claim" -v b="$t_email" 'BEGIN { printf "%.0f", a * 100 / b }')% of an email job's time."
-} | tee -a bench/RESULTS.md
+})
+bench_write_section "Job worker" "$report"

@@ -4,6 +4,7 @@
 # resident memory; writes the "database stand-in" section of bench/RESULTS.md.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$top/bench/lib.sh"
 n=${1:-100000}
 dir=$(mktemp -d /tmp/emporium-standin-bench.XXXXXX)
 trap '[ -f "$dir/pid" ] && kill "$(cat "$dir/pid")" 2>/dev/null; rm -rf "$dir"' EXIT
@@ -31,8 +32,4 @@ report=$(cat <<TXT
 Server resident memory with $((n + 5000)) documents: $((rss / 1024)) MiB. Target: >= 5,000 finds/s on one core, < 1 GiB.
 TXT
 )
-echo "$report"
-out="$top/bench/RESULTS.md"
-[ -f "$out" ] || printf '# Benchmark results\n' > "$out"
-awk 'BEGIN {skip=0} /^## Database stand-in/ {skip=1; next} /^## / && skip {skip=0} !skip {print}' "$out" > "$out.tmp"
-printf '%s\n\n%s\n' "$(cat "$out.tmp")" "$report" > "$out"; rm -f "$out.tmp"
+bench_write_section "Database stand-in" "$report"

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# bench/catalog/run.sh - the public catalog through nginx over HTTPS with the
+# demo catalog scaled to N products (default 10000), one run on this machine:
+#   list     GET /api/v1/products?category=men-tops&size=M&sort=price_asc
+#   detail   GET /api/v1/products/men-tops-001
+# each as a cache miss (every request carries "Cookie: bench=1": the
+# rendered config bypasses the micro-cache for ANY cookie or Authorization
+# header, and the app ignores a cookie it does not know, so the request
+# does the full work of an anonymous read) and as a cache hit (the same
+# anonymous URL again and again: nginx's micro-cache answers), against
+#   static   nginx serving a file holding the same body, from the same nginx
+#   trivial  bench/trivial.c answering a body of the same size, behind a
+#            twin nginx rendered from the same template
+# Targets: detail miss >= 50% of the trivial responder; any catalog GET on
+# a hit >= 80% of the static file. Writes the section "Catalog reads" of
+# bench/RESULTS.md (other sections are kept).
+#
+#   bench/catalog/run.sh [DURATION_S] [PRODUCTS]   (defaults 8 and 10000)
+# BIN_DIR = a built tree (default build/bench2, built with --enable-werror);
+# BENCH_CONNECTIONS (default 16) as in bench/run.sh.
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$top"
+. scripts/lib/deps.sh
+. bench/lib.sh
+dur=${1:-8}
+nprod=${2:-10000}
+conns=${BENCH_CONNECTIONS:-16}
+command -v wrk >/dev/null || { echo "bench needs wrk (apt-get install wrk)"; exit 1; }
+bin=${BIN_DIR:-$top/build/bench2}
+build_tree "$bin" --enable-werror
+dir=$(mktemp -d /tmp/emporium-bench-catalog.XXXXXX)
+cleanup() {
+	[ -f "$dir/twin.pid" ] && kill "$(cat "$dir/twin.pid")" 2>/dev/null
+	[ -f "$dir/trivial.pid" ] && kill "$(cat "$dir/trivial.pid")" 2>/dev/null
+	scripts/lib/stack.sh stop "$dir/stack" >/dev/null 2>&1
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+workers=${BENCH_WORKERS:-$(nproc)}
+mkdir -p "$dir/static"
+STACK_BIN_DIR="$bin" STACK_WORKERS="$workers" STACK_LOG_LEVEL=warn STACK_ADMIN_ROOT="$dir/static" \
+STACK_NGX_API_RATE=1000000r/s STACK_NGX_API_BURST=1000000 STACK_NGX_CONN_PER_IP=10000 \
+	scripts/lib/stack.sh start "$dir/stack" >/dev/null 2>&1
+. "$dir/stack/stack.env"
+db=$(sed -n 's/^EMPORIUM_DB_NAME=//p' "$STACK_ENV_FILE")
+
+# the catalog: seed-demo, then copies of its products up to $nprod
+EMPORIUM_ENV_FILE="$STACK_ENV_FILE" "$bin/emporium-admin" seed-demo >"$dir/seed.log" 2>&1 ||
+	{ cat "$dir/seed.log"; exit 1; }
+cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$dir/scale" bench/catalog/scale.c \
+	$(pkg-config --cflags --libs libmongoc-1.0)
+products=$("$dir/scale" "$STACK_MONGODB_URI" "$db" "$nprod" | awk '{print $2}')
+
+list_path="/api/v1/products?category=men-tops&size=M&sort=price_asc"
+detail_path="/api/v1/products/men-tops-001"
+# the bodies, also served as static files by the same nginx
+fetch() { # fetch PATH FILE -> checks 200, writes the body
+	local code
+	code=$(curl -sk -H 'Cookie: bench=1' -o "$2" -w '%{http_code}' "$STACK_BASE$1")
+	[ "$code" = 200 ] || { echo "GET $1 answered $code" >&2; exit 1; }
+}
+fetch "$list_path" "$dir/static/list.json"
+fetch "$detail_path" "$dir/static/detail.json"
+list_bytes=$(stat -c %s "$dir/static/list.json")
+detail_bytes=$(stat -c %s "$dir/static/detail.json")
+list_items=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).items.length)' \
+	"$dir/static/list.json")
+# the cache behaves as this bench assumes: anonymous repeat = HIT, cookie = BYPASS
+cache_status() { curl -sk -o /dev/null -D - "$@" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-cache-status" {print $2}'; }
+for p in "$list_path" "$detail_path"; do
+	curl -sk -o /dev/null "$STACK_BASE$p"
+	[ "$(cache_status "$STACK_BASE$p")" = HIT ] || { echo "no cache HIT for $p" >&2; exit 1; }
+	[ "$(cache_status -H 'Cookie: bench=1' "$STACK_BASE$p")" = BYPASS ] ||
+		{ echo "a cookie does not bypass the cache for $p" >&2; exit 1; }
+done
+
+# the trivial responder (body size set per run) behind a twin nginx
+cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$dir/trivial" bench/trivial.c \
+	$(pkg-config --cflags --libs fcgi)
+trivial_start() { # trivial_start BODY_BYTES
+	[ -f "$dir/trivial.pid" ] && { kill "$(cat "$dir/trivial.pid")"; wait "$(cat "$dir/trivial.pid")" 2>/dev/null || true; }
+	rm -f "$dir/trivial.sock"
+	"$dir/trivial" "$dir/trivial.sock" "$workers" "$1" & echo $! > "$dir/trivial.pid"
+	for _ in $(seq 50); do [ -S "$dir/trivial.sock" ] && break; sleep 0.1; done
+}
+mkdir -p "$dir/twin"
+tport=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+(
+	export NGX_PREFIX="$dir/twin" NGX_HTTPS_PORT="$tport" NGX_HTTP_PORT=$((tport + 1)) \
+		NGX_SERVER_NAME="localhost 127.0.0.1" \
+		NGX_UPSTREAMS="unix:$dir/trivial.sock" NGX_CERT="$STACK_CA" NGX_KEY="$dir/stack/tls/key.pem" \
+		NGX_MEDIA_ROOT="$dir/stack/media" NGX_ADMIN_ROOT="$dir/static" \
+		NGX_API_RATE=1000000r/s NGX_API_BURST=1000000 NGX_CONN_PER_IP=10000 \
+		NGX_SITE_CONF="$dir/twin/conf/emporium.conf"
+	nginx/render.sh --mode local --template nginx/emporium.conf.in --out "$dir/twin/conf/emporium.conf"
+	nginx/render.sh --mode local --template nginx/local.conf.in --out "$dir/twin/conf/nginx.conf"
+) >/dev/null
+nginx -p "$dir/twin" -c "$dir/twin/conf/nginx.conf" -e "$dir/twin/logs/error.log" -g 'daemon off;' \
+	>"$dir/twin.log" 2>&1 & echo $! > "$dir/twin.pid"
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$tport") 2>/dev/null && break; sleep 0.1; done
+trivial_url="https://127.0.0.1:$tport/api/v1/health"
+
+access="$dir/stack/nginx/logs/access.log"
+tck=$(getconf CLK_TCK)
+cpu_ticks() { # cpu_ticks PIDFILE: CPU ticks of a process and all its children, live and reaped
+	local m; m=$(cat "$1")
+	for p in "$m" $(cat /proc/"$m"/task/*/children 2>/dev/null); do
+		awk '{print $14 + $15 + $16 + $17}' /proc/"$p"/stat 2>/dev/null
+	done | awk '{s += $1} END {print s + 0}'
+}
+cpu_all() { # database, FastCGI pool, nginx: Emporium's, or the twin's for the trivial runs
+	case $1 in
+	trivial*) echo "0 $(cpu_ticks "$dir/trivial.pid") $(cpu_ticks "$dir/twin.pid")" ;;
+	*) echo "$(cpu_ticks "$dir/stack/run/mongo.pid") $(cpu_ticks "$dir/stack/run/fcgi.pid") $(cpu_ticks "$dir/stack/run/nginx.pid")" ;;
+	esac
+}
+# rate NAME URL [HEADER] -> "NAME rps requests non2xx cache% db% fcgi% nginx%"
+# cache% = share of the requests nginx logged as HIT, UPDATING or STALE
+# (answered from the micro-cache); db/fcgi/nginx% = CPU of the stack's
+# database, FastCGI pool (or trivial responder) and nginx during the run,
+# in % of one core
+rate() {
+	local name=$1 url=$2 before cached n c0 c1
+	shift 2
+	before=$(wc -l < "$access")
+	c0=$(cpu_all "$name")
+	wrk -t2 -c"$conns" -d"${dur}s" --timeout 30s ${1:+-H "$1"} "$url" > "$dir/wrk.out" 2>&1 || true
+	c1=$(cpu_all "$name")
+	n=$(tail -n +"$((before + 1))" "$access" | wc -l)
+	cached=$(tail -n +"$((before + 1))" "$access" | grep -cE '"cache":"(HIT|UPDATING|STALE)"' || true)
+	awk -v name="$name" -v n="$n" -v h="$cached" -v c0="$c0" -v c1="$c1" -v hz="$tck" -v d="$dur" '
+		/Requests\/sec/ {r = $2} /requests in/ {t = $1} /Non-2xx/ {e = $NF}
+		END {split(c0, a, " "); split(c1, b, " ")
+		     printf "%s %s %d %d %s", name, r, t, e, (n > 0 ? sprintf("%.1f", h * 100 / n) : "-")
+		     for (i = 1; i <= 3; i++) printf " %.0f", (b[i] - a[i]) * 100 / hz / d
+		     printf "\n"}' "$dir/wrk.out"
+}
+wrk -t2 -c"$conns" -d2s "$STACK_BASE/admin/list.json" >/dev/null 2>&1 # warm up
+# each figure right after the one it is compared with (the machine is shared)
+{
+	rate static_list "$STACK_BASE/admin/list.json"
+	rate list_hit "$STACK_BASE$list_path"
+	rate static_detail "$STACK_BASE/admin/detail.json"
+	rate detail_hit "$STACK_BASE$detail_path"
+	trivial_start "$list_bytes"
+	[ "$(curl -sk -o /dev/null -w '%{size_download}' "$trivial_url")" = "$list_bytes" ] || { echo "trivial: wrong size" >&2; exit 1; }
+	rate trivial_list "$trivial_url"
+	rate list_miss "$STACK_BASE$list_path" "Cookie: bench=1"
+	trivial_start "$detail_bytes"
+	[ "$(curl -sk -o /dev/null -w '%{size_download}' "$trivial_url")" = "$detail_bytes" ] || { echo "trivial: wrong size" >&2; exit 1; }
+	rate trivial_detail "$trivial_url"
+	rate detail_miss "$STACK_BASE$detail_path" "Cookie: bench=1"
+} > "$dir/rates"
+cat "$dir/rates" >&2
+get() { awk -v k="$1" -v f="$2" '$1 == k {print $f}' "$dir/rates"; }
+ratio() { awk -v a="$(get "$1" 2)" -v b="$(get "$2" 2)" 'BEGIN {r = a / b; printf (r < 0.1 ? "%.3f" : "%.2f"), r}'; }
+check() { awk -v r="$1" -v t="$2" 'BEGIN {print (r >= t) ? "met" : "**NOT met**"}'; }
+row() { # row LABEL NAME BYTES TRIVIAL STATIC TARGET
+	local vt vs tgt=""
+	vt=$(ratio "$2" "$4"); vs=$(ratio "$2" "$5")
+	case $6 in
+	trivial50) tgt=">= 0.50 of trivial: $(check "$vt" 0.50)" ;;
+	static80) tgt=">= 0.80 of static: $(check "$vs" 0.80)" ;;
+	esac
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$3" "$(get "$2" 2)" "$vt" "$vs" \
+		"$(get "$2" 5)" "$(get "$2" 4)" "$tgt"
+}
+report=$(cat <<TXT
+## Catalog reads ($(date -u +%Y-%m-%d), $(nproc) cores, $products products, wrk -t2 -c$conns -d${dur}s over HTTPS, $workers FastCGI workers, mongo-standin)
+
+list = \`GET $list_path\` ($list_items items, $list_bytes B); detail = \`GET $detail_path\` ($detail_bytes B).
+Miss: every request sends \`Cookie: bench=1\`; any cookie or Authorization header bypasses nginx's
+micro-cache (X-Cache-Status: BYPASS, checked), and the app ignores the unknown cookie, so each
+request runs the whole anonymous read. Hit: the same anonymous URL (X-Cache-Status: HIT, checked).
+Static: the same body from a file, through the same nginx. Trivial: bench/trivial.c with a body
+padded to the same size (its BODY_BYTES argument), behind a twin nginx from the same template.
+"cached %" is the share of the run's requests nginx logged as HIT, UPDATING or STALE (answered
+from the micro-cache; an entry lives 5 s, so a hit run refreshes it in the background).
+
+| run | body B | req/s | vs trivial (same size) | vs static (same size) | cached % | non-2xx | target |
+|---|---:|---:|---:|---:|---:|---:|---|
+| nginx static file, list body | $list_bytes | $(get static_list 2) | $(ratio static_list trivial_list) | 1.00 | | $(get static_list 4) | |
+| nginx static file, detail body | $detail_bytes | $(get static_detail 2) | $(ratio static_detail trivial_detail) | 1.00 | | $(get static_detail 4) | |
+| trivial responder, list size | $list_bytes | $(get trivial_list 2) | 1.00 | $(ratio trivial_list static_list) | | $(get trivial_list 4) | |
+| trivial responder, detail size | $detail_bytes | $(get trivial_detail 2) | 1.00 | $(ratio trivial_detail static_detail) | | $(get trivial_detail 4) | |
+$(row "list, cache miss" list_miss "$list_bytes" trivial_list static_list none)
+$(row "list, cache hit" list_hit "$list_bytes" trivial_list static_list static80)
+$(row "detail, cache miss" detail_miss "$detail_bytes" trivial_detail static_detail trivial50)
+$(row "detail, cache hit" detail_hit "$detail_bytes" trivial_detail static_detail static80)
+
+CPU during each run: % of one core (the machine has $(( $(nproc) * 100 ))%; wrk and other tenants use
+the rest) and microseconds of CPU per answered request. For the trivial runs the pool is
+bench/trivial.c and nginx is the twin.
+
+| run | database (mongo-standin, Node.js) % | FastCGI pool % | nginx % | database us/req | pool us/req | nginx us/req |
+|---|---:|---:|---:|---:|---:|---:|
+$(for k in trivial_list list_miss list_hit trivial_detail detail_miss detail_hit; do
+	awk -v k="$k" '$1 == k {printf "| %s | %s | %s | %s | %.0f | %.0f | %.0f |\n", k, $6, $7, $8,
+		$6 * 1e4 / $2, $7 * 1e4 / $2, $8 * 1e4 / $2}' "$dir/rates"; done)
+TXT
+)
+bench_write_section "Catalog reads" "$report"
