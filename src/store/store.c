@@ -54,9 +54,13 @@ bool store_open(struct em_store *st, const struct em_config *cfg,
 	if (!mongoc_uri_has_option(uri, MONGOC_URI_CONNECTTIMEOUTMS))
 		mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS,
 					       cfg->db_timeout_ms);
+	/* A server that accepts but never answers (a frozen primary) must
+	 * cost a 503, not the worker: give up on one socket operation at 3/4
+	 * of the request timeout, before the request's alarm kills the
+	 * worker. */
 	if (!mongoc_uri_has_option(uri, MONGOC_URI_SOCKETTIMEOUTMS))
 		mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS,
-					       cfg->request_timeout_s * 1000);
+					       cfg->request_timeout_s * 750);
 	/* Rescan often so a returning server is found soon; after a failed
 	 * connect a single-threaded client still keeps the server in a 5 s
 	 * cooldown (fixed in the driver), so recovery takes up to ~6 s. */

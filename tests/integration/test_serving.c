@@ -438,6 +438,141 @@ static void test_reload_refuses_bad_config(void **state)
 		assert_true(pid_in(before[i], after, n_after));
 }
 
+/* The stand-in's pid, to freeze it. */
+static pid_t mongo_pid(void)
+{
+	char path[1024];
+	FILE *f;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "%s/run/mongo.pid", h_env("STACK_DIR"));
+	f = fopen(path, "r");
+	if (f && fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	if (f)
+		fclose(f);
+	return (pid_t)pid;
+}
+
+/*
+ * A database that accepts connections but never answers (a frozen
+ * primary): requests get a 503 within the request timeout instead of
+ * hanging, the workers survive it, and service comes back by itself.
+ */
+static void test_mongodb_hung_then_back(void **state)
+{
+	pid_t before[64], after[64], mpid;
+	int n_before, n_after, tries;
+	struct h_resp r;
+	struct timespec t0, t1;
+	double waited;
+
+	(void)state;
+	if (getenv("MONGODB_URI")) {
+		skip(); /* an external database is not ours to freeze */
+	}
+	mpid = mongo_pid();
+	assert_true(mpid > 0);
+	env_file_set("EMPORIUM_REQUEST_TIMEOUT=4");
+	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
+	h_sleep_ms(800);
+	r = h_get("/api/v1/health/ready"); /* the new workers are connected */
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	n_before = h_worker_pids(before, 64);
+
+	assert_int_equal(kill(mpid, SIGSTOP), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = h_get("/api/v1/health/ready");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	kill(mpid, SIGCONT);
+	h_assert_problem(&r, 503);
+	h_resp_free(&r);
+	assert_true(waited < 4.0); /* answered before the request timeout */
+	n_after = h_worker_pids(after, 64);
+	assert_int_equal(n_after, n_before);
+	for (int i = 0; i < n_before; i++) /* nobody was killed */
+		assert_true(pid_in(before[i], after, n_after));
+
+	for (tries = 0; tries < 100; tries++) {
+		r = h_get("/api/v1/health/ready");
+		if (r.status == 200) {
+			h_resp_free(&r);
+			break;
+		}
+		h_resp_free(&r);
+		h_sleep_ms(200);
+	}
+	assert_true(tries < 100);
+	env_file_set(NULL);
+	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
+	h_sleep_ms(800);
+}
+
+/*
+ * A request stuck past EMPORIUM_REQUEST_TIMEOUT kills its worker (the
+ * master replaces it). To get a stuck request without a test-only route,
+ * the database is frozen and the driver told (in the URI) to wait far
+ * longer than the request may take.
+ */
+static void test_request_timeout_kills_stuck_worker(void **state)
+{
+	pid_t before[64], after[64], mpid;
+	int n_before, n_after = 0, replaced = 0;
+	char lines[1200];
+	struct h_resp r;
+
+	(void)state;
+	if (getenv("MONGODB_URI")) {
+		skip();
+	}
+	mpid = mongo_pid();
+	assert_true(mpid > 0);
+	snprintf(lines, sizeof(lines),
+		 "EMPORIUM_REQUEST_TIMEOUT=2\nEMPORIUM_MONGODB_URI=%s&socketTimeoutMS=60000",
+		 h_env("STACK_MONGODB_URI"));
+	env_file_set(lines);
+	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
+	h_sleep_ms(800);
+	r = h_get("/api/v1/health/ready");
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	n_before = h_worker_pids(before, 64);
+
+	assert_int_equal(kill(mpid, SIGSTOP), 0);
+	r = h_get("/api/v1/health/ready");
+	kill(mpid, SIGCONT);
+	/* the worker died mid-request: nginx answers for it */
+	assert_true(r.status == 502 || r.status == 504);
+	h_assert_problem(&r, r.status);
+	h_resp_free(&r);
+	for (int waited = 0; waited < 2000; waited += 50) {
+		h_sleep_ms(50);
+		n_after = h_worker_pids(after, 64);
+		replaced = 0;
+		for (int i = 0; i < n_before; i++)
+			replaced += !pid_in(before[i], after, n_after);
+		if (replaced == 1 && n_after == n_before)
+			break;
+	}
+	assert_int_equal(n_after, n_before);
+	assert_int_equal(replaced, 1);
+	env_file_set(NULL);
+	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
+	h_sleep_ms(800);
+	for (int tries = 0; tries < 100; tries++) {
+		r = h_get("/api/v1/health/ready");
+		if (r.status == 200) {
+			h_resp_free(&r);
+			return;
+		}
+		h_resp_free(&r);
+		h_sleep_ms(200);
+	}
+	fail_msg("the service did not come back after the database thawed");
+}
+
 static void test_mongodb_down_then_back(void **state)
 {
 	static const char report[] = "{\"csp-report\": {\"blocked-uri\": \"x\"}}";
@@ -509,6 +644,8 @@ int main(void)
 		cmocka_unit_test(test_sighup_reload_under_load),
 		cmocka_unit_test(test_max_requests_recycles_workers),
 		cmocka_unit_test(test_reload_refuses_bad_config),
+		cmocka_unit_test(test_mongodb_hung_then_back),
+		cmocka_unit_test(test_request_timeout_kills_stuck_worker),
 		cmocka_unit_test(test_mongodb_down_then_back),
 	};
 	int rc;
