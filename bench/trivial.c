@@ -36,7 +36,11 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4) {
 		char *r = malloc((size_t)size + 256);
-		int h = sprintf(r, "Status: 200 OK\r\nContent-Type: application/json\r\n"
+		int h;
+
+		if (!r)
+			return 1;
+		h = snprintf(r, 256, "Status: 200 OK\r\nContent-Type: application/json\r\n"
 				   "Content-Length: %d\r\nCache-Control: no-store\r\n\r\n{\"pad\":\"",
 				size);
 

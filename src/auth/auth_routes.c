@@ -297,6 +297,34 @@ done:
 static const char *const email_fields[] = { "email", NULL };
 
 /*
+ * The common start of the routes that mail a code to {email} (resend,
+ * forgot): validate the body, apply the per-address mail throttle (then
+ * the 429 is already written and *answered is true), and look the
+ * account up. *found says whether it exists; nothing tells the caller's
+ * client which, so the routes answer alike either way.
+ */
+static bool auth_mail_request_start(struct em_request *req, char *email, size_t email_size,
+				    bson_t *user, bool *found, bool *answered,
+				    struct em_error *err)
+{
+	bool limited;
+	int retry;
+
+	*found = false;
+	*answered = false;
+	if (!auth_body_check(req, email_fields, err) ||
+	    !auth_body_email(req, email, email_size, err))
+		return false;
+	if (!auth_mail_throttle(req, &limited, &retry, err))
+		return false;
+	if (limited) {
+		*answered = true;
+		return auth_respond_rate_limited(req, retry, "too many requests from this address");
+	}
+	return auth_user_find_by_email(&req->app->store, email, user, found, err);
+}
+
+/*
  * POST /auth/verify-email/resend {email}: a new code for an unverified
  * account, at most one per AUTH_CODE_RESEND_S; always 202.
  */
@@ -304,20 +332,14 @@ static bool auth_email_resend(struct em_request *req, struct em_error *err)
 {
 	char email[AUTH_EMAIL_MAX + 1];
 	bson_t user = BSON_INITIALIZER;
-	bool found = false, limited, ok = false;
-	int retry;
+	bool found, answered, ok = false;
 
-	if (!auth_body_check(req, email_fields, err) ||
-	    !auth_body_email(req, email, sizeof(email), err))
+	if (!auth_mail_request_start(req, email, sizeof(email), &user, &found, &answered, err))
 		goto done;
-	if (!auth_mail_throttle(req, &limited, &retry, err))
-		goto done;
-	if (limited) {
-		ok = auth_respond_rate_limited(req, retry, "too many requests from this address");
+	if (answered) {
+		ok = true;
 		goto done;
 	}
-	if (!auth_user_find_by_email(&req->app->store, email, &user, &found, err))
-		goto done;
 	if (found && !auth_doc_bool(&user, "email_verified") && !auth_doc_bool(&user, "disabled") &&
 	    !auth_code_mail(req, &user, "verify", "verify_email", err))
 		goto done;
@@ -469,20 +491,14 @@ static bool auth_password_forgot(struct em_request *req, struct em_error *err)
 {
 	char email[AUTH_EMAIL_MAX + 1];
 	bson_t user = BSON_INITIALIZER;
-	bool found = false, limited, ok = false;
-	int retry;
+	bool found, answered, ok = false;
 
-	if (!auth_body_check(req, email_fields, err) ||
-	    !auth_body_email(req, email, sizeof(email), err))
+	if (!auth_mail_request_start(req, email, sizeof(email), &user, &found, &answered, err))
 		goto done;
-	if (!auth_mail_throttle(req, &limited, &retry, err))
-		goto done;
-	if (limited) {
-		ok = auth_respond_rate_limited(req, retry, "too many requests from this address");
+	if (answered) {
+		ok = true;
 		goto done;
 	}
-	if (!auth_user_find_by_email(&req->app->store, email, &user, &found, err))
-		goto done;
 	if (found && !auth_doc_bool(&user, "disabled") &&
 	    !auth_code_mail(req, &user, "reset", "password_reset", err))
 		goto done;
