@@ -19,19 +19,24 @@
 
 #define AUTH_USERS_PAGE_DEFAULT 20
 
+static json_object *auth_admin_user_item(const bson_t *doc, void *ctx)
+{
+	(void)ctx;
+	return auth_user_json(doc);
+}
+
 /* GET /api/v1/admin/users?limit=&cursor=&email= */
 static bool auth_admin_users_list(struct em_request *req, struct em_error *err)
 {
 	const char *prefix = em_request_query(req, "email"), *cursor;
 	mongoc_collection_t *coll = NULL;
 	mongoc_cursor_t *cur = NULL;
-	const bson_t *doc;
-	bson_t filter = BSON_INITIALIZER, range, *opts = NULL;
+	bson_t filter = BSON_INITIALIZER, last = BSON_INITIALIZER, range, *opts = NULL;
 	bson_error_t berr;
-	bson_oid_t after, last;
+	bson_oid_t after;
 	json_object *items = NULL;
 	char *upper = NULL, next[EM_PAGE_OID_CURSOR_SIZE] = "";
-	int limit, n = 0;
+	int limit;
 	bool ok = false, more = false;
 
 	if (!em_page_params(req, AUTH_USERS_PAGE_DEFAULT, &limit, &cursor, err))
@@ -64,28 +69,13 @@ static bool auth_admin_users_list(struct em_request *req, struct em_error *err)
 	}
 	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}", "limit", BCON_INT64(limit + 1),
 			"projection", "{", "password_hash", BCON_INT32(0), "}");
-	items = json_object_new_array();
-	if (!items) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
-		goto done;
-	}
 	coll = store_collection(&req->app->store, "users");
 	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
-	while (mongoc_cursor_next(cur, &doc)) {
-		if (n == limit) {
-			more = true;
-			break;
-		}
-		json_object_array_add(items, auth_user_json(doc));
-		auth_doc_oid(doc, "_id", &last);
-		n++;
-	}
-	if (mongoc_cursor_error(cur, &berr)) {
-		store_error_set(err, &berr, "list users");
+	if (!em_page_collect(cur, limit, auth_admin_user_item, NULL, "list users", &items, &last,
+			     &more, &berr, err))
 		goto done;
-	}
 	if (more)
-		em_page_cursor_oid_encode(&last, next);
+		em_page_cursor_oid_from_doc(&last, next);
 	em_page_respond(req, items, next);
 	items = NULL;
 	ok = true;
@@ -98,6 +88,7 @@ done:
 	if (opts)
 		bson_destroy(opts);
 	bson_destroy(&filter);
+	bson_destroy(&last);
 	return ok;
 }
 

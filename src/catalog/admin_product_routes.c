@@ -575,6 +575,18 @@ static bool catalog_admin_version_restore(struct em_request *req, struct em_erro
 	return run_change(req, &c, 200, err);
 }
 
+static json_object *list_product_item(const bson_t *doc, void *ctx)
+{
+	(void)ctx;
+	return catalog_product_render(doc, true);
+}
+
+static json_object *list_plain_item(const bson_t *doc, void *ctx)
+{
+	(void)ctx;
+	return catalog_bson_to_json(doc);
+}
+
 /*
  * Runs a find sorted by sort_key descending with keyset pagination on
  * it and writes {items, next_cursor}. The cursor holds the last item's
@@ -584,13 +596,11 @@ static bool list_page(struct em_request *req, const char *collection, bson_t *fi
 		      bool by_version, bool products, struct em_error *err)
 {
 	int limit;
-	int64_t n = 0;
 	const char *cursor_s;
 	struct catalog_cursor after;
-	bson_t opts = BSON_INITIALIZER, sort, cmp;
+	bson_t opts = BSON_INITIALIZER, last = BSON_INITIALIZER, sort, cmp;
 	mongoc_collection_t *coll = NULL;
 	mongoc_cursor_t *cur = NULL;
-	const bson_t *doc;
 	bson_error_t berr;
 	json_object *items = NULL;
 	char next[128] = "";
@@ -620,38 +630,19 @@ static bool list_page(struct em_request *req, const char *collection, bson_t *fi
 	BSON_APPEND_INT64(&opts, "limit", limit + 1);
 	coll = store_collection(&req->app->store, collection);
 	cur = mongoc_collection_find_with_opts(coll, filter, &opts, NULL);
-	items = json_object_new_array();
-	if (!items) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
+	if (!em_page_collect(cur, limit, products ? list_product_item : list_plain_item, NULL,
+			     "list", &items, &last, &more, &berr, err))
 		goto done;
-	}
-	while (mongoc_cursor_next(cur, &doc)) {
-		json_object *o;
+	if (more) {
 		bson_iter_t it;
 
-		if (n == limit) {
-			more = true;
-			break;
-		}
-		o = products ? catalog_product_render(doc, true) : catalog_bson_to_json(doc);
-		if (!o) {
-			em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render an item");
-			goto done;
-		}
-		json_object_array_add(items, o);
-		n++;
 		memset(&after, 0, sizeof(after));
 		after.sort = by_version ? 'n' : 'i';
-		if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
+		if (bson_iter_init_find(&it, &last, "_id") && BSON_ITER_HOLDS_OID(&it))
 			bson_oid_copy(bson_iter_oid(&it), &after.id);
-		if (by_version && bson_iter_init_find(&it, doc, "version"))
+		if (by_version && bson_iter_init_find(&it, &last, "version"))
 			after.ival = catalog_iter_int64(&it);
-		if (n == limit)
-			catalog_cursor_encode(&after, next, sizeof(next));
-	}
-	if (mongoc_cursor_error(cur, &berr)) {
-		store_error_set(err, &berr, "list");
-		goto done;
+		catalog_cursor_encode(&after, next, sizeof(next));
 	}
 	em_page_respond(req, items, more ? next : NULL);
 	items = NULL;
@@ -664,6 +655,7 @@ done:
 	if (items)
 		json_object_put(items);
 	bson_destroy(&opts);
+	bson_destroy(&last);
 	return ok;
 }
 

@@ -198,18 +198,28 @@ static void cursor_match(bson_t *m, const struct catalog_cursor *c)
 	bson_append_array_end(m, &or);
 }
 
+/* A public list item: the product without the search score. */
+static json_object *public_product_item(const bson_t *doc, void *ctx)
+{
+	json_object *o = catalog_product_render(doc, false);
+
+	(void)ctx;
+	if (o)
+		json_object_object_del(o, "_score");
+	return o;
+}
+
 /* GET /api/v1/products */
 static bool catalog_product_list(struct em_request *req, struct em_error *err)
 {
 	bson_t filter = BSON_INITIALIZER, pipeline = BSON_INITIALIZER, stage, inner, sort;
 	mongoc_collection_t *coll = NULL;
 	mongoc_cursor_t *cur = NULL;
-	const bson_t *doc;
+	bson_t last = BSON_INITIALIZER;
 	bson_error_t berr;
 	struct catalog_cursor after;
 	const char *cursor_s = NULL;
 	int limit;
-	int64_t n = 0;
 	bool has_q = false, ok = false, more = false;
 	char s;
 	json_object *items = NULL;
@@ -296,49 +306,29 @@ static bool catalog_product_list(struct em_request *req, struct em_error *err)
 
 	coll = store_collection(&req->app->store, "products");
 	cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, &pipeline, NULL, NULL);
-	items = json_object_new_array();
-	if (!items) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
-		goto done;
-	}
-	while (mongoc_cursor_next(cur, &doc)) {
-		json_object *o;
-		bson_iter_t it;
-
-		if (n == limit) {
-			/* the extra item: there is a next page */
-			more = true;
-			break;
-		}
-		o = catalog_product_render(doc, false);
-		if (!o) {
-			em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render a product");
-			goto done;
-		}
-		json_object_object_del(o, "_score");
-		json_object_array_add(items, o);
-		n++;
-		memset(&after, 0, sizeof(after));
-		after.sort = s;
-		if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
-			bson_oid_copy(bson_iter_oid(&it), &after.id);
-		if (s == 'r' && bson_iter_init_find(&it, doc, "_score"))
-			after.dval = BSON_ITER_HOLDS_DOUBLE(&it) ? bson_iter_double(&it)
-								 : (double)catalog_iter_int64(&it);
-		else if (s == 'n' && bson_iter_init_find(&it, doc, "created_at") &&
-			 BSON_ITER_HOLDS_DATE_TIME(&it))
-			after.ival = bson_iter_date_time(&it);
-		else if (s != 'n' && bson_iter_init_find(&it, doc, "min_price"))
-			after.ival = catalog_iter_int64(&it);
-		next[0] = '\0';
-		if (n == limit)
-			catalog_cursor_encode(&after, next, sizeof(next));
-	}
-	if (mongoc_cursor_error(cur, &berr)) {
-		store_error_set(err, &berr, "list products");
+	if (!em_page_collect(cur, limit, public_product_item, NULL, "list products", &items, &last,
+			     &more, &berr, err)) {
 		if (berr.code == 27 || berr.code == 2)
 			em_error_set(err, EM_ERR_INVALID, "q", "this search is not supported");
 		goto done;
+	}
+	if (more) {
+		bson_iter_t it;
+
+		/* the cursor holds the last item's sort key and _id */
+		memset(&after, 0, sizeof(after));
+		after.sort = s;
+		if (bson_iter_init_find(&it, &last, "_id") && BSON_ITER_HOLDS_OID(&it))
+			bson_oid_copy(bson_iter_oid(&it), &after.id);
+		if (s == 'r' && bson_iter_init_find(&it, &last, "_score"))
+			after.dval = BSON_ITER_HOLDS_DOUBLE(&it) ? bson_iter_double(&it)
+								 : (double)catalog_iter_int64(&it);
+		else if (s == 'n' && bson_iter_init_find(&it, &last, "created_at") &&
+			 BSON_ITER_HOLDS_DATE_TIME(&it))
+			after.ival = bson_iter_date_time(&it);
+		else if (s != 'n' && bson_iter_init_find(&it, &last, "min_price"))
+			after.ival = catalog_iter_int64(&it);
+		catalog_cursor_encode(&after, next, sizeof(next));
 	}
 	em_response_header(req, "Cache-Control", "public, max-age=5");
 	em_page_respond(req, items, more ? next : NULL);
@@ -352,6 +342,7 @@ done:
 	if (items)
 		json_object_put(items);
 	bson_destroy(&filter);
+	bson_destroy(&last);
 	bson_destroy(&pipeline);
 	return ok;
 }

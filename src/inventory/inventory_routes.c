@@ -140,6 +140,12 @@ static json_object *low_item(const bson_t *doc)
 	return o;
 }
 
+static json_object *low_item_render(const bson_t *doc, void *ctx)
+{
+	(void)ctx;
+	return low_item(doc);
+}
+
 /* GET /api/v1/admin/inventory/low-stock: products with a variant below
  * its threshold, newest first, keyset-paginated by _id. */
 static bool inventory_low_stock_list(struct em_request *req, struct em_error *err)
@@ -147,11 +153,10 @@ static bool inventory_low_stock_list(struct em_request *req, struct em_error *er
 	const char *cursor_s;
 	struct catalog_cursor after;
 	int limit;
-	int64_t n = 0;
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort, cmp;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, last = BSON_INITIALIZER;
+	bson_t sort, cmp;
 	mongoc_collection_t *coll = NULL;
 	mongoc_cursor_t *cur = NULL;
-	const bson_t *doc;
 	bson_error_t berr;
 	json_object *items = NULL;
 	char next[128] = "";
@@ -185,36 +190,17 @@ static bool inventory_low_stock_list(struct em_request *req, struct em_error *er
 	BSON_APPEND_INT64(&opts, "limit", limit + 1);
 	coll = store_collection(&req->app->store, "products");
 	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-	items = json_object_new_array();
-	if (!items) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
+	if (!em_page_collect(cur, limit, low_item_render, NULL, "list low stock", &items, &last,
+			     &more, &berr, err))
 		goto done;
-	}
-	while (mongoc_cursor_next(cur, &doc)) {
-		json_object *o;
+	if (more) {
 		bson_iter_t it;
 
-		if (n == limit) {
-			more = true;
-			break;
-		}
-		o = low_item(doc);
-		if (!o) {
-			em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render an item");
-			goto done;
-		}
-		json_object_array_add(items, o);
-		n++;
-		if (n == limit && bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it)) {
-			memset(&after, 0, sizeof(after));
-			after.sort = 'i';
+		memset(&after, 0, sizeof(after));
+		after.sort = 'i';
+		if (bson_iter_init_find(&it, &last, "_id") && BSON_ITER_HOLDS_OID(&it))
 			bson_oid_copy(bson_iter_oid(&it), &after.id);
-			catalog_cursor_encode(&after, next, sizeof(next));
-		}
-	}
-	if (mongoc_cursor_error(cur, &berr)) {
-		store_error_set(err, &berr, "list low stock");
-		goto done;
+		catalog_cursor_encode(&after, next, sizeof(next));
 	}
 	em_page_respond(req, items, more ? next : NULL);
 	items = NULL;
@@ -228,6 +214,7 @@ done:
 		json_object_put(items);
 	bson_destroy(&filter);
 	bson_destroy(&opts);
+	bson_destroy(&last);
 	return ok;
 }
 

@@ -108,19 +108,25 @@ static void jobs_projection(bson_t *proj)
 		BSON_APPEND_INT32(proj, fields[i], 1);
 }
 
+static json_object *jobs_item_render(const bson_t *doc, void *ctx)
+{
+	(void)ctx;
+	return jobs_item_json(doc);
+}
+
 /* GET /api/v1/admin/jobs?status=&limit=&cursor= (newest first) */
 static bool jobs_admin_list(struct em_request *req, struct em_error *err)
 {
 	const char *status = em_request_query(req, "status"), *cursor;
 	mongoc_collection_t *coll = NULL;
 	mongoc_cursor_t *cur = NULL;
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort, proj, cond;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, last = BSON_INITIALIZER;
+	bson_t sort, proj, cond;
 	json_object *items = NULL;
 	char next[EM_PAGE_OID_CURSOR_SIZE] = "";
-	const bson_t *doc;
 	bson_error_t berr;
-	bson_oid_t after, last;
-	int limit, n = 0;
+	bson_oid_t after;
+	int limit;
 	bool ok = false, more = false;
 
 	if (status) {
@@ -153,37 +159,13 @@ static bool jobs_admin_list(struct em_request *req, struct em_error *err)
 	/* one more than asked: whether there is a next page */
 	BSON_APPEND_INT64(&opts, "limit", limit + 1);
 
-	items = json_object_new_array();
-	if (!items) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
-		goto done;
-	}
 	coll = store_collection(&req->app->store, "jobs");
 	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-	while (mongoc_cursor_next(cur, &doc)) {
-		bson_iter_t it;
-		json_object *item;
-
-		if (n == limit) {
-			more = true;
-			break;
-		}
-		item = jobs_item_json(doc);
-		if (!item) {
-			em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
-			goto done;
-		}
-		json_object_array_add(items, item);
-		if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
-			bson_oid_copy(bson_iter_oid(&it), &last);
-		n++;
-	}
-	if (mongoc_cursor_error(cur, &berr)) {
-		store_error_set(err, &berr, "list jobs");
+	if (!em_page_collect(cur, limit, jobs_item_render, NULL, "list jobs", &items, &last,
+			     &more, &berr, err))
 		goto done;
-	}
 	if (more)
-		em_page_cursor_oid_encode(&last, next);
+		em_page_cursor_oid_from_doc(&last, next);
 	em_page_respond(req, items, next);
 	items = NULL;
 	ok = true;
@@ -195,6 +177,7 @@ done:
 		mongoc_collection_destroy(coll);
 	bson_destroy(&filter);
 	bson_destroy(&opts);
+	bson_destroy(&last);
 	return ok;
 }
 
