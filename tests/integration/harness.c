@@ -329,7 +329,7 @@ static bool h_mail_seen(const char *name)
 	return false;
 }
 
-static char *h_file_read(const char *path)
+char *h_file_read(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -344,6 +344,8 @@ static char *h_file_read(const char *path)
 			buf = NULL;
 		} else if (buf) {
 			buf[n] = '\0';
+			if (len)
+				*len = (size_t)n;
 		}
 	}
 	fclose(f);
@@ -366,7 +368,7 @@ char *h_mail_wait(const char *to, const char *needle, long timeout_ms)
 			if (e->d_name[0] == '.' || h_mail_seen(e->d_name))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			text = h_file_read(path);
+			text = h_file_read(path, NULL);
 			if (text && strstr(text, rcpt) && (!needle || strstr(text, needle))) {
 				h_seen = realloc(h_seen, (h_nseen + 1) * sizeof(*h_seen));
 				assert_non_null(h_seen);
@@ -440,4 +442,53 @@ char *h_db_find_json(const char *collection, const char *filter_json)
 	mongoc_collection_destroy(coll);
 	mongoc_client_destroy(client);
 	return out;
+}
+
+/* The stack's env file as the stack wrote it, saved on first change. */
+static char *h_env_original;
+static size_t h_env_original_len;
+
+bool h_env_file_write(const char *extra)
+{
+	const char *path = h_env("STACK_ENV_FILE");
+	FILE *f;
+	bool ok;
+
+	if (!h_env_original) {
+		h_env_original = h_file_read(path, &h_env_original_len);
+		if (!h_env_original)
+			return false;
+	}
+	f = fopen(path, "wb");
+	if (!f)
+		return false;
+	ok = fwrite(h_env_original, 1, h_env_original_len, f) == h_env_original_len &&
+	     (!extra || fprintf(f, "\n%s\n", extra) >= 0);
+	return fclose(f) == 0 && ok;
+}
+
+bool h_stack_reconfigure(const char *extra)
+{
+	pid_t before[64], now[64];
+	int nb, nn = 0;
+	bool old_left = true;
+
+	if (!h_env_file_write(extra))
+		return false;
+	nb = h_worker_pids(before, 64);
+	if (kill(h_master_pid(), SIGHUP) != 0)
+		return false;
+	/* the master rolls the workers: wait until none of the old ones is
+	 * left (bounded), then a little for the new ones to accept */
+	for (int i = 0; i < 150 && old_left; i++) {
+		h_sleep_ms(100);
+		nn = h_worker_pids(now, 64);
+		old_left = nn == 0;
+		for (int k = 0; k < nb && !old_left; k++)
+			for (int j = 0; j < nn; j++)
+				if (now[j] == before[k])
+					old_left = true;
+	}
+	h_sleep_ms(300);
+	return !old_left;
 }

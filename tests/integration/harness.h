@@ -72,6 +72,23 @@ const char *h_bearer(const char *token, char *buf, size_t size);
  */
 char *h_mail_wait(const char *to, const char *needle, long timeout_ms);
 
+/* A whole file, NUL-terminated (free it); *len (may be NULL) its size. */
+char *h_file_read(const char *path, size_t *len);
+
+/*
+ * Rewrites the stack's env file (STACK_ENV_FILE) as the stack wrote it,
+ * plus the lines in extra (NULL: nothing more). The original is saved on
+ * the first call, so every test can put it back with extra NULL.
+ */
+bool h_env_file_write(const char *extra);
+
+/*
+ * h_env_file_write(extra), then SIGHUP to the master, waiting (at most
+ * 15 s) until every worker of the old configuration has gone. False if
+ * the file cannot be written or old workers stay.
+ */
+bool h_stack_reconfigure(const char *extra);
+
 /* Parses r->body as JSON (json_object_put it); fails the test if not JSON. */
 struct json_object *h_json(const struct h_resp *r);
 

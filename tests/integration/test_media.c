@@ -742,65 +742,8 @@ static void test_delete(void **state)
 /* ---- Cloudinary, through the stand-in ---- */
 
 static pid_t cld_pid;
-static char cld_base[128], cld_dir[256], *env_saved;
-static size_t env_saved_len;
-
-static char *file_read(const char *path, size_t *len)
-{
-	struct buf b = { 0 };
-	char chunk[4096];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	if (!b.p)
-		b.p = calloc(1, 1);
-	*len = b.n;
-	return b.p;
-}
-
-static void file_write(const char *path, const char *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
-/* Points the stack's fcgi at a new env file and waits for the reload. */
-static void stack_reload(const char *extra)
-{
-	pid_t before[64], after[64];
-	int nb = h_worker_pids(before, 64), na;
-	struct buf env = { 0 };
-
-	buf_add(&env, env_saved, env_saved_len);
-	if (extra)
-		buf_str(&env, extra);
-	file_write(h_env("STACK_ENV_FILE"), env.p, env.n);
-	free(env.p);
-	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
-	/* the workers are rolled one by one: wait until none of the old ones
-	 * is left (bounded), then a little for the new ones to accept */
-	for (int waited = 0; waited < 10000; waited += 100) {
-		bool old_left = false;
-
-		h_sleep_ms(100);
-		na = h_worker_pids(after, 64);
-		for (int i = 0; i < nb && !old_left; i++)
-			for (int k = 0; k < na; k++)
-				if (after[k] == before[i])
-					old_left = true;
-		if (!old_left && na >= nb)
-			break;
-	}
-	h_sleep_ms(300);
-}
+static char cld_base[128], cld_dir[256];
+static bool env_changed; /* a test pointed the stack at the stand-in */
 
 static int cld_setup(void **state)
 {
@@ -841,8 +784,7 @@ static int cld_setup(void **state)
 		on[strcspn(on, "\r\n")] = '\0';
 		snprintf(cld_base, sizeof(cld_base), "http://%s", on);
 	}
-	env_saved = file_read(h_env("STACK_ENV_FILE"), &env_saved_len);
-	return env_saved ? 0 : -1;
+	return 0;
 }
 
 static int cld_teardown(void **state)
@@ -850,10 +792,10 @@ static int cld_teardown(void **state)
 	int status;
 
 	(void)state;
-	if (env_saved) {
-		stack_reload(NULL);
-		free(env_saved);
-		env_saved = NULL;
+	if (env_changed) {
+		env_changed = false;
+		if (!h_stack_reconfigure(NULL))
+			return -1;
 	}
 	if (cld_pid > 0) {
 		kill(cld_pid, SIGTERM);
@@ -898,7 +840,8 @@ static void test_cloudinary(void **state)
 		 "EMPORIUM_MEDIA_STORAGE=cloudinary\nEMPORIUM_CLOUDINARY_API_URL=%s\n"
 		 "EMPORIUM_CLOUDINARY_CLOUD=demo\nEMPORIUM_CLOUDINARY_API_KEY=1234\n"
 		 "EMPORIUM_CLOUDINARY_API_SECRET=abcd\n", cld_base);
-	stack_reload(extra);
+	env_changed = true;
+	assert_true(h_stack_reconfigure(extra));
 
 	/* a signed upload the stand-in verifies */
 	r = upload_file(product, &jpg, "On Cloudinary");
@@ -950,7 +893,8 @@ static void test_cloudinary(void **state)
 		 "EMPORIUM_MEDIA_STORAGE=cloudinary\nEMPORIUM_CLOUDINARY_API_URL=%s\n"
 		 "EMPORIUM_CLOUDINARY_CLOUD=demo\nEMPORIUM_CLOUDINARY_API_KEY=1234\n"
 		 "EMPORIUM_CLOUDINARY_API_SECRET=not-the-secret\n", cld_base);
-	stack_reload(extra);
+	env_changed = true;
+	assert_true(h_stack_reconfigure(extra));
 	r = upload_file(product, &png, NULL);
 	assert_problem_field(&r, 502, NULL);
 	assert_non_null(strstr(r.body, "Invalid Signature"));
@@ -964,7 +908,8 @@ static void test_cloudinary(void **state)
 		 "EMPORIUM_MEDIA_STORAGE=cloudinary\nEMPORIUM_CLOUDINARY_API_URL=http://127.0.0.1:9\n"
 		 "EMPORIUM_CLOUDINARY_CLOUD=demo\nEMPORIUM_CLOUDINARY_API_KEY=1234\n"
 		 "EMPORIUM_CLOUDINARY_API_SECRET=abcd\n");
-	stack_reload(extra);
+	env_changed = true;
+	assert_true(h_stack_reconfigure(extra));
 	r = upload_file(product, &png, NULL);
 	assert_problem_field(&r, 502, NULL);
 	h_resp_free(&r);

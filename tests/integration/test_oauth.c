@@ -58,43 +58,9 @@ static struct idp idps[] = {
 #define ALT_IDP (&idps[1])
 
 static char public_url[512];   /* EMPORIUM_PUBLIC_URL of the stack */
-static char *env_original;     /* the env file before we appended to it */
-static size_t env_original_len;
+static bool env_changed;       /* setup added the providers to the env file */
 
 /* ---- small utilities ---- */
-
-static char *file_read(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		} else if (buf) {
-			buf[n] = '\0';
-			*len = (size_t)n;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
-static bool file_write(const char *path, const char *data, size_t len, const char *mode)
-{
-	FILE *f = fopen(path, mode);
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fwrite(data, 1, len, f) == len;
-	return fclose(f) == 0 && ok;
-}
 
 static void random_hex(char *out, size_t bytes)
 {
@@ -302,55 +268,27 @@ static void idp_stop(struct idp *p)
 	}
 }
 
-static bool pid_in(pid_t pid, const pid_t *pids, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (pids[i] == pid)
-			return true;
-	return false;
-}
-
-/*
- * SIGHUPs the master and waits (up to 15 s) until only new workers serve,
- * so no request of this suite, or of the next one, meets an old config.
- */
-static bool stack_reload(void)
-{
-	pid_t before[64], now[64];
-	int nb = h_worker_pids(before, 64), nn = 0;
-	bool old_left = true;
-
-	if (kill(h_master_pid(), SIGHUP) != 0)
-		return false;
-	for (int i = 0; i < 150 && old_left; i++) {
-		h_sleep_ms(100);
-		nn = h_worker_pids(now, 64);
-		old_left = nn == 0;
-		for (int k = 0; k < nb; k++)
-			if (pid_in(before[k], now, nn))
-				old_left = true;
-	}
-	return !old_left;
-}
-
 static int setup(void **state)
 {
 	const char *env_file = h_env("STACK_ENV_FILE");
-	char log_path[1024], extra[4096], *p;
+	char log_path[1024], extra[4096], *p, *env;
 	size_t len = 0;
 	int n;
 
 	(void)state;
 	if (sodium_init() < 0)
 		return -1;
-	env_original = file_read(env_file, &env_original_len);
-	if (!env_original)
+	env = h_file_read(env_file, NULL);
+	if (!env)
 		return -1;
-	p = strstr(env_original, "\nEMPORIUM_PUBLIC_URL=");
+	p = strstr(env, "\nEMPORIUM_PUBLIC_URL=");
+	if (p) {
+		p += strlen("\nEMPORIUM_PUBLIC_URL=");
+		snprintf(public_url, sizeof(public_url), "%.*s", (int)strcspn(p, "\r\n"), p);
+	}
+	free(env);
 	if (!p)
 		return -1;
-	p += strlen("\nEMPORIUM_PUBLIC_URL=");
-	snprintf(public_url, sizeof(public_url), "%.*s", (int)strcspn(p, "\r\n"), p);
 	/* npm ci once when the checkout has no node_modules yet */
 	if (access(EM_TOP_SRCDIR "/tests/oidc-provider/node_modules/oidc-provider", R_OK) != 0 &&
 	    system("cd '" EM_TOP_SRCDIR "/tests/oidc-provider' && "
@@ -373,7 +311,8 @@ static int setup(void **state)
 			     up, idps[i].issuer, up, up, idps[i].secret);
 		len += (size_t)n;
 	}
-	if (!file_write(env_file, extra, len, "ab") || !stack_reload())
+	env_changed = true;
+	if (!h_stack_reconfigure(extra))
 		return -1;
 	return 0;
 }
@@ -383,13 +322,9 @@ static int teardown(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(idps) / sizeof(idps[0]); i++)
 		idp_stop(&idps[i]);
-	if (env_original) {
-		bool ok = file_write(h_env("STACK_ENV_FILE"), env_original, env_original_len, "wb") &&
-			  stack_reload();
-
-		free(env_original);
-		env_original = NULL;
-		if (!ok)
+	if (env_changed) {
+		env_changed = false;
+		if (!h_stack_reconfigure(NULL))
 			return -1;
 	}
 	return 0;

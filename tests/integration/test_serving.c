@@ -360,31 +360,6 @@ static void test_sighup_reload_under_load(void **state)
 		assert_false(pid_in(before[i], after, n_after));
 }
 
-/* Appends (or, with line NULL, removes the appended) lines of the env file. */
-static void env_file_set(const char *line)
-{
-	static char saved[1 << 16];
-	static size_t saved_len;
-	const char *path = h_env("STACK_ENV_FILE");
-	FILE *f;
-
-	if (line) {
-		f = fopen(path, "r");
-		assert_non_null(f);
-		saved_len = fread(saved, 1, sizeof(saved), f);
-		fclose(f);
-		f = fopen(path, "a");
-		assert_non_null(f);
-		fprintf(f, "%s\n", line);
-		fclose(f);
-	} else {
-		f = fopen(path, "w");
-		assert_non_null(f);
-		assert_int_equal(fwrite(saved, 1, saved_len, f), saved_len);
-		fclose(f);
-	}
-}
-
 static void test_max_requests_recycles_workers(void **state)
 {
 	pid_t before[64], after[64];
@@ -392,9 +367,7 @@ static void test_max_requests_recycles_workers(void **state)
 
 	(void)state;
 	/* a reload picks up the new value from the env file */
-	env_file_set("EMPORIUM_MAX_REQUESTS=20");
-	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
-	h_sleep_ms(800);
+	assert_true(h_stack_reconfigure("EMPORIUM_MAX_REQUESTS=20"));
 	n_before = h_worker_pids(before, 64);
 	for (int i = 0; i < 150; i++) {
 		struct h_resp r = h_get("/api/v1/health");
@@ -405,9 +378,7 @@ static void test_max_requests_recycles_workers(void **state)
 	}
 	h_sleep_ms(300);
 	n_after = h_worker_pids(after, 64);
-	env_file_set(NULL);
-	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
-	h_sleep_ms(800);
+	assert_true(h_stack_reconfigure(NULL));
 	assert_int_equal(failed, 0);
 	/* 150 requests over workers that retire after 20 each: every worker
 	 * of the first set has been replaced, and the pool is whole */
@@ -425,11 +396,11 @@ static void test_reload_refuses_bad_config(void **state)
 
 	(void)state;
 	n_before = h_worker_pids(before, 64);
-	env_file_set("EMPORIUM_WORKERS=lots");
+	assert_true(h_env_file_write("EMPORIUM_WORKERS=lots"));
 	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
 	h_sleep_ms(600);
 	n_after = h_worker_pids(after, 64);
-	env_file_set(NULL);
+	assert_true(h_env_file_write(NULL));
 	r = h_get("/api/v1/health");
 	assert_int_equal(r.status, 200);
 	h_resp_free(&r);
@@ -473,9 +444,7 @@ static void test_mongodb_hung_then_back(void **state)
 	}
 	mpid = mongo_pid();
 	assert_true(mpid > 0);
-	env_file_set("EMPORIUM_REQUEST_TIMEOUT=4");
-	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
-	h_sleep_ms(800);
+	assert_true(h_stack_reconfigure("EMPORIUM_REQUEST_TIMEOUT=4"));
 	r = h_get("/api/v1/health/ready"); /* the new workers are connected */
 	assert_int_equal(r.status, 200);
 	h_resp_free(&r);
@@ -505,9 +474,7 @@ static void test_mongodb_hung_then_back(void **state)
 		h_sleep_ms(200);
 	}
 	assert_true(tries < 100);
-	env_file_set(NULL);
-	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
-	h_sleep_ms(800);
+	assert_true(h_stack_reconfigure(NULL));
 }
 
 /*
@@ -536,9 +503,7 @@ static void test_request_timeout_kills_stuck_worker(void **state)
 		 "EMPORIUM_WORKERS=1\nEMPORIUM_REQUEST_TIMEOUT=2\n"
 		 "EMPORIUM_MONGODB_URI=%s&socketTimeoutMS=60000",
 		 h_env("STACK_MONGODB_URI"));
-	env_file_set(lines);
-	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
-	h_sleep_ms(800);
+	assert_true(h_stack_reconfigure(lines));
 	r = h_get("/api/v1/health/ready");
 	assert_int_equal(r.status, 200);
 	h_resp_free(&r);
@@ -564,9 +529,7 @@ static void test_request_timeout_kills_stuck_worker(void **state)
 	}
 	assert_int_equal(n_after, n_before);
 	assert_int_equal(replaced, 1);
-	env_file_set(NULL);
-	assert_int_equal(kill(h_master_pid(), SIGHUP), 0);
-	h_sleep_ms(800);
+	assert_true(h_stack_reconfigure(NULL));
 	for (int tries = 0; tries < 100; tries++) {
 		r = h_get("/api/v1/health/ready");
 		if (r.status == 200) {
