@@ -31,24 +31,7 @@
 
 bool auth_body_check(struct em_request *req, const char *const *allowed, struct em_error *err)
 {
-	if (!json_object_is_type(req->json, json_type_object)) {
-		em_error_set(err, EM_ERR_INVALID, "body", "the body must be a JSON object");
-		return false;
-	}
-	json_object_object_foreach(req->json, key, val) {
-		bool ok = false;
-
-		(void)val;
-		for (size_t i = 0; allowed[i]; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				ok = true;
-		if (!ok) {
-			em_error_set(err, EM_ERR_INVALID, key, "%.60s is not a field of this request",
-				     key);
-			return false;
-		}
-	}
-	return true;
+	return em_json_check_fields(req->json, allowed, err);
 }
 
 bool auth_body_string(json_object *obj, const char *key, size_t min, size_t max,

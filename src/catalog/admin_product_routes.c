@@ -499,24 +499,11 @@ static bool catalog_admin_product_update(struct em_request *req, struct em_error
 	if (!if_match_parse(req, &c.if_match, err))
 		return false;
 	c.has_if_match = true;
-	if (!json_object_is_type(req->json, json_type_object) ||
-	    json_object_object_length(req->json) == 0) {
+	if (!em_json_check_fields(req->json, product_fields, err))
+		return false;
+	if (json_object_object_length(req->json) == 0) {
 		em_error_set(err, EM_ERR_INVALID, NULL, "the body must be a non-empty JSON object");
 		return false;
-	}
-	{
-		json_object_object_foreach(req->json, k, v) {
-			bool known = false;
-
-			(void)v;
-			for (size_t i = 0; product_fields[i]; i++)
-				if (strcmp(product_fields[i], k) == 0)
-					known = true;
-			if (!known) {
-				em_error_set(err, EM_ERR_INVALID, k, "unknown field %.60s", k);
-				return false;
-			}
-		}
 	}
 	c.patch = req->json;
 	return run_change(req, &c, 200, err);

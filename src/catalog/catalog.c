@@ -306,19 +306,8 @@ bool catalog_product_build(json_object *in, const char *default_currency, const 
 	size_t nvar;
 	int64_t min_price = INT64_MAX, max_price = 0, total_stock = 0;
 
-	if (!json_object_is_type(in, json_type_object)) {
-		em_error_set(err, EM_ERR_INVALID, NULL, "the body must be a JSON object");
+	if (!em_json_check_fields(in, product_keys, err))
 		goto done;
-	}
-	{
-		json_object_object_foreach(in, k, v) {
-			(void)v;
-			if (!key_known(product_keys, k)) {
-				em_error_set(err, EM_ERR_INVALID, k, "unknown field %.60s", k);
-				goto done;
-			}
-		}
-	}
 	if (!get_text(in, "title", 1, CATALOG_TITLE_MAX, true, &title, err))
 		goto done;
 	if (!em_json_get_string(in, "slug", 1, CATALOG_SLUG_MAX, true, &slug, err))

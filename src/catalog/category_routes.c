@@ -253,24 +253,8 @@ static bool category_fields(struct em_request *req, json_object *in, bool partia
 	(void)req;
 	*parent_set = false;
 	*parent_null = true;
-	if (!json_object_is_type(in, json_type_object)) {
-		em_error_set(err, EM_ERR_INVALID, NULL, "the body must be a JSON object");
+	if (!em_json_check_fields(in, category_keys, err))
 		return false;
-	}
-	{
-		json_object_object_foreach(in, k, v) {
-			bool known = false;
-
-			(void)v;
-			for (size_t i = 0; category_keys[i]; i++)
-				if (strcmp(category_keys[i], k) == 0)
-					known = true;
-			if (!known) {
-				em_error_set(err, EM_ERR_INVALID, k, "unknown field %.60s", k);
-				return false;
-			}
-		}
-	}
 	if (!em_json_get_string(in, "slug", 1, CATALOG_SLUG_MAX, !partial, &slug, err) ||
 	    !em_json_get_string(in, "name", 1, CATALOG_NAME_MAX, !partial, &name, err) ||
 	    !em_json_get_int64(in, "position", 0, 1000000, false, &has_pos, &position, err))

@@ -94,6 +94,27 @@ bool em_json_check_keys(json_object *o, struct em_error *err)
 	return json_check_keys_at(o, 0, err);
 }
 
+bool em_json_check_fields(json_object *o, const char *const *allowed, struct em_error *err)
+{
+	if (!json_object_is_type(o, json_type_object)) {
+		em_error_set(err, EM_ERR_INVALID, NULL, "the body must be a JSON object");
+		return false;
+	}
+	json_object_object_foreach(o, key, val) {
+		size_t i;
+
+		(void)val;
+		for (i = 0; allowed[i] && strcmp(allowed[i], key) != 0; i++)
+			;
+		if (!allowed[i]) {
+			em_error_set(err, EM_ERR_INVALID, key, "%.60s is not a field of this request",
+				     key);
+			return false;
+		}
+	}
+	return true;
+}
+
 bool em_json_get_string(json_object *obj, const char *key, size_t min_len,
 			size_t max_len, bool required, const char **out,
 			struct em_error *err)

@@ -34,6 +34,13 @@ json_object *em_json_parse(const char *buf, size_t len, size_t max_len,
 bool em_json_check_keys(json_object *o, struct em_error *err);
 
 /*
+ * Checks that o is a JSON object whose every key is in allowed
+ * (NULL-terminated): mass assignment and typos are refused, naming the
+ * first unknown field (EM_ERR_INVALID).
+ */
+bool em_json_check_fields(json_object *o, const char *const *allowed, struct em_error *err);
+
+/*
  * Reads obj[key] as a string of min_len..max_len bytes (UTF-8 already
  * validated by the parser). A missing key fails only when required; then
  * *out is NULL. *out points into obj.

@@ -41,24 +41,8 @@ static bool inventory_adjustment_create(struct em_request *req, struct em_error 
 	char hex[25];
 
 	c.req = req;
-	if (!json_object_is_type(req->json, json_type_object)) {
-		em_error_set(err, EM_ERR_INVALID, NULL, "the body must be a JSON object");
+	if (!em_json_check_fields(req->json, keys, err))
 		return false;
-	}
-	{
-		json_object_object_foreach(req->json, k, v) {
-			bool known = false;
-
-			(void)v;
-			for (size_t i = 0; keys[i]; i++)
-				if (strcmp(keys[i], k) == 0)
-					known = true;
-			if (!known) {
-				em_error_set(err, EM_ERR_INVALID, k, "unknown field %.60s", k);
-				return false;
-			}
-		}
-	}
 	if (!em_json_get_string(req->json, "sku", 1, CATALOG_SKU_MAX, true, &c.sku, err))
 		return false;
 	if (!catalog_sku_valid(c.sku)) {

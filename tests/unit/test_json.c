@@ -89,12 +89,31 @@ static void test_strict_types(void **state)
 	json_object_put(o);
 }
 
+static void test_check_fields(void **state)
+{
+	static const char *const allowed[] = { "name", "phone", NULL };
+	struct em_error err = EM_ERROR_INIT;
+	json_object *o = parse("{\"name\": \"a\", \"phone\": \"1\"}", &err);
+
+	(void)state;
+	assert_true(em_json_check_fields(o, allowed, &err));
+	json_object_put(o);
+	o = parse("{\"name\": \"a\", \"role\": \"admin\"}", &err);
+	assert_false(em_json_check_fields(o, allowed, &err));
+	assert_string_equal(err.field, "role"); /* mass assignment refused */
+	json_object_put(o);
+	o = parse("[1]", &err);
+	assert_false(em_json_check_fields(o, allowed, &err));
+	json_object_put(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_strict_types),
+		cmocka_unit_test(test_check_fields),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
