@@ -186,6 +186,8 @@ static bool media_image_create(struct em_request *req, struct em_error *err)
 	return true;
 }
 
+static const char *const media_patch_fields[] = { "alt", "position", NULL };
+
 static bool media_image_patch(struct em_request *req, struct em_error *err)
 {
 	bson_oid_t product;
@@ -199,17 +201,8 @@ static bool media_image_patch(struct em_request *req, struct em_error *err)
 
 	if (!product_id_parse(req, &product, err) || !image_id_check(req, &image_id, err))
 		return false;
-	if (!json_object_is_type(req->json, json_type_object)) {
-		em_error_set(err, EM_ERR_INVALID, NULL, "the body must be a JSON object");
+	if (!em_json_check_fields(req->json, media_patch_fields, err))
 		return false;
-	}
-	json_object_object_foreach(req->json, key, val) {
-		(void)val;
-		if (strcmp(key, "alt") != 0 && strcmp(key, "position") != 0) {
-			em_error_set(err, EM_ERR_INVALID, key, "unknown field; only alt and position");
-			return false;
-		}
-	}
 	if (!em_json_get_string(req->json, "alt", 0, MEDIA_ALT_MAX, false, &alt, err) ||
 	    !em_json_get_int64(req->json, "position", 0, MEDIA_IMAGES_MAX - 1, false,
 			       &has_position, &position, err))
