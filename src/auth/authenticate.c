@@ -136,8 +136,11 @@ bool auth_request_authenticate(struct em_request *req, enum em_role *role,
 		auth_invalid(req, err, "algorithm is not HS256");
 		goto done;
 	}
+	/* The claims are the token's to choose (exp may be LONG_MAX): the
+	 * leeway is only ever added to or taken from now, a real clock
+	 * reading, so no comparison can overflow. */
 	exp = jwt_get_grant_int(jwt, "exp");
-	if (exp <= 0 || now > exp + AUTH_LEEWAY_S) {
+	if (exp <= 0 || exp < now - AUTH_LEEWAY_S) {
 		auth_invalid(req, err, "expired or no exp");
 		goto done;
 	}

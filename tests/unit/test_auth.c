@@ -11,11 +11,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <jwt.h>
+#include <limits.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "app/app.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
 
@@ -194,6 +198,119 @@ static void test_fields(void **state)
 	}
 }
 
+/* An access token signed with cfg's key; a claim given as 0 is left out. */
+static char *token_make(long iat, long exp, long nbf)
+{
+	jwt_t *jwt = NULL;
+	char *tok;
+
+	assert_int_equal(jwt_new(&jwt), 0);
+	assert_int_equal(jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)cfg.jwt_secret,
+				     (int)strlen(cfg.jwt_secret)), 0);
+	assert_int_equal(jwt_add_grant(jwt, "iss", "emporium"), 0);
+	assert_int_equal(jwt_add_grant(jwt, "aud", "emporium-api"), 0);
+	assert_int_equal(jwt_add_grant(jwt, "sub", "0123456789abcdef01234567"), 0);
+	assert_int_equal(jwt_add_grant(jwt, "role", "staff"), 0);
+	if (iat)
+		assert_int_equal(jwt_add_grant_int(jwt, "iat", iat), 0);
+	if (exp)
+		assert_int_equal(jwt_add_grant_int(jwt, "exp", exp), 0);
+	if (nbf)
+		assert_int_equal(jwt_add_grant_int(jwt, "nbf", nbf), 0);
+	tok = jwt_encode_str(jwt);
+	assert_non_null(tok);
+	jwt_free(jwt);
+	return tok;
+}
+
+/*
+ * Runs the router's authenticator on "Authorization: Bearer <token>".
+ * app's store names a server that does not exist, so a token that passes
+ * every claim check reaches the user lookup and fails there as
+ * EM_ERR_UNAVAILABLE, while a refused token is EM_ERR_UNAUTHENTICATED.
+ */
+static enum em_error_kind authenticate_kind(struct em_app *app, long iat, long exp, long nbf)
+{
+	char *tok = token_make(iat, exp, nbf), header[4200];
+	char *envp[] = { header, NULL };
+	struct em_error err = EM_ERROR_INIT;
+	struct em_request req;
+	enum em_role role = EM_ROLE_PUBLIC;
+	bool ok;
+
+	assert_true((size_t)snprintf(header, sizeof(header), "HTTP_AUTHORIZATION=Bearer %s", tok) <
+		    sizeof(header));
+	free(tok);
+	em_request_init(&req, envp, app);
+	ok = auth_request_authenticate(&req, &role, &err);
+	em_request_release(&req);
+	assert_true(ok ? err.kind == EM_ERR_NONE : err.kind != EM_ERR_NONE);
+	return err.kind;
+}
+
+/*
+ * The time claims are the token's to choose: exp near LONG_MAX made
+ * `now > exp + leeway` a signed overflow (UBSan aborts; without it the
+ * sum wrapped and a valid token was refused). Found by fuzzing.
+ */
+static void test_authenticate_time_claims(void **state)
+{
+	struct em_app *app = *state;
+	long now = (long)time(NULL);
+
+	/* far-future expiry: accepted, on to the user lookup */
+	assert_int_equal(authenticate_kind(app, now, LONG_MAX, 0), EM_ERR_UNAVAILABLE);
+	assert_int_equal(authenticate_kind(app, now, LONG_MAX - 29, 0), EM_ERR_UNAVAILABLE);
+	assert_int_equal(authenticate_kind(app, now, now + 900, 0), EM_ERR_UNAVAILABLE);
+	/* the 30 s leeway, both sides of it */
+	assert_int_equal(authenticate_kind(app, now - 900, now - 10, 0), EM_ERR_UNAVAILABLE);
+	assert_int_equal(authenticate_kind(app, now - 900, now - 60, 0), EM_ERR_UNAUTHENTICATED);
+	/* no, negative or minimal exp */
+	assert_int_equal(authenticate_kind(app, now, 0, 0), EM_ERR_UNAUTHENTICATED);
+	assert_int_equal(authenticate_kind(app, now, LONG_MIN, 0), EM_ERR_UNAUTHENTICATED);
+	assert_int_equal(authenticate_kind(app, 1, 2, 0), EM_ERR_UNAUTHENTICATED);
+	/* iat and nbf at the extremes */
+	assert_int_equal(authenticate_kind(app, LONG_MAX, LONG_MAX, 0), EM_ERR_UNAUTHENTICATED);
+	assert_int_equal(authenticate_kind(app, LONG_MAX - 1, LONG_MAX, 0), EM_ERR_UNAUTHENTICATED);
+	assert_int_equal(authenticate_kind(app, LONG_MIN, LONG_MAX, 0), EM_ERR_UNAUTHENTICATED);
+	assert_int_equal(authenticate_kind(app, now, LONG_MAX, LONG_MAX), EM_ERR_UNAUTHENTICATED);
+	assert_int_equal(authenticate_kind(app, now, LONG_MAX, now + 60), EM_ERR_UNAUTHENTICATED);
+	assert_int_equal(authenticate_kind(app, now, LONG_MAX, LONG_MIN), EM_ERR_UNAVAILABLE);
+	assert_int_equal(authenticate_kind(app, now, now + 900, now), EM_ERR_UNAVAILABLE);
+}
+
+/* A worker's context whose database is a Unix socket nobody listens on. */
+static int app_setup(void **state)
+{
+	static struct em_app app;
+	struct em_error err = EM_ERROR_INIT;
+
+	memset(&app, 0, sizeof(app));
+	app.cfg = cfg;
+	snprintf(app.cfg.mongodb_uri, sizeof(app.cfg.mongodb_uri),
+		 "mongodb://%%2Ftmp%%2Femporium-test-auth-%ld.sock/?serverSelectionTimeoutMS=200",
+		 (long)getpid());
+	snprintf(app.cfg.db_name, sizeof(app.cfg.db_name), "emporium_unit");
+	app.cfg.db_timeout_ms = 200;
+	app.cfg.request_timeout_s = 1;
+	store_global_init();
+	if (!store_open(&app.store, &app.cfg, "test_auth", &err)) {
+		fprintf(stderr, "store_open: %s\n", err.message);
+		return -1;
+	}
+	*state = &app;
+	return 0;
+}
+
+static int app_teardown(void **state)
+{
+	struct em_app *app = *state;
+
+	store_close(&app->store);
+	store_global_cleanup();
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +320,8 @@ int main(void)
 		cmocka_unit_test(test_access_token),
 		cmocka_unit_test(test_secrets),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test_setup_teardown(test_authenticate_time_claims, app_setup,
+						app_teardown),
 	};
 
 	if (sodium_init() < 0)
