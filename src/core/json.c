@@ -8,6 +8,7 @@ json_object *em_json_parse(const char *buf, size_t len, size_t max_len,
 	json_tokener *tok = NULL;
 	json_object *obj = NULL;
 	enum json_tokener_error jerr;
+	size_t tail;
 
 	if (len > max_len) {
 		em_error_set(err, EM_ERR_TOO_LARGE, NULL,
@@ -32,18 +33,34 @@ json_object *em_json_parse(const char *buf, size_t len, size_t max_len,
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (jerr == json_tokener_continue) {
-		em_error_set(err, EM_ERR_INVALID, NULL,
-			     "malformed JSON: the body ends before the value does");
-		goto fail;
-	}
-	if (jerr != json_tokener_success) {
+		/* Every byte was a valid prefix. A bare number or literal at the
+		 * very end ("8", "true") is then still open, since json-c cannot
+		 * know the input ends there: say so with a NUL, json-c's end of
+		 * input (the body holds none, checked above). */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		if (json_tokener_get_error(tok) != json_tokener_success) {
+			em_error_set(err, EM_ERR_INVALID, NULL,
+				     "malformed JSON: the body ends before the value does");
+			goto fail;
+		}
+		tail = len; /* the whole body was the value */
+	} else if (jerr != json_tokener_success) {
 		em_error_set(err, EM_ERR_INVALID, NULL, "malformed JSON at byte %zu: %s",
 			     json_tokener_get_parse_end(tok),
 			     json_tokener_error_desc(jerr));
 		goto fail;
+	} else {
+		tail = json_tokener_get_parse_end(tok);
+	}
+	/* json-c gives no object for a JSON null; no caller wants one, and
+	 * NULL must mean failure (with err set) to them. */
+	if (!obj) {
+		em_error_set(err, EM_ERR_INVALID, NULL,
+			     "the body must be a JSON object, not null");
+		goto fail;
 	}
 	/* Only whitespace may follow the value. */
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+	for (size_t i = tail; i < len; i++) {
 		if (!strchr(" \t\r\n", buf[i])) {
 			em_error_set(err, EM_ERR_INVALID, NULL,
 				     "malformed JSON: unexpected data after the value at byte %zu",

@@ -43,6 +43,65 @@ static void test_limits(void **state)
 	assert_null(parse("{\"a\": 1", &err));
 }
 
+/*
+ * A bare scalar that ends exactly at the end of the buffer is a complete
+ * value: json-c reports "continue" for it (more digits could follow), and
+ * em_json_parse used to refuse "8" with "the body ends before the value
+ * does" while accepting "8 ". Callers then refuse it as not an object.
+ */
+static void test_bare_scalars(void **state)
+{
+	static const char *const whole[] = { "8", "-1", "0", "1.5", "1e5", "true", "false",
+					     "\"s\"", "8 ", "true\n", "[1]", "{}" };
+	static const char *const cut[] = { "tru", "nul", "-", "1e", "{\"a\": 1", "[1,", "\"ab" };
+	struct em_error err = EM_ERROR_INIT;
+	static const char *const allowed[] = { "a", NULL };
+	json_object *o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++) {
+		em_error_clear(&err);
+		o = parse(whole[i], &err);
+		if (!o)
+			fail_msg("refused '%s': %s", whole[i], err.message);
+		json_object_put(o);
+	}
+	o = parse("8", &err);
+	assert_int_equal(json_object_get_type(o), json_type_int);
+	assert_int_equal(json_object_get_int64(o), 8);
+	/* the route's answer for it: not an object */
+	assert_false(em_json_check_fields(o, allowed, &err));
+	assert_int_equal(err.kind, EM_ERR_INVALID);
+	assert_non_null(strstr(err.message, "must be a JSON object"));
+	json_object_put(o);
+	o = parse("true", &err);
+	assert_int_equal(json_object_get_type(o), json_type_boolean);
+	json_object_put(o);
+	/* null has no json-c object: a failure with the error set, at the end
+	 * of the buffer or not (NULL with no error used to be a 500) */
+	for (size_t i = 0; i < 2; i++) {
+		em_error_clear(&err);
+		assert_null(parse(i ? "null " : "null", &err));
+		assert_int_equal(err.kind, EM_ERR_INVALID);
+		assert_non_null(strstr(err.message, "must be a JSON object"));
+	}
+	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+		em_error_clear(&err);
+		if ((o = parse(cut[i], &err)) != NULL) {
+			json_object_put(o);
+			fail_msg("accepted '%s'", cut[i]);
+		}
+		assert_int_equal(err.kind, EM_ERR_INVALID);
+		assert_non_null(strstr(err.message, "ends before the value does"));
+	}
+	em_error_clear(&err);
+	assert_null(parse("8x", &err));
+	assert_int_equal(err.kind, EM_ERR_INVALID);
+	assert_null(parse("8 9", &err));
+	assert_int_equal(err.kind, EM_ERR_INVALID);
+	assert_non_null(strstr(err.message, "malformed"));
+}
+
 static void test_keys(void **state)
 {
 	struct em_error err = EM_ERROR_INIT;
@@ -111,6 +170,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_bare_scalars),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_strict_types),
 		cmocka_unit_test(test_check_fields),
