@@ -4,7 +4,8 @@
 // See README.md. Usage:
 //   node server.js --port P [--host 127.0.0.1] [--repl-set rs0] [--dbpath DIR]
 //                  [--log-level debug|info|warn] [--txn-lifetime-seconds N]
-//                  [--ttl-interval-ms N]
+//                  [--ttl-interval-ms N] [--enable-test-commands]
+//                  [--setParameter enableTestCommands=1] [--interleave-ms N]
 const net = require('net');
 const wire = require('./lib/wire');
 const { Store } = require('./lib/storage');
@@ -12,9 +13,21 @@ const { Sessions } = require('./lib/txn');
 const { runCommand } = require('./lib/commands');
 const T = require('./lib/types');
 const { MongoError } = require('./lib/errors');
+const { FailPoints } = require('./lib/failpoints');
+
+// Environment defaults (flags win): STANDIN_TTL_INTERVAL_MS,
+// STANDIN_INTERLEAVE_MS, STANDIN_ENABLE_TEST_COMMANDS=1.
+const envNum = (k) => (process.env[k] !== undefined && process.env[k] !== '' ? Number(process.env[k]) : null);
 
 function parseArgs(argv) {
-  const o = { port: 27017, host: '127.0.0.1', replSet: null, dbpath: null, logLevel: 'info', txnLifetimeSeconds: 60, ttlIntervalMs: 1000 };
+  // TTL: MongoDB's TTL monitor runs every 60 s; tests that need fast expiry
+  // say so (--ttl-interval-ms or STANDIN_TTL_INTERVAL_MS).
+  const o = {
+    port: 27017, host: '127.0.0.1', replSet: null, dbpath: null, logLevel: 'info', txnLifetimeSeconds: 60,
+    ttlIntervalMs: envNum('STANDIN_TTL_INTERVAL_MS') ?? 60000,
+    interleaveMs: envNum('STANDIN_INTERLEAVE_MS'),
+    enableTestCommands: process.env.STANDIN_ENABLE_TEST_COMMANDS === '1',
+  };
   const need = (i) => { if (i + 1 >= argv.length) usage(`missing value for ${argv[i]}`); return argv[i + 1]; };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -26,6 +39,14 @@ function parseArgs(argv) {
       case '--log-level': o.logLevel = need(i); i++; break;
       case '--txn-lifetime-seconds': o.txnLifetimeSeconds = Number(need(i)); i++; break;
       case '--ttl-interval-ms': o.ttlIntervalMs = Number(need(i)); i++; break;
+      case '--interleave-ms': o.interleaveMs = Number(need(i)); i++; break;
+      case '--enable-test-commands': o.enableTestCommands = true; break;
+      case '--setParameter': {
+        const v = need(i); i++;
+        if (v === 'enableTestCommands=1' || v === 'enableTestCommands=true') o.enableTestCommands = true;
+        else usage(`unsupported --setParameter ${v}`);
+        break;
+      }
       case '-h': case '--help': usage(); break;
       default: usage(`unknown argument ${a}`);
     }
@@ -33,12 +54,14 @@ function parseArgs(argv) {
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) usage('bad --port');
   if (!['debug', 'info', 'warn', 'error'].includes(o.logLevel)) usage('bad --log-level');
   if (!(o.txnLifetimeSeconds > 0)) usage('bad --txn-lifetime-seconds');
+  if (!(Number.isInteger(o.ttlIntervalMs) && o.ttlIntervalMs >= 10)) usage('bad --ttl-interval-ms (an integer >= 10)');
+  if (o.interleaveMs !== null && !(Number.isInteger(o.interleaveMs) && o.interleaveMs >= 0)) usage('bad --interleave-ms (an integer >= 0)');
   return o;
 }
 
 function usage(msg) {
   if (msg) process.stderr.write(`mongo-standin: ${msg}\n`);
-  process.stderr.write('usage: node server.js --port P [--host 127.0.0.1] [--repl-set NAME] [--dbpath DIR] [--log-level debug|info] [--txn-lifetime-seconds N] [--ttl-interval-ms N]\n');
+  process.stderr.write('usage: node server.js --port P [--host 127.0.0.1] [--repl-set NAME] [--dbpath DIR] [--log-level debug|info] [--txn-lifetime-seconds N] [--ttl-interval-ms N] [--enable-test-commands] [--interleave-ms N]\n');
   process.exit(msg ? 2 : 0);
 }
 
@@ -56,6 +79,11 @@ class Server {
     this.replSet = opts.replSet;
     this.store = new Store({ dbpath: opts.dbpath, log: this.log });
     this.sessions = new Sessions(this.store, { txnLifetimeSeconds: opts.txnLifetimeSeconds });
+    // A plain write blocked by a transaction waits at most until the
+    // lifetime limit has aborted it.
+    this.store.lockBoundMs = opts.txnLifetimeSeconds * 1000 + 5000;
+    this.failPoints = new FailPoints();
+    this.interleaveMs = opts.interleaveMs;
     this.cursors = new Map();
     this.conns = new Set();
     this.connCount = 0;

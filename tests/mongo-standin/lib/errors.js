@@ -10,6 +10,11 @@ const CODES = {
   CannotCreateIndex: 67, TransactionCommitted: 256, ShutdownInProgress: 91, QueryFeatureNotAllowed: 224,
   NotWritablePrimary: 10107, InvalidPipelineOperator: 168, UnknownError: 8, Unauthorized: 13,
   IndexAlreadyExists: 68, OperationNotSupportedInTransaction: 263, NoSuchKey: 4, NoSuchSession: 206,
+  MaxTimeMSExpired: 50, WriteConcernFailed: 64, DocumentValidationFailure: 121, LockTimeout: 24, HostUnreachable: 6,
+  HostNotFound: 7, NetworkTimeout: 89, PrimarySteppedDown: 189, InterruptedAtShutdown: 11600,
+  InterruptedDueToReplStateChange: 11602, NotPrimaryNoSecondaryOk: 13435, NotPrimaryOrSecondary: 13436,
+  ExceededTimeLimit: 262, SocketException: 9001, UnknownReplWriteConcern: 79, UnsatisfiableWriteConcern: 100,
+  InvalidLength: 16, CollectionUUIDMismatch: 361,
 };
 const NAMES = {};
 for (const [k, v] of Object.entries(CODES)) if (!/^Location/.test(k)) NAMES[v] = k;

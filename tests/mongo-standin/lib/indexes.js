@@ -21,6 +21,8 @@ class Index {
     this.partial = spec.partialFilterExpression ? compileMatcher(spec.partialFilterExpression) : null;
     this.ttl = spec.expireAfterSeconds !== undefined ? toNumber(spec.expireAfterSeconds) : null;
     this.map = new Map(); // keyString -> Set<idKey>
+    // unique keys written by open transactions: keyString -> Transaction
+    this.pending = new Map();
   }
 
   // Index keys of a document ([] when the doc is not indexed: sparse/partial).

@@ -7,10 +7,20 @@
 //   (kept in an overlay per namespace until commit). While any transaction is
 //   open, overwritten versions are kept in `history` so snapshot reads can
 //   see them.
-// - A transaction that writes a document locks it. Anyone else writing that
-//   document waits briefly and then gets WriteConflict (112); a transaction
-//   that writes a document committed by someone else after its snapshot gets
-//   WriteConflict at once. Both abort the transaction.
+// - A transaction that writes a document locks it. Another transaction
+//   writing that document gets WriteConflict (112) at once, as in MongoDB; a
+//   write outside any transaction waits until the transaction ends (up to
+//   its maxTimeMS, then 50 MaxTimeMSExpired), as MongoDB retries such a
+//   conflict internally. A transaction that writes a document committed by
+//   someone else after its snapshot gets WriteConflict at once.
+// - The same holds for unique index keys: a transaction that writes a
+//   document registers the unique keys of its old and new versions as
+//   pending (Index.pending). Another transaction writing such a key gets
+//   112; a plain write waits for the transaction to end and is then checked
+//   against what it committed (11000 if the key is taken). A transaction
+//   that meets a key committed after its snapshot gets 112, one committed
+//   before it 11000. Commit rechecks every key, so two transactions can never
+//   both commit one key.
 const fs = require('fs');
 const path = require('path');
 const T = require('./types');
@@ -18,8 +28,24 @@ const { keyOf, UUID } = T;
 const { Index, dupKeyError } = require('./indexes');
 const { err } = require('./errors');
 
-const LOCK_WAIT_MS = 100;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function maxTimeExpired() {
+  return err('MaxTimeMSExpired', 'operation exceeded time limit');
+}
+
+// Wait (polling) while holder() returns an open transaction. deadline is
+// the command's maxTimeMS end (ms since epoch) or null. Without one the wait
+// is bounded by the transaction lifetime limit, which aborts the holder.
+async function waitWhile(holder, deadline, boundMs) {
+  const until = Date.now() + boundMs;
+  while (holder()) {
+    const now = Date.now();
+    if (deadline !== null && deadline !== undefined && now >= deadline) throw maxTimeExpired();
+    if (now >= until) throw writeConflict();
+    await sleep(2);
+  }
+}
 
 function writeConflict() {
   return err('WriteConflict', 'WriteConflict error: this operation conflicted with another operation. Please retry your operation or multi-document transaction.');
@@ -105,6 +131,9 @@ class Store {
     this.dbpath = opts.dbpath || null;
     this.log = opts.log;
     this.persistTimer = null;
+    // A plain write waits at most this long for a transaction to end (the
+    // lifetime limit aborts it before); Sessions sets it.
+    this.lockBoundMs = 65000;
   }
 
   db(name, create) {
@@ -142,12 +171,41 @@ class Store {
   txnOpened(txn) { this.txns.add(txn); }
   txnClosed(txn) {
     this.txns.delete(txn);
+    for (const [ix, k] of txn.uniqueKeys) if (ix.pending.get(k) === txn) ix.pending.delete(k);
+    txn.uniqueKeys.length = 0;
     for (const k of txn.locks) if (this.locks.get(k) === txn) this.locks.delete(k);
     txn.locks.clear();
     if (!this.txns.size) for (const d of this.dbs.values()) for (const c of d.colls.values()) c.history.clear();
   }
 
+  // Unique keys of a transaction's writes that someone else committed
+  // meanwhile (cannot happen while every writer honours Index.pending; the
+  // check keeps "two transactions commit one key" impossible regardless).
+  commitConflict(txn) {
+    for (const [ns, ov] of txn.overlays) {
+      const i = ns.indexOf('.');
+      const c = this.coll(ns.slice(0, i), ns.slice(i + 1), false);
+      if (!c) continue;
+      for (const [idKey, doc] of ov) {
+        if (!doc) continue;
+        for (const ix of c.indexes) {
+          if (!ix.unique || ix.isText) continue;
+          for (const k of ix.keys(doc)) {
+            const ids = ix.map.get(k);
+            if (ids) for (const other of ids) if (other !== idKey && !ov.has(other)) return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
   commitTxn(txn) {
+    if (this.commitConflict(txn)) {
+      this.txnClosed(txn);
+      txn.state = 'aborted';
+      throw writeConflict().withLabel('TransientTransactionError');
+    }
     this.txns.delete(txn);
     const ts = ++this.ts;
     const keep = this.txns.size > 0;
@@ -227,6 +285,7 @@ class View {
     this.txn = txn || null;
     this.ns = ns;
     this.overlay = txn ? txn.overlays.get(ns) || null : null;
+    this.deadline = null; // the command's maxTimeMS end, set by ctx.view()
   }
 
   ensureColl() {
@@ -301,14 +360,14 @@ class View {
 
   // Wait for / take the write lock on a document. Must be awaited before
   // reading the document for a write; after it returns the caller proceeds
-  // synchronously, so nothing can change in between.
+  // synchronously, so nothing can change in between. A transaction meeting
+  // another's lock fails at once (112); a plain write waits for it to end.
   async lock(idKey) {
     const lk = this.ns + '\0' + idKey;
     const holder = () => { const h = this.store.locks.get(lk); return h && h !== this.txn && h.state === 'inProgress' ? h : null; };
     if (holder()) {
-      const until = Date.now() + LOCK_WAIT_MS;
-      while (holder() && Date.now() < until) await sleep(5);
-      if (holder()) throw writeConflict();
+      if (this.txn) throw writeConflict();
+      await waitWhile(holder, this.deadline, this.store.lockBoundMs);
     }
     if (this.txn) {
       if (this.txn.state !== 'inProgress') throw err('NoSuchTransaction', `Transaction ${this.txn.txnNumber} has been aborted.`);
@@ -318,6 +377,31 @@ class View {
     }
   }
 
+  // The open transaction (not ours) holding one of doc's unique keys, or null.
+  keyHolder(doc) {
+    const c = this.coll;
+    if (!c || !doc) return null;
+    for (const ix of c.indexes) {
+      if (!ix.unique || ix.isText || !ix.pending.size) continue;
+      for (const k of ix.keys(doc)) {
+        const h = ix.pending.get(k);
+        if (h && h !== this.txn && h.state === 'inProgress') return h;
+      }
+    }
+    return null;
+  }
+
+  // For a plain write: if a transaction holds one of doc's unique keys, wait
+  // for it to end and return true (the caller then re-reads and recomputes);
+  // false when nothing was in the way. Only awaits when it has to wait, so a
+  // caller that gets false is still in the same synchronous step.
+  waitKeys(doc) {
+    if (this.txn) return false;
+    const h = this.keyHolder(doc);
+    if (!h) return false;
+    return waitWhile(() => (h.state === 'inProgress' ? h : null), this.deadline, this.store.lockBoundMs).then(() => true);
+  }
+
   checkUnique(doc, idKey) {
     const c = this.coll;
     if (!c) return;
@@ -325,7 +409,15 @@ class View {
       if (!ix.unique || ix.isText) continue;
       for (const k of ix.keys(doc)) {
         const s = ix.map.get(k);
-        if (s) for (const other of s) if (other !== idKey && !(this.overlay && this.overlay.has(other))) throw dupKeyError(this.ns, ix, doc);
+        if (s) {
+          for (const other of s) {
+            if (other === idKey || (this.overlay && this.overlay.has(other))) continue;
+            // Committed after our snapshot: MongoDB reports a write conflict
+            // (the transaction is retried and then sees the key: 11000).
+            if (this.txn) { const r = c.docs.get(other); if (r && r.ts > this.txn.snapshotTs) throw writeConflict(); }
+            throw dupKeyError(this.ns, ix, doc);
+          }
+        }
         if (this.overlay) {
           for (const [other, d] of this.overlay) if (d && other !== idKey && ix.keys(d).includes(k)) throw dupKeyError(this.ns, ix, doc);
         }
@@ -333,14 +425,42 @@ class View {
     }
   }
 
-  // Write a document (null = delete). Caller holds the lock (see lock()).
+  // A transaction's write takes the unique keys of the old and the new
+  // version of the document (MongoDB writes both index entries).
+  claimKeys(prev, doc) {
+    const c = this.coll;
+    if (!c) return;
+    const claims = [];
+    for (const ix of c.indexes) {
+      if (!ix.unique || ix.isText) continue;
+      for (const d of [prev, doc]) {
+        if (!d) continue;
+        for (const k of ix.keys(d)) {
+          const h = ix.pending.get(k);
+          if (h && h !== this.txn && h.state === 'inProgress') throw writeConflict();
+          if (h !== this.txn) claims.push([ix, k]);
+        }
+      }
+    }
+    for (const [ix, k] of claims) { ix.pending.set(k, this.txn); this.txn.uniqueKeys.push([ix, k]); }
+  }
+
+  // Write a document (null = delete). Caller holds the lock (see lock())
+  // and, for a plain write, has waited for pending unique keys (waitKeys()).
   write(idKey, doc) {
-    if (doc) this.checkUnique(doc, idKey);
     if (this.txn) {
-      if (!this.overlay) { this.overlay = new Map(); this.txn.overlays.set(this.ns, this.overlay); }
       this.ensureColl();
+      const prev = this.get(idKey);
+      if (this.keyHolder(doc) || this.keyHolder(prev)) throw writeConflict();
+      if (doc) this.checkUnique(doc, idKey);
+      this.claimKeys(prev, doc);
+      if (!this.overlay) { this.overlay = new Map(); this.txn.overlays.set(this.ns, this.overlay); }
       this.overlay.set(idKey, doc);
       return;
+    }
+    if (doc) {
+      if (this.keyHolder(doc)) throw writeConflict();
+      this.checkUnique(doc, idKey);
     }
     this.ensureColl().commitWrite(idKey, doc, ++this.store.ts, this.store.txns.size > 0);
     this.store.changed();
@@ -349,13 +469,18 @@ class View {
   // Insert: the _id index is the docs map itself.
   async insert(doc) {
     const idKey = keyOf(doc._id);
-    await this.lock(idKey);
-    if (this.get(idKey)) {
-      const ix = this.ensureColl().indexes[0];
-      throw dupKeyError(this.ns, ix, doc);
+    for (;;) {
+      await this.lock(idKey);
+      if (this.get(idKey)) {
+        const ix = this.ensureColl().indexes[0];
+        throw dupKeyError(this.ns, ix, doc);
+      }
+      const w = this.waitKeys(doc);
+      if (w) { await w; continue; }
+      this.write(idKey, doc);
+      return;
     }
-    this.write(idKey, doc);
   }
 }
 
-module.exports = { Store, View, Collection, writeConflict, validateCollName };
+module.exports = { Store, View, Collection, writeConflict, maxTimeExpired, waitWhile, sleep, validateCollName };

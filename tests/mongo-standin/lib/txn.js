@@ -4,7 +4,7 @@ const T = require('./types');
 const { err, MongoError } = require('./errors');
 
 const WRITE_CMDS = new Set(['insert', 'update', 'delete', 'findandmodify']);
-const TXN_CMDS = new Set(['find', 'getmore', 'insert', 'update', 'delete', 'findandmodify', 'aggregate', 'distinct', 'count',
+const TXN_CMDS = new Set(['find', 'getmore', 'insert', 'update', 'delete', 'findandmodify', 'aggregate', 'distinct',
   'committransaction', 'aborttransaction', 'killcursors', 'create', 'createindexes', 'bulkwrite']);
 
 class Transaction {
@@ -14,6 +14,7 @@ class Transaction {
     this.snapshotTs = store.ts;
     this.overlays = new Map(); // ns -> Map<idKey, doc|null>
     this.locks = new Set();
+    this.uniqueKeys = []; // [Index, keyString] claimed (see storage.js)
     this.state = 'inProgress';
     this.timer = null;
   }
@@ -56,10 +57,12 @@ class Sessions {
     this.store.txnClosed(txn);
   }
 
+  // Throws 112 TransientTransactionError (the transaction aborted) when a
+  // unique key it wrote was committed by someone else meanwhile.
   commit(txn) {
     if (txn.timer) clearTimeout(txn.timer);
-    txn.state = 'committed';
     this.store.commitTxn(txn);
+    txn.state = 'committed';
   }
 
   // Wraps the execution of one command with session semantics.

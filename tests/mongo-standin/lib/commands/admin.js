@@ -8,6 +8,11 @@ const START = Date.now();
 
 function hello(ctx, cmd, name) {
   const s = ctx.server;
+  // The handshake's client metadata names the application (failCommand's
+  // appName matches on it).
+  if (isDocument(cmd.client) && isDocument(cmd.client.application) && typeof cmd.client.application.name === 'string') {
+    ctx.conn.appName = cmd.client.application.name;
+  }
   const r = {};
   if (name === 'hello') r.isWritablePrimary = true;
   else r.ismaster = true;
@@ -84,6 +89,13 @@ module.exports = {
   hostInfo() { return { system: { currentTime: new Date(), hostname: require('os').hostname(), numCores: require('os').cpus().length }, os: { type: 'Linux' }, ok: 1 }; },
   commitTransaction() { throw err('InvalidOptions', 'commitTransaction must be run within a transaction (lsid, txnNumber, autocommit:false)'); },
   abortTransaction() { throw err('InvalidOptions', 'abortTransaction must be run within a transaction (lsid, txnNumber, autocommit:false)'); },
+  // MongoDB's test command (mongod needs --setParameter enableTestCommands=1,
+  // the stand-in --enable-test-commands); see lib/failpoints.js.
+  configureFailPoint(ctx, cmd) {
+    if (!ctx.server.opts.enableTestCommands) throw err('CommandNotFound', "no such command: 'configureFailPoint'");
+    if (ctx.db !== 'admin') throw err('Unauthorized', 'configureFailPoint may only be run against the admin database.');
+    return ctx.server.failPoints.configure(cmd);
+  },
   // Test helper (stand-in only): run the TTL sweep now.
   standinSweepTTL(ctx) { return { removed: ctx.server.sweepTTL(), ok: 1 }; },
   isDocument, toNumber,

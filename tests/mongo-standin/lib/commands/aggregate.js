@@ -134,7 +134,7 @@ async function writeMerge(ctx, spec, docs) {
   if (!['merge', 'replace', 'keepExisting', 'fail'].includes(whenMatched)) throw err('BadValue', 'mongo-standin: $merge whenMatched ' + JSON.stringify(whenMatched) + ' is not implemented');
   if (!['insert', 'discard', 'fail'].includes(whenNotMatched)) throw err('BadValue', "Enumeration value for 'whenNotMatched' is invalid");
   if (spec.let !== undefined) throw err('BadValue', "mongo-standin: $merge 'let' is not implemented");
-  const view = ctx.store.view(into.db || ctx.db, into.coll, null, true);
+  const view = ctx.view(into.db || ctx.db, into.coll, null, true);
   if (on.join() !== '_id') {
     const ok = view.coll.indexes.some((ix) => ix.unique && ix.fields.length === on.length && on.every((f) => ix.fields.includes(f)));
     if (!ok) throw err(51183, 'Cannot find index to verify that join fields will be unique');
@@ -189,7 +189,7 @@ async function aggregate(ctx, cmd) {
     outStage = last;
     pipeline = pipeline.slice(0, -1);
   }
-  const view = ctx.store.view(ctx.db, collArg, ctx.txn);
+  const view = ctx.view(ctx.db, collArg, ctx.txn);
   const hints = new Map(view.coll ? view.coll.hints : []);
   let docs, scores = null;
   if (pipeline[0] && pipeline[0].$match !== undefined) {
@@ -212,7 +212,7 @@ async function aggregate(ctx, cmd) {
   plainPipeline = rewriteStages(plainPipeline);
   propagateHints(pipeline, hints);
   const resolver = (name) => {
-    const v = ctx.store.view(ctx.db, name, ctx.txn);
+    const v = ctx.view(ctx.db, name, ctx.txn);
     if (v.coll) for (const [k, h] of v.coll.hints) if (!hints.has(k)) hints.set(k, h);
     return [...v.scan()].map(toPlain);
   };

@@ -163,7 +163,7 @@ function find(ctx, cmd) {
   if (skip < 0) throw err(51024, `BSON field 'skip' value must be >= 0, actual value '${skip}'`);
   if (limit < 0) throw err(51024, `BSON field 'limit' value must be >= 0, actual value '${limit}'`);
   if (batchSize !== undefined && batchSize < 0) throw err(51024, `BSON field 'batchSize' value must be >= 0, actual value '${batchSize}'`);
-  const view = ctx.store.view(ctx.db, coll, ctx.txn);
+  const view = ctx.view(ctx.db, coll, ctx.txn);
   checkHint(view, cmd.hint);
   const { docs } = runQuery(view, filter, { sort, skip, limit, projection });
   return makeCursor(ctx, ctx.db + '.' + coll, docs, batchSize, !!cmd.singleBatch);
@@ -200,7 +200,7 @@ async function insert(ctx, cmd) {
   if (!Array.isArray(cmd.documents)) throw err('TypeMismatch', "BSON field 'insert.documents' is missing or not an array");
   if (cmd.documents.length > 100000) throw err('InvalidLength', 'Write batch sizes must be between 1 and 100000');
   const ordered = cmd.ordered !== false;
-  const view = ctx.store.view(ctx.db, coll, ctx.txn, true);
+  const view = ctx.view(ctx.db, coll, ctx.txn, true);
   let n = 0;
   const writeErrors = [];
   for (let i = 0; i < cmd.documents.length; i++) {
@@ -286,6 +286,24 @@ function upsertDoc(filter, u, arrayFilters) {
   return doc;
 }
 
+// Lock, re-read and write one document. compute(cur) returns the new
+// version (null deletes) or undefined to leave it alone. A plain write whose
+// new version meets a unique key held by an open transaction waits for that
+// transaction and starts over (as MongoDB retries a write conflict).
+// Returns undefined (left alone), false (matched, unchanged) or true.
+async function rewrite(view, idKey, compute) {
+  for (;;) {
+    await view.lock(idKey);
+    const cur = view.get(idKey);
+    const nd = compute(cur);
+    if (nd === undefined) return undefined;
+    if (nd && cur && sameDoc(cur, nd)) return false;
+    if (nd) { const w = view.waitKeys(nd); if (w) { await w; continue; } }
+    view.write(idKey, nd);
+    return true;
+  }
+}
+
 const UPDATE_STMT_FIELDS = new Set(['q', 'u', 'upsert', 'multi', 'arrayFilters', 'hint', 'collation', 'c', 'sort', 'upsertSupplied']);
 
 async function updateOne(ctx, view, st, res, i) {
@@ -306,20 +324,20 @@ async function updateOne(ctx, view, st, res, i) {
   for (const d of view.candidates(rest)) if (match(d) && (!scorer || scorer(d))) { cands.push(d); if (!multi) break; }
   let matched = 0, modified = 0;
   for (const d of cands) {
-    const idKey = keyOf(d._id);
-    await view.lock(idKey);
-    const cur = view.get(idKey);
-    if (!cur || !match(cur)) continue; // changed while we waited
-    const nd = updatedDoc(cur, u, q, arrayFilters, false);
+    if (ctx.interleave) await ctx.interleave(); // test switch: others may write between our read and write
+    const r = await rewrite(view, keyOf(d._id), (cur) => {
+      if (!cur || !match(cur)) return undefined; // changed while we waited
+      return updatedDoc(cur, u, q, arrayFilters, false);
+    });
+    if (r === undefined) continue;
     matched++;
-    if (sameDoc(cur, nd)) continue;
-    view.write(idKey, nd);
-    modified++;
+    if (r) modified++;
   }
   res.n += matched;
   res.nModified += modified;
   if (!matched && st.upsert) {
     const doc = upsertDoc(q, u, arrayFilters);
+    if (ctx.interleave) await ctx.interleave();
     await view.insert(doc);
     res.n++;
     (res.upserted || (res.upserted = [])).push({ index: i, _id: doc._id });
@@ -332,7 +350,7 @@ async function update(ctx, cmd) {
   if (cmd.let !== undefined) throw err('BadValue', "mongo-standin: 'let' is not implemented");
   if (!Array.isArray(cmd.updates)) throw err('TypeMismatch', "BSON field 'update.updates' is missing or not an array");
   const ordered = cmd.ordered !== false;
-  const view = ctx.store.view(ctx.db, coll, ctx.txn, true);
+  const view = ctx.view(ctx.db, coll, ctx.txn, true);
   const res = { n: 0, nModified: 0 };
   const writeErrors = [];
   for (let i = 0; i < cmd.updates.length; i++) {
@@ -355,7 +373,7 @@ async function deleteCmd(ctx, cmd) {
   if (cmd.let !== undefined) throw err('BadValue', "mongo-standin: 'let' is not implemented");
   if (!Array.isArray(cmd.deletes)) throw err('TypeMismatch', "BSON field 'delete.deletes' is missing or not an array");
   const ordered = cmd.ordered !== false;
-  const view = ctx.store.view(ctx.db, coll, ctx.txn);
+  const view = ctx.view(ctx.db, coll, ctx.txn);
   let n = 0;
   const writeErrors = [];
   for (let i = 0; i < cmd.deletes.length; i++) {
@@ -373,6 +391,7 @@ async function deleteCmd(ctx, cmd) {
       for (const d of view.candidates(rest)) if (match(d) && (!scorer || scorer(d))) { cands.push(d); if (limit === 1) break; }
       for (const d of cands) {
         const idKey = keyOf(d._id);
+        if (ctx.interleave) await ctx.interleave();
         await view.lock(idKey);
         const cur = view.get(idKey);
         if (!cur || !match(cur)) continue;
@@ -410,7 +429,7 @@ async function findAndModify(ctx, cmd, name) {
   if (remove && cmd.new) throw err('FailedToParse', "Cannot specify both new=true and remove=true; 'remove' always returns the deleted document");
   if (u !== undefined) U.validateUpdate(u);
   const arrayFilters = compileArrayFilters(cmd.arrayFilters);
-  const view = ctx.store.view(ctx.db, coll, ctx.txn, !remove);
+  const view = ctx.view(ctx.db, coll, ctx.txn, !remove);
   checkHint(view, cmd.hint);
   const proj = compileProjection(fields, null);
   for (let attempt = 0; attempt < 20; attempt++) {
@@ -419,19 +438,21 @@ async function findAndModify(ctx, cmd, name) {
     if (!d) {
       if (remove || !cmd.upsert) return { lastErrorObject: remove ? { n: 0 } : { n: 0, updatedExisting: false }, value: null, ok: 1 };
       const doc = upsertDoc(q, u, arrayFilters);
+      if (ctx.interleave) await ctx.interleave();
       await view.insert(doc);
       return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: cmd.new ? proj(doc) : null, ok: 1 };
     }
     const idKey = keyOf(d._id);
-    await view.lock(idKey);
-    const cur = view.get(idKey);
-    if (!cur || !runQuery(view, q).docs.includes(cur)) continue; // changed meanwhile: search again
-    if (remove) {
-      view.write(idKey, null);
-      return { lastErrorObject: { n: 1 }, value: proj(cur), ok: 1 };
-    }
-    const nd = updatedDoc(cur, u, q, arrayFilters, false);
-    if (!sameDoc(cur, nd)) view.write(idKey, nd);
+    if (ctx.interleave) await ctx.interleave();
+    let cur = null, nd = null;
+    const r = await rewrite(view, idKey, (c) => {
+      cur = c;
+      if (!c || !runQuery(view, q).docs.includes(c)) return undefined; // changed meanwhile: search again
+      nd = remove ? null : updatedDoc(c, u, q, arrayFilters, false);
+      return nd;
+    });
+    if (r === undefined) continue;
+    if (remove) return { lastErrorObject: { n: 1 }, value: proj(cur), ok: 1 };
     return { lastErrorObject: { n: 1, updatedExisting: true }, value: proj(cmd.new ? nd : cur), ok: 1 };
   }
   throw err('WriteConflict', 'WriteConflict error: findAndModify kept racing with concurrent writers');
@@ -442,7 +463,7 @@ function count(ctx, cmd) {
   const coll = collName(cmd, 'count');
   checkFields(cmd, ctx, new Set(['query', 'limit', 'skip', 'hint', 'collation', 'fields']));
   checkCollation(cmd.collation);
-  const view = ctx.store.view(ctx.db, coll, ctx.txn);
+  const view = ctx.view(ctx.db, coll, ctx.txn);
   const q = optDoc(cmd.query, 'count.query');
   const skip = Math.max(0, optNum(cmd.skip, 'skip', 0));
   const limit = Math.abs(optNum(cmd.limit, 'limit', 0));
@@ -459,7 +480,7 @@ function distinct(ctx, cmd) {
   checkFields(cmd, ctx, new Set(['key', 'query', 'collation', 'hint']));
   checkCollation(cmd.collation);
   if (typeof cmd.key !== 'string') throw err('TypeMismatch', "BSON field 'distinct.key' is missing or not a string");
-  const view = ctx.store.view(ctx.db, coll, ctx.txn);
+  const view = ctx.view(ctx.db, coll, ctx.txn);
   const seen = new Map();
   for (const d of runQuery(view, optDoc(cmd.query, 'distinct.query')).docs) {
     for (const v of getPath(d, cmd.key)) {

@@ -2,7 +2,9 @@
 // Command dispatch. Each command module exports {name: handler}; handler
 // (ctx, cmd) returns the reply document (maybe a Promise) or throws MongoError.
 const { err, MongoError } = require('../errors');
-const { isDocument } = require('../types');
+const { isDocument, numKind, toNumber } = require('../types');
+const { sleep, maxTimeExpired } = require('../storage');
+const { failReply, addWriteConcernError } = require('../failpoints');
 
 const COMMANDS = Object.assign({},
   require('./admin'),
@@ -18,11 +20,16 @@ const GENERIC = new Set(['$db', 'lsid', 'txnNumber', 'autocommit', 'startTransac
   'readConcern', 'writeConcern', 'apiVersion', 'apiStrict', 'apiDeprecationErrors', 'comment', 'maxTimeMS', '$audit',
   '$client', 'mayBypassWriteBlocking', '$configServerState', 'clientOperationKey']);
 
+// Read-only commands: when one ran past its maxTimeMS it fails with 50 like
+// mongod (a write that already happened keeps its reply).
+const READS = new Set(['find', 'aggregate', 'count', 'distinct', 'getmore', 'listcollections', 'listindexes']);
+
 async function runCommand(server, conn, body) {
   const t0 = Date.now();
   const name = Object.keys(body)[0];
   const dbName = body.$db;
   let reply;
+  let fp = null;
   try {
     if (!name) throw err('CommandNotFound', 'no such command: \'\'');
     if (typeof dbName !== 'string' || !dbName) throw err(40571, 'OP_MSG requests require a $db argument');
@@ -30,11 +37,51 @@ async function runCommand(server, conn, body) {
     const handler = BY_LOWER.get(name.toLowerCase());
     if (body.readConcern !== undefined && !isDocument(body.readConcern)) throw err('TypeMismatch', 'readConcern must be an object');
     if (body.writeConcern !== undefined && !isDocument(body.writeConcern)) throw err('TypeMismatch', 'writeConcern must be an object');
-    const ctx = { server, store: server.store, conn, db: dbName, txn: null, generic: GENERIC };
+    let deadline = null;
+    if (body.maxTimeMS !== undefined && body.maxTimeMS !== null) {
+      const m = numKind(body.maxTimeMS) ? toNumber(body.maxTimeMS) : NaN;
+      if (!Number.isInteger(m) || m < 0 || m > 2147483647) throw err('BadValue', `${m} value for maxTimeMS is out of range [0, 2147483647]`);
+      if (m > 0) deadline = t0 + m;
+    }
+    fp = server.failPoints.take(name, conn);
+    if (fp) {
+      if (fp.blockMs) await sleep(fp.blockMs);
+      if (fp.close) {
+        conn.closed = true;
+        conn.sock.destroy();
+        return { ok: 0, errmsg: 'connection closed by failCommand', code: 6 };
+      }
+      if (fp.errorCode !== null) {
+        const lname = name.toLowerCase();
+        // Like mongod: the command does not run; inside a transaction any
+        // statement's error aborts it, a failed commit/abort leaves it open.
+        if (body.autocommit === false && lname !== 'committransaction' && lname !== 'aborttransaction' && body.lsid) {
+          try { const s = server.sessions.get(body.lsid); if (s.txn) server.sessions.abort(s.txn); } catch (e) { /* malformed lsid */ }
+        }
+        reply = failReply(fp, name, body);
+        if (server.log.debugOn) server.log.debug(`${conn.id} ${dbName}.${name} failCommand ${fp.errorCode}`);
+        return reply;
+      }
+    }
+    const ctx = {
+      server, store: server.store, conn, db: dbName, txn: null, generic: GENERIC, deadline,
+      bypassValidation: body.bypassDocumentValidation === true,
+      view(db, coll, txn, create) {
+        const v = server.store.view(db, coll, txn, create);
+        v.deadline = deadline;
+        v.bypassValidation = ctx.bypassValidation;
+        return v;
+      },
+      // Test switch (--interleave-ms / STANDIN_INTERLEAVE_MS): let other
+      // connections' commands run between a command's read and write.
+      interleave: server.interleaveMs === null ? null : () => sleep(server.interleaveMs),
+    };
     reply = await server.sessions.execute(name, body, !!server.replSet, async (txn) => {
       ctx.txn = txn;
       return handler(ctx, body, name);
     });
+    if (deadline !== null && reply.ok && READS.has(name.toLowerCase()) && Date.now() > deadline) throw maxTimeExpired();
+    if (fp && fp.wce && reply.ok) addWriteConcernError(reply, fp);
   } catch (e) {
     if (e instanceof MongoError) reply = e.toReply();
     else {
