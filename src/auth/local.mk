@@ -29,9 +29,16 @@ src/auth/common_passwords.c: $(top_srcdir)/data/common-passwords.txt
 UNIT_TESTS += tests/unit/test_auth
 tests_unit_test_auth_SOURCES = tests/unit/test_auth.c
 tests_unit_test_auth_LDADD = $(EM_LIBS) $(CMOCKA_LIBS)
-INTEGRATION_TESTS += tests/integration/test_accounts
-tests_integration_test_accounts_SOURCES = tests/integration/test_accounts.c
-tests_integration_test_accounts_LDADD = $(INTEGRATION_LDADD)
+INTEGRATION_TESTS += tests/integration/test_register tests/integration/test_session \
+	tests/integration/test_me tests/integration/test_admin_users
+tests_integration_test_register_SOURCES = tests/integration/test_register.c
+tests_integration_test_register_LDADD = $(INTEGRATION_LDADD)
+tests_integration_test_session_SOURCES = tests/integration/test_session.c
+tests_integration_test_session_LDADD = $(INTEGRATION_LDADD)
+tests_integration_test_me_SOURCES = tests/integration/test_me.c
+tests_integration_test_me_LDADD = $(INTEGRATION_LDADD)
+tests_integration_test_admin_users_SOURCES = tests/integration/test_admin_users.c
+tests_integration_test_admin_users_LDADD = $(INTEGRATION_LDADD)
 
 # OpenID Connect sign-in
 libemporium_a_SOURCES += src/auth/oauth.h src/auth/oauth.c src/auth/oauth_routes.c \
@@ -39,7 +46,10 @@ libemporium_a_SOURCES += src/auth/oauth.h src/auth/oauth.c src/auth/oauth_routes
 UNIT_TESTS += tests/unit/test_oauth
 tests_unit_test_oauth_SOURCES = tests/unit/test_oauth.c
 tests_unit_test_oauth_LDADD = $(EM_LIBS) $(CMOCKA_LIBS)
-INTEGRATION_TESTS += tests/integration/test_oauth
-tests_integration_test_oauth_SOURCES = tests/integration/test_oauth.c
-tests_integration_test_oauth_LDADD = $(INTEGRATION_LDADD)
-tests_integration_test_oauth_CPPFLAGS = $(AM_CPPFLAGS) -DEM_TOP_SRCDIR='"$(abs_top_srcdir)"'
+INTEGRATION_TESTS += tests/integration/test_oauth_login tests/integration/test_oauth_attacks
+tests_integration_test_oauth_login_SOURCES = tests/integration/test_oauth_login.c tests/integration/harness_oauth.c tests/integration/harness_oauth.h
+tests_integration_test_oauth_login_LDADD = $(INTEGRATION_LDADD)
+tests_integration_test_oauth_login_CPPFLAGS = $(AM_CPPFLAGS) -DEM_TOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_integration_test_oauth_attacks_SOURCES = tests/integration/test_oauth_attacks.c tests/integration/harness_oauth.c tests/integration/harness_oauth.h
+tests_integration_test_oauth_attacks_LDADD = $(INTEGRATION_LDADD)
+tests_integration_test_oauth_attacks_CPPFLAGS = $(AM_CPPFLAGS) -DEM_TOP_SRCDIR='"$(abs_top_srcdir)"'

@@ -9,8 +9,15 @@ tests_unit_test_media_SOURCES = tests/unit/test_media.c
 tests_unit_test_media_LDADD = $(EM_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_media_CPPFLAGS = $(AM_CPPFLAGS) -DEM_TOP_SRCDIR='"$(abs_top_srcdir)"'
 
-INTEGRATION_TESTS += tests/integration/test_media
-tests_integration_test_media_SOURCES = tests/integration/test_media.c
-tests_integration_test_media_LDADD = $(INTEGRATION_LDADD)
-tests_integration_test_media_CPPFLAGS = $(AM_CPPFLAGS) -DEM_TOP_SRCDIR='"$(abs_top_srcdir)"'
+INTEGRATION_TESTS += tests/integration/test_media_upload tests/integration/test_media_images \
+	tests/integration/test_media_cloudinary
+tests_integration_test_media_upload_SOURCES = tests/integration/test_media_upload.c tests/integration/harness_media.c tests/integration/harness_media.h
+tests_integration_test_media_upload_LDADD = $(INTEGRATION_LDADD)
+tests_integration_test_media_upload_CPPFLAGS = $(AM_CPPFLAGS) -DEM_TOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_integration_test_media_images_SOURCES = tests/integration/test_media_images.c tests/integration/harness_media.c tests/integration/harness_media.h
+tests_integration_test_media_images_LDADD = $(INTEGRATION_LDADD)
+tests_integration_test_media_images_CPPFLAGS = $(AM_CPPFLAGS) -DEM_TOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_integration_test_media_cloudinary_SOURCES = tests/integration/test_media_cloudinary.c tests/integration/harness_media.c tests/integration/harness_media.h
+tests_integration_test_media_cloudinary_LDADD = $(INTEGRATION_LDADD)
+tests_integration_test_media_cloudinary_CPPFLAGS = $(AM_CPPFLAGS) -DEM_TOP_SRCDIR='"$(abs_top_srcdir)"'
 

@@ -492,3 +492,221 @@ bool h_stack_reconfigure(const char *extra)
 	h_sleep_ms(300);
 	return !old_left;
 }
+
+/* ---- accounts (moved from test_accounts.c when it was split) ---- */
+
+double h_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* nginx's auth zone: 5 r/s, burst 10. Keep our own estimate of its
+ * bucket (starting half full: earlier suites may have used it). */
+static double h_bucket = 5, h_bucket_t;
+
+void h_auth_pace(void)
+{
+	double t = h_now_s();
+
+	if (h_bucket_t > 0) {
+		h_bucket -= (t - h_bucket_t) * 5.0;
+		if (h_bucket < 0)
+			h_bucket = 0;
+	}
+	if (h_bucket > 7) {
+		h_sleep_ms((long)((h_bucket - 7) / 5.0 * 1000) + 10);
+		h_bucket = 7;
+		t = h_now_s();
+	}
+	h_bucket += 1;
+	h_bucket_t = t;
+}
+
+struct h_resp h_req_json(const char *method, const char *path, const char *body,
+			 const char *const *extra)
+{
+	const char *hdrs[8];
+	size_t n = 0;
+
+	if (strncmp(path, "/api/v1/auth/", 13) == 0)
+		h_auth_pace();
+	if (body)
+		hdrs[n++] = "Content-Type: application/json";
+	for (size_t i = 0; extra && extra[i] && n < 7; i++)
+		hdrs[n++] = extra[i];
+	hdrs[n] = NULL;
+	return h_request(method, path, body, body ? strlen(body) : 0, hdrs);
+}
+
+struct h_resp h_post(const char *path, const char *body)
+{
+	return h_req_json("POST", path, body, NULL);
+}
+
+struct h_resp h_authed(const char *method, const char *path, const char *token,
+		       const char *body)
+{
+	char auth[4096];
+	const char *extra[] = { h_bearer(token, auth, sizeof(auth)), NULL };
+
+	return h_req_json(method, path, body, extra);
+}
+
+const char *h_jstr(const struct h_resp *r, const char *key, char *buf, size_t size)
+{
+	json_object *o = h_json(r), *v;
+
+	buf[0] = '\0';
+	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+		snprintf(buf, size, "%s", json_object_get_string(v));
+	json_object_put(o);
+	return buf;
+}
+
+void h_assert_problem_field(const struct h_resp *r, long status, const char *field)
+{
+	json_object *o, *errs, *e, *f;
+
+	if (r->status != status)
+		fprintf(stderr, "  unexpected %ld: %s\n", r->status, r->body);
+	h_assert_problem(r, status);
+	o = h_json(r);
+	assert_true(json_object_object_get_ex(o, "errors", &errs));
+	e = json_object_array_get_idx(errs, 0);
+	assert_non_null(e);
+	assert_true(json_object_object_get_ex(e, "field", &f));
+	if (strcmp(json_object_get_string(f), field) != 0)
+		fail_msg("field is %s, expected %s (%s)", json_object_get_string(f), field, r->body);
+	json_object_put(o);
+}
+
+void h_unique_email(const char *tag, char *buf, size_t size)
+{
+	unsigned char rnd[6];
+	char hex[13];
+
+	assert_true(sodium_init() >= 0);
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+	snprintf(buf, size, "%s-%s@example.test", tag, hex);
+}
+
+void h_mail_code(const char *to, const char *needle, char code[7])
+{
+	char *mail = h_mail_wait(to, needle, 15000), *p;
+
+	if (!mail)
+		fail_msg("no mail to %s containing '%s' (is emporium-worker running?)", to, needle);
+	p = strstr(mail, "code: ");
+	assert_non_null(p);
+	p += 6;
+	assert_true(strspn(p, "0123456789") >= 6);
+	memcpy(code, p, 6);
+	code[6] = '\0';
+	free(mail);
+}
+
+static mongoc_client_t *h_db_client(mongoc_collection_t **coll, const char *name)
+{
+	mongoc_client_t *c = mongoc_client_new(h_env("STACK_MONGODB_URI"));
+	const char *db = getenv("STACK_DB_NAME") ? getenv("STACK_DB_NAME") : "emporium";
+
+	assert_non_null(c);
+	*coll = mongoc_client_get_collection(c, db, name);
+	return c;
+}
+
+void h_db_update(const char *collection, const char *filter_json, const char *update_json)
+{
+	mongoc_collection_t *coll;
+	mongoc_client_t *c = h_db_client(&coll, collection);
+	bson_error_t err;
+	bson_t *f = bson_new_from_json((const uint8_t *)filter_json, -1, &err);
+	bson_t *u = bson_new_from_json((const uint8_t *)update_json, -1, &err);
+
+	assert_non_null(f);
+	assert_non_null(u);
+	if (!mongoc_collection_update_many(coll, f, u, NULL, NULL, &err))
+		fail_msg("update %s: %s", collection, err.message);
+	bson_destroy(f);
+	bson_destroy(u);
+	mongoc_collection_destroy(coll);
+	mongoc_client_destroy(c);
+}
+
+void h_db_delete(const char *collection, const char *filter_json)
+{
+	mongoc_collection_t *coll;
+	mongoc_client_t *c = h_db_client(&coll, collection);
+	bson_error_t err;
+	bson_t *f = bson_new_from_json((const uint8_t *)filter_json, -1, &err);
+
+	assert_non_null(f);
+	if (!mongoc_collection_delete_many(coll, f, NULL, NULL, &err))
+		fail_msg("delete %s: %s", collection, err.message);
+	bson_destroy(f);
+	mongoc_collection_destroy(coll);
+	mongoc_client_destroy(c);
+}
+
+void h_account_new(const char *tag, char *email, size_t esize)
+{
+	char body[512], code[7];
+	struct h_resp r;
+
+	h_unique_email(tag, email, esize);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\",\"name\":\"T %s\"}",
+		 email, H_PW, tag);
+	r = h_post("/api/v1/auth/register", body);
+	assert_int_equal(r.status, 202);
+	h_resp_free(&r);
+	h_mail_code(email, "verification code", code);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"code\":\"%s\"}", email, code);
+	r = h_post("/api/v1/auth/verify-email", body);
+	if (r.status != 200)
+		fail_msg("verify: %ld %s", r.status, r.body);
+	h_resp_free(&r);
+}
+
+long h_login(const char *email, const char *password, char *access, size_t asize,
+	     char *refresh, size_t rsize)
+{
+	char body[512];
+	struct h_resp r;
+	long status;
+
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\"}", email, password);
+	r = h_post("/api/v1/auth/login", body);
+	status = r.status;
+	if (status == 200) {
+		if (access)
+			h_jstr(&r, "access_token", access, asize);
+		if (refresh)
+			h_jstr(&r, "refresh_token", refresh, rsize);
+	}
+	h_resp_free(&r);
+	return status;
+}
+
+struct h_resp h_refresh_body(const char *token)
+{
+	char body[256];
+
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", token);
+	return h_post("/api/v1/auth/refresh", body);
+}
+
+void h_expect_invalid_token(const char *token)
+{
+	struct h_resp r = h_authed("GET", "/api/v1/me", token, NULL);
+	char v[256];
+
+	h_assert_problem(&r, 401);
+	assert_true(h_header(&r, "www-authenticate", v, sizeof(v)));
+	if (!strstr(r.headers, "error=\"invalid_token\""))
+		fail_msg("no invalid_token challenge: %s", r.headers);
+	h_resp_free(&r);
+}

@@ -105,4 +105,49 @@ void h_db_insert_json(const char *collection, const char *json);
  */
 char *h_db_find_json(const char *collection, const char *filter_json);
 
+/* ---- accounts: the calls every suite that signs users in shares ---- */
+
+/* Passwords the policy accepts (long, not on the common list). */
+#define H_PW "Vivid-Otter-Lantern-42"
+#define H_PW2 "Quiet-Maple-Harbor-77"
+
+/* A monotonic clock in seconds. */
+double h_now_s(void);
+
+/*
+ * nginx limits /api/v1/auth/ to 5 requests a second (burst 10) per
+ * address, and every test comes from 127.0.0.1: h_auth_pace() waits like
+ * nginx's leaky bucket so a suite never trips it by accident.
+ * h_req_json() calls it for every /api/v1/auth/ path.
+ */
+void h_auth_pace(void);
+
+/* A request with a JSON body (NULL: none) and extra headers (may be NULL). */
+struct h_resp h_req_json(const char *method, const char *path, const char *body,
+			 const char *const *extra);
+struct h_resp h_post(const char *path, const char *body);
+/* A request with "Authorization: Bearer token". */
+struct h_resp h_authed(const char *method, const char *path, const char *token,
+		       const char *body);
+/* A string member of the JSON body, copied into buf ("" if absent). */
+const char *h_jstr(const struct h_resp *r, const char *key, char *buf, size_t size);
+/* The body is problem+json with status and errors[0].field == field. */
+void h_assert_problem_field(const struct h_resp *r, long status, const char *field);
+/* "<tag>-<random hex>@example.test". */
+void h_unique_email(const char *tag, char *buf, size_t size);
+/* The 6-digit code ("code: NNNNNN") of the next mail to `to` matching needle. */
+void h_mail_code(const char *to, const char *needle, char code[7]);
+/* Runs a JSON update or delete on the documents of a JSON filter. */
+void h_db_update(const char *collection, const char *filter_json, const char *update_json);
+void h_db_delete(const char *collection, const char *filter_json);
+/* Registers with H_PW, reads the code from the mail, verifies. */
+void h_account_new(const char *tag, char *email, size_t esize);
+/* Logs in; fills the access and refresh tokens (either may be NULL); the status. */
+long h_login(const char *email, const char *password, char *access, size_t asize,
+	     char *refresh, size_t rsize);
+/* POST /auth/refresh with the token in the body. */
+struct h_resp h_refresh_body(const char *token);
+/* GET /me with token answers 401 with an invalid_token challenge. */
+void h_expect_invalid_token(const char *token);
+
 #endif

@@ -1,0 +1,293 @@
+/*
+ * Integration tests for catalog administration through the real stack
+ * (HTTPS -> nginx -> emporium-fcgi -> database), split from
+ * test_catalog.c: staff CRUD with roles, validation, HTML kept as text,
+ * ETag/304, If-Match 412/428, soft delete, versions and the micro-cache.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness_catalog.h"
+
+static void test_roles(void **state)
+{
+	const char *cust[] = { hc_cust_auth, "Content-Type: application/json", NULL };
+	const char *anon[] = { "Content-Type: application/json", NULL };
+	struct h_resp r;
+	long before = h_db_count("products", "{}");
+
+	(void)state;
+	r = h_request("POST", "/api/v1/admin/products", "{}", 2, cust);
+	h_assert_problem(&r, 403);
+	h_resp_free(&r);
+	r = h_request("POST", "/api/v1/admin/products", "{}", 2, anon);
+	h_assert_problem(&r, 401);
+	h_resp_free(&r);
+	r = h_request("GET", "/api/v1/admin/products", NULL, 0, cust);
+	h_assert_problem(&r, 403);
+	h_resp_free(&r);
+	r = h_request("POST", "/api/v1/admin/inventory/adjustments", "{}", 2, cust);
+	h_assert_problem(&r, 403);
+	h_resp_free(&r);
+	assert_int_equal(h_db_count("products", "{}"), before);
+}
+
+static void expect_bad(const char *body, const char *field, long status)
+{
+	struct h_resp r = hc_staff("POST", "/api/v1/admin/products", body, NULL);
+
+	if (r.status != status || (field && !strstr(r.body, field)))
+		fprintf(stderr, "body %s -> %ld %s\n", body, r.status, r.body);
+	h_assert_problem(&r, status);
+	if (field) {
+		char needle[128];
+
+		snprintf(needle, sizeof(needle), "\"field\":\"%s\"", field);
+		assert_non_null(strstr(r.body, needle));
+	}
+	h_resp_free(&r);
+}
+
+static void test_bad_input(void **state)
+{
+	char b[4096], id[25], *longt;
+	long before;
+
+	(void)state;
+	{
+	char dslug[64];
+
+	snprintf(dslug, sizeof(dslug), "dup-base-%s", hc_tag);
+	hc_make_product(dslug, "Base", "", "b", NULL,
+		     "[{\"sku\": \"DUPSKU-1\", \"options\": {\"size\": \"M\"}, \"price\": 100}]",
+		     "draft", id);
+	before = h_db_count("products", "{}");
+#define V(s) "{\"title\": \"T\", \"slug\": \"bad-1\", \"variants\": [" s "]}"
+	expect_bad(V("{\"sku\": \"B1\", \"options\": {}, \"price\": -5}"), "variants[0].price", 400);
+	expect_bad(V("{\"sku\": \"B1\", \"options\": {}, \"price\": 9.99}"), "variants[0].price", 400);
+	expect_bad(V("{\"sku\": \"B1\", \"options\": {}, \"price\": \"100\"}"), "variants[0].price", 400);
+	expect_bad(V("{\"sku\": \"B1\", \"options\": {\"flavour\": \"x\"}, \"price\": 1}"),
+		   "variants[0].options.flavour", 400);
+	expect_bad(V("{\"sku\": \"B1\", \"options\": {}, \"price\": 1},"
+		     "{\"sku\": \"B1\", \"options\": {}, \"price\": 2}"), "sku", 400);
+	expect_bad(V("{\"sku\": \"B 1\", \"options\": {}, \"price\": 1}"), "variants[0].sku", 400);
+	expect_bad("{\"title\": \"T\", \"slug\": \"Bad Slug\", \"variants\": "
+		   "[{\"sku\": \"B1\", \"options\": {}, \"price\": 1}]}", "slug", 400);
+	expect_bad("{\"title\": \"T\", \"slug\": \"bad-2\", \"colour\": 1, \"variants\": "
+		   "[{\"sku\": \"B1\", \"options\": {}, \"price\": 1}]}", "colour", 400);
+	expect_bad("{\"title\": \"T\", \"slug\": \"bad-2\", \"variants\": "
+		   "[{\"sku\": \"B1\", \"options\": {\"$gt\": \"x\"}, \"price\": 1}]}", "$gt", 400);
+	longt = malloc(400);
+	memset(longt, 'a', 399);
+	longt[399] = '\0';
+	snprintf(b, sizeof(b), "{\"title\": \"%s\", \"slug\": \"bad-3\", \"variants\": "
+		 "[{\"sku\": \"B1\", \"options\": {}, \"price\": 1}]}", longt);
+	free(longt);
+	expect_bad(b, "title", 400);
+	/* a SKU another product has, and a slug another product has: 409 */
+	expect_bad(V("{\"sku\": \"DUPSKU-1\", \"options\": {}, \"price\": 1}"), "sku", 409);
+	snprintf(b, sizeof(b), "{\"title\": \"T\", \"slug\": \"%s\", \"variants\": "
+		 "[{\"sku\": \"B9\", \"options\": {}, \"price\": 1}]}", dslug);
+	expect_bad(b, "slug", 409);
+	}
+#undef V
+	assert_int_equal(h_db_count("products", "{}"), before);
+}
+
+static void test_html_is_text(void **state)
+{
+	char id[25], path[128], slug[64];
+	struct h_resp r;
+	json_object *j;
+
+	(void)state;
+	snprintf(slug, sizeof(slug), "html-%s", hc_tag);
+	hc_make_product(slug, "<script>alert(1)</script>", "<b>bold</b> & <img src=x onerror=1>",
+		     "b", NULL, "[{\"sku\": \"HTML-1\", \"options\": {}, \"price\": 5}]", "active", id);
+	snprintf(path, sizeof(path), "/api/v1/products/%s", slug);
+	r = h_get(path);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	assert_string_equal(hc_jstr(j, "title"), "<script>alert(1)</script>");
+	assert_string_equal(hc_jstr(j, "description"), "<b>bold</b> & <img src=x onerror=1>");
+	json_object_put(j);
+	h_resp_free(&r);
+}
+
+static void test_etag_and_if_match(void **state)
+{
+	char id[25], s[64], path[128], etag[128], etag2[128], ifm[200];
+	const char *inm[2] = { ifm, NULL };
+	struct h_resp r;
+
+	(void)state;
+	snprintf(s, sizeof(s), "etag-%s", hc_tag);
+	hc_make_product(s, "Etag", "", "b", NULL,
+		     "[{\"sku\": \"ETAG-1\", \"options\": {}, \"price\": 100}]", "active", id);
+	snprintf(path, sizeof(path), "/api/v1/products/%s", id);
+	r = h_get(path);
+	assert_int_equal(r.status, 200);
+	assert_true(h_header(&r, "etag", etag, sizeof(etag)));
+	assert_true(h_header(&r, "cache-control", etag2, sizeof(etag2)));
+	assert_non_null(strstr(etag2, "public"));
+	h_resp_free(&r);
+	snprintf(ifm, sizeof(ifm), "If-None-Match: %s", etag);
+	r = h_request("GET", path, NULL, 0, inm);
+	assert_int_equal(r.status, 304);
+	h_resp_free(&r);
+
+	/* PATCH: no If-Match 428, stale 412, current 200 */
+	snprintf(path, sizeof(path), "/api/v1/admin/products/%s", id);
+	r = hc_staff("PATCH", path, "{\"title\": \"New\"}", NULL);
+	h_assert_problem(&r, 428);
+	h_resp_free(&r);
+	r = hc_staff("PATCH", path, "{\"title\": \"New\"}", "If-Match: \"7\"");
+	h_assert_problem(&r, 412);
+	h_resp_free(&r);
+	snprintf(ifm, sizeof(ifm), "If-Match: %s", etag);
+	r = hc_staff("PATCH", path, "{\"title\": \"Newer\", \"variants\": [{\"sku\": \"ETAG-1\","
+		  " \"options\": {}, \"price\": 150, \"stock\": 99}]}", ifm);
+	assert_int_equal(r.status, 200);
+	assert_true(h_header(&r, "etag", etag2, sizeof(etag2)));
+	assert_string_not_equal(etag, etag2);
+	{
+		json_object *j = h_json(&r);
+
+		assert_string_equal(hc_jstr(j, "title"), "Newer");
+		assert_int_equal(json_object_get_int(hc_jget(j, "version")), 2);
+		assert_int_equal(json_object_get_int(hc_jget(j, "variants.0.price")), 150);
+		/* stock is not edited by PATCH: inventory adjustments own it */
+		assert_int_equal(json_object_get_int(hc_jget(j, "variants.0.stock")), 0);
+		json_object_put(j);
+	}
+	h_resp_free(&r);
+	/* the old ETag is stale now */
+	r = hc_staff("PATCH", path, "{\"title\": \"Again\"}", ifm);
+	h_assert_problem(&r, 412);
+	h_resp_free(&r);
+	/* bad PATCH: nothing changes */
+	r = hc_staff("PATCH", path, "{\"variants\": [{\"sku\": \"ETAG-1\", \"options\": {}, \"price\": -1}]}",
+		  "If-Match: 2");
+	h_assert_problem(&r, 400);
+	h_resp_free(&r);
+	{
+		char f[128];
+
+		snprintf(f, sizeof(f), "{\"_id\": {\"$oid\": \"%s\"}, \"version\": 2}", id);
+		assert_int_equal(h_db_count("products", f), 1);
+	}
+}
+
+static void test_soft_delete_and_versions(void **state)
+{
+	char id[25], s[64], path[100], path2[300];
+	struct h_resp r;
+	json_object *j;
+
+	(void)state;
+	snprintf(s, sizeof(s), "sd-%s", hc_tag);
+	hc_make_product(s, "Version one", "", "b", NULL,
+		     "[{\"sku\": \"SD-1\", \"options\": {}, \"price\": 100}]", "active", id);
+	snprintf(path, sizeof(path), "/api/v1/admin/products/%s", id);
+	r = hc_staff("PATCH", path, "{\"title\": \"Version two\"}", "If-Match: 1");
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	r = hc_staff("DELETE", path, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	/* hidden from customers (a URL not read before: no cache) */
+	snprintf(path2, sizeof(path2), "/api/v1/products/%s", s);
+	r = h_get(path2);
+	h_assert_problem(&r, 404);
+	h_resp_free(&r);
+	/* listed for staff */
+	r = hc_staff("GET", "/api/v1/admin/products?deleted=true&limit=100", NULL, NULL);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, s));
+	h_resp_free(&r);
+	snprintf(path2, sizeof(path2), "%s/restore", path);
+	r = hc_staff("POST", path2, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	r = hc_staff("POST", path2, NULL, NULL);
+	h_assert_problem(&r, 409);
+	h_resp_free(&r);
+	snprintf(path2, sizeof(path2), "/api/v1/products/%s", id);
+	r = h_get(path2);
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+
+	/* versions: 1 (created), 2 (patched), 3 (deleted) are stored */
+	snprintf(path2, sizeof(path2), "%s/versions", path);
+	r = hc_staff("GET", path2, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	assert_int_equal(json_object_array_length(hc_jget(j, "items")), 3);
+	assert_int_equal(json_object_get_int(hc_jget(j, "items.0.version")), 3);
+	assert_string_equal(hc_jstr(j, "items.2.snapshot.title"), "Version one");
+	assert_string_equal(hc_jstr(j, "items.2.action"), "update");
+	assert_non_null(hc_jstr(j, "items.2.changed_by"));
+	json_object_put(j);
+	h_resp_free(&r);
+	snprintf(path2, sizeof(path2), "%s/versions/1/restore", path);
+	r = hc_staff("POST", path2, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	assert_string_equal(hc_jstr(j, "title"), "Version one");
+	assert_int_equal(json_object_get_int(hc_jget(j, "version")), 5);
+	json_object_put(j);
+	h_resp_free(&r);
+	snprintf(path2, sizeof(path2), "%s/versions/99/restore", path);
+	r = hc_staff("POST", path2, NULL, NULL);
+	h_assert_problem(&r, 404);
+	h_resp_free(&r);
+}
+
+static void test_micro_cache(void **state)
+{
+	char path[128], v[64];
+	struct h_resp r;
+	const char *auth[] = { hc_staff_auth, NULL };
+
+	(void)state;
+	snprintf(path, sizeof(path), "/api/v1/products?brand=cache%s", hc_tag);
+	r = h_get(path);
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	r = h_get(path);
+	assert_true(h_header(&r, "x-cache-status", v, sizeof(v)));
+	assert_string_equal(v, "HIT");
+	h_resp_free(&r);
+	r = h_request("GET", path, NULL, 0, auth);
+	assert_true(h_header(&r, "x-cache-status", v, sizeof(v)));
+	assert_string_equal(v, "BYPASS");
+	h_resp_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_html_is_text),
+		cmocka_unit_test(test_etag_and_if_match),
+		cmocka_unit_test(test_soft_delete_and_versions),
+		cmocka_unit_test(test_micro_cache),
+	};
+	int rc;
+
+	h_init();
+	hc_init();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	h_cleanup();
+	return rc;
+}
