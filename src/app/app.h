@@ -2,8 +2,8 @@
  * app.h - what a worker process holds while it serves requests.
  *
  * One em_app per process, made after fork(): the configuration the master
- * handed down and the worker's own MongoDB store. Handlers reach it through
- * req->app.
+ * handed down, the worker's own MongoDB store, and what the modules'
+ * descriptors give the router. Handlers reach it through req->app.
  */
 #ifndef EM_APP_APP_H
 #define EM_APP_APP_H
@@ -12,15 +12,15 @@
 #include "http/router.h"
 #include "store/store.h"
 
+#define EM_APP_ROUTE_TABLES_MAX 64
+
 struct em_app {
 	struct em_config cfg;
 	struct em_store store;
+	/* Read from the module list (src/app/modules.c) when the worker starts. */
+	const struct em_route_table *routes[EM_APP_ROUTE_TABLES_MAX]; /* NULL-terminated */
+	em_authenticate_fn authenticate;  /* for non-public routes; NULL: all 401 */
+	int64_t upload_max_body;          /* the largest EM_BODY_UPLOAD body, 0: none */
 };
-
-/* Every module's route table, NULL-terminated (routes.c). */
-extern const struct em_route_table *const em_app_routes[];
-
-/* The authenticator the router uses for non-public routes (NULL for now). */
-extern const em_authenticate_fn em_app_authenticate;
 
 #endif

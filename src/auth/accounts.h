@@ -4,7 +4,7 @@
  * throttles and the users collection. auth.h is the contract other
  * modules use; this header is for the module's own files and its tests.
  *
- * Collections (indexes in auth_indexes.c):
+ * Collections (indexes in src/auth/module.c):
  *   users           see auth.h; plus phone: string|null
  *   refresh_tokens  { hash: hex SHA-256 of the token (unique), user_id: ObjectId,
  *                     family_id: hex, created_at, expires_at (TTL),

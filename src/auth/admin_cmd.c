@@ -18,8 +18,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "app/admin_cmds.h"
 #include "auth/accounts.h"
+#include "auth/auth_routes.h"
 #include "core/log.h"
 #include "store/store.h"
 

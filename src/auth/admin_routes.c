@@ -13,6 +13,7 @@
 #include "app/app.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
+#include "auth/auth_routes.h"
 #include "http/page.h"
 #include "core/json.h"
 #include "core/log.h"

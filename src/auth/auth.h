@@ -13,8 +13,8 @@
  *   iat, exp (iat + EMPORIUM_ACCESS_TOKEN_TTL), jti = 32 random hex digits.
  * It is sent as "Authorization: Bearer <token>".
  *
- * auth_request_authenticate() is the router's authenticator (em_app_routes
- * in src/app/routes.c): it checks the algorithm is exactly HS256, the
+ * auth_request_authenticate() is the router's authenticator (the auth
+ * module's descriptor, src/auth/module.c, provides it): it checks the algorithm is exactly HS256, the
  * signature, exp (30 s leeway), iat not in the future, iss, aud, then loads
  * the user: a missing or disabled user, or a role that no longer matches
  * the token's, is a 401. On success it sets req->role and req->user_id.
@@ -24,8 +24,29 @@
 
 #include <bson/bson.h>
 
+#include "core/config.h"
 #include "http/router.h"
 #include "store/store.h"
+
+/* The module's configuration (EMPORIUM_JWT_*, token lifetimes, argon2id). */
+struct auth_config {
+	char jwt_secret[EM_CONFIG_STR_MAX]; /* EMPORIUM_JWT_SECRET, >= 32 bytes */
+	char jwt_issuer[128];               /* EMPORIUM_JWT_ISSUER */
+	char jwt_audience[128];             /* EMPORIUM_JWT_AUDIENCE */
+	int access_ttl_s;                   /* EMPORIUM_ACCESS_TOKEN_TTL */
+	int refresh_ttl_s;                  /* EMPORIUM_REFRESH_TOKEN_TTL */
+	int argon2_memory_kib;              /* EMPORIUM_ARGON2_MEMORY_KIB */
+	int argon2_iterations;              /* EMPORIUM_ARGON2_ITERATIONS */
+	char oauth_providers[256];          /* EMPORIUM_OAUTH_PROVIDERS, names */
+};
+
+extern const struct em_config_section auth_config_section;
+
+/* The auth module's values in cfg. */
+static inline const struct auth_config *auth_config(const struct em_config *cfg)
+{
+	return em_config_section(cfg, &auth_config_section);
+}
 
 bool auth_request_authenticate(struct em_request *req, enum em_role *role,
 			       struct em_error *err);
@@ -48,12 +69,6 @@ bool auth_session_issue(struct em_request *req, const bson_oid_t *user_id,
  */
 bool auth_user_is_verified(struct em_store *st, const char *user_id_hex, bool *verified,
 			   struct em_error *err);
-
-/* Route tables: /auth/... (auth_routes.c), /me and /me/addresses
- * (me_routes.c), /admin/users (admin_routes.c). */
-extern const struct em_route_table auth_routes;
-extern const struct em_route_table auth_me_routes;
-extern const struct em_route_table auth_admin_routes;
 
 /* "customer", "staff", "admin" <-> enum em_role; false on anything else. */
 bool auth_role_parse(const char *name, enum em_role *role);

@@ -25,6 +25,7 @@
 #include "app/app.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
+#include "auth/auth_routes.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "jobs/jobs.h"

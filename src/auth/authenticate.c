@@ -126,11 +126,11 @@ bool auth_request_authenticate(struct em_request *req, enum em_role *role,
 		tok++;
 	if (!*tok || strlen(tok) > AUTH_TOKEN_MAX)
 		return auth_invalid(req, err, "empty or oversized token");
-	if (!cfg->jwt_secret[0])
+	if (!auth_config(cfg)->jwt_secret[0])
 		return auth_invalid(req, err, "EMPORIUM_JWT_SECRET is not set");
 	/* Always with the key: without one libjwt accepts alg "none". */
-	if (jwt_decode(&jwt, tok, (const unsigned char *)cfg->jwt_secret,
-		       (int)strlen(cfg->jwt_secret)) != 0 || !jwt)
+	if (jwt_decode(&jwt, tok, (const unsigned char *)auth_config(cfg)->jwt_secret,
+		       (int)strlen(auth_config(cfg)->jwt_secret)) != 0 || !jwt)
 		return auth_invalid(req, err, "bad signature or malformed token");
 	if (jwt_get_alg(jwt) != JWT_ALG_HS256) {
 		auth_invalid(req, err, "algorithm is not HS256");
@@ -154,12 +154,12 @@ bool auth_request_authenticate(struct em_request *req, enum em_role *role,
 		goto done;
 	}
 	s = jwt_get_grant(jwt, "iss");
-	if (!s || strcmp(s, cfg->jwt_issuer) != 0) {
+	if (!s || strcmp(s, auth_config(cfg)->jwt_issuer) != 0) {
 		auth_invalid(req, err, "wrong issuer");
 		goto done;
 	}
 	s = jwt_get_grant(jwt, "aud");
-	if (!s || strcmp(s, cfg->jwt_audience) != 0) {
+	if (!s || strcmp(s, auth_config(cfg)->jwt_audience) != 0) {
 		auth_invalid(req, err, "wrong audience");
 		goto done;
 	}

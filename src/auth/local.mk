@@ -1,7 +1,7 @@
 # src/auth: sources, programs and tests of this module (included by Makefile.am).
 # Add to: libemporium_a_SOURCES, bin_PROGRAMS, UNIT_TESTS, INTEGRATION_TESTS
 # (with += ), and declare each program's _SOURCES/_LDADD here.
-libemporium_a_SOURCES += src/auth/auth_indexes.c
+libemporium_a_SOURCES += src/auth/module.c src/auth/auth_routes.h
 libemporium_a_SOURCES += src/auth/auth.h src/auth/authenticate.c
 libemporium_a_SOURCES += src/auth/admin_cmd.c
 
@@ -41,8 +41,7 @@ tests_integration_test_admin_users_SOURCES = tests/integration/test_admin_users.
 tests_integration_test_admin_users_LDADD = $(INTEGRATION_LDADD)
 
 # OpenID Connect sign-in
-libemporium_a_SOURCES += src/auth/oauth.h src/auth/oauth.c src/auth/oauth_routes.c \
-	src/auth/oauth_indexes.c
+libemporium_a_SOURCES += src/auth/oauth.h src/auth/oauth.c src/auth/oauth_routes.c
 UNIT_TESTS += tests/unit/test_oauth
 tests_unit_test_oauth_SOURCES = tests/unit/test_oauth.c
 tests_unit_test_oauth_LDADD = $(EM_LIBS) $(CMOCKA_LIBS)

@@ -13,6 +13,7 @@
 #include "app/app.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
+#include "auth/auth_routes.h"
 #include "core/json.h"
 
 #define AUTH_ADDRESSES_MAX 20

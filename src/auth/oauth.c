@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/auth.h"
 #include "core/alloc.h"
 #include "core/curl_body.h"
 #include "core/json.h"
@@ -88,7 +89,7 @@ bool oauth_provider_load(const struct em_config *cfg, const char *name,
 	size_t base;
 
 	memset(p, 0, sizeof(*p));
-	if (!name || !oauth_name_valid(name) || !oauth_name_listed(cfg->oauth_providers, name)) {
+	if (!name || !oauth_name_valid(name) || !oauth_name_listed(auth_config(cfg)->oauth_providers, name)) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such sign-in provider");
 		return false;
 	}

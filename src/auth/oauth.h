@@ -23,7 +23,7 @@
  *                 (TTL, 10 minutes) }. Only the hash of the state is stored,
  *                 so a database reader cannot complete someone's login.
  *   users         gains oauth: [{ provider, subject, linked_at }], unique on
- *                 (oauth.provider, oauth.subject) (oauth_indexes.c).
+ *                 (oauth.provider, oauth.subject) (src/auth/module.c).
  */
 #ifndef EM_AUTH_OAUTH_H
 #define EM_AUTH_OAUTH_H
@@ -45,9 +45,6 @@
 #define OAUTH_IAT_MAX_AGE_S 600    /* an ID token is used right after issue */
 #define OAUTH_CACHE_TTL_S 300      /* discovery and JWKS, per worker */
 #define OAUTH_REDIRECT_AFTER_MAX 512
-
-/* The routes: GET .../oauth/{provider}/authorize and .../callback. */
-extern const struct em_route_table auth_oauth_routes;
 
 /* One configured provider, filled by oauth_provider_load(). */
 struct oauth_provider {

@@ -25,6 +25,7 @@
 
 #include "app/app.h"
 #include "auth/auth.h"
+#include "auth/auth_routes.h"
 #include "auth/oauth.h"
 #include "core/alloc.h"
 #include "core/log.h"

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "auth/accounts.h"
+#include "auth/auth.h"
 #include "core/log.h"
 
 /* The shipped list (data/common-passwords.txt), sorted, lower-case,
@@ -80,8 +81,8 @@ bool auth_password_hash(const struct em_config *cfg, const char *password, char 
 		return false;
 	}
 	if (crypto_pwhash_str_alg(out, password, strlen(password),
-				  (unsigned long long)cfg->argon2_iterations,
-				  (size_t)cfg->argon2_memory_kib * 1024,
+				  (unsigned long long)auth_config(cfg)->argon2_iterations,
+				  (size_t)auth_config(cfg)->argon2_memory_kib * 1024,
 				  crypto_pwhash_ALG_ARGON2ID13) != 0) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "argon2id hashing failed (out of memory?)");
 		return false;

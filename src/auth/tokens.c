@@ -66,8 +66,8 @@ void auth_hmac_hex(const struct em_config *cfg, const char *label, const char *m
 	crypto_auth_hmacsha256_state st;
 
 	/* key = HMAC(secret, label): one configured secret, independent keys. */
-	crypto_auth_hmacsha256_init(&st, (const unsigned char *)cfg->jwt_secret,
-				    strlen(cfg->jwt_secret));
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)auth_config(cfg)->jwt_secret,
+				    strlen(auth_config(cfg)->jwt_secret));
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)label, strlen(label));
 	crypto_auth_hmacsha256_final(&st, key);
 	crypto_auth_hmacsha256_init(&st, key, sizeof(key));
@@ -90,22 +90,22 @@ char *auth_access_token_mint(const struct em_config *cfg, const char *user_id_he
 	char jti[33];
 	char *out = NULL;
 
-	if (!cfg->jwt_secret[0]) {
+	if (!auth_config(cfg)->jwt_secret[0]) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "EMPORIUM_JWT_SECRET is not set");
 		return NULL;
 	}
 	randombytes_buf(rnd, sizeof(rnd));
 	sodium_bin2hex(jti, sizeof(jti), rnd, sizeof(rnd));
 	if (jwt_new(&jwt) != 0 || !jwt ||
-	    jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)cfg->jwt_secret,
-			(int)strlen(cfg->jwt_secret)) != 0 ||
-	    jwt_add_grant(jwt, "iss", cfg->jwt_issuer) != 0 ||
-	    jwt_add_grant(jwt, "aud", cfg->jwt_audience) != 0 ||
+	    jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)auth_config(cfg)->jwt_secret,
+			(int)strlen(auth_config(cfg)->jwt_secret)) != 0 ||
+	    jwt_add_grant(jwt, "iss", auth_config(cfg)->jwt_issuer) != 0 ||
+	    jwt_add_grant(jwt, "aud", auth_config(cfg)->jwt_audience) != 0 ||
 	    jwt_add_grant(jwt, "sub", user_id_hex) != 0 ||
 	    jwt_add_grant(jwt, "role", role) != 0 ||
 	    jwt_add_grant(jwt, "jti", jti) != 0 ||
 	    jwt_add_grant_int(jwt, "iat", (long)now) != 0 ||
-	    jwt_add_grant_int(jwt, "exp", (long)now + cfg->access_ttl_s) != 0) {
+	    jwt_add_grant_int(jwt, "exp", (long)now + auth_config(cfg)->access_ttl_s) != 0) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot build an access token");
 		goto done;
 	}
@@ -146,7 +146,7 @@ bool auth_refresh_create(struct em_store *st, const struct em_config *cfg,
 	BSON_APPEND_OID(&doc, "user_id", user_id);
 	BSON_APPEND_UTF8(&doc, "family_id", family_id);
 	BSON_APPEND_DATE_TIME(&doc, "created_at", now);
-	BSON_APPEND_DATE_TIME(&doc, "expires_at", now + (int64_t)cfg->refresh_ttl_s * 1000);
+	BSON_APPEND_DATE_TIME(&doc, "expires_at", now + (int64_t)auth_config(cfg)->refresh_ttl_s * 1000);
 	BSON_APPEND_NULL(&doc, "rotated_at");
 	BSON_APPEND_NULL(&doc, "revoked_at");
 	coll = store_collection(st, "refresh_tokens");
@@ -392,10 +392,10 @@ bool auth_session_respond(struct em_request *req, const bson_oid_t *user_id,
 	}
 	json_object_object_add(o, "access_token", json_object_new_string(access));
 	json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
-	json_object_object_add(o, "expires_in", json_object_new_int(cfg->access_ttl_s));
+	json_object_object_add(o, "expires_in", json_object_new_int(auth_config(cfg)->access_ttl_s));
 	json_object_object_add(o, "refresh_token", json_object_new_string(refresh));
 	json_object_object_add(o, "csrf_token", json_object_new_string(csrf));
-	auth_session_cookies(req, refresh, csrf, cfg->refresh_ttl_s);
+	auth_session_cookies(req, refresh, csrf, auth_config(cfg)->refresh_ttl_s);
 	em_response_json(req, 200, o);
 	ok = true;
 done:

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/modules.h"
+#include "auth/auth.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "http/worker.h"
@@ -29,12 +31,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	em_log_set_role("master");
-	if (!em_config_load(&cfg, &err)) {
+	if (!em_app_config_load(&cfg, &err)) {
 		em_err("configuration error: %s", err.message);
 		return 1;
 	}
 	em_log_set_level(cfg.log_level);
-	if (!cfg.jwt_secret[0]) {
+	if (!auth_config(&cfg)->jwt_secret[0]) {
 		em_err("configuration error: EMPORIUM_JWT_SECRET must be set "
 		       "(at least 32 random bytes, e.g. openssl rand -base64 48)");
 		return 1;

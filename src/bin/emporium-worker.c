@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/modules.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "jobs/jobs.h"
-#include "jobs/mail.h"
 #include "store/store.h"
 
 static volatile sig_atomic_t worker_stop, worker_reload;
@@ -48,7 +48,6 @@ int main(int argc, char **argv)
 	struct em_config cfg;
 	struct em_error err = EM_ERROR_INIT;
 	struct jobs_worker w;
-	char name[256], addr[256];
 	int rc = 1;
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -65,20 +64,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	em_log_set_role("jobworker");
-	if (!em_config_load(&cfg, &err)) {
+	if (!em_app_config_load(&cfg, &err)) {
 		em_err("configuration error: %s", err.message);
 		return 1;
 	}
 	em_log_set_level(cfg.log_level);
-	/* refuse what would only fail later, one mail at a time */
-	if (!mail_from_parse(cfg.mail_from, name, sizeof(name), addr, sizeof(addr), &err)) {
-		em_err("configuration error: %s", err.message);
-		return 1;
-	}
-	if (cfg.staff_email[0] && !mail_address_valid(cfg.staff_email)) {
-		em_err("configuration error: EMPORIUM_STAFF_EMAIL is not a mail address");
-		return 1;
-	}
 	if (!worker_signals()) {
 		em_err("cannot install signal handlers");
 		return 1;
@@ -88,6 +78,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	store_global_init();
+	if (!em_modules_process_init(&cfg, &err)) {
+		em_err("cannot start a module: %s", err.message);
+		goto done;
+	}
 	if (!jobs_worker_init(&w, &cfg, &err)) {
 		em_err("cannot start: %s", err.message);
 		goto done;
@@ -95,6 +89,7 @@ int main(int argc, char **argv)
 	rc = jobs_worker_loop(&w, &worker_stop, &worker_reload);
 	jobs_worker_release(&w);
 done:
+	em_modules_process_release();
 	store_global_cleanup();
 	curl_global_cleanup();
 	return rc;

@@ -49,7 +49,6 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "http/router.h"
 #include "store/store.h"
 #include "store/txn.h"
 
@@ -129,10 +128,5 @@ bool catalog_oid_parse(const char *s, bson_oid_t *oid);
 
 /* Current time in ms since the epoch (for BSON dates). */
 int64_t catalog_now_ms(void);
-
-/* Route tables: categories, public products, staff products, inventory. */
-extern const struct em_route_table catalog_category_routes;
-extern const struct em_route_table catalog_product_routes;
-extern const struct em_route_table catalog_admin_product_routes;
 
 #endif

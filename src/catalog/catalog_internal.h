@@ -7,6 +7,15 @@
 
 #include "app/app.h"
 #include "catalog/catalog.h"
+#include "http/router.h"
+
+/* Route tables: categories, public products, staff products. */
+extern const struct em_route_table catalog_category_routes;
+extern const struct em_route_table catalog_product_routes;
+extern const struct em_route_table catalog_admin_product_routes;
+
+/* emporium-admin seed-demo: the demo catalog, idempotently (seed.c). */
+int catalog_cmd_seed_demo(const struct em_config *cfg, int argc, char **argv);
 
 /*
  * Resolves a category given by id (24 hex) or slug to its _id and the

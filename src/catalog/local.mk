@@ -1,21 +1,17 @@
 # src/catalog: sources, programs and tests of this module (included by Makefile.am).
 # Add to: libemporium_a_SOURCES, bin_PROGRAMS, UNIT_TESTS, INTEGRATION_TESTS
 # (with += ), and declare each program's _SOURCES/_LDADD here.
-libemporium_a_SOURCES += src/catalog/catalog_indexes.c
+libemporium_a_SOURCES += src/catalog/module.c
 libemporium_a_SOURCES += src/catalog/seed.c
 libemporium_a_SOURCES += src/catalog/catalog.h src/catalog/catalog.c
 libemporium_a_SOURCES += src/catalog/catalog_internal.h src/catalog/catalog_http.c
 libemporium_a_SOURCES += src/catalog/category_routes.c src/catalog/product_routes.c
 libemporium_a_SOURCES += src/catalog/admin_product_routes.c
-libemporium_a_SOURCES += src/inventory/inventory.h src/inventory/inventory.c
-libemporium_a_SOURCES += src/inventory/inventory_routes.c
-INTEGRATION_TESTS += tests/integration/test_products tests/integration/test_catalog_browse tests/integration/test_inventory
+INTEGRATION_TESTS += tests/integration/test_products tests/integration/test_catalog_browse
 tests_integration_test_products_SOURCES = tests/integration/test_products.c tests/integration/harness_catalog.c tests/integration/harness_catalog.h
 tests_integration_test_products_LDADD = $(INTEGRATION_LDADD)
 tests_integration_test_catalog_browse_SOURCES = tests/integration/test_catalog_browse.c tests/integration/harness_catalog.c tests/integration/harness_catalog.h
 tests_integration_test_catalog_browse_LDADD = $(INTEGRATION_LDADD)
-tests_integration_test_inventory_SOURCES = tests/integration/test_inventory.c
-tests_integration_test_inventory_LDADD = $(INTEGRATION_LDADD)
 UNIT_TESTS += tests/unit/test_catalog
 tests_unit_test_catalog_SOURCES = tests/unit/test_catalog.c
 tests_unit_test_catalog_LDADD = $(EM_LIBS) $(CMOCKA_LIBS)

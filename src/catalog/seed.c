@@ -16,8 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app/admin_cmds.h"
 #include "catalog/catalog.h"
+#include "catalog/catalog_internal.h"
 #include "core/log.h"
 #include "store/store.h"
 

@@ -12,6 +12,7 @@
 #define EM_CORE_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -19,6 +20,71 @@
 
 #define EM_CONFIG_STR_MAX 512
 
+/*
+ * The type of a variable: how its text is checked and where it lands.
+ * STR/URI/SECRET/ENUM land in a char array of `size` bytes; INT/OCTAL in
+ * an int; SIZE in an int64_t; LOGLEVEL in an enum em_log_level; BOOL
+ * ("true"/"false") in a bool.
+ */
+enum em_config_type {
+	EM_CFG_STR,      /* min..size-1 bytes */
+	EM_CFG_INT, EM_CFG_OCTAL, EM_CFG_SIZE,
+	EM_CFG_LOGLEVEL,
+	EM_CFG_URI,      /* scheme://... */
+	EM_CFG_SECRET,   /* empty (feature off) or at least min bytes; never printed */
+	EM_CFG_ENUM,     /* one of the '|'-separated words in choices */
+	EM_CFG_BOOL,     /* true or false */
+};
+
+/* What check-config and the example file show of a variable. */
+struct em_config_var {
+	const char *name;
+	const char *default_value;
+	const char *help;  /* may hold several lines ('\n'); the example file
+			    * prints each as a comment above the variable */
+};
+
+/* One variable: name, default and help, type, bounds, where it lands. */
+struct em_config_entry {
+	struct em_config_var var;
+	enum em_config_type type;
+	long long min, max;
+	size_t offset, size;
+	const char *choices; /* EM_CFG_ENUM */
+};
+
+/* Where a field of the section's struct T lands, for the entry tables. */
+#define EM_CFG_FIELD_STR(T, f) offsetof(T, f), sizeof(((T *)0)->f), NULL
+#define EM_CFG_FIELD_NUM(T, f) offsetof(T, f), 0, NULL
+#define EM_CFG_FIELD_ENUM(T, f, c) offsetof(T, f), sizeof(((T *)0)->f), (c)
+
+/*
+ * A module's variables: they fill a struct of `size` bytes that the
+ * module defines (struct jobs_config, ...), kept inside struct
+ * em_config and reached with em_config_section(). The core's own
+ * variables are the section em_config_core (size 0: its fields are the
+ * ones of struct em_config below). `check`, when set, runs after every
+ * variable of the section has been read, for rules across variables.
+ */
+struct em_config_section {
+	const char *name;   /* the module */
+	const char *title;  /* heading in emporium.env.example */
+	const char *doc;    /* lines under the heading, or NULL */
+	const struct em_config_entry *entries;
+	size_t count;
+	size_t size;
+	bool (*check)(const void *values, struct em_error *err);
+};
+
+#define EM_CONFIG_SECTIONS_MAX 32
+/* Room for every module's struct; em_config_load() refuses more. */
+#define EM_CONFIG_AREA (32 * 1024)
+
+/*
+ * The configuration of one process. A plain value: it is copied whole
+ * (into each worker, on reload), so nothing in it points into itself;
+ * module sections are found by offset.
+ */
 struct em_config {
 	char listen[EM_CONFIG_STR_MAX];     /* EMPORIUM_LISTEN */
 	int socket_mode;                    /* EMPORIUM_SOCKET_MODE (octal) */
@@ -35,48 +101,32 @@ struct em_config {
 	enum em_log_level log_level;        /* EMPORIUM_LOG_LEVEL */
 	char currency[4];                   /* EMPORIUM_CURRENCY (ISO 4217) */
 
-	/* accounts and tokens */
-	char jwt_secret[EM_CONFIG_STR_MAX]; /* EMPORIUM_JWT_SECRET, >= 32 bytes */
-	char jwt_issuer[128];               /* EMPORIUM_JWT_ISSUER */
-	char jwt_audience[128];             /* EMPORIUM_JWT_AUDIENCE */
-	int access_ttl_s;                   /* EMPORIUM_ACCESS_TOKEN_TTL */
-	int refresh_ttl_s;                  /* EMPORIUM_REFRESH_TOKEN_TTL */
-	int argon2_memory_kib;              /* EMPORIUM_ARGON2_MEMORY_KIB */
-	int argon2_iterations;              /* EMPORIUM_ARGON2_ITERATIONS */
-	char oauth_providers[256];          /* EMPORIUM_OAUTH_PROVIDERS, names */
-
-	/* mail and jobs */
-	char smtp_url[EM_CONFIG_STR_MAX];   /* EMPORIUM_SMTP_URL */
-	char smtp_tls[16];                  /* EMPORIUM_SMTP_TLS: none|starttls|required */
-	char smtp_user[128];                /* EMPORIUM_SMTP_USER */
-	char smtp_password[256];            /* EMPORIUM_SMTP_PASSWORD */
-	char mail_from[256];                /* EMPORIUM_MAIL_FROM */
-	char staff_email[256];              /* EMPORIUM_STAFF_EMAIL */
-	char templates_dir[EM_CONFIG_STR_MAX]; /* EMPORIUM_TEMPLATES_DIR */
-	int job_max_attempts;               /* EMPORIUM_JOB_MAX_ATTEMPTS */
-	int job_lease_s;                    /* EMPORIUM_JOB_LEASE */
-	int job_poll_ms;                    /* EMPORIUM_JOB_POLL_MS */
-	int job_backoff_ms;                 /* EMPORIUM_JOB_BACKOFF_MS: first retry delay */
-
-	/* media */
-	char media_storage[16];             /* EMPORIUM_MEDIA_STORAGE: local|cloudinary */
-	char media_dir[EM_CONFIG_STR_MAX];  /* EMPORIUM_MEDIA_DIR */
-	char media_url_prefix[256];         /* EMPORIUM_MEDIA_URL_PREFIX */
-	int64_t media_max_bytes;            /* EMPORIUM_MEDIA_MAX_BYTES */
-	int64_t media_max_pixels;           /* EMPORIUM_MEDIA_MAX_PIXELS */
-	char cloudinary_url[256];           /* EMPORIUM_CLOUDINARY_API_URL */
-	char cloudinary_cloud[128];         /* EMPORIUM_CLOUDINARY_CLOUD */
-	char cloudinary_key[128];           /* EMPORIUM_CLOUDINARY_API_KEY */
-	char cloudinary_secret[256];        /* EMPORIUM_CLOUDINARY_API_SECRET */
-
 	char env_file[EM_CONFIG_STR_MAX];   /* the file that was read, "" if none */
 
-	/* Per-provider OAuth settings (EMPORIUM_OAUTH_<NAME>_ISSUER, ...),
-	 * whose names depend on EMPORIUM_OAUTH_PROVIDERS: kept from the env
-	 * file for em_config_lookup(). */
+	/* Variables whose names are not in any table (EMPORIUM_OAUTH_<NAME>_*,
+	 * named by EMPORIUM_OAUTH_PROVIDERS): kept from the env file for
+	 * em_config_lookup(). */
 	struct { char key[64]; char value[EM_CONFIG_STR_MAX]; } extra[32];
 	size_t nextra;
+
+	/* The modules' sections, in the order they were loaded. */
+	struct { const struct em_config_section *section; size_t offset; }
+		placed[EM_CONFIG_SECTIONS_MAX];
+	size_t nplaced;
+	_Alignas(max_align_t) unsigned char area[EM_CONFIG_AREA];
 };
+
+/* The core's variables (listen, workers, database, log level, ...). */
+extern const struct em_config_section em_config_core;
+
+/*
+ * A module's values in cfg. The section must have been loaded into cfg
+ * (em_config_load() with it in the list): anything else is a bug, and
+ * aborts. The _mut form is for tests and the loader.
+ */
+const void *em_config_section(const struct em_config *cfg,
+			      const struct em_config_section *section);
+void *em_config_section_mut(struct em_config *cfg, const struct em_config_section *section);
 
 /*
  * Looks up a variable outside the table (EMPORIUM_OAUTH_<NAME>_*): the
@@ -85,21 +135,15 @@ struct em_config {
 bool em_config_lookup(const struct em_config *cfg, const char *name, char *out,
 		      size_t size);
 
-/* One entry of the variable table, exposed for check-config and tests. */
-struct em_config_var {
-	const char *name;
-	const char *default_value;
-	const char *help;
-};
-
-/* The table of every variable, terminated by a { NULL } entry. */
-const struct em_config_var *em_config_vars(void);
-
 /*
- * Loads cfg from the environment and the env file. On failure err names
- * the variable (err->field) and why; cfg is then unspecified.
+ * Loads cfg from the environment and the env file: the core's variables,
+ * then each section of `sections` (NULL-terminated; the program passes
+ * every module's, see em_app_config_load() in src/app/modules.h). On
+ * failure err names the variable (err->field) and why; cfg is then
+ * unspecified.
  */
-bool em_config_load(struct em_config *cfg, struct em_error *err);
+bool em_config_load(struct em_config *cfg, const struct em_config_section *const *sections,
+		    struct em_error *err);
 
 /*
  * Parses one KEY=VALUE env-file line into key and value buffers. Blank

@@ -31,6 +31,12 @@ bool em_log_level_parse(const char *s, enum em_log_level *out)
 	return false;
 }
 
+const char *em_log_level_name(enum em_log_level level)
+{
+	return (size_t)level < sizeof(level_names) / sizeof(level_names[0]) ? level_names[level]
+									   : "info";
+}
+
 void em_log_set_role(const char *role)
 {
 	snprintf(log_role, sizeof(log_role), "%s", role ? role : "main");

@@ -20,6 +20,8 @@ enum em_log_level { EM_LOG_DEBUG, EM_LOG_INFO, EM_LOG_WARN, EM_LOG_ERROR };
 void em_log_set_level(enum em_log_level level);
 /* Parses "debug", "info", "warn", "error"; false on anything else. */
 bool em_log_level_parse(const char *s, enum em_log_level *out);
+/* The name em_log_level_parse() takes for level. */
+const char *em_log_level_name(enum em_log_level level);
 /* Names the process in every line ("master", "worker", "admin"). */
 void em_log_set_role(const char *role);
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/modules.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/notify.h"
@@ -229,7 +230,7 @@ static void master_reload(struct master *m)
 	struct em_error err = EM_ERROR_INIT;
 
 	em_notify("RELOADING=1");
-	if (!em_config_load(&next, &err)) {
+	if (!em_app_config_load(&next, &err)) {
 		em_err("reload refused, keeping the running configuration: %s", err.message);
 		em_notify("READY=1");
 		return;

@@ -2,7 +2,7 @@
  * router.h - route tables and dispatch.
  *
  * Each module declares its routes as data, a table of {method, pattern,
- * handler, role, body}; src/app/routes.c lists the tables. A pattern is a
+ * handler, role, body}; each module's descriptor lists its tables. A pattern is a
  * path whose segments are literals or {name} placeholders:
  * "/api/v1/products/{id}/images". The router finds the route, answers 404
  * (no pattern matches the path) or 405 with Allow (the path matches, the

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "app/modules.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "http/router.h"
@@ -71,8 +72,8 @@ static bool worker_body_read(struct em_request *req, FCGX_Stream *in,
 
 /*
  * The body limit for this request: EMPORIUM_MAX_BODY, or for a route that
- * takes an upload (EM_BODY_UPLOAD) room for EMPORIUM_MEDIA_MAX_BYTES plus
- * its multipart framing. The route is matched here, before any byte of
+ * takes an upload (EM_BODY_UPLOAD) what its module allows (media: room for
+ * EMPORIUM_MEDIA_MAX_BYTES plus its multipart framing). The route is matched here, before any byte of
  * the body is read, so no other route ever accepts more; nginx enforces
  * the same split (client_max_body_size per location).
  */
@@ -82,14 +83,14 @@ static int64_t worker_body_limit(const struct em_app *app, const struct em_reque
 	struct em_kv params[EM_ROUTE_MAX_PARAMS];
 	struct em_error err = EM_ERROR_INIT;
 	size_t nparams = 0;
-	int64_t upload = app->cfg.media_max_bytes + EM_UPLOAD_OVERHEAD;
+	int64_t upload = app->upload_max_body;
 	const char *cl = em_request_param(req, "CONTENT_LENGTH");
 
 	/* Routing twice is only worth it for a body the default refuses. */
 	if (!cl || strtoll(cl, NULL, 10) <= app->cfg.max_body)
 		return app->cfg.max_body;
 	if (req->parse_error.kind == EM_ERR_NONE &&
-	    em_router_match(em_app_routes, req->method, req->segments, req->nsegments,
+	    em_router_match(app->routes, req->method, req->segments, req->nsegments,
 			    &route, params, &nparams, NULL, 0, &err) &&
 	    route->body == EM_BODY_UPLOAD && upload > app->cfg.max_body)
 		return upload;
@@ -118,8 +119,7 @@ static void worker_serve(struct em_app *app, FCGX_Request *fr)
 	    !worker_body_read(&req, fr->in, worker_body_limit(app, &req), &req.parse_error)) {
 		/* recorded in parse_error: the dispatcher answers it */
 	}
-	em_router_dispatch(em_app_routes, em_app_authenticate, (size_t)app->cfg.max_body,
-			   &req);
+	em_router_dispatch(app->routes, app->authenticate, (size_t)app->cfg.max_body, &req);
 	out = em_response_serialize(&req, &len);
 	if (FCGX_PutStr(out, (int)len, fr->out) != (int)len)
 		em_warn("the response could not be written whole (client gone?)");
@@ -169,6 +169,16 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid)
 	memset(&app, 0, sizeof(app));
 	app.cfg = *cfg;
 	em_log_set_level(cfg->log_level);
+	if (!em_modules_route_tables(app.routes, EM_APP_ROUTE_TABLES_MAX)) {
+		em_err("more route tables than EM_APP_ROUTE_TABLES_MAX");
+		_exit(3);
+	}
+	app.authenticate = em_modules_authenticator();
+	app.upload_max_body = em_modules_upload_max_body(&app.cfg);
+	if (!em_modules_process_init(&app.cfg, &err)) {
+		em_err("worker cannot start a module: %s", err.message);
+		_exit(3);
+	}
 	if (!store_open(&app.store, &app.cfg, "emporium-fcgi", &err)) {
 		em_err("worker cannot open the store: %s", err.message);
 		_exit(3);
@@ -224,5 +234,6 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid)
 	}
 	em_debug("worker stopping after %ld requests", served);
 	store_close(&app.store);
+	em_modules_process_release();
 	_exit(0);
 }

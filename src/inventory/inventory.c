@@ -182,7 +182,7 @@ bool inventory_stock_change(struct em_store *st, mongoc_client_session_t *sessio
 			goto done;
 		}
 	}
-	if (crossing && cfg->staff_email[0]) {
+	if (crossing && jobs_config(cfg)->staff_email[0]) {
 		bson_t vars = BSON_INITIALIZER;
 		char key[160], num[32];
 		bool enq;
@@ -194,7 +194,7 @@ bool inventory_stock_change(struct em_store *st, mongoc_client_session_t *sessio
 		BSON_APPEND_UTF8(&vars, "stock", num);
 		snprintf(num, sizeof(num), "%" PRId64, threshold);
 		BSON_APPEND_UTF8(&vars, "threshold", num);
-		enq = jobs_email_enqueue(st, session, cfg->staff_email, "low_stock", &vars, key, berr,
+		enq = jobs_email_enqueue(st, session, jobs_config(cfg)->staff_email, "low_stock", &vars, key, berr,
 					 err);
 		bson_destroy(&vars);
 		if (!enq)

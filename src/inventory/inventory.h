@@ -23,7 +23,6 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "http/router.h"
 #include "store/store.h"
 
 #define INVENTORY_DELTA_MAX  1000000
@@ -45,7 +44,7 @@ struct inventory_result {
  * zero: EM_ERR_CONFLICT (field "delta") when it would, EM_ERR_NOT_FOUND
  * (field "sku") when no product has the SKU. Records the adjustment with
  * reason and by (may be NULL), and enqueues the low-stock alert on a
- * downward crossing when cfg->staff_email is set. Driver failures are
+ * downward crossing when EMPORIUM_STAFF_EMAIL is set. Driver failures are
  * reported through berr too, so transient ones can be retried.
  */
 bool inventory_stock_change(struct em_store *st, mongoc_client_session_t *session,
@@ -53,8 +52,5 @@ bool inventory_stock_change(struct em_store *st, mongoc_client_session_t *sessio
 			    const char *reason, const bson_oid_t *by,
 			    struct inventory_result *out, bson_error_t *berr,
 			    struct em_error *err);
-
-/* POST /api/v1/admin/inventory/adjustments, GET /api/v1/admin/inventory/low-stock */
-extern const struct em_route_table inventory_routes;
 
 #endif

@@ -11,6 +11,7 @@
 #include "core/json.h"
 #include "http/page.h"
 #include "inventory/inventory.h"
+#include "inventory/inventory_routes.h"
 
 struct adjust_ctx {
 	struct em_request *req;

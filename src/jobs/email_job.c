@@ -110,15 +110,15 @@ bool jobs_email_run(struct jobs_worker *w, const struct jobs_job *job, struct em
 		em_error_set(err, EM_ERR_INVALID, "vars", "malformed email payload: corrupt vars");
 		return false;
 	}
-	if (!mail_from_parse(w->cfg.mail_from, from_name, sizeof(from_name), from_addr,
+	if (!mail_from_parse(jobs_config(&w->cfg)->mail_from, from_name, sizeof(from_name), from_addr,
 			     sizeof(from_addr), err))
 		return false;
-	if (!mail_render(w->cfg.templates_dir, tpl, &vars, &r, err))
+	if (!mail_render(jobs_config(&w->cfg)->templates_dir, tpl, &vars, &r, err))
 		return false;
 	at = strchr(from_addr, '@');
 	snprintf(message_id, sizeof(message_id), "emporium.job.%s@%s", job->id_hex, at + 1);
 	memset(&m, 0, sizeof(m));
-	m.from = w->cfg.mail_from;
+	m.from = jobs_config(&w->cfg)->mail_from;
 	m.to = to;
 	m.subject = r.subject;
 	m.text = r.text;
@@ -128,7 +128,7 @@ bool jobs_email_run(struct jobs_worker *w, const struct jobs_job *job, struct em
 	msg = mail_message_build(&m, &msg_len, err);
 	if (!msg)
 		goto done;
-	timeout_s = w->cfg.job_lease_s / 2;
+	timeout_s = jobs_config(&w->cfg)->lease_s / 2;
 	if (timeout_s < 2)
 		timeout_s = 2;
 	if (timeout_s > 120)

@@ -26,6 +26,29 @@
 #include "core/error.h"
 #include "store/store.h"
 
+/* The module's configuration (EMPORIUM_SMTP_*, EMPORIUM_JOB_*, ...). */
+struct jobs_config {
+	char smtp_url[EM_CONFIG_STR_MAX];   /* EMPORIUM_SMTP_URL */
+	char smtp_tls[16];                  /* EMPORIUM_SMTP_TLS: none|starttls|required */
+	char smtp_user[128];                /* EMPORIUM_SMTP_USER */
+	char smtp_password[256];            /* EMPORIUM_SMTP_PASSWORD */
+	char mail_from[256];                /* EMPORIUM_MAIL_FROM */
+	char staff_email[256];              /* EMPORIUM_STAFF_EMAIL */
+	char templates_dir[EM_CONFIG_STR_MAX]; /* EMPORIUM_TEMPLATES_DIR */
+	int max_attempts;                   /* EMPORIUM_JOB_MAX_ATTEMPTS */
+	int lease_s;                        /* EMPORIUM_JOB_LEASE */
+	int poll_ms;                        /* EMPORIUM_JOB_POLL_MS */
+	int backoff_ms;                     /* EMPORIUM_JOB_BACKOFF_MS: first retry delay */
+};
+
+extern const struct em_config_section jobs_config_section;
+
+/* The jobs module's values in cfg. */
+static inline const struct jobs_config *jobs_config(const struct em_config *cfg)
+{
+	return em_config_section(cfg, &jobs_config_section);
+}
+
 /*
  * Enqueues a job. session may be NULL (no transaction) or the session of
  * a store_txn_run() callback; then a driver failure is reported through
@@ -74,8 +97,6 @@ bool jobs_email_enqueue(struct em_store *st, mongoc_client_session_t *session,
  * jobs sent_at + message_id (see src/jobs/email_job.c).
  */
 
-struct em_route_table;
-
 /* One emporium-worker process: its configuration, store and SMTP handle. */
 struct jobs_worker {
 	struct em_config cfg;
@@ -116,10 +137,9 @@ struct jobs_handler {
 };
 
 /*
- * The job types this worker runs, terminated by { NULL, NULL }
- * (src/jobs/job_tables.c): a module adds its type with one line.
+ * The job types a module runs are listed in its descriptor
+ * (struct em_module, src/app/module.h), terminated by { NULL, NULL }.
  */
-extern const struct jobs_handler jobs_handlers[];
 
 /*
  * Periodic tasks ("sweeps"): each runs in every worker process once at
@@ -127,14 +147,14 @@ extern const struct jobs_handler jobs_handlers[];
  * since N workers run them N times; a task that must run once per period
  * across the fleet should instead enqueue a job whose dedupe key names
  * the period ("order_expiry_sweep:2024-05-01T10:05"), so exactly one
- * worker gets it. Terminated by { NULL, 0, NULL }.
+ * worker gets it. Listed in the module's descriptor, terminated by
+ * { NULL, 0, NULL }.
  */
 struct jobs_periodic {
 	const char *name;
 	int interval_s;
 	bool (*run)(struct jobs_worker *w, struct em_error *err);
 };
-extern const struct jobs_periodic jobs_periodics[];
 
 /* Handler of "email" jobs (src/jobs/email_job.c): payload {to, template, vars}. */
 bool jobs_email_run(struct jobs_worker *w, const struct jobs_job *job, struct em_error *err);
@@ -178,12 +198,5 @@ int64_t jobs_backoff_ms(int32_t attempts, int64_t base_ms, int64_t cap_ms, uint6
 
 /* True when a handler's error should park the job as dead at once. */
 bool jobs_error_is_permanent(const struct em_error *err);
-
-/* ------------------------------------------------------------------ */
-/* Admin API (src/jobs/jobs_routes.c), role admin:                     */
-/*   GET  /api/v1/admin/jobs?status=&limit=&cursor=                    */
-/*   POST /api/v1/admin/jobs/{id}/retry                                */
-/* ------------------------------------------------------------------ */
-extern const struct em_route_table jobs_admin_routes;
 
 #endif

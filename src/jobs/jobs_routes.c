@@ -13,6 +13,7 @@
 #include "app/app.h"
 #include "http/page.h"
 #include "jobs/jobs.h"
+#include "jobs/jobs_routes.h"
 
 #define JOBS_LIST_DEFAULT 20
 

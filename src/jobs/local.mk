@@ -1,10 +1,10 @@
 # src/jobs: sources, programs and tests of this module (included by Makefile.am).
 # Add to: libemporium_a_SOURCES, bin_PROGRAMS, UNIT_TESTS, INTEGRATION_TESTS
 # (with += ), and declare each program's _SOURCES/_LDADD here.
-libemporium_a_SOURCES += src/jobs/jobs_indexes.c
+libemporium_a_SOURCES += src/jobs/module.c src/jobs/jobs_routes.h
 libemporium_a_SOURCES += src/jobs/jobs.h src/jobs/enqueue.c
 libemporium_a_SOURCES += src/jobs/mail.h src/jobs/template.c src/jobs/mime.c src/jobs/smtp.c
-libemporium_a_SOURCES += src/jobs/runner.c src/jobs/email_job.c src/jobs/job_tables.c
+libemporium_a_SOURCES += src/jobs/runner.c src/jobs/email_job.c
 libemporium_a_SOURCES += src/jobs/jobs_routes.c
 
 bin_PROGRAMS += emporium-worker

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/modules.h"
 #include "core/log.h"
 #include "core/notify.h"
 #include "jobs/jobs.h"
@@ -124,7 +125,7 @@ static bool jobs_claim(struct jobs_worker *w, bson_t *job, bool *found, struct e
 
 	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
 	BSON_APPEND_UTF8(&set, "status", "running");
-	BSON_APPEND_DATE_TIME(&set, "lease_until", now + (int64_t)w->cfg.job_lease_s * 1000);
+	BSON_APPEND_DATE_TIME(&set, "lease_until", now + (int64_t)jobs_config(&w->cfg)->lease_s * 1000);
 	BSON_APPEND_UTF8(&set, "lease_owner", w->owner);
 	BSON_APPEND_DATE_TIME(&set, "claimed_at", now);
 	BSON_APPEND_DATE_TIME(&set, "updated_at", now);
@@ -266,10 +267,7 @@ done:
 
 static jobs_handler_fn jobs_handler_find(const char *type)
 {
-	for (const struct jobs_handler *h = jobs_handlers; h->type; h++)
-		if (strcmp(h->type, type) == 0)
-			return h->run;
-	return NULL;
+	return em_modules_job_handler(type);
 }
 
 bool jobs_worker_run_one(struct jobs_worker *w, bool *ran, struct em_error *err)
@@ -300,7 +298,7 @@ bool jobs_worker_run_one(struct jobs_worker *w, bool *ran, struct em_error *err)
 		}
 		goto done;
 	}
-	if (job.attempts > w->cfg.job_max_attempts) {
+	if (job.attempts > jobs_config(&w->cfg)->max_attempts) {
 		/* claimed once more after its last attempt: its worker died each time */
 		snprintf(jerr.message, sizeof(jerr.message),
 			 "its lease expired after the last attempt (%d): the worker running it "
@@ -324,14 +322,14 @@ bool jobs_worker_run_one(struct jobs_worker *w, bool *ran, struct em_error *err)
 		goto done;
 	}
 	w->failures++;
-	if (jobs_error_is_permanent(&jerr) || job.attempts >= w->cfg.job_max_attempts) {
+	if (jobs_error_is_permanent(&jerr) || job.attempts >= jobs_config(&w->cfg)->max_attempts) {
 		em_err("job %s (%s): dead after %d attempt(s): %s", job.id_hex, job.type,
 		       (int)job.attempts, jerr.message);
 		ok = jobs_finish(w, &job, "dead", 0, jerr.message, err);
 		goto done;
 	}
 	randombytes_buf(&rnd, sizeof(rnd));
-	delay = jobs_backoff_ms(job.attempts, w->cfg.job_backoff_ms, JOBS_BACKOFF_CAP_MS, rnd);
+	delay = jobs_backoff_ms(job.attempts, jobs_config(&w->cfg)->backoff_ms, JOBS_BACKOFF_CAP_MS, rnd);
 	em_warn("job %s (%s): attempt %d failed, retry in %lld ms: %s", job.id_hex, job.type,
 		(int)job.attempts, (long long)delay, jerr.message);
 	ok = jobs_finish(w, &job, "pending", jobs_now_ms() + delay, jerr.message, err);
@@ -399,7 +397,7 @@ static void jobs_worker_reload(struct jobs_worker *w)
 	struct em_error err = EM_ERROR_INIT;
 	struct jobs_worker fresh;
 
-	if (!em_config_load(&cfg, &err)) {
+	if (!em_app_config_load(&cfg, &err)) {
 		em_err("reload: configuration error, keeping the old one: %s", err.message);
 		return;
 	}
@@ -418,15 +416,14 @@ static void jobs_worker_reload(struct jobs_worker *w)
 int jobs_worker_loop(struct jobs_worker *w, volatile sig_atomic_t *stop,
 		     volatile sig_atomic_t *reload)
 {
-	size_t nperiodic = 0;
+	const struct jobs_periodic *periodics[16];
+	size_t nperiodic = em_modules_periodics(periodics, EM_COUNT(periodics));
 	int64_t next_due[16] = { 0 };
 	bool failing = false;
 
-	while (jobs_periodics[nperiodic].name && nperiodic < sizeof(next_due) / sizeof(next_due[0]))
-		nperiodic++;
 	em_notify("READY=1");
 	em_info("job worker %s ready (lease %d s, poll %d ms, max attempts %d)", w->owner,
-		w->cfg.job_lease_s, w->cfg.job_poll_ms, w->cfg.job_max_attempts);
+		jobs_config(&w->cfg)->lease_s, jobs_config(&w->cfg)->poll_ms, jobs_config(&w->cfg)->max_attempts);
 	while (!*stop) {
 		struct em_error err = EM_ERROR_INIT;
 		int64_t now = jobs_mono_ms();
@@ -443,17 +440,17 @@ int jobs_worker_loop(struct jobs_worker *w, volatile sig_atomic_t *stop,
 
 			if (now < next_due[i])
 				continue;
-			next_due[i] = now + (int64_t)jobs_periodics[i].interval_s * 1000;
-			if (!jobs_periodics[i].run(w, &perr))
-				em_warn("periodic %s: %s", jobs_periodics[i].name, perr.message);
+			next_due[i] = now + (int64_t)periodics[i]->interval_s * 1000;
+			if (!periodics[i]->run(w, &perr))
+				em_warn("periodic %s: %s", periodics[i]->name, perr.message);
 		}
 		if (!jobs_worker_run_one(w, &ran, &err)) {
 			/* one line when the database goes away, one when it is back */
 			if (!failing)
 				em_err("job worker: %s; retrying every %d ms", err.message,
-				       w->cfg.job_poll_ms);
+				       jobs_config(&w->cfg)->poll_ms);
 			failing = true;
-			jobs_sleep_ms(w->cfg.job_poll_ms);
+			jobs_sleep_ms(jobs_config(&w->cfg)->poll_ms);
 			continue;
 		}
 		if (failing)
@@ -461,7 +458,7 @@ int jobs_worker_loop(struct jobs_worker *w, volatile sig_atomic_t *stop,
 		failing = false;
 		/* busy: take the next job at once; idle: poll */
 		if (!ran)
-			jobs_sleep_ms(w->cfg.job_poll_ms);
+			jobs_sleep_ms(jobs_config(&w->cfg)->poll_ms);
 	}
 	em_notify("STOPPING=1");
 	em_info("job worker %s stopping: %lu job run(s), %lu failure(s)", w->owner, w->runs,

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <string.h>
 
+#include "jobs/jobs.h"
 #include "jobs/mail.h"
 
 struct smtp_upload {
@@ -52,15 +53,15 @@ bool mail_smtp_send(void *curl, const struct em_config *cfg, const char *from_ad
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "out of memory");
 		return false;
 	}
-	if (strcmp(cfg->smtp_tls, "none") == 0)
+	if (strcmp(jobs_config(cfg)->smtp_tls, "none") == 0)
 		use_ssl = CURLUSESSL_NONE;
-	else if (strcmp(cfg->smtp_tls, "starttls") == 0)
+	else if (strcmp(jobs_config(cfg)->smtp_tls, "starttls") == 0)
 		use_ssl = CURLUSESSL_TRY;
 	else
 		use_ssl = CURLUSESSL_ALL;
 	errbuf[0] = '\0';
 	curl_easy_reset(c);
-	if (curl_easy_setopt(c, CURLOPT_URL, cfg->smtp_url) != CURLE_OK ||
+	if (curl_easy_setopt(c, CURLOPT_URL, jobs_config(cfg)->smtp_url) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps") != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt) != CURLE_OK ||
@@ -77,9 +78,9 @@ bool mail_smtp_send(void *curl, const struct em_config *cfg, const char *from_ad
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "libcurl refused an SMTP option");
 		goto done;
 	}
-	if (cfg->smtp_user[0] &&
-	    (curl_easy_setopt(c, CURLOPT_USERNAME, cfg->smtp_user) != CURLE_OK ||
-	     curl_easy_setopt(c, CURLOPT_PASSWORD, cfg->smtp_password) != CURLE_OK)) {
+	if (jobs_config(cfg)->smtp_user[0] &&
+	    (curl_easy_setopt(c, CURLOPT_USERNAME, jobs_config(cfg)->smtp_user) != CURLE_OK ||
+	     curl_easy_setopt(c, CURLOPT_PASSWORD, jobs_config(cfg)->smtp_password) != CURLE_OK)) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "libcurl refused the SMTP credentials");
 		goto done;
 	}

@@ -184,15 +184,15 @@ static bool cld_call(const struct em_config *cfg, const char *action,
 	int n;
 
 	*reply = NULL;
-	if (!cfg->cloudinary_cloud[0] || !cfg->cloudinary_key[0] || !cfg->cloudinary_secret[0]) {
+	if (!media_config(cfg)->cloudinary_cloud[0] || !media_config(cfg)->cloudinary_key[0] || !media_config(cfg)->cloudinary_secret[0]) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL,
 			     "EMPORIUM_CLOUDINARY_CLOUD, _API_KEY and _API_SECRET must be set");
 		return false;
 	}
-	n = snprintf(url, sizeof(url), "%s/v1_1/%s/image/%s", cfg->cloudinary_url,
-		     cfg->cloudinary_cloud, action);
+	n = snprintf(url, sizeof(url), "%s/v1_1/%s/image/%s", media_config(cfg)->cloudinary_url,
+		     media_config(cfg)->cloudinary_cloud, action);
 	if (n <= 0 || (size_t)n >= sizeof(url) ||
-	    !media_cloudinary_sign(params, cfg->cloudinary_secret, false, sig, sizeof(sig))) {
+	    !media_cloudinary_sign(params, media_config(cfg)->cloudinary_secret, false, sig, sizeof(sig))) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot build the Cloudinary request");
 		return false;
 	}
@@ -217,7 +217,7 @@ static bool cld_call(const struct em_config *cfg, const char *action,
 	}
 	part = curl_mime_addpart(mime);
 	if (!part || curl_mime_name(part, "api_key") != CURLE_OK ||
-	    curl_mime_data(part, cfg->cloudinary_key, CURL_ZERO_TERMINATED) != CURLE_OK)
+	    curl_mime_data(part, media_config(cfg)->cloudinary_key, CURL_ZERO_TERMINATED) != CURLE_OK)
 		goto build_fail;
 	part = curl_mime_addpart(mime);
 	if (!part || curl_mime_name(part, "signature") != CURLE_OK ||

@@ -1,8 +1,8 @@
 # src/media: sources, programs and tests of this module (included by Makefile.am).
-# product images: upload validation, local storage, Cloudinary (issue 6)
+# product images: upload validation, local storage, Cloudinary (see media.h)
 libemporium_a_SOURCES += src/media/media.h src/media/media.c src/media/media_routes.c \
 	src/media/multipart.c src/media/probe.c src/media/storage_local.c \
-	src/media/cloudinary.c src/media/media_indexes.c
+	src/media/cloudinary.c src/media/module.c src/media/media_routes.h
 
 UNIT_TESTS += tests/unit/test_media
 tests_unit_test_media_SOURCES = tests/unit/test_media.c

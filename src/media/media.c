@@ -278,7 +278,7 @@ bool media_image_add(struct em_store *st, const struct em_config *cfg,
 	snprintf(out->content_type, sizeof(out->content_type), "%s", info->content_type);
 	if (!media_local_lock(cfg, out->id, &lk, err))
 		goto done;
-	if (strcmp(cfg->media_storage, "cloudinary") == 0) {
+	if (strcmp(media_config(cfg)->storage, "cloudinary") == 0) {
 		struct media_cloudinary_result res;
 		char filename[80];
 

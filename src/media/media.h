@@ -30,11 +30,28 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "http/router.h"
 #include "store/store.h"
 
-/* POST/PATCH/DELETE /api/v1/admin/products/{id}/images[/{image_id}] */
-extern const struct em_route_table media_routes;
+/* The module's configuration (EMPORIUM_MEDIA_*, EMPORIUM_CLOUDINARY_*). */
+struct media_config {
+	char storage[16];                   /* EMPORIUM_MEDIA_STORAGE: local|cloudinary */
+	char dir[EM_CONFIG_STR_MAX];        /* EMPORIUM_MEDIA_DIR */
+	char url_prefix[256];               /* EMPORIUM_MEDIA_URL_PREFIX */
+	int64_t max_bytes;                  /* EMPORIUM_MEDIA_MAX_BYTES */
+	int64_t max_pixels;                 /* EMPORIUM_MEDIA_MAX_PIXELS */
+	char cloudinary_url[256];           /* EMPORIUM_CLOUDINARY_API_URL */
+	char cloudinary_cloud[128];         /* EMPORIUM_CLOUDINARY_CLOUD */
+	char cloudinary_key[128];           /* EMPORIUM_CLOUDINARY_API_KEY */
+	char cloudinary_secret[256];        /* EMPORIUM_CLOUDINARY_API_SECRET */
+};
+
+extern const struct em_config_section media_config_section;
+
+/* The media module's values in cfg. */
+static inline const struct media_config *media_config(const struct em_config *cfg)
+{
+	return em_config_section(cfg, &media_config_section);
+}
 
 /* ---- multipart/form-data (RFC 7578, RFC 2046 §5.1) ---- */
 

@@ -16,6 +16,7 @@
 #include "app/app.h"
 #include "core/json.h"
 #include "media/media.h"
+#include "media/media_routes.h"
 
 /* Well-formed UTF-8 without control characters (alt text is shown in HTML
  * attributes and screen readers; a control character there is a bug). */
@@ -153,9 +154,9 @@ static bool media_image_create(struct em_request *req, struct em_error *err)
 		em_error_set(err, EM_ERR_INVALID, "file", "the file part is missing or empty");
 		return false;
 	}
-	if ((int64_t)file->len > cfg->media_max_bytes) {
+	if ((int64_t)file->len > media_config(cfg)->max_bytes) {
 		em_error_set(err, EM_ERR_TOO_LARGE, "file", "the image is larger than %lld bytes",
-			     (long long)cfg->media_max_bytes);
+			     (long long)media_config(cfg)->max_bytes);
 		return false;
 	}
 	alt_part = media_multipart_get(mp, "alt");
@@ -172,7 +173,7 @@ static bool media_image_create(struct em_request *req, struct em_error *err)
 		alt[alt_part->len] = '\0';
 	}
 	if (!media_image_probe((const unsigned char *)file->data, file->len,
-			       cfg->media_max_pixels, &info, err))
+			       media_config(cfg)->max_pixels, &info, err))
 		return false;
 	if (!media_image_add(&req->app->store, cfg, &product, (const unsigned char *)file->data,
 			     file->len, &info, alt, &im, err))

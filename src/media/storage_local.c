@@ -58,13 +58,13 @@ bool media_local_relpath(const char *hash, const char *ext, char *out, size_t si
 static bool shard_dir(const struct em_config *cfg, const char *hash, char *shard,
 		      size_t size, struct em_error *err)
 {
-	int n = snprintf(shard, size, "%s/%.2s", cfg->media_dir, hash);
+	int n = snprintf(shard, size, "%s/%.2s", media_config(cfg)->dir, hash);
 
 	if (n <= 0 || (size_t)n >= size)
 		goto toolong;
 	if (mkdir(shard, 0755) != 0 && errno != EEXIST)
 		goto fail;
-	n = snprintf(shard, size, "%s/%.2s/%.2s", cfg->media_dir, hash, hash + 2);
+	n = snprintf(shard, size, "%s/%.2s/%.2s", media_config(cfg)->dir, hash, hash + 2);
 	if (n <= 0 || (size_t)n >= size)
 		goto toolong;
 	if (mkdir(shard, 0755) != 0 && errno != EEXIST)
@@ -205,7 +205,7 @@ bool media_local_remove(const struct em_config *cfg, const char *hash, const cha
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "bad image name");
 		return false;
 	}
-	n = snprintf(path, sizeof(path), "%s/%s", cfg->media_dir, rel);
+	n = snprintf(path, sizeof(path), "%s/%s", media_config(cfg)->dir, rel);
 	if (n <= 0 || (size_t)n >= sizeof(path)) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "EMPORIUM_MEDIA_DIR is too long");
 		return false;
@@ -222,13 +222,13 @@ bool media_local_url(const struct em_config *cfg, const char *hash, const char *
 		     char *out, size_t size)
 {
 	char rel[160];
-	size_t plen = strlen(cfg->media_url_prefix);
+	size_t plen = strlen(media_config(cfg)->url_prefix);
 	int n;
 
 	if (!media_local_relpath(hash, ext, rel, sizeof(rel)))
 		return false;
 	/* exactly one '/' between the prefix and the path */
-	n = snprintf(out, size, "%s%s%s", cfg->media_url_prefix,
-		     plen && cfg->media_url_prefix[plen - 1] == '/' ? "" : "/", rel);
+	n = snprintf(out, size, "%s%s%s", media_config(cfg)->url_prefix,
+		     plen && media_config(cfg)->url_prefix[plen - 1] == '/' ? "" : "/", rel);
 	return n > 0 && (size_t)n < size;
 }

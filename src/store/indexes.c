@@ -4,15 +4,6 @@
 
 #include "core/log.h"
 
-static const struct store_index_set *const store_index_sets[] = {
-	&ops_index_set,
-	&jobs_index_set,
-	&auth_index_set,
-	&oauth_index_set,
-	&catalog_index_set,
-	&media_index_set,
-};
-
 static bool index_create(struct em_store *st, const struct store_index *ix,
 			 struct em_error *err)
 {
@@ -63,11 +54,11 @@ done:
 	return ok;
 }
 
-bool store_indexes_migrate(struct em_store *st, struct em_error *err)
+bool store_indexes_create(struct em_store *st, const struct store_index *ix, size_t n,
+			  struct em_error *err)
 {
-	for (size_t s = 0; s < sizeof(store_index_sets) / sizeof(store_index_sets[0]); s++)
-		for (size_t i = 0; i < store_index_sets[s]->count; i++)
-			if (!index_create(st, &store_index_sets[s]->indexes[i], err))
-				return false;
+	for (size_t i = 0; i < n; i++)
+		if (!index_create(st, &ix[i], err))
+			return false;
 	return true;
 }

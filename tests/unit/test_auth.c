@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "app/modules.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
 
@@ -117,8 +118,8 @@ static void test_access_token(void **state)
 
 	(void)state;
 	assert_non_null(tok);
-	assert_int_equal(jwt_decode(&jwt, tok, (const unsigned char *)cfg.jwt_secret,
-				    (int)strlen(cfg.jwt_secret)), 0);
+	assert_int_equal(jwt_decode(&jwt, tok, (const unsigned char *)auth_config(&cfg)->jwt_secret,
+				    (int)strlen(auth_config(&cfg)->jwt_secret)), 0);
 	assert_int_equal(jwt_get_alg(jwt), JWT_ALG_HS256);
 	assert_string_equal(jwt_get_grant(jwt, "iss"), "emporium");
 	assert_string_equal(jwt_get_grant(jwt, "aud"), "emporium-api");
@@ -205,8 +206,8 @@ static char *token_make(long iat, long exp, long nbf)
 	char *tok;
 
 	assert_int_equal(jwt_new(&jwt), 0);
-	assert_int_equal(jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)cfg.jwt_secret,
-				     (int)strlen(cfg.jwt_secret)), 0);
+	assert_int_equal(jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)auth_config(&cfg)->jwt_secret,
+				     (int)strlen(auth_config(&cfg)->jwt_secret)), 0);
 	assert_int_equal(jwt_add_grant(jwt, "iss", "emporium"), 0);
 	assert_int_equal(jwt_add_grant(jwt, "aud", "emporium-api"), 0);
 	assert_int_equal(jwt_add_grant(jwt, "sub", "0123456789abcdef01234567"), 0);
@@ -313,6 +314,8 @@ static int app_teardown(void **state)
 
 int main(void)
 {
+	struct auth_config *ac;
+	struct em_error err = EM_ERROR_INIT;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_email_normalize),
 		cmocka_unit_test(test_password_policy),
@@ -326,14 +329,19 @@ int main(void)
 
 	if (sodium_init() < 0)
 		return 1;
-	memset(&cfg, 0, sizeof(cfg));
-	snprintf(cfg.jwt_secret, sizeof(cfg.jwt_secret), "%s",
+	setenv("EMPORIUM_ENV_FILE", "/dev/null", 1);
+	if (!em_app_config_load(&cfg, &err)) {
+		fprintf(stderr, "configuration: %s\n", err.message);
+		return 1;
+	}
+	ac = em_config_section_mut(&cfg, &auth_config_section);
+	snprintf(ac->jwt_secret, sizeof(ac->jwt_secret), "%s",
 		 "unit-test-secret-0123456789abcdef0123456789abcdef");
-	snprintf(cfg.jwt_issuer, sizeof(cfg.jwt_issuer), "emporium");
-	snprintf(cfg.jwt_audience, sizeof(cfg.jwt_audience), "emporium-api");
-	cfg.access_ttl_s = 900;
-	cfg.refresh_ttl_s = 3600;
-	cfg.argon2_memory_kib = 19456;
-	cfg.argon2_iterations = 2;
+	snprintf(ac->jwt_issuer, sizeof(ac->jwt_issuer), "emporium");
+	snprintf(ac->jwt_audience, sizeof(ac->jwt_audience), "emporium-api");
+	ac->access_ttl_s = 900;
+	ac->refresh_ttl_s = 3600;
+	ac->argon2_memory_kib = 19456;
+	ac->argon2_iterations = 2;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

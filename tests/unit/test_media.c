@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/modules.h"
 #include "media/media.h"
 
 /* ---- helpers ---- */
@@ -437,20 +438,24 @@ static void test_cloudinary_sign(void **state)
 static void test_local_names(void **state)
 {
 	struct em_config cfg;
+	struct em_error err = EM_ERROR_INIT;
+	struct media_config *mc;
 	char out[256], hash[65];
 
 	(void)state;
-	memset(&cfg, 0, sizeof(cfg));
+	setenv("EMPORIUM_ENV_FILE", "/dev/null", 1);
+	assert_true(em_app_config_load(&cfg, &err));
+	mc = em_config_section_mut(&cfg, &media_config_section);
 	media_sha256_hex((const unsigned char *)"abc", 3, hash);
 	assert_string_equal(hash, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	assert_true(media_local_relpath(hash, "png", out, sizeof(out)));
 	assert_string_equal(out, "ba/78/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad.png");
 	assert_false(media_local_relpath("../../etc/passwd", "png", out, sizeof(out)));
 	assert_false(media_local_relpath(hash, "php", out, sizeof(out)));
-	snprintf(cfg.media_url_prefix, sizeof(cfg.media_url_prefix), "/media/");
+	snprintf(mc->url_prefix, sizeof(mc->url_prefix), "/media/");
 	assert_true(media_local_url(&cfg, hash, "jpg", out, sizeof(out)));
 	assert_string_equal(out, "/media/ba/78/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad.jpg");
-	snprintf(cfg.media_url_prefix, sizeof(cfg.media_url_prefix), "https://cdn.example/m");
+	snprintf(mc->url_prefix, sizeof(mc->url_prefix), "https://cdn.example/m");
 	assert_true(media_local_url(&cfg, hash, "webp", out, sizeof(out)));
 	assert_string_equal(out, "https://cdn.example/m/ba/78/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad.webp");
 }

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/modules.h"
+#include "auth/auth.h"
 #include "auth/oauth.h"
 
 #define ISS "https://id.example.test"
@@ -431,13 +433,16 @@ static void test_url_policy(void **state)
 static void test_provider_load(void **state)
 {
 	struct em_config cfg;
+	struct auth_config *ac;
 	struct oauth_provider p;
 	struct em_error err = EM_ERROR_INIT;
 
 	(void)state;
-	memset(&cfg, 0, sizeof(cfg));
+	setenv("EMPORIUM_ENV_FILE", "/dev/null", 1);
+	assert_true(em_app_config_load(&cfg, &err));
+	ac = em_config_section_mut(&cfg, &auth_config_section);
 	snprintf(cfg.public_url, sizeof(cfg.public_url), "https://shop.example.test/");
-	snprintf(cfg.oauth_providers, sizeof(cfg.oauth_providers), " acme  half ");
+	snprintf(ac->oauth_providers, sizeof(ac->oauth_providers), " acme  half ");
 	snprintf(cfg.extra[0].key, sizeof(cfg.extra[0].key), "EMPORIUM_OAUTH_ACME_ISSUER");
 	snprintf(cfg.extra[0].value, sizeof(cfg.extra[0].value), ISS);
 	snprintf(cfg.extra[1].key, sizeof(cfg.extra[1].key), "EMPORIUM_OAUTH_ACME_CLIENT_ID");

@@ -1,7 +1,20 @@
-#include "store/indexes.h"
+/*
+ * module.c - the catalog module: categories, products with variants,
+ * search, filters and facets, staff product management with versions.
+ */
+#include "app/module.h"
+#include "catalog/catalog.h"
+#include "catalog/catalog_internal.h"
+
+static const struct em_route_table *const catalog_route_tables[] = {
+	&catalog_category_routes,
+	&catalog_product_routes,
+	&catalog_admin_product_routes,
+	NULL,
+};
 
 /*
- * The indexes that serve the catalog's and the inventory's queries
+ * The indexes that serve the catalog's queries
  * (emporium-admin migrate). Public lists always filter on status and
  * deleted_at, then sort by created_at + _id (newest), min_price + _id (price) or the
  * text score; the filters on category, brand and the variant fields have
@@ -34,7 +47,17 @@ static const struct store_index catalog_indexes[] = {
 	{ "products", "low_stock", "{\"variants.low_stock\": 1, \"_id\": -1}", "{}" },
 	{ "product_versions", "product_version_unique", "{\"product_id\": 1, \"version\": -1}",
 	  "{\"unique\": true}" },
-	{ "inventory_adjustments", "sku_at", "{\"sku\": 1, \"at\": -1}", "{}" },
 };
 
-const struct store_index_set catalog_index_set = STORE_INDEX_SET("catalog", catalog_indexes);
+static const struct em_admin_cmd catalog_admin_cmds[] = {
+	{ "seed-demo", "load the demo catalog (idempotent)", catalog_cmd_seed_demo },
+	{ NULL, NULL, NULL },
+};
+
+const struct em_module catalog_module = {
+	.name = "catalog",
+	.routes = catalog_route_tables,
+	.indexes = catalog_indexes,
+	.nindexes = EM_COUNT(catalog_indexes),
+	.admin_cmds = catalog_admin_cmds,
+};

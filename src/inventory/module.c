@@ -1,0 +1,24 @@
+/*
+ * module.c - the inventory module: stock adjustments with an audit trail
+ * and low-stock alerts (stock itself lives on the catalog's variants).
+ */
+#include "app/module.h"
+#include "inventory/inventory.h"
+#include "inventory/inventory_routes.h"
+
+static const struct em_route_table *const inventory_route_tables[] = {
+	&inventory_routes,
+	NULL,
+};
+
+static const struct store_index inventory_indexes[] = {
+	/* the adjustment log of one SKU, newest first */
+	{ "inventory_adjustments", "sku_at", "{\"sku\": 1, \"at\": -1}", "{}" },
+};
+
+const struct em_module inventory_module = {
+	.name = "inventory",
+	.routes = inventory_route_tables,
+	.indexes = inventory_indexes,
+	.nindexes = EM_COUNT(inventory_indexes),
+};

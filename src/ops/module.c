@@ -1,0 +1,25 @@
+/*
+ * module.c - the ops module: health checks for load balancers and the
+ * CSP violation report endpoint.
+ */
+#include "app/module.h"
+#include "ops/ops.h"
+
+static const struct em_route_table *const ops_route_tables[] = {
+	&ops_health_routes,
+	&ops_csp_routes,
+	NULL,
+};
+
+static const struct store_index ops_indexes[] = {
+	/* CSP violation reports are kept 30 days, then expire. */
+	{ "csp_reports", "received_at_ttl", "{\"received_at\": 1}",
+	  "{\"expireAfterSeconds\": 2592000}" },
+};
+
+const struct em_module ops_module = {
+	.name = "ops",
+	.routes = ops_route_tables,
+	.indexes = ops_indexes,
+	.nindexes = EM_COUNT(ops_indexes),
+};
