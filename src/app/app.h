@@ -21,6 +21,17 @@ struct em_app {
 	const struct em_route_table *routes[EM_APP_ROUTE_TABLES_MAX]; /* NULL-terminated */
 	em_authenticate_fn authenticate;  /* for non-public routes; NULL: all 401 */
 	int64_t upload_max_body;          /* the largest EM_BODY_UPLOAD body, 0: none */
+	bool open;                        /* em_app_open() succeeded */
 };
+
+/*
+ * Fills app for a worker process, after fork(): a copy of cfg, the route
+ * tables and authenticator from the module list, every module's
+ * process_init, and the process's own MongoDB client (named client_name
+ * in the server's logs). em_app_close() undoes it all.
+ */
+bool em_app_open(struct em_app *app, const struct em_config *cfg, const char *client_name,
+		 struct em_error *err);
+void em_app_close(struct em_app *app);
 
 #endif

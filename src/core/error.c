@@ -12,6 +12,7 @@ void em_error_set(struct em_error *err, enum em_error_kind kind,
 	if (!err)
 		return;
 	err->kind = kind;
+	err->retry_after_s = 0;
 	snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);

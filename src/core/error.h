@@ -21,11 +21,13 @@ enum em_error_kind {
 	EM_ERR_METHOD,         /* path exists, method does not */
 	EM_ERR_CONFLICT,       /* unique key, state machine */
 	EM_ERR_PRECONDITION,   /* If-Match on a stale version */
+	EM_ERR_PRECONDITION_REQUIRED, /* If-Match missing where it is required (428) */
 	EM_ERR_TOO_LARGE,      /* body over the limit */
 	EM_ERR_URI_TOO_LONG,
 	EM_ERR_MEDIA_TYPE,     /* wrong Content-Type */
-	EM_ERR_RATE_LIMITED,
+	EM_ERR_RATE_LIMITED,   /* retry_after_s says when to come back */
 	EM_ERR_UNAVAILABLE,    /* a dependency (MongoDB) is down */
+	EM_ERR_BAD_GATEWAY,    /* an upstream service (storage, gateway) failed (502) */
 	EM_ERR_INTERNAL,       /* a bug or an unexpected library failure */
 };
 
@@ -33,9 +35,10 @@ struct em_error {
 	enum em_error_kind kind;
 	char field[64];    /* the input field at fault, "" when none */
 	char message[256]; /* for humans; never holds secrets */
+	int retry_after_s; /* EM_ERR_RATE_LIMITED / UNAVAILABLE: Retry-After, 0 = 1 s */
 };
 
-#define EM_ERROR_INIT { EM_ERR_NONE, "", "" }
+#define EM_ERROR_INIT { EM_ERR_NONE, "", "", 0 }
 
 /* Sets kind, field (may be NULL) and a printf-style message; truncates. */
 void em_error_set(struct em_error *err, enum em_error_kind kind,

@@ -50,11 +50,13 @@ int em_error_status(enum em_error_kind kind)
 	case EM_ERR_METHOD: return 405;
 	case EM_ERR_CONFLICT: return 409;
 	case EM_ERR_PRECONDITION: return 412;
+	case EM_ERR_PRECONDITION_REQUIRED: return 428;
 	case EM_ERR_TOO_LARGE: return 413;
 	case EM_ERR_URI_TOO_LONG: return 414;
 	case EM_ERR_MEDIA_TYPE: return 415;
 	case EM_ERR_RATE_LIMITED: return 429;
 	case EM_ERR_UNAVAILABLE: return 503;
+	case EM_ERR_BAD_GATEWAY: return 502;
 	case EM_ERR_NONE:
 	case EM_ERR_INTERNAL:
 	default: return 500;
@@ -164,7 +166,9 @@ void em_response_error(struct em_request *req, const struct em_error *err)
 {
 	int status = em_error_status(err->kind);
 
-	if (status >= 500 && err->kind != EM_ERR_UNAVAILABLE) {
+	/* A dependency that is down or failed is the client's business (retry
+	 * later); anything else is ours, and its details stay in the log. */
+	if (status >= 500 && err->kind != EM_ERR_UNAVAILABLE && err->kind != EM_ERR_BAD_GATEWAY) {
 		/* The details of an internal failure go to the log, not out. */
 		em_err("internal error: %s", err->message);
 		em_response_problem(req, status, "an internal error occurred; it has been logged",
@@ -175,8 +179,12 @@ void em_response_error(struct em_request *req, const struct em_error *err)
 	/* The authenticator may have said more (error="invalid_token"). */
 	if (status == 401 && !(req->resp.headers && strcasestr(req->resp.headers, "WWW-Authenticate:")))
 		em_response_header(req, "WWW-Authenticate", "Bearer");
-	if (status == 503 || status == 429)
-		em_response_header(req, "Retry-After", "1");
+	if (status == 503 || status == 429) {
+		char secs[16];
+
+		snprintf(secs, sizeof(secs), "%d", err->retry_after_s > 0 ? err->retry_after_s : 1);
+		em_response_header(req, "Retry-After", secs);
+	}
 }
 
 char *em_response_serialize(const struct em_request *req, size_t *len)

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "app/app.h"
-#include "app/modules.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "http/router.h"
@@ -166,21 +165,9 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid)
 	sigprocmask(SIG_SETMASK, &blocked, NULL);
 	sigemptyset(&unblocked);
 
-	memset(&app, 0, sizeof(app));
-	app.cfg = *cfg;
 	em_log_set_level(cfg->log_level);
-	if (!em_modules_route_tables(app.routes, EM_APP_ROUTE_TABLES_MAX)) {
-		em_err("more route tables than EM_APP_ROUTE_TABLES_MAX");
-		_exit(3);
-	}
-	app.authenticate = em_modules_authenticator();
-	app.upload_max_body = em_modules_upload_max_body(&app.cfg);
-	if (!em_modules_process_init(&app.cfg, &err)) {
-		em_err("worker cannot start a module: %s", err.message);
-		_exit(3);
-	}
-	if (!store_open(&app.store, &app.cfg, "emporium-fcgi", &err)) {
-		em_err("worker cannot open the store: %s", err.message);
+	if (!em_app_open(&app, cfg, "emporium-fcgi", &err)) {
+		em_err("worker cannot start: %s", err.message);
 		_exit(3);
 	}
 	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
@@ -233,7 +220,6 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid)
 		served++;
 	}
 	em_debug("worker stopping after %ld requests", served);
-	store_close(&app.store);
-	em_modules_process_release();
+	em_app_close(&app);
 	_exit(0);
 }

@@ -112,13 +112,12 @@ static json_object *image_json(const struct media_image *im)
 }
 
 /* A provider failure is a 502: the request was fine, the upstream was not. */
-static bool storage_failed(struct em_request *req, const struct em_error *err)
+static void storage_failed(struct em_error *err)
 {
 	if (err->kind == EM_ERR_UNAVAILABLE && strcmp(err->field, "storage") == 0) {
-		em_response_problem(req, 502, err->message, NULL);
-		return true;
+		err->kind = EM_ERR_BAD_GATEWAY;
+		err->field[0] = '\0';
 	}
-	return false;
 }
 
 static bool media_image_create(struct em_request *req, struct em_error *err)
@@ -176,8 +175,10 @@ static bool media_image_create(struct em_request *req, struct em_error *err)
 			       media_config(cfg)->max_pixels, &info, err))
 		return false;
 	if (!media_image_add(&req->app->store, cfg, &product, (const unsigned char *)file->data,
-			     file->len, &info, alt, &im, err))
-		return storage_failed(req, err);
+			     file->len, &info, alt, &im, err)) {
+		storage_failed(err);
+		return false;
+	}
 	o = image_json(&im);
 	if (!o) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
@@ -255,8 +256,10 @@ static bool media_image_delete(struct em_request *req, struct em_error *err)
 
 	if (!product_id_parse(req, &product, err) || !image_id_check(req, &image_id, err))
 		return false;
-	if (!media_image_remove(&req->app->store, &req->app->cfg, &product, image_id, err))
-		return storage_failed(req, err);
+	if (!media_image_remove(&req->app->store, &req->app->cfg, &product, image_id, err)) {
+		storage_failed(err);
+		return false;
+	}
 	em_response_empty(req, 204);
 	return true;
 }
