@@ -41,7 +41,7 @@ static void append_actor(struct em_request *req, bson_t *doc, const char *key)
 {
 	bson_oid_t uid;
 
-	if (catalog_oid_parse(req->user_id, &uid))
+	if (em_oid_parse(req->user_id, &uid))
 		BSON_APPEND_OID(doc, key, &uid);
 	else
 		BSON_APPEND_NULL(doc, key);
@@ -122,7 +122,7 @@ static json_object *editable_json(const bson_t *doc, bool keep_stock)
 {
 	static const char *const keys[] = { "title", "slug", "description", "brand", "attributes",
 					    "status", "currency", "options", "variants", NULL };
-	json_object *all = catalog_bson_to_json(doc), *out = json_object_new_object(), *v = NULL;
+	json_object *all = em_bson_to_json(doc), *out = json_object_new_object(), *v = NULL;
 
 	if (!all || !out) {
 		if (all)
@@ -153,7 +153,7 @@ static int64_t doc_int(const bson_t *doc, const char *key)
 {
 	bson_iter_t it;
 
-	return bson_iter_init_find(&it, doc, key) ? catalog_iter_int64(&it) : 0;
+	return bson_iter_init_find(&it, doc, key) ? em_bson_iter_int64(&it) : 0;
 }
 
 static bool doc_deleted(const bson_t *doc)
@@ -173,7 +173,7 @@ static bool change_txn(mongoc_client_session_t *session, void *vctx, bson_error_
 	bson_t set, inc, reply;
 	json_object *in = NULL;
 	mongoc_collection_t *coll = NULL;
-	int64_t now = catalog_now_ms(), cur_version;
+	int64_t now = em_now_ms(), cur_version;
 	bool ok = false;
 	bson_iter_t it;
 
@@ -302,7 +302,7 @@ static bool change_txn(mongoc_client_session_t *session, void *vctx, bson_error_
 		product_write_error(berr, err);
 		goto done;
 	}
-	if (bson_iter_init_find(&it, &reply, "matchedCount") && catalog_iter_int64(&it) == 0) {
+	if (bson_iter_init_find(&it, &reply, "matchedCount") && em_bson_iter_int64(&it) == 0) {
 		em_error_set(err, EM_ERR_PRECONDITION, "If-Match", "the product changed meanwhile");
 		goto done;
 	}
@@ -347,7 +347,7 @@ static void respond_product(struct em_request *req, const bson_t *doc, int statu
 
 static bool product_id_param(struct em_request *req, bson_oid_t *id, struct em_error *err)
 {
-	if (!catalog_oid_parse(em_request_path_param(req, "id"), id)) {
+	if (!em_oid_parse(em_request_path_param(req, "id"), id)) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such product");
 		return false;
 	}
@@ -373,7 +373,7 @@ static bool catalog_admin_product_create(struct em_request *req, struct em_error
 	bson_oid_t id;
 	mongoc_collection_t *coll = NULL;
 	bson_error_t berr;
-	int64_t now = catalog_now_ms();
+	int64_t now = em_now_ms();
 	bool ok = false;
 
 	if (!catalog_product_build(req->json, req->app->cfg.currency, NULL, &content, err) ||
@@ -571,7 +571,7 @@ static json_object *list_product_item(const bson_t *doc, void *ctx)
 static json_object *list_plain_item(const bson_t *doc, void *ctx)
 {
 	(void)ctx;
-	return catalog_bson_to_json(doc);
+	return em_bson_to_json(doc);
 }
 
 /*
@@ -628,7 +628,7 @@ static bool list_page(struct em_request *req, const char *collection, bson_t *fi
 		if (bson_iter_init_find(&it, &last, "_id") && BSON_ITER_HOLDS_OID(&it))
 			bson_oid_copy(bson_iter_oid(&it), &after.id);
 		if (by_version && bson_iter_init_find(&it, &last, "version"))
-			after.ival = catalog_iter_int64(&it);
+			after.ival = em_bson_iter_int64(&it);
 		catalog_cursor_encode(&after, next, sizeof(next));
 	}
 	em_page_respond(req, items, more ? next : NULL);

@@ -8,30 +8,11 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/alloc.h"
+#include "core/bsonjson.h"
+#include "core/ids.h"
 #include "core/json.h"
-
-int64_t catalog_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-bool catalog_oid_parse(const char *s, bson_oid_t *oid)
-{
-	if (!s || strlen(s) != 24)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
-		      (*p >= 'A' && *p <= 'F')))
-			return false;
-	bson_oid_init_from_string(oid, s);
-	return true;
-}
 
 bool catalog_slug_valid(const char *s)
 {
@@ -92,48 +73,40 @@ static bool get_text(json_object *in, const char *key, size_t min, size_t max, b
 	return true;
 }
 
-int64_t catalog_iter_int64(const bson_iter_t *it)
-{
-	if (BSON_ITER_HOLDS_INT64(it))
-		return bson_iter_int64(it);
-	if (BSON_ITER_HOLDS_INT32(it))
-		return bson_iter_int32(it);
-	if (BSON_ITER_HOLDS_DOUBLE(it))
-		return (int64_t)bson_iter_double(it);
-	return 0;
-}
-
-/* Finds the stored variant with this SKU in old; its stock and counter. */
-static bool old_variant_find(const bson_t *old, const char *sku, int64_t *stock,
-			     int64_t *alerts)
+bool catalog_variant_find(const bson_t *product, const char *sku,
+			  struct catalog_variant_state *out)
 {
 	bson_iter_t it, vars;
 
-	if (!old || !bson_iter_init_find(&it, old, "variants") || !BSON_ITER_HOLDS_ARRAY(&it) ||
-	    !bson_iter_recurse(&it, &vars))
+	memset(out, 0, sizeof(*out));
+	if (!product || !bson_iter_init_find(&it, product, "variants") ||
+	    !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &vars))
 		return false;
 	while (bson_iter_next(&vars)) {
 		bson_iter_t f;
 		bool match = false;
 
-		if (!BSON_ITER_HOLDS_DOCUMENT(&vars))
+		if (!BSON_ITER_HOLDS_DOCUMENT(&vars) || !bson_iter_recurse(&vars, &f))
 			continue;
-		*stock = 0;
-		*alerts = 0;
-		bson_iter_recurse(&vars, &f);
+		memset(out, 0, sizeof(*out));
 		while (bson_iter_next(&f)) {
 			const char *k = bson_iter_key(&f);
 
 			if (strcmp(k, "sku") == 0 && BSON_ITER_HOLDS_UTF8(&f))
 				match = strcmp(bson_iter_utf8(&f, NULL), sku) == 0;
 			else if (strcmp(k, "stock") == 0)
-				*stock = catalog_iter_int64(&f);
+				out->stock = em_bson_iter_int64(&f);
+			else if (strcmp(k, "low_stock_threshold") == 0)
+				out->threshold = em_bson_iter_int64(&f);
 			else if (strcmp(k, "low_stock_alerts") == 0)
-				*alerts = catalog_iter_int64(&f);
+				out->alerts = em_bson_iter_int64(&f);
+			else if (strcmp(k, "low_stock") == 0 && BSON_ITER_HOLDS_BOOL(&f))
+				out->low = bson_iter_bool(&f);
 		}
 		if (match)
 			return true;
 	}
+	memset(out, 0, sizeof(*out));
 	return false;
 }
 
@@ -176,7 +149,7 @@ static bool variant_check(json_object *v, size_t i, json_object *options, const 
 {
 	char field[96];
 	bool has_stock = false, has_thr = false;
-	int64_t old_stock = 0, old_alerts = 0;
+	struct catalog_variant_state stored;
 
 	memset(out, 0, sizeof(*out));
 #define VFAIL(name, ...) do { \
@@ -213,11 +186,11 @@ static bool variant_check(json_object *v, size_t i, json_object *options, const 
 	if (!em_json_get_int64(v, "weight_grams", 0, 10000000, false, &out->has_weight,
 			       &out->weight, err))
 		VFAIL("weight_grams", "weight_grams must be an integer from 0 to 10000000");
-	if (old_variant_find(old, out->sku, &old_stock, &old_alerts)) {
+	if (catalog_variant_find(old, out->sku, &stored)) {
 		/* Stock is not content: only inventory adjustments change it,
 		 * so an edit never races an adjustment or skips its log. */
-		out->stock = old_stock;
-		out->alerts = old_alerts;
+		out->stock = stored.stock;
+		out->alerts = stored.alerts;
 	}
 	if (!json_object_object_get_ex(v, "options", &out->opts) ||
 	    !json_object_is_type(out->opts, json_type_object))
@@ -338,7 +311,7 @@ bool catalog_product_build(json_object *in, const char *default_currency, const 
 	}
 	if (json_object_object_get_ex(in, "category", &category) && category) {
 		if (!json_object_is_type(category, json_type_string) ||
-		    !catalog_oid_parse(json_object_get_string(category), &category_id)) {
+		    !em_oid_parse(json_object_get_string(category), &category_id)) {
 			em_error_set(err, EM_ERR_INVALID, "category",
 				     "category must be a category id (24 hex digits) or null");
 			goto done;
@@ -504,7 +477,7 @@ bool catalog_cursor_decode(const char *s, struct catalog_cursor *c, struct em_er
 	if (!q || q == p)
 		goto bad;
 	*q = '\0';
-	if (!catalog_oid_parse(q + 1, &c->id))
+	if (!em_oid_parse(q + 1, &c->id))
 		goto bad;
 	if (c->sort == 'r') {
 		uint64_t bits;
@@ -529,81 +502,6 @@ bool catalog_cursor_decode(const char *s, struct catalog_cursor *c, struct em_er
 bad:
 	em_error_set(err, EM_ERR_INVALID, "cursor", "the cursor is malformed");
 	return false;
-}
-
-/* ---- rendering ---- */
-
-static json_object *iter_to_json(bson_iter_t *it);
-
-static json_object *doc_to_json(bson_iter_t *child, bool array)
-{
-	json_object *o = array ? json_object_new_array() : json_object_new_object();
-
-	if (!o)
-		return NULL;
-	while (bson_iter_next(child)) {
-		json_object *v = iter_to_json(child);
-
-		if (array)
-			json_object_array_add(o, v);
-		else
-			json_object_object_add(o, bson_iter_key(child), v);
-	}
-	return o;
-}
-
-static json_object *iter_to_json(bson_iter_t *it)
-{
-	switch (bson_iter_type(it)) {
-	case BSON_TYPE_UTF8:
-		return json_object_new_string(bson_iter_utf8(it, NULL));
-	case BSON_TYPE_INT32:
-		return json_object_new_int64(bson_iter_int32(it));
-	case BSON_TYPE_INT64:
-		return json_object_new_int64(bson_iter_int64(it));
-	case BSON_TYPE_DOUBLE:
-		return json_object_new_double(bson_iter_double(it));
-	case BSON_TYPE_BOOL:
-		return json_object_new_boolean(bson_iter_bool(it));
-	case BSON_TYPE_OID: {
-		char hex[25];
-
-		bson_oid_to_string(bson_iter_oid(it), hex);
-		return json_object_new_string(hex);
-	}
-	case BSON_TYPE_DATE_TIME: {
-		int64_t ms = bson_iter_date_time(it);
-		time_t t = (time_t)(ms / 1000);
-		struct tm tm;
-		char buf[64];
-
-		if (!gmtime_r(&t, &tm))
-			return NULL;
-		snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, (int)(ms % 1000 < 0 ? 0 : ms % 1000));
-		return json_object_new_string(buf);
-	}
-	case BSON_TYPE_DOCUMENT:
-	case BSON_TYPE_ARRAY: {
-		bson_iter_t child;
-
-		if (!bson_iter_recurse(it, &child))
-			return NULL;
-		return doc_to_json(&child, bson_iter_type(it) == BSON_TYPE_ARRAY);
-	}
-	default:
-		return NULL; /* null, and types the catalog never stores */
-	}
-}
-
-json_object *catalog_bson_to_json(const bson_t *doc)
-{
-	bson_iter_t it;
-
-	if (!bson_iter_init(&it, doc))
-		return NULL;
-	return doc_to_json(&it, false);
 }
 
 bool catalog_product_exists(struct em_store *st, const bson_oid_t *id, bool include_deleted,

@@ -72,6 +72,22 @@
 bool catalog_product_exists(struct em_store *st, const bson_oid_t *id, bool include_deleted,
 			    struct em_error *err);
 
+/* What a stored variant holds besides its content (catalog_variant_find). */
+struct catalog_variant_state {
+	int64_t stock;
+	int64_t threshold;  /* low_stock_threshold */
+	int64_t alerts;     /* low_stock_alerts: downward crossings so far */
+	bool low;           /* the stored low_stock flag */
+};
+
+/*
+ * Finds the variant with this SKU in a stored product document (product
+ * may be NULL) and fills *out (zeroed when there is none). The one walk
+ * over variants that inventory and product edits share.
+ */
+bool catalog_variant_find(const bson_t *product, const char *sku,
+			  struct catalog_variant_state *out);
+
 /* Slugs: 1..100 of [a-z0-9-], not starting or ending with '-'. */
 bool catalog_slug_valid(const char *s);
 /* SKUs: 1..64 of [A-Za-z0-9._-]. */
@@ -112,21 +128,5 @@ struct catalog_cursor {
 void catalog_cursor_encode(const struct catalog_cursor *c, char *out, size_t size);
 /* Parses a cursor; false (EM_ERR_INVALID, field "cursor") on anything malformed. */
 bool catalog_cursor_decode(const char *s, struct catalog_cursor *c, struct em_error *err);
-
-/*
- * Converts a BSON document to JSON the way the API shows it: ObjectIds as
- * 24 hex digits, dates as RFC 3339 UTC strings, int64 as JSON integers.
- * Returns a new reference or NULL (allocation failure).
- */
-json_object *catalog_bson_to_json(const bson_t *doc);
-
-/* Reads an int32/int64 (or an integral double) from an iterator. */
-int64_t catalog_iter_int64(const bson_iter_t *it);
-
-/* Parses 24 hex digits into an ObjectId; false on anything else. */
-bool catalog_oid_parse(const char *s, bson_oid_t *oid);
-
-/* Current time in ms since the epoch (for BSON dates). */
-int64_t catalog_now_ms(void);
 
 #endif

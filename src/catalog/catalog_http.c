@@ -57,7 +57,7 @@ static void drop_key(json_object *o, const char *k)
 
 json_object *catalog_product_render(const bson_t *doc, bool staff)
 {
-	json_object *o = catalog_bson_to_json(doc), *id = NULL, *vars = NULL, *cat = NULL;
+	json_object *o = em_bson_to_json(doc), *id = NULL, *vars = NULL, *cat = NULL;
 
 	if (!o)
 		return NULL;
@@ -98,8 +98,8 @@ void catalog_product_etag(const bson_t *doc, char *out, size_t size)
 	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
 		bson_oid_to_string(bson_iter_oid(&it), hex);
 	if (bson_iter_init_find(&it, doc, "version"))
-		version = catalog_iter_int64(&it);
+		version = em_bson_iter_int64(&it);
 	if (bson_iter_init_find(&it, doc, "stock_rev"))
-		rev = catalog_iter_int64(&it);
+		rev = em_bson_iter_int64(&it);
 	snprintf(out, size, "\"%s-%" PRId64 "-%" PRId64 "\"", hex, version, rev);
 }

@@ -7,6 +7,9 @@
 
 #include "app/app.h"
 #include "catalog/catalog.h"
+#include "core/bsonjson.h"
+#include "core/ids.h"
+#include "core/time.h"
 #include "http/router.h"
 
 /* Route tables: categories, public products, staff products. */

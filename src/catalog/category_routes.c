@@ -125,7 +125,7 @@ bool catalog_category_subtree(struct em_store *st, const char *id_or_slug, bson_
 	size_t n = 0, r = SIZE_MAX, k = 0;
 	bool *mark = NULL, ok = false;
 	bson_oid_t want;
-	bool by_id = catalog_oid_parse(id_or_slug, &want);
+	bool by_id = em_oid_parse(id_or_slug, &want);
 
 	if (!cat_rows_load(st, &rows, &n, err))
 		return false;
@@ -155,7 +155,7 @@ done:
 
 static json_object *cat_render(const bson_t *doc)
 {
-	json_object *o = catalog_bson_to_json(doc), *v = NULL;
+	json_object *o = em_bson_to_json(doc), *v = NULL;
 
 	if (!o)
 		return NULL;
@@ -274,7 +274,7 @@ static bool category_fields(struct em_request *req, json_object *in, bool partia
 		*parent_set = true;
 		if (p) {
 			if (!json_object_is_type(p, json_type_string) ||
-			    !catalog_oid_parse(json_object_get_string(p), parent)) {
+			    !em_oid_parse(json_object_get_string(p), parent)) {
 				em_error_set(err, EM_ERR_INVALID, "parent",
 					     "parent must be a category id or null");
 				return false;
@@ -385,7 +385,7 @@ static bool catalog_category_create(struct em_request *req, struct em_error *err
 	bool parent_set, parent_null, ok = false;
 	mongoc_collection_t *coll = NULL;
 	bson_error_t berr;
-	int64_t now = catalog_now_ms();
+	int64_t now = em_now_ms();
 
 	bson_oid_init(&id, NULL);
 	BSON_APPEND_OID(&doc, "_id", &id);
@@ -410,7 +410,7 @@ done:
 
 static bool category_id_param(struct em_request *req, bson_oid_t *id, struct em_error *err)
 {
-	if (!catalog_oid_parse(em_request_path_param(req, "id"), id)) {
+	if (!em_oid_parse(em_request_path_param(req, "id"), id)) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such category");
 		return false;
 	}
@@ -436,7 +436,7 @@ static bool catalog_category_update(struct em_request *req, struct em_error *err
 	if (parent_set && !parent_null &&
 	    !category_parent_check(&req->app->store, &parent, &id, err))
 		goto done;
-	BSON_APPEND_DATE_TIME(&set, "updated_at", catalog_now_ms());
+	BSON_APPEND_DATE_TIME(&set, "updated_at", em_now_ms());
 	BSON_APPEND_OID(&filter, "_id", &id);
 	BSON_APPEND_DOCUMENT(&update, "$set", &set);
 	coll = store_collection(&req->app->store, "categories");
@@ -445,7 +445,7 @@ static bool catalog_category_update(struct em_request *req, struct em_error *err
 		category_write_error(&berr, err);
 		goto done;
 	}
-	if (bson_iter_init_find(&it, &reply, "matchedCount") && catalog_iter_int64(&it) == 0) {
+	if (bson_iter_init_find(&it, &reply, "matchedCount") && em_bson_iter_int64(&it) == 0) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such category");
 		goto done;
 	}
@@ -517,7 +517,7 @@ static bool catalog_category_delete(struct em_request *req, struct em_error *err
 	if (!mongoc_collection_delete_one(coll, &filter, NULL, &reply, &berr)) {
 		store_error_set(err, &berr, "delete category");
 	} else if (bson_iter_init_find(&it, &reply, "deletedCount") &&
-		   catalog_iter_int64(&it) == 0) {
+		   em_bson_iter_int64(&it) == 0) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such category");
 	} else {
 		em_response_empty(req, 204);

@@ -322,12 +322,12 @@ static bool catalog_product_list(struct em_request *req, struct em_error *err)
 			bson_oid_copy(bson_iter_oid(&it), &after.id);
 		if (s == 'r' && bson_iter_init_find(&it, &last, "_score"))
 			after.dval = BSON_ITER_HOLDS_DOUBLE(&it) ? bson_iter_double(&it)
-								 : (double)catalog_iter_int64(&it);
+								 : (double)em_bson_iter_int64(&it);
 		else if (s == 'n' && bson_iter_init_find(&it, &last, "created_at") &&
 			 BSON_ITER_HOLDS_DATE_TIME(&it))
 			after.ival = bson_iter_date_time(&it);
 		else if (s != 'n' && bson_iter_init_find(&it, &last, "min_price"))
-			after.ival = catalog_iter_int64(&it);
+			after.ival = em_bson_iter_int64(&it);
 		catalog_cursor_encode(&after, next, sizeof(next));
 	}
 	em_response_header(req, "Cache-Control", "public, max-age=5");
@@ -387,7 +387,7 @@ static json_object *facet_values(bson_iter_t *arr)
 						       json_object_new_string(bson_iter_utf8(&f, NULL)));
 			else if (strcmp(bson_iter_key(&f), "count") == 0)
 				json_object_object_add(o, "count",
-						       json_object_new_int64(catalog_iter_int64(&f)));
+						       json_object_new_int64(em_bson_iter_int64(&f)));
 		}
 		json_object_array_add(out, o);
 	}
@@ -450,7 +450,7 @@ static bool catalog_product_facets(struct em_request *req, struct em_error *err)
 				if (strcmp(k, "min") == 0 || strcmp(k, "max") == 0 ||
 				    strcmp(k, "count") == 0)
 					json_object_object_add(price, k,
-							       json_object_new_int64(catalog_iter_int64(&f)));
+							       json_object_new_int64(em_bson_iter_int64(&f)));
 			}
 	}
 	if (mongoc_cursor_error(cur, &berr)) {
@@ -472,6 +472,8 @@ done:
 		mongoc_collection_destroy(coll);
 	if (price)
 		json_object_put(price);
+	if (body) /* an error after it was made: the response never took it */
+		json_object_put(body);
 	bson_destroy(&filter);
 	bson_destroy(&pipeline);
 	return ok;
@@ -522,7 +524,7 @@ static bool catalog_product_get(struct em_request *req, struct em_error *err)
 	}
 	BSON_APPEND_UTF8(&filter, "status", "active");
 	BSON_APPEND_NULL(&filter, "deleted_at");
-	if (catalog_oid_parse(key, &oid)) {
+	if (em_oid_parse(key, &oid)) {
 		BSON_APPEND_ARRAY_BEGIN(&filter, "$or", &or);
 		BSON_APPEND_DOCUMENT_BEGIN(&or, "0", &a);
 		BSON_APPEND_OID(&a, "_id", &oid);

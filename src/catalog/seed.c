@@ -58,7 +58,7 @@ static bool seed_category(mongoc_collection_t *coll, const char *slug, const cha
 	mongoc_cursor_t *cur;
 	const bson_t *doc;
 	bson_iter_t it;
-	int64_t now = catalog_now_ms();
+	int64_t now = em_now_ms();
 	bool ok = false;
 
 	BSON_APPEND_UTF8(&filter, "slug", slug);
@@ -213,7 +213,7 @@ int catalog_cmd_seed_demo(const struct em_config *cfg, int argc, char **argv)
 								    sizeof(slug));
 				bson_t content = BSON_INITIALIZER, filter = BSON_INITIALIZER;
 				bson_t update = BSON_INITIALIZER, uopts = BSON_INITIALIZER, soi, arr;
-				int64_t now = catalog_now_ms();
+				int64_t now = em_now_ms();
 				bool ok;
 
 				ok = in && catalog_product_build(in, cfg->currency, NULL, &content, &err);

@@ -14,45 +14,9 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "core/time.h"
 #include "jobs/jobs.h"
 #include "store/txn.h"
-
-/* The variant with sku in doc: stock, threshold, alert counter, flag. */
-static bool variant_of(const bson_t *doc, const char *sku, int64_t *stock, int64_t *threshold,
-		       int64_t *alerts, bool *low)
-{
-	bson_iter_t it, vars;
-
-	if (!bson_iter_init_find(&it, doc, "variants") || !BSON_ITER_HOLDS_ARRAY(&it) ||
-	    !bson_iter_recurse(&it, &vars))
-		return false;
-	while (bson_iter_next(&vars)) {
-		bson_iter_t f;
-		bool match = false;
-
-		if (!BSON_ITER_HOLDS_DOCUMENT(&vars) || !bson_iter_recurse(&vars, &f))
-			continue;
-		*stock = *threshold = *alerts = 0;
-		*low = false;
-		while (bson_iter_next(&f)) {
-			const char *k = bson_iter_key(&f);
-
-			if (strcmp(k, "sku") == 0 && BSON_ITER_HOLDS_UTF8(&f))
-				match = strcmp(bson_iter_utf8(&f, NULL), sku) == 0;
-			else if (strcmp(k, "stock") == 0)
-				*stock = catalog_iter_int64(&f);
-			else if (strcmp(k, "low_stock_threshold") == 0)
-				*threshold = catalog_iter_int64(&f);
-			else if (strcmp(k, "low_stock_alerts") == 0)
-				*alerts = catalog_iter_int64(&f);
-			else if (strcmp(k, "low_stock") == 0 && BSON_ITER_HOLDS_BOOL(&f))
-				*low = bson_iter_bool(&f);
-		}
-		if (match)
-			return true;
-	}
-	return false;
-}
 
 static bool sku_exists(mongoc_collection_t *coll, mongoc_client_session_t *session,
 		       const char *sku, bool *exists, bson_error_t *berr, struct em_error *err)
@@ -92,9 +56,10 @@ bool inventory_stock_change(struct em_store *st, mongoc_client_session_t *sessio
 	bson_iter_t it;
 	const uint8_t *data;
 	uint32_t len;
-	int64_t stock = 0, threshold = 0, alerts = 0, now = catalog_now_ms();
+	struct catalog_variant_state v;
+	int64_t stock, threshold, alerts, now = em_now_ms();
 	char title[256] = "";
-	bool low = false, exists = false, ok = false, crossing, new_low;
+	bool low, exists = false, ok = false, crossing, new_low;
 
 	bson_init(&reply);
 	memset(out, 0, sizeof(*out));
@@ -147,10 +112,14 @@ bool inventory_stock_change(struct em_store *st, mongoc_client_session_t *sessio
 	}
 	bson_iter_document(&it, &len, &data);
 	if (!bson_init_static(&value, data, len) ||
-	    !variant_of(&value, sku, &stock, &threshold, &alerts, &low)) {
+	    !catalog_variant_find(&value, sku, &v)) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "the adjusted variant is missing");
 		goto done;
 	}
+	stock = v.stock;
+	threshold = v.threshold;
+	alerts = v.alerts;
+	low = v.low;
 	if (bson_iter_init_find(&it, &value, "_id") && BSON_ITER_HOLDS_OID(&it))
 		bson_oid_copy(bson_iter_oid(&it), &out->product_id);
 	if (bson_iter_init_find(&it, &value, "title") && BSON_ITER_HOLDS_UTF8(&it))

@@ -8,6 +8,8 @@
 
 #include "app/app.h"
 #include "catalog/catalog.h"
+#include "core/bsonjson.h"
+#include "core/ids.h"
 #include "core/json.h"
 #include "http/page.h"
 #include "inventory/inventory.h"
@@ -59,7 +61,7 @@ static bool inventory_adjustment_create(struct em_request *req, struct em_error 
 	}
 	if (!em_json_get_string(req->json, "reason", 1, INVENTORY_REASON_MAX, true, &c.reason, err))
 		return false;
-	c.has_by = catalog_oid_parse(req->user_id, &c.by);
+	c.has_by = em_oid_parse(req->user_id, &c.by);
 	if (!store_txn_run(&req->app->store, adjust_txn, &c, err))
 		return false;
 	o = json_object_new_object();
@@ -83,7 +85,7 @@ static bool inventory_adjustment_create(struct em_request *req, struct em_error 
 /* The low variants of one product as {product_id, title, slug, variants}. */
 static json_object *low_item(const bson_t *doc)
 {
-	json_object *all = catalog_bson_to_json(doc), *o = json_object_new_object();
+	json_object *all = em_bson_to_json(doc), *o = json_object_new_object();
 	json_object *vars = NULL, *low = json_object_new_array(), *v;
 
 	if (!all || !o || !low) {

@@ -21,9 +21,9 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/log.h"
+#include "core/time.h"
 #include "jobs/jobs.h"
 #include "jobs/mail.h"
 
@@ -49,13 +49,11 @@ static void email_record_sent(struct jobs_worker *w, const struct jobs_job *job,
 	mongoc_collection_t *coll = store_collection(&w->store, "jobs");
 	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, set;
 	bson_error_t berr;
-	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
 	BSON_APPEND_OID(&filter, "_id", &job->id);
 	BSON_APPEND_UTF8(&filter, "lease_owner", w->owner);
 	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
-	BSON_APPEND_DATE_TIME(&set, "sent_at", (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	BSON_APPEND_DATE_TIME(&set, "sent_at", em_now_ms());
 	BSON_APPEND_UTF8(&set, "message_id", message_id);
 	bson_append_document_end(&update, &set);
 	if (!mongoc_collection_update_one(coll, &filter, &update, NULL, NULL, &berr))
@@ -124,7 +122,7 @@ bool jobs_email_run(struct jobs_worker *w, const struct jobs_job *job, struct em
 	m.text = r.text;
 	m.html = r.html;
 	m.message_id = message_id;
-	m.date = (int64_t)time(NULL);
+	m.date = em_now_ms() / 1000;
 	msg = mail_message_build(&m, &msg_len, err);
 	if (!msg)
 		goto done;

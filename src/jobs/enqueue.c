@@ -7,18 +7,10 @@
  * simply changes nothing.
  */
 #include <string.h>
-#include <time.h>
 
+#include "core/time.h"
 #include "jobs/jobs.h"
 #include "store/txn.h"
-
-static int64_t jobs_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 bool jobs_enqueue(struct em_store *st, mongoc_client_session_t *session, const char *type,
 		  const bson_t *payload, const char *dedupe_key, int64_t run_after_ms,
@@ -28,7 +20,7 @@ bool jobs_enqueue(struct em_store *st, mongoc_client_session_t *session, const c
 	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, opts = BSON_INITIALIZER;
 	bson_t soi;
 	bson_error_t local;
-	int64_t now = jobs_now_ms();
+	int64_t now = em_now_ms();
 	bool ok = false;
 
 	if (!berr)

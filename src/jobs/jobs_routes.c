@@ -8,9 +8,10 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "app/app.h"
+#include "core/ids.h"
+#include "core/time.h"
 #include "http/page.h"
 #include "jobs/jobs.h"
 #include "jobs/jobs_routes.h"
@@ -19,34 +20,17 @@
 
 static const char *const jobs_statuses[] = { "pending", "running", "done", "dead", NULL };
 
-static int64_t jobs_routes_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Adds key: an ISO 8601 UTC time for a BSON date, null for anything else. */
 static void jobs_json_date(json_object *o, const bson_t *doc, const char *key)
 {
 	bson_iter_t it;
-	char buf[40];
-	struct tm tm;
-	time_t secs;
-	int64_t ms;
+	char buf[EM_TIME_RFC3339_SIZE];
 
-	if (!bson_iter_init_find(&it, doc, key) || !BSON_ITER_HOLDS_DATE_TIME(&it)) {
+	if (!bson_iter_init_find(&it, doc, key) || !BSON_ITER_HOLDS_DATE_TIME(&it) ||
+	    !em_time_rfc3339(bson_iter_date_time(&it), buf, sizeof(buf))) {
 		json_object_object_add(o, key, NULL);
 		return;
 	}
-	ms = bson_iter_date_time(&it);
-	secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-	if (!gmtime_r(&secs, &tm) || strftime(buf, 24, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-		json_object_object_add(o, key, NULL);
-		return;
-	}
-	snprintf(buf + 19, sizeof(buf) - 19, ".%03dZ", (int)(ms - (int64_t)secs * 1000));
 	json_object_object_add(o, key, json_object_new_string(buf));
 }
 
@@ -197,16 +181,15 @@ static bool jobs_admin_retry(struct em_request *req, struct em_error *err)
 	bson_error_t berr;
 	bson_iter_t it;
 	bson_oid_t oid;
-	int64_t now = jobs_routes_now_ms();
+	int64_t now = em_now_ms();
 	json_object *o;
 	bool ok = false;
 
 	bson_init(&reply);
-	if (!id || strlen(id) != 24 || !bson_oid_is_valid(id, 24)) {
+	if (!em_oid_parse(id, &oid)) {
 		em_error_set(err, EM_ERR_INVALID, "id", "not a job id");
 		goto done;
 	}
-	bson_oid_init_from_string(&oid, id);
 	BSON_APPEND_OID(&filter, "_id", &oid);
 	BSON_APPEND_UTF8(&filter, "status", "dead");
 	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);

@@ -23,6 +23,7 @@
 #include "app/modules.h"
 #include "core/log.h"
 #include "core/notify.h"
+#include "core/time.h"
 #include "jobs/jobs.h"
 
 int64_t jobs_backoff_ms(int32_t attempts, int64_t base_ms, int64_t cap_ms, uint64_t rnd)
@@ -41,14 +42,6 @@ int64_t jobs_backoff_ms(int32_t attempts, int64_t base_ms, int64_t cap_ms, uint6
 bool jobs_error_is_permanent(const struct em_error *err)
 {
 	return err->kind == EM_ERR_INVALID || err->kind == EM_ERR_NOT_FOUND;
-}
-
-static int64_t jobs_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 bool jobs_worker_init(struct jobs_worker *w, const struct em_config *cfg, struct em_error *err)
@@ -98,7 +91,7 @@ static bool jobs_claim(struct jobs_worker *w, bson_t *job, bool *found, struct e
 {
 	mongoc_collection_t *coll = store_collection(&w->store, "jobs");
 	mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
-	int64_t now = jobs_now_ms();
+	int64_t now = em_now_ms();
 	bson_t query = BSON_INITIALIZER, sort = BSON_INITIALIZER, update = BSON_INITIALIZER;
 	bson_t reply, or_arr, branch, cond, set, inc;
 	bson_error_t berr;
@@ -225,7 +218,7 @@ static bool jobs_finish(struct jobs_worker *w, const struct jobs_job *job, const
 	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, reply, set;
 	bson_error_t berr;
 	bson_iter_t it;
-	int64_t now = jobs_now_ms();
+	int64_t now = em_now_ms();
 	bool ok = false;
 
 	BSON_APPEND_OID(&filter, "_id", &job->id);
@@ -332,7 +325,7 @@ bool jobs_worker_run_one(struct jobs_worker *w, bool *ran, struct em_error *err)
 	delay = jobs_backoff_ms(job.attempts, jobs_config(&w->cfg)->backoff_ms, JOBS_BACKOFF_CAP_MS, rnd);
 	em_warn("job %s (%s): attempt %d failed, retry in %lld ms: %s", job.id_hex, job.type,
 		(int)job.attempts, (long long)delay, jerr.message);
-	ok = jobs_finish(w, &job, "pending", jobs_now_ms() + delay, jerr.message, err);
+	ok = jobs_finish(w, &job, "pending", em_now_ms() + delay, jerr.message, err);
 done:
 	bson_destroy(&job.payload);
 	bson_destroy(&doc);
@@ -345,7 +338,7 @@ bool jobs_lease_release(struct jobs_worker *w, struct em_error *err)
 	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, reply, cond, set;
 	bson_error_t berr;
 	bson_iter_t it;
-	int64_t now = jobs_now_ms();
+	int64_t now = em_now_ms();
 	bool ok = false;
 
 	BSON_APPEND_UTF8(&filter, "status", "running");

@@ -18,12 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/alloc.h"
 #include "core/curl_body.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "media/media.h"
 
 #define CLD_RESPONSE_MAX (64 * 1024)
@@ -309,7 +309,7 @@ bool media_cloudinary_upload(const struct em_config *cfg, const char *public_id,
 
 	memset(res, 0, sizeof(*res));
 	snprintf(p_id, sizeof(p_id), "public_id=%s", public_id);
-	snprintf(p_ts, sizeof(p_ts), "timestamp=%lld", (long long)time(NULL));
+	snprintf(p_ts, sizeof(p_ts), "timestamp=%lld", (long long)(em_now_ms() / 1000));
 	if (!cld_call(cfg, "upload", params, data, len, filename, &reply, err))
 		goto done;
 	url = json_str(reply, "secure_url");
@@ -339,7 +339,7 @@ bool media_cloudinary_destroy(const struct em_config *cfg, const char *public_id
 	bool ok = false;
 
 	snprintf(p_id, sizeof(p_id), "public_id=%s", public_id);
-	snprintf(p_ts, sizeof(p_ts), "timestamp=%lld", (long long)time(NULL));
+	snprintf(p_ts, sizeof(p_ts), "timestamp=%lld", (long long)(em_now_ms() / 1000));
 	if (!cld_call(cfg, "destroy", params, NULL, 0, NULL, &reply, err))
 		goto done;
 	result = json_str(reply, "result");

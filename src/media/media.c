@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "media/media.h"
 
 #define MEDIA_UPDATE_TRIES 3
@@ -312,7 +312,7 @@ bool media_image_add(struct em_store *st, const struct em_config *cfg,
 	BSON_APPEND_INT32(&child, "version", 1);
 	bson_append_document_end(&update, &child);
 	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &child);
-	BSON_APPEND_DATE_TIME(&child, "updated_at", (int64_t)time(NULL) * 1000);
+	BSON_APPEND_DATE_TIME(&child, "updated_at", em_now_ms());
 	bson_append_document_end(&update, &child);
 	if (!media_update_one(st, &filter, &update, &matched, err))
 		goto done;
@@ -379,7 +379,7 @@ bool media_image_remove(struct em_store *st, const struct em_config *cfg,
 	BSON_APPEND_INT32(&child, "version", 1);
 	bson_append_document_end(&update, &child);
 	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &child);
-	BSON_APPEND_DATE_TIME(&child, "updated_at", (int64_t)time(NULL) * 1000);
+	BSON_APPEND_DATE_TIME(&child, "updated_at", em_now_ms());
 	bson_append_document_end(&update, &child);
 	if (!media_update_one(st, &filter, &update, &matched, err))
 		goto done;
@@ -479,7 +479,7 @@ bool media_image_update(struct em_store *st, const bson_oid_t *product,
 			snprintf(key, sizeof(key), "images.%zu.alt", (size_t)(target - p.images));
 			BSON_APPEND_UTF8(&child, key, alt);
 		}
-		BSON_APPEND_DATE_TIME(&child, "updated_at", (int64_t)time(NULL) * 1000);
+		BSON_APPEND_DATE_TIME(&child, "updated_at", em_now_ms());
 		bson_append_document_end(&update, &child);
 		BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &child);
 		BSON_APPEND_INT32(&child, "version", 1);

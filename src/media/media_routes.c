@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "core/ids.h"
 #include "core/json.h"
 #include "media/media.h"
 #include "media/media_routes.h"
@@ -67,11 +68,10 @@ static bool product_id_parse(struct em_request *req, bson_oid_t *oid, struct em_
 {
 	const char *id = em_request_path_param(req, "id");
 
-	if (!id || strlen(id) != 24 || !bson_oid_is_valid(id, 24)) {
+	if (!em_oid_parse(id, oid)) {
 		em_error_set(err, EM_ERR_NOT_FOUND, "id", "no such product");
 		return false;
 	}
-	bson_oid_init_from_string(oid, id);
 	return true;
 }
 

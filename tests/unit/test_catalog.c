@@ -1,4 +1,7 @@
-/* Unit tests for src/catalog/catalog.c: names, product validation, cursors. */
+/*
+ * Unit tests for src/catalog/catalog.c (names, product validation,
+ * cursors) and the core helpers that came out of it (ids, time, bsonjson).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +11,10 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "core/bsonjson.h"
+#include "core/ids.h"
 #include "core/json.h"
+#include "core/time.h"
 
 static void test_names(void **state)
 {
@@ -111,12 +117,55 @@ static void test_cursor(void **state)
 	assert_false(catalog_cursor_decode("eDoxOjA", &d, &err)); /* "x:1:0" */
 }
 
+static void test_core_helpers(void **state)
+{
+	char buf[EM_TIME_RFC3339_SIZE], small[8];
+	bson_oid_t oid;
+	bson_t doc = BSON_INITIALIZER;
+	json_object *j, *v;
+
+	(void)state;
+	assert_true(em_oid_parse("0123456789ABCDEF01234567", &oid));
+	bson_oid_to_string(&oid, buf);
+	assert_string_equal(buf, "0123456789abcdef01234567");
+	assert_false(em_oid_parse("0123456789abcdef0123456", &oid));
+	assert_false(em_oid_parse("0123456789abcdef012345678", &oid));
+	assert_false(em_oid_parse("0123456789abcdef0123456g", &oid));
+	assert_false(em_oid_parse(NULL, &oid));
+
+	assert_true(em_time_rfc3339(INT64_C(1764579120123), buf, sizeof(buf)));
+	assert_string_equal(buf, "2025-12-01T08:52:00.123Z");
+	assert_true(em_time_rfc3339(0, buf, sizeof(buf)));
+	assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
+	assert_true(em_time_rfc3339(-1, buf, sizeof(buf))); /* floored, not truncated */
+	assert_string_equal(buf, "1969-12-31T23:59:59.999Z");
+	assert_false(em_time_rfc3339(0, small, sizeof(small)));
+	assert_false(em_time_rfc3339(INT64_MAX, buf, sizeof(buf)));
+	assert_true(em_now_ms() > INT64_C(1764579120123));
+
+	BSON_APPEND_DATE_TIME(&doc, "at", INT64_C(1764579120123));
+	BSON_APPEND_INT32(&doc, "n", 7);
+	bson_oid_init_from_string(&oid, "0123456789abcdef01234567");
+	BSON_APPEND_OID(&doc, "_id", &oid);
+	j = em_bson_to_json(&doc);
+	assert_non_null(j);
+	assert_true(json_object_object_get_ex(j, "at", &v));
+	assert_string_equal(json_object_get_string(v), "2025-12-01T08:52:00.123Z");
+	assert_true(json_object_object_get_ex(j, "n", &v));
+	assert_true(json_object_is_type(v, json_type_int));
+	assert_true(json_object_object_get_ex(j, "_id", &v));
+	assert_string_equal(json_object_get_string(v), "0123456789abcdef01234567");
+	json_object_put(j);
+	bson_destroy(&doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_cursor),
+		cmocka_unit_test(test_core_helpers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
