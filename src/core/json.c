@@ -76,7 +76,26 @@ fail:
 	return NULL;
 }
 
-static bool json_check_keys_at(json_object *o, int depth, struct em_error *err)
+/*
+ * A JSON string may spell NUL as \u0000; json-c keeps it, but every C
+ * reader (strlen, strcmp, BSON_APPEND_UTF8) stops there, so "ABC\u0000x"
+ * would be validated and stored as "ABC". field names the member it
+ * belongs to (an array's elements belong to the array's member).
+ */
+static bool json_string_nul_free(json_object *s, const char *field, struct em_error *err)
+{
+	size_t len = (size_t)json_object_get_string_len(s);
+
+	if (memchr(json_object_get_string(s), '\0', len)) {
+		em_error_set(err, EM_ERR_INVALID, field, "%.60s may not contain a NUL character",
+			     field ? field : "a string");
+		return false;
+	}
+	return true;
+}
+
+static bool json_check_keys_at(json_object *o, const char *field, int depth,
+			       struct em_error *err)
 {
 	if (depth > EM_JSON_MAX_DEPTH) {
 		em_error_set(err, EM_ERR_INVALID, NULL, "the JSON is nested too deeply");
@@ -90,17 +109,19 @@ static bool json_check_keys_at(json_object *o, int depth, struct em_error *err)
 					     "field names may not be empty, start with '$' or contain '.'");
 				return false;
 			}
-			if (!json_check_keys_at(val, depth + 1, err))
+			if (!json_check_keys_at(val, key, depth + 1, err))
 				return false;
 		}
 		return true;
 	}
 	case json_type_array:
 		for (size_t i = 0; i < json_object_array_length(o); i++)
-			if (!json_check_keys_at(json_object_array_get_idx(o, i),
+			if (!json_check_keys_at(json_object_array_get_idx(o, i), field,
 						depth + 1, err))
 				return false;
 		return true;
+	case json_type_string:
+		return json_string_nul_free(o, field, err);
 	default:
 		return true;
 	}
@@ -108,7 +129,7 @@ static bool json_check_keys_at(json_object *o, int depth, struct em_error *err)
 
 bool em_json_check_keys(json_object *o, struct em_error *err)
 {
-	return json_check_keys_at(o, 0, err);
+	return json_check_keys_at(o, NULL, 0, err);
 }
 
 bool em_json_check_fields(json_object *o, const char *const *allowed, struct em_error *err)
@@ -150,6 +171,10 @@ bool em_json_get_string(json_object *obj, const char *key, size_t min_len,
 		em_error_set(err, EM_ERR_INVALID, key, "%s must be a string", key);
 		return false;
 	}
+	/* Request bodies were checked whole by em_json_check_keys; this
+	 * covers JSON from elsewhere (provider responses). */
+	if (!json_string_nul_free(v, key, err))
+		return false;
 	len = (size_t)json_object_get_string_len(v);
 	if (len < min_len || len > max_len) {
 		em_error_set(err, EM_ERR_INVALID, key,

@@ -29,7 +29,9 @@ json_object *em_json_parse(const char *buf, size_t len, size_t max_len,
 /*
  * Rejects keys MongoDB would read as operators or paths ("$..." or with
  * a "."), at any depth, so no request document can smuggle an operator
- * into a query or update built from it.
+ * into a query or update built from it; and string values holding a NUL
+ * (written \u0000), which C code would read as a shorter string than
+ * the one validated (EM_ERR_INVALID naming the member).
  */
 bool em_json_check_keys(json_object *o, struct em_error *err);
 
@@ -42,8 +44,8 @@ bool em_json_check_fields(json_object *o, const char *const *allowed, struct em_
 
 /*
  * Reads obj[key] as a string of min_len..max_len bytes (UTF-8 already
- * validated by the parser). A missing key fails only when required; then
- * *out is NULL. *out points into obj.
+ * validated by the parser) with no NUL inside. A missing key fails only
+ * when required; then *out is NULL. *out points into obj.
  */
 bool em_json_get_string(json_object *obj, const char *key, size_t min_len,
 			size_t max_len, bool required, const char **out,

@@ -166,6 +166,47 @@ static void test_check_fields(void **state)
 	json_object_put(o);
 }
 
+/* "\u0000" parses, but is refused before any C string reader sees it. */
+static void test_embedded_nul(void **state)
+{
+	struct em_error err = EM_ERROR_INIT;
+	const char *s = NULL;
+	json_object *o;
+
+	(void)state;
+	o = parse("{\"sku\": \"ABC\\u0000x\", \"delta\": -1}", &err);
+	assert_non_null(o);
+	assert_false(em_json_check_keys(o, &err));
+	assert_int_equal(err.kind, EM_ERR_INVALID);
+	assert_string_equal(err.field, "sku");
+	em_error_clear(&err);
+	assert_false(em_json_get_string(o, "sku", 1, 64, true, &s, &err));
+	assert_string_equal(err.field, "sku");
+	assert_null(s);
+	json_object_put(o);
+
+	/* nested, and inside an array: named by the member holding it */
+	o = parse("{\"variants\": [{\"options\": {\"size\": \"M\\u0000\"}}]}", &err);
+	assert_non_null(o);
+	assert_false(em_json_check_keys(o, &err));
+	assert_string_equal(err.field, "size");
+	json_object_put(o);
+	o = parse("{\"tags\": [\"a\", \"\\u0000\"]}", &err);
+	assert_non_null(o);
+	assert_false(em_json_check_keys(o, &err));
+	assert_string_equal(err.field, "tags");
+	json_object_put(o);
+
+	/* an escaped backslash before u0000 is text, not a NUL */
+	em_error_clear(&err);
+	o = parse("{\"sku\": \"A\\\\u0000\"}", &err);
+	assert_non_null(o);
+	assert_true(em_json_check_keys(o, &err));
+	assert_true(em_json_get_string(o, "sku", 1, 64, true, &s, &err));
+	assert_string_equal(s, "A\\u0000");
+	json_object_put(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_strict_types),
 		cmocka_unit_test(test_check_fields),
+		cmocka_unit_test(test_embedded_nul),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
