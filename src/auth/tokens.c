@@ -277,6 +277,39 @@ bool auth_refresh_rotate(struct em_store *st, const struct em_config *cfg,
 	snprintf(family, sizeof(family), "%s", s);
 	if (!auth_refresh_create(st, cfg, user_id, family, out, size, err))
 		goto done;
+	/*
+	 * A concurrent reuse of this token may have revoked the family
+	 * between the rotation above and the successor's insert, missing the
+	 * successor. Checked after the insert: either that revocation saw
+	 * the successor, or this sees the rotated token revoked and revokes
+	 * the family again (tests/integration/test_races.c).
+	 */
+	{
+		bson_t rev = BSON_INITIALIZER, type;
+		int64_t n;
+
+		if (!bson_iter_init_find(&it, &found, "_id") || !BSON_ITER_HOLDS_OID(&it)) {
+			bson_destroy(&rev);
+			em_error_set(err, EM_ERR_INTERNAL, NULL, "bad refresh token document");
+			goto done;
+		}
+		BSON_APPEND_OID(&rev, "_id", bson_iter_oid(&it));
+		BSON_APPEND_DOCUMENT_BEGIN(&rev, "revoked_at", &type);
+		BSON_APPEND_UTF8(&type, "$type", "date");
+		bson_append_document_end(&rev, &type);
+		n = mongoc_collection_count_documents(coll, &rev, NULL, NULL, NULL, &berr);
+		bson_destroy(&rev);
+		if (n < 0) {
+			store_error_set(err, &berr, "check refresh token family");
+			goto done;
+		}
+		if (n > 0) {
+			fam_match = BCON_NEW("family_id", BCON_UTF8(family));
+			if (auth_refresh_revoke(st, fam_match, err))
+				auth_refresh_refused(err, "reuse of a rotated token");
+			goto done;
+		}
+	}
 	ok = true;
 done:
 	if (fam)

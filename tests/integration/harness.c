@@ -7,10 +7,13 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <jwt.h>
 #include <sodium.h>
 #include <mongoc/mongoc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -75,6 +78,150 @@ static size_t h_collect(char *data, size_t size, size_t nmemb, void *ud)
 	return len;
 }
 
+/*
+ * The contract log: with EM_CONTRACT_LOG set, every response h_request()
+ * gets is appended to that file as one JSON line {suite, method, url,
+ * on_stack, path, status, content_type, body}, for tests/contract to
+ * validate against docs/openapi.yaml after the suites. One write() per
+ * line with O_APPEND, so parallel requests do not interleave. A failed
+ * transfer (no response) is not recorded. Failing to record stops the
+ * run: a contract run with holes in its log would pass what it never saw.
+ */
+static void h_contract_record(const char *method, const char *url, CURL *c,
+			      const struct h_resp *r)
+{
+	const char *log = getenv("EM_CONTRACT_LOG"), *base = getenv("STACK_BASE");
+	const char *ct = NULL, *text;
+	size_t blen = base ? strlen(base) : 0, len;
+	bool on_stack = blen && strncmp(url, base, blen) == 0;
+	json_object *o;
+	ssize_t n;
+	int fd;
+
+	if (!log || !*log || !r->ok)
+		return;
+	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK)
+		ct = NULL;
+	o = json_object_new_object();
+	if (!o) {
+		fprintf(stderr, "contract log: out of memory\n");
+		exit(2);
+	}
+	json_object_object_add(o, "suite", json_object_new_string(program_invocation_short_name));
+	json_object_object_add(o, "method", json_object_new_string(method));
+	json_object_object_add(o, "url", json_object_new_string(url));
+	json_object_object_add(o, "on_stack", json_object_new_boolean(on_stack));
+	json_object_object_add(o, "path", json_object_new_string(on_stack ? url + blen : url));
+	json_object_object_add(o, "status", json_object_new_int64(r->status));
+	json_object_object_add(o, "content_type", ct ? json_object_new_string(ct) : NULL);
+	json_object_object_add(o, "body", json_object_new_string_len(r->body, (int)r->body_len));
+	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+	fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (!text || fd < 0) {
+		fprintf(stderr, "contract log %s: %s\n", log, strerror(errno));
+		exit(2);
+	}
+	{
+		char *line = malloc(len + 1);
+
+		if (!line) {
+			fprintf(stderr, "contract log: out of memory\n");
+			exit(2);
+		}
+		memcpy(line, text, len);
+		line[len] = '\n';
+		n = write(fd, line, len + 1);
+		free(line);
+	}
+	if (n != (ssize_t)(len + 1)) {
+		fprintf(stderr, "contract log %s: short write\n", log);
+		exit(2);
+	}
+	close(fd);
+	json_object_put(o);
+}
+
+static bool h_http1;
+static _Thread_local char h_src[48];
+
+void h_http1_set(bool http1)
+{
+	h_http1 = http1;
+}
+
+void h_source_set(int n)
+{
+	if (n <= 0)
+		h_src[0] = '\0';
+	else
+		snprintf(h_src, sizeof(h_src), "host!127.0.0.%d", n > 254 ? 254 : n);
+}
+
+struct h_par {
+	pthread_barrier_t go;
+	void (*fn)(int i, void *arg);
+	void *arg;
+	int i;
+};
+
+struct h_par_thread {
+	struct h_par *par;
+	int i;
+};
+
+static void *h_par_run(void *p)
+{
+	struct h_par_thread *t = p;
+
+	pthread_barrier_wait(&t->par->go);
+	t->par->fn(t->i, t->par->arg);
+	return NULL;
+}
+
+void h_parallel(int n, void (*fn)(int i, void *arg), void *arg)
+{
+	struct h_par par = { .fn = fn, .arg = arg };
+	pthread_t *th = calloc((size_t)n, sizeof(*th));
+	struct h_par_thread *ts = calloc((size_t)n, sizeof(*ts));
+
+	assert_non_null(th);
+	assert_non_null(ts);
+	assert_int_equal(pthread_barrier_init(&par.go, NULL, (unsigned)n), 0);
+	for (int i = 0; i < n; i++) {
+		ts[i].par = &par;
+		ts[i].i = i;
+		assert_int_equal(pthread_create(&th[i], NULL, h_par_run, &ts[i]), 0);
+	}
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&par.go);
+	free(th);
+	free(ts);
+}
+
+int h_race_workers(void)
+{
+	const char *v = getenv("STACK_RACE_WORKERS");
+	int n = v && *v ? atoi(v) : 8;
+
+	return n > 0 && n <= 64 ? n : 8;
+}
+
+bool h_stack_pool(int workers)
+{
+	char extra[64];
+
+	if (workers <= 0)
+		return h_stack_reconfigure(NULL);
+	snprintf(extra, sizeof(extra), "EMPORIUM_WORKERS=%d", workers);
+	if (!h_stack_reconfigure(extra))
+		return false;
+	/* every worker answers before the race starts */
+	for (int i = 0; i < 100 && h_worker_pids((pid_t[64]){ 0 }, 64) < workers; i++)
+		h_sleep_ms(100);
+	return h_worker_pids((pid_t[64]){ 0 }, 64) >= workers;
+}
+
 struct h_resp h_request(const char *method, const char *path_or_url,
 			const char *body, size_t body_len, const char *const *headers)
 {
@@ -99,7 +246,10 @@ struct h_resp h_request(const char *method, const char *path_or_url,
 	/* the certificate is for localhost; we connect to 127.0.0.1 */
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
+			 h_http1 ? CURL_HTTP_VERSION_1_1 : CURL_HTTP_VERSION_2TLS);
+	if (h_src[0])
+		curl_easy_setopt(c, CURLOPT_INTERFACE, h_src);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, h_collect);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, h_collect);
@@ -117,9 +267,11 @@ struct h_resp h_request(const char *method, const char *path_or_url,
 	if (!r.ok)
 		fprintf(stderr, "  curl %s %s: %s\n", method, url, curl_easy_strerror(rc));
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+	curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &r.http_version);
 	r.body = bb.p ? bb.p : strdup("");
 	r.body_len = bb.n;
 	r.headers = hb.p ? hb.p : strdup("");
+	h_contract_record(method, url, c, &r);
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
 	return r;
@@ -709,4 +861,70 @@ void h_expect_invalid_token(const char *token)
 	if (!strstr(r.headers, "error=\"invalid_token\""))
 		fail_msg("no invalid_token challenge: %s", r.headers);
 	h_resp_free(&r);
+}
+
+/* The admin h_user_register() grants roles with, made once per process. */
+static char h_admin_token[2048];
+
+/* Runs the build's emporium-admin create-admin with password on stdin. */
+static int h_create_admin(const char *email, const char *password)
+{
+	char exe[1024], cmd[2048];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	FILE *p;
+	char *slash;
+
+	assert_true(n > 0);
+	exe[n] = '\0';
+	/* <build>/tests/integration/test_x -> <build>/emporium-admin */
+	for (int i = 0; i < 3; i++) {
+		slash = strrchr(exe, '/');
+		assert_non_null(slash);
+		*slash = '\0';
+	}
+	snprintf(cmd, sizeof(cmd), "EMPORIUM_ENV_FILE='%s' '%s/emporium-admin' create-admin --email '%s' "
+		 ">/dev/null 2>&1", h_env("STACK_ENV_FILE"), exe, email);
+	p = popen(cmd, "w");
+	assert_non_null(p);
+	fprintf(p, "%s\n", password);
+	return pclose(p);
+}
+
+void h_user_register(const char *role, char *token, size_t token_size, char *user_id,
+		     size_t id_size)
+{
+	char email[128], id[64], path[128], body[64];
+	struct h_resp r;
+
+	h_account_new(role, email, sizeof(email));
+	if (h_login(email, H_PW, token, token_size, NULL, 0) != 200)
+		fail_msg("login of the new %s %s failed", role, email);
+	r = h_authed("GET", "/api/v1/me", token, NULL);
+	assert_int_equal(r.status, 200);
+	h_jstr(&r, "id", id, sizeof(id));
+	h_resp_free(&r);
+	assert_int_equal(strlen(id), 24);
+	if (user_id)
+		snprintf(user_id, id_size, "%s", id);
+	if (strcmp(role, "customer") == 0)
+		return;
+	if (!h_admin_token[0]) {
+		char admin[128];
+
+		h_unique_email("admin", admin, sizeof(admin));
+		assert_int_equal(h_create_admin(admin, H_PW), 0);
+		if (h_login(admin, H_PW, h_admin_token, sizeof(h_admin_token), NULL, 0) != 200)
+			fail_msg("login of the admin made by create-admin failed");
+	}
+	if (strcmp(role, "admin") != 0 && strcmp(role, "staff") != 0)
+		fail_msg("h_user_register: unknown role %s", role);
+	snprintf(path, sizeof(path), "/api/v1/admin/users/%s", id);
+	snprintf(body, sizeof(body), "{\"role\":\"%s\"}", role);
+	r = h_authed("PATCH", path, h_admin_token, body);
+	if (r.status != 200)
+		fail_msg("granting %s: %ld %s", role, r.status, r.body);
+	h_resp_free(&r);
+	/* the role change revoked the customer token: sign in again */
+	if (h_login(email, H_PW, token, token_size, NULL, 0) != 200)
+		fail_msg("login of the new %s %s failed", role, email);
 }

@@ -18,6 +18,7 @@ struct h_resp {
 	size_t body_len;
 	char *headers; /* raw header block, lower-cased names */
 	bool ok;       /* the transfer itself worked */
+	long http_version; /* CURL_HTTP_VERSION_* the answer came over */
 };
 
 /* Reads the stack's coordinates; call once in main(). */
@@ -149,5 +150,48 @@ long h_login(const char *email, const char *password, char *access, size_t asize
 struct h_resp h_refresh_body(const char *token);
 /* GET /me with token answers 401 with an invalid_token challenge. */
 void h_expect_invalid_token(const char *token);
+
+/* ---- protocol, source address and parallel requests ---- */
+
+/*
+ * Every later h_request() of the process speaks HTTP/1.1 (true) or
+ * HTTP/2 over TLS (false, the default), so a suite can run its tests
+ * over both.
+ */
+void h_http1_set(bool http1);
+
+/*
+ * The calling thread's requests come from 127.0.0.<n> (2..254; 0: the
+ * default 127.0.0.1). nginx limits /api/v1/auth/ per client address, so
+ * parallel tests give each thread an address of its own: the requests
+ * then reach the application together instead of meeting nginx's 429.
+ */
+void h_source_set(int n);
+
+/*
+ * Runs fn(i, arg) for i in 0..n-1 on n threads released together by a
+ * barrier (so the requests are in flight at once), and joins them all.
+ */
+void h_parallel(int n, void (*fn)(int i, void *arg), void *arg);
+
+/*
+ * The FastCGI pool size for race tests: STACK_RACE_WORKERS (stack.env),
+ * else 8. h_stack_pool(n) reloads the stack with n workers (0: the
+ * stack's own configuration back).
+ */
+int h_race_workers(void);
+bool h_stack_pool(int workers);
+
+/*
+ * The real sign-up path for a test user: register -> the mail the SMTP
+ * catcher received -> verify-email with its code -> login. role
+ * "customer" stops there; "staff" and "admin" are then granted by an
+ * admin made with `emporium-admin create-admin` (the one path that makes
+ * admins) through PATCH /api/v1/admin/users/{id}, and the user logs in
+ * again for a token with the role. Writes the access token and the
+ * user's id (hex, may be NULL).
+ */
+void h_user_register(const char *role, char *token, size_t token_size, char *user_id,
+		     size_t id_size);
 
 #endif

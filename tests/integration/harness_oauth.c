@@ -360,7 +360,7 @@ void ho_browse(const struct ho_idp *p, const char *query, const char *email, boo
 	if (!arrived)
 		fail_msg("never redirected back to the callback (last %s)", url);
 	/* Through nginx by address (the public URL names localhost). */
-	snprintf(out->ho_callback, sizeof(out->ho_callback), "%s", url + strlen(ho_public_url));
+	snprintf(out->callback, sizeof(out->callback), "%s", url + strlen(ho_public_url));
 	assert_true(ho_url_param(url, "state", out->state, sizeof(out->state)));
 	assert_true(ho_url_param(url, "code", out->code, sizeof(out->code)));
 }
@@ -391,7 +391,7 @@ void ho_login_ok(const struct ho_idp *p, const char *email, char *sub, size_t su
 	char cookie[1024];
 
 	ho_browse(p, NULL, email, true, &l);
-	r = ho_callback(l.ho_callback);
+	r = ho_callback(l.callback);
 	if (r.status != 200)
 		fail_msg("callback: %ld %s", r.status, r.body);
 	o = h_json(&r);

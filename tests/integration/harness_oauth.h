@@ -37,7 +37,7 @@ extern bool ho_env_changed;     /* setup added the providers to the env file */
 
 struct ho_login {
 	char authorize_location[4096];
-	char ho_callback[4096];     /* the callback path+query, to call through nginx */
+	char callback[4096];     /* the callback path+query, to call through nginx */
 	char state[256];
 	char code[512];
 };

@@ -42,7 +42,7 @@ static void test_forged_state_refused(void **state)
 	snprintf(filter, sizeof(filter), "{\"email\": \"%s\"}", email);
 	assert_int_equal(h_db_count("users", filter), 0);
 	/* the genuine callback still works: nothing above consumed it */
-	r = ho_callback(l.ho_callback);
+	r = ho_callback(l.callback);
 	assert_int_equal(r.status, 200);
 	h_resp_free(&r);
 }
@@ -56,10 +56,10 @@ static void test_reused_state_refused(void **state)
 	(void)state;
 	ho_fresh_email("replay", email, sizeof(email));
 	ho_browse(HO_TEST_IDP, NULL, email, true, &l);
-	r = ho_callback(l.ho_callback);
+	r = ho_callback(l.callback);
 	assert_int_equal(r.status, 200);
 	h_resp_free(&r);
-	r = ho_callback(l.ho_callback);
+	r = ho_callback(l.callback);
 	ho_assert_problem_field(&r, 400, "state");
 	h_resp_free(&r);
 }
@@ -74,7 +74,7 @@ static void test_wrong_nonce_refused(void **state)
 	ho_fresh_email("nonce", email, sizeof(email));
 	ho_browse(HO_TEST_IDP, NULL, email, true, &l);
 	ho_db_state_set_nonce(l.state, "tampered-nonce-0000000000000000000000000000000");
-	r = ho_callback(l.ho_callback);
+	r = ho_callback(l.callback);
 	h_assert_problem(&r, 401);
 	h_resp_free(&r);
 	snprintf(filter, sizeof(filter), "{\"email\": \"%s\"}", email);

@@ -104,7 +104,7 @@ static void test_login_creates_verified_account(void **state)
 	(void)state;
 	ho_fresh_email("new", email, sizeof(email));
 	ho_browse(HO_TEST_IDP, NULL, email, true, &l);
-	r = ho_callback(l.ho_callback);
+	r = ho_callback(l.callback);
 	if (r.status != 200)
 		fail_msg("callback: %ld %s", r.status, r.body);
 	o = h_json(&r);
@@ -203,7 +203,7 @@ static void test_unverified_email_refused(void **state)
 	(void)state;
 	ho_fresh_email("unverified", email, sizeof(email));
 	ho_browse(HO_TEST_IDP, NULL, email, false, &l);
-	r = ho_callback(l.ho_callback);
+	r = ho_callback(l.callback);
 	h_assert_problem(&r, 403);
 	h_resp_free(&r);
 	snprintf(filter, sizeof(filter), "{\"email\": \"%s\"}", email);
@@ -226,7 +226,7 @@ static void test_redirect_after(void **state)
 	h_resp_free(&r);
 	ho_fresh_email("landing", email, sizeof(email));
 	ho_browse(HO_TEST_IDP, "?redirect_after=%2Faccount%3Ftab%3Dorders", email, true, &l);
-	r = ho_callback(l.ho_callback);
+	r = ho_callback(l.callback);
 	assert_int_equal(r.status, 302);
 	assert_true(h_header(&r, "location", loc, sizeof(loc)));
 	snprintf(expect, sizeof(expect), "%s/account?tab=orders", ho_public_url);
