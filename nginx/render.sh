@@ -40,6 +40,9 @@ Variables (environment; defaults in [production | local] mode):
   NGX_MEDIA_ROOT       uploaded images [/var/lib/emporium/media | PREFIX/media]
   NGX_ADMIN_ROOT       admin panel files [/usr/share/emporium/admin |
                         <checkout>/web/admin]
+  NGX_DOCS_ROOT        the API description and its documentation page, as
+                       written by tools/openapi/build.sh site DIR
+                       [/usr/share/emporium/docs | <checkout>/build/docs-site]
   NGX_CORS_ORIGINS     space-separated exact origins allowed by CORS, e.g.
                        "https://shop.example.com https://admin.example.com" []
   NGX_AUTH_RATE        /api/v1/auth/ rate per client address [5r/s]
@@ -133,6 +136,7 @@ if [ "$mode" = production ]; then
 	val KEY /etc/emporium/tls/privkey.pem
 	val MEDIA_ROOT /var/lib/emporium/media
 	val ADMIN_ROOT /usr/share/emporium/admin
+	val DOCS_ROOT /usr/share/emporium/docs
 	val CACHE_DIR /var/cache/nginx/emporium
 	val ACCESS_LOG /var/log/nginx/emporium.access.log
 	V[SITE_CONF]=${NGX_SITE_CONF:-}
@@ -141,6 +145,7 @@ else
 	val KEY "$prefix/tls/key.pem"
 	val MEDIA_ROOT "$prefix/media"
 	val ADMIN_ROOT "$(cd "$here/.." && pwd)/web/admin"
+	val DOCS_ROOT "$(cd "$here/.." && pwd)/build/docs-site"
 	val CACHE_DIR "$prefix/cache"
 	val ACCESS_LOG "$prefix/logs/access.log"
 	val SITE_CONF "$prefix/conf/emporium.conf"
@@ -204,9 +209,10 @@ case ${V[ERROR_LOG_LEVEL]} in debug|info|notice|warn|error|crit|alert|emerg) ;;
 esac
 [ -z "${V[USER]}" ] || [[ ${V[USER]} =~ ^[A-Za-z_][A-Za-z0-9_.-]*( [A-Za-z_][A-Za-z0-9_.-]*)?$ ]] ||
 	die "NGX_USER='${V[USER]}': expected 'user' or 'user group'"
-for p in CERT KEY MEDIA_ROOT ADMIN_ROOT CACHE_DIR; do need_path "$p"; done
+for p in CERT KEY MEDIA_ROOT ADMIN_ROOT DOCS_ROOT CACHE_DIR; do need_path "$p"; done
 V[MEDIA_ROOT]=${V[MEDIA_ROOT]%/}
 V[ADMIN_ROOT]=${V[ADMIN_ROOT]%/}
+V[DOCS_ROOT]=${V[DOCS_ROOT]%/}
 V[CACHE_DIR]=${V[CACHE_DIR]%/}
 if [ "${V[ACCESS_LOG]}" != off ]; then need_path ACCESS_LOG; fi
 [ -z "${V[SITE_CONF]}" ] || need_path SITE_CONF
@@ -254,7 +260,7 @@ V[CORS_MAP_ENTRIES]=${cors%$'\n'}
 
 if [ $list = 1 ]; then
 	echo "# mode: $mode"
-	for k in PREFIX HTTPS_PORT HTTP_PORT SERVER_NAME UPSTREAMS CERT KEY MEDIA_ROOT ADMIN_ROOT \
+	for k in PREFIX HTTPS_PORT HTTP_PORT SERVER_NAME UPSTREAMS CERT KEY MEDIA_ROOT ADMIN_ROOT DOCS_ROOT \
 		CORS_ORIGINS AUTH_RATE AUTH_BURST API_RATE API_BURST CONN_PER_IP MAX_BODY \
 		UPLOAD_MAX_BODY FASTCGI_READ_TIMEOUT CACHE_DIR ACCESS_LOG ADMIN_IMG_SRC IPV6 \
 		DEFAULT_SERVER SITE_CONF WORKERS USER ERROR_LOG_LEVEL; do

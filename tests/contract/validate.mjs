@@ -1,0 +1,208 @@
+// validate.mjs - the contract test: every response the integration suites
+// got through the stack is checked against docs/openapi.yaml.
+//
+//   node tests/contract/validate.mjs LOG.jsonl [docs/openapi.yaml]
+//
+// LOG.jsonl is written by tests/integration/harness.c when EM_CONTRACT_LOG
+// names it: one line {suite, method, url, on_stack, path, status,
+// content_type, body} per response. For each response under /api/:
+//   - the path must match a path template of the description and the
+//     method one of its operations (HEAD is checked as GET, without a body),
+//   - the status must be one the operation lists,
+//   - the Content-Type must be one the response lists (or none at all when
+//     it lists no content), and a JSON body must validate against its
+//     schema (JSON Schema 2020-12, ajv, formats checked).
+// A response that breaks any of these is a failure. The only exceptions
+// are the deliberate protocol probes listed in probes.json (each with the
+// reason); responses outside /api/ (/media/, /admin/, the HTTP redirect,
+// the OIDC provider, ...) are not part of the API and are only counted.
+// Ends with "responses: N passed, N failed".
+import fs from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const [logFile, docFile = path.resolve(here, '../../docs/openapi.yaml')] = process.argv.slice(2);
+if (!logFile) {
+	console.error('usage: node validate.mjs LOG.jsonl [openapi.yaml]');
+	process.exit(2);
+}
+const doc = yaml.load(fs.readFileSync(docFile, 'utf8'));
+const probes = JSON.parse(fs.readFileSync(path.join(here, 'probes.json'), 'utf8')).probes;
+for (const p of probes) p.re = new RegExp(p.path);
+
+// ---- the description: schemas compiled once, refs made absolute
+const BASE = 'urn:emporium:openapi';
+const absolute = (node) => {
+	if (Array.isArray(node)) return node.map(absolute);
+	if (node && typeof node === 'object') {
+		const o = {};
+		for (const [k, v] of Object.entries(node))
+			o[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#') ? BASE + v : absolute(v);
+		return o;
+	}
+	return node;
+};
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema({ $id: BASE, components: absolute({ schemas: doc.components?.schemas || {} }) });
+
+const pointer = (ref) => ref.replace(/^#\//, '').split('/')
+	.map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+	.reduce((o, k) => (o == null ? undefined : o[k]), doc);
+const deref = (o) => {
+	for (let i = 0; o && o.$ref && i < 10; i++) o = pointer(o.$ref);
+	return o;
+};
+
+// path templates, literal segments before {params} (as the router's tables
+// put /products/facets before /products/{id})
+const templates = Object.keys(doc.paths).map((t) => {
+	const segs = t.split('/').slice(1);
+	return {
+		t,
+		segs,
+		re: new RegExp('^/' + segs.map((s) => (/^\{.+\}$/.test(s) ? '[^/]+'
+			: s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/') + '$'),
+	};
+}).sort((a, b) => {
+	for (let i = 0; i < Math.min(a.segs.length, b.segs.length); i++) {
+		const pa = a.segs[i].startsWith('{'), pb = b.segs[i].startsWith('{');
+		if (pa !== pb) return pa ? 1 : -1;
+	}
+	return 0;
+});
+const findTemplate = (p) => templates.find((x) => x.re.test(p));
+
+const validators = new Map();
+function validatorFor(key, schema) {
+	if (!validators.has(key)) validators.set(key, ajv.compile(absolute(schema)));
+	return validators.get(key);
+}
+
+// ---- the log
+const lines = fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean);
+let passed = 0, failed = 0;
+const failures = [], probed = new Map(), outside = new Map();
+const bump = (m, k) => m.set(k, (m.get(k) || 0) + 1);
+const seen = new Set();
+
+function check(rec) {
+	const [rawPath] = rec.path.split('?');
+	const problems = [];
+	const tpl = findTemplate(rawPath);
+	const method = rec.method.toLowerCase();
+	const item = tpl && doc.paths[tpl.t];
+	const opMethod = method === 'head' && item && !item.head ? 'get' : method;
+	const op = item && item[opMethod];
+	if (!tpl) return [`no path of the description matches ${rawPath}`];
+	if (!op) return [`${tpl.t} has no ${rec.method} operation`];
+	const where = `${opMethod.toUpperCase()} ${tpl.t} (${op.operationId})`;
+	const status = String(rec.status);
+	seen.add(op.operationId);
+	const resp = deref(op.responses[status] || op.responses[`${status[0]}XX`] || op.responses.default);
+	if (!resp) return [`${where} does not list status ${status}`];
+	const ct = rec.content_type ? rec.content_type.split(';')[0].trim().toLowerCase() : null;
+	const content = resp.content || {};
+	if (Object.keys(content).length === 0) {
+		if (rec.body.length) problems.push(`${where} ${status} has no body in the description, got ${rec.body.length} bytes (${ct})`);
+		return problems;
+	}
+	if (!ct || !(ct in content)) {
+		problems.push(`${where} ${status}: Content-Type ${ct} is not one of ${Object.keys(content).join(', ')}`);
+		return problems;
+	}
+	if (method === 'head') return problems;
+	const schema = content[ct].schema;
+	if (!schema) return problems;
+	let body;
+	try {
+		body = JSON.parse(rec.body);
+	} catch (e) {
+		return [`${where} ${status}: the body is not JSON (${e.message})`];
+	}
+	const v = validatorFor(`${opMethod} ${tpl.t} ${status} ${ct}`, schema);
+	if (!v(body))
+		for (const e of v.errors.slice(0, 5))
+			problems.push(`${where} ${status}: body${e.instancePath} ${e.message}` +
+				(e.params && e.params.additionalProperty ? ` (${e.params.additionalProperty})` : ''));
+	return problems;
+}
+
+for (const line of lines) {
+	let rec;
+	try {
+		rec = JSON.parse(line);
+	} catch {
+		failed++;
+		failures.push(`unreadable log line: ${line.slice(0, 120)}`);
+		continue;
+	}
+	if (!rec.on_stack || !rec.path.startsWith('/api/')) {
+		bump(outside, rec.on_stack ? rec.path.split('?')[0].split('/').slice(0, 2).join('/') + '/...'
+			: new URL(rec.url).protocol + '//' + (new URL(rec.url).port ? 'port ' + new URL(rec.url).port : new URL(rec.url).host));
+		continue;
+	}
+	const probe = probes.find((p) => p.method === rec.method && p.re.test(rec.path) &&
+		p.status.includes(rec.status));
+	if (probe) {
+		// a probe is exempt from the description, not from being an error:
+		// it must still be answered with a problem document
+		let ok = /^application\/problem\+json/.test(rec.content_type || '') || probe.any_body;
+		if (ok && !probe.any_body) {
+			try {
+				const v = validatorFor('Problem', { $ref: '#/components/schemas/Problem' });
+				ok = v(JSON.parse(rec.body));
+			} catch {
+				ok = false;
+			}
+		}
+		if (ok) {
+			bump(probed, probe.reason);
+			continue;
+		}
+		failed++;
+		failures.push(`[${rec.suite}] ${rec.method} ${rec.path} -> ${rec.status}: a probe's answer must be a problem document`);
+		continue;
+	}
+	const problems = check(rec);
+	if (problems.length === 0) {
+		passed++;
+		continue;
+	}
+	failed++;
+	for (const p of problems)
+		failures.push(`[${rec.suite}] ${rec.method} ${rec.path.slice(0, 120)} -> ${rec.status}: ${p}`);
+}
+
+// one line per distinct failure, with how often it happened
+const counts = new Map();
+for (const f of failures) bump(counts, f.replace(/^\[[^\]]*\] \S+ \S+ -> \d+: /, ''));
+const shown = new Set();
+for (const f of failures) {
+	const k = f.replace(/^\[[^\]]*\] \S+ \S+ -> \d+: /, '');
+	if (shown.has(k)) continue;
+	shown.add(k);
+	console.log(`not ok - ${f}${counts.get(k) > 1 ? ` (x${counts.get(k)})` : ''}`);
+	if (shown.size >= 80) {
+		console.log(`... and more (${counts.size - shown.size} more distinct failures)`);
+		break;
+	}
+}
+for (const [reason, n] of probed) console.log(`# exempt probe (${n}): ${reason}`);
+for (const [where, n] of outside) console.log(`# not API, not checked (${n}): ${where}`);
+{
+	const all = [];
+	for (const item of Object.values(doc.paths))
+		for (const [m, op] of Object.entries(item))
+			if (op && op.operationId && !seen.has(op.operationId)) all.push(`${m.toUpperCase()} ${op.operationId}`);
+	if (all.length) console.log(`# operations no suite exercised (${all.length}): ${all.join(', ')}`);
+}
+if (lines.length === 0) {
+	console.log('not ok - the log is empty: was EM_CONTRACT_LOG set for the integration suites?');
+	failed++;
+}
+console.log(`responses: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
