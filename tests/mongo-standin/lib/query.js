@@ -1,9 +1,9 @@
 'use strict';
 // Sort and projection on typed documents (so projected documents keep their
 // BSON types and field order, like MongoDB's).
-const { compare, getPath, isDocument, clone, toNumber, numKind, toPlain, retype, Double } = require('./types');
+const { compare, getPath, isDocument, clone, toNumber, numKind, Double } = require('./types');
 const { err } = require('./errors');
-const { compilePlainMatcher, mingo, mapMingoError, plainOf, MINGO_OPTS } = require('./matcher');
+const { compilePlainMatcher } = require('./matcher');
 
 const isMeta = (v) => isDocument(v) && Object.keys(v).length === 1 && v.$meta !== undefined;
 
@@ -142,19 +142,23 @@ function compileProjection(proj, scoreOf) {
       }
       continue;
     }
-    needsMingo = true; // computed fields: let mingo evaluate the expression
+    needsMingo = true; // computed fields: typed expressions (lib/expr.js)
   }
+  let computed = null;
   if (needsMingo) {
-    const plainProj = toPlain(proj);
-    return (doc) => {
-      let r;
-      try { r = mingo.find([plainOf(doc)], {}, plainProj, MINGO_OPTS).next(); } catch (e) { throw mapMingoError(e, 'projection'); }
-      return retype(r);
-    };
+    const spec = {};
+    for (const [f, v] of Object.entries(proj)) {
+      if (isMeta(v) || (isDocument(v) && v.$slice !== undefined && Object.keys(v).length === 1)) continue;
+      spec[f] = isDocument(v) && v.$elemMatch !== undefined && Object.keys(v).length === 1 ? 1 : v;
+    }
+    computed = require('./pipeline').compileProject(spec, 'projection');
   }
   return (doc) => {
     let out;
-    if (mode === 'inc') {
+    // computed output shares sub-documents with the stored one: copy
+    // before the in-place edits below
+    if (computed) out = slices.length || elemMatches.length ? clone(computed(doc)) : computed(doc);
+    else if (mode === 'inc') {
       out = include(doc, incTree);
       if (idMode !== false && doc._id !== undefined && out._id === undefined) out = { _id: clone(doc._id), ...out };
     } else {
@@ -165,7 +169,7 @@ function compileProjection(proj, scoreOf) {
     for (const [f, m] of elemMatches) {
       applyAt(out, f, (t, k) => {
         if (!Array.isArray(t[k])) { delete t[k]; return; }
-        const hit = t[k].find((e) => m(toPlain(e)));
+        const hit = t[k].find((e) => isDocument(e) && m(e));
         if (hit === undefined) delete t[k]; else t[k] = [hit];
       });
     }

@@ -61,7 +61,36 @@ class Collection {
     this.hints = new Map(); // numeric type hints for re-typing aggregation output
     this.history = new Map(); // idKey -> [{ts, prev}] (only while transactions are open)
     this.uuid = new UUID();
-    this.options = options || {};
+    this.options = {};
+    this.validate = null; // compiled validator: (doc) -> null | errInfo.details
+    this.setOptions(options || {});
+  }
+
+  // Collection options that matter here: validator, validationLevel,
+  // validationAction (create / collMod). Checked before anything changes.
+  setOptions(o) {
+    const next = { ...this.options };
+    if (o.validationLevel !== undefined) {
+      if (!['off', 'strict', 'moderate'].includes(o.validationLevel)) throw err('BadValue', `Enumeration value '${o.validationLevel}' for field 'validationLevel' is not a valid value.`);
+      next.validationLevel = o.validationLevel;
+    }
+    if (o.validationAction !== undefined) {
+      if (!['error', 'warn'].includes(o.validationAction)) throw err('BadValue', `Enumeration value '${o.validationAction}' for field 'validationAction' is not a valid value.`);
+      next.validationAction = o.validationAction;
+    }
+    let validate = this.validate;
+    if (o.validator !== undefined) {
+      if (!T.isDocument(o.validator)) throw err('TypeMismatch', "BSON field 'validator' is the wrong type, expected type 'object'");
+      validate = compileValidator(o.validator);
+      if (Object.keys(o.validator).length) next.validator = o.validator; else delete next.validator;
+      if (!Object.keys(o.validator).length) validate = null;
+    }
+    if (next.validator) { next.validationLevel = next.validationLevel || 'strict'; next.validationAction = next.validationAction || 'error'; }
+    // listCollections shows them in mongod's order
+    const ordered = {};
+    for (const k of ['validator', 'validationLevel', 'validationAction']) if (next[k] !== undefined) ordered[k] = next[k];
+    this.options = ordered;
+    this.validate = validate;
   }
 
   get secondary() { return this.indexes.filter((i) => i.name !== '_id_' && !i.isText); }
@@ -116,6 +145,24 @@ class Collection {
     this.indexes.push(ix);
     return ix;
   }
+}
+
+// A validator is a query filter, usually {$jsonSchema: ...}. Returns
+// (doc) -> null when the document passes, else errInfo.details like mongod's.
+function compileValidator(v) {
+  for (const k of ['$text', '$where', '$near', '$nearSphere', '$expr.$function']) {
+    if (v[k] !== undefined) throw err('QueryFeatureNotAllowed', `${k} is not allowed in this context`);
+  }
+  const { compileMatcher } = require('./matcher');
+  const { compileTopSchema } = require('./schema');
+  const match = compileMatcher(v);
+  const schema = T.isDocument(v.$jsonSchema) ? compileTopSchema(v.$jsonSchema) : null;
+  return (doc) => {
+    if (match(doc)) return null;
+    const d = schema ? schema(doc) : null;
+    if (d && Object.keys(v).length === 1) return d;
+    return { operatorName: '$and', clausesNotSatisfied: d ? [d] : [{ operatorName: Object.keys(v)[0], reason: 'expression did not match' }] };
+  };
 }
 
 class Database {
@@ -235,7 +282,7 @@ class Store {
     const parts = [];
     for (const d of this.dbs.values()) {
       for (const c of d.colls.values()) {
-        parts.push(T.encode({ db: d.name, c: c.name, indexes: c.indexes.filter((i) => i.name !== '_id_').map((i) => i.spec) }));
+        parts.push(T.encode({ db: d.name, c: c.name, indexes: c.indexes.filter((i) => i.name !== '_id_').map((i) => i.spec), options: c.options }));
         for (const { doc } of c.docs.values()) parts.push(T.encode({ d: doc }));
       }
     }
@@ -260,6 +307,7 @@ class Store {
       off += len;
       if (rec.c !== undefined) {
         c = this.coll(rec.db, rec.c, true);
+        if (T.isDocument(rec.options)) c.setOptions(rec.options);
         for (const spec of rec.indexes) c.addIndex(spec);
       } else if (rec.d !== undefined && c) {
         c.commitWrite(keyOf(rec.d._id), rec.d, ++this.ts, false);
@@ -425,6 +473,24 @@ class View {
     }
   }
 
+  // The collection's validator (MongoDB: inserts, updates, upserts and
+  // findAndModify, in and outside transactions; bypassDocumentValidation
+  // skips it; validationLevel moderate lets an invalid document stay so).
+  checkValid(idKey, doc) {
+    const c = this.coll;
+    if (!c || !c.validate || this.bypassValidation) return;
+    const level = c.options.validationLevel || 'strict';
+    if (level === 'off') return;
+    const details = c.validate(doc);
+    if (!details) return;
+    if (level === 'moderate') { const prev = this.get(idKey); if (prev && c.validate(prev)) return; }
+    if (c.options.validationAction === 'warn') {
+      if (this.store.log) this.store.log.warn(`Document would fail validation: ${this.ns} _id ${T.show(doc._id)}`);
+      return;
+    }
+    throw err('DocumentValidationFailure', 'Document failed validation', { errInfo: { failingDocumentId: doc._id, details } });
+  }
+
   // A transaction's write takes the unique keys of the old and the new
   // version of the document (MongoDB writes both index entries).
   claimKeys(prev, doc) {
@@ -448,6 +514,7 @@ class View {
   // Write a document (null = delete). Caller holds the lock (see lock())
   // and, for a plain write, has waited for pending unique keys (waitKeys()).
   write(idKey, doc) {
+    if (doc) this.checkValid(idKey, doc);
     if (this.txn) {
       this.ensureColl();
       const prev = this.get(idKey);

@@ -224,9 +224,29 @@ function typeRank(v) {
   return 5;
 }
 
+// Exact numeric comparison: int32/int64 and integral doubles compare as
+// BigInt (so int64 values above 2^53 keep every digit), the rest as doubles.
 function cmpNum(a, b) {
   const ka = numKind(a), kb = numKind(b);
-  if (ka === 'long' && kb === 'long') { const x = a.toBigInt(), y = b.toBigInt(); return x < y ? -1 : x > y ? 1 : 0; }
+  if (ka === 'long' || kb === 'long') {
+    const x = toNumber(a), y = toNumber(b);
+    if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : -1;
+    if (Number.isNaN(y)) return 1;
+    const exact = (v, k, n) => k === 'long' || k === 'int' || (Number.isFinite(n) && Number.isInteger(n));
+    if (exact(a, ka, x) && exact(b, kb, y)) {
+      const bx = ka === 'long' ? a.toBigInt() : BigInt(x), by = kb === 'long' ? b.toBigInt() : BigInt(y);
+      return bx < by ? -1 : bx > by ? 1 : 0;
+    }
+    if (Number.isFinite(x) && Number.isFinite(y)) {
+      // a non-integral double against an int64: compare against the
+      // integer part first, exactly
+      const bx = ka === 'long' ? a.toBigInt() : BigInt(Math.floor(x)), by = kb === 'long' ? b.toBigInt() : BigInt(Math.floor(y));
+      if (bx !== by) return bx < by ? -1 : 1;
+      const fx = ka === 'long' ? 0 : x - Math.floor(x), fy = kb === 'long' ? 0 : y - Math.floor(y);
+      return fx < fy ? -1 : fx > fy ? 1 : 0;
+    }
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
   const x = toNumber(a), y = toNumber(b);
   if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : -1;
   if (Number.isNaN(y)) return 1;
@@ -354,6 +374,6 @@ function getFirst(doc, path) {
 module.exports = {
   bson, BSON, Double, Long, Decimal128, Int32, ObjectId, Binary, Timestamp, MinKey, MaxKey, UUID,
   INT32_MIN, INT32_MAX,
-  decode, encode, normalize, typedNumber, numKind, toNumber, arith, isDocument, clone, toPlain,
+  decode, encode, normalize, typedNumber, numKind, toNumber, toBigInt, arith, isDocument, clone, toPlain,
   collectHints, retype, compare, typeRank, keyOf, show, getPath, getFirst,
 };

@@ -83,7 +83,7 @@ function resolve(obj, parts, i, ctx, create, cb) {
       if (!m) throw err('BadValue', `No array filter found for identifier '${id}' in path '${parts.join('.')}'`);
       ctx.usedFilters && ctx.usedFilters.add(id);
       keys = [];
-      obj.forEach((e, j) => { if (m({ [id]: toPlain(e) })) keys.push(j); });
+      obj.forEach((e, j) => { if (m({ [id]: e })) keys.push(j); });
     } else if (p === '$') {
       keys = [ctx.positional(parts.slice(0, i).join('.'))];
     } else if (/^\d+$/.test(p)) keys = [Number(p)];
@@ -135,9 +135,9 @@ function pushArgs(a) {
 function pullMatcher(cond) {
   if (isDocument(cond)) {
     const ops = Object.keys(cond).some((k) => k[0] === '$');
-    if (ops) { const m = compilePlainMatcher({ v: cond }); return (e) => m({ v: toPlain(e) }); }
+    if (ops) { const m = compilePlainMatcher({ v: cond }); return (e) => m({ v: e }); }
     const m = compilePlainMatcher(cond);
-    return (e) => isDocument(e) && m(toPlain(e));
+    return (e) => isDocument(e) && m(e);
   }
   const k = keyOf(cond);
   return (e) => keyOf(e) === k;

@@ -1,83 +1,22 @@
 'use strict';
-// aggregate: mingo evaluates the pipeline on deep copies (plain view) of the
-// stored documents, so stored documents are never mutated. Output numbers are
-// re-typed with hints from the source collections (see types.retype).
+// aggregate: lib/pipeline.js runs the pipeline on the typed documents (BSON
+// types kept exactly); a stage it does not implement hands the rest to mingo,
+// whose output numbers are re-typed with hints from the source collections.
 // A leading $match runs through our own query path (so $text and index
 // lookups work); $out/$merge are executed here so that indexes hold.
 const T = require('../types');
-const { isDocument, keyOf, toPlain, retype, ObjectId } = T;
+const { isDocument, keyOf, ObjectId } = T;
 const { err } = require('../errors');
-const { mingo, mapMingoError, MINGO_OPTS, compileMatcher } = require('../matcher');
+const { compileMatcher } = require('../matcher');
 const { _internal: C } = require('./crud');
 const { Collection } = require('../storage');
+const P = require('../pipeline');
 
-const SCORE = '__standin_textScore';
 const UNSUPPORTED = new Set(['$search', '$searchMeta', '$geoNear', '$collStats', '$indexStats', '$currentOp', '$listSessions',
   '$listLocalSessions', '$changeStream', '$planCacheStats', '$listSearchIndexes', '$documents']);
 
-// Replace {$meta: "textScore"} with a reference to the hidden score field.
-function rewriteMeta(v, inSort) {
-  if (Array.isArray(v)) return v.map((x) => rewriteMeta(x));
-  if (!isDocument(v)) return v;
-  const ks = Object.keys(v);
-  if (ks.length === 1 && ks[0] === '$meta') {
-    if (v.$meta !== 'textScore') throw err(17308, `Unsupported argument to $meta: ${v.$meta}`);
-    return inSort ? null : '$' + SCORE;
-  }
-  const o = {};
-  for (const k of ks) o[k] = rewriteMeta(v[k]);
-  return o;
-}
-
-function rewriteSortStage(sort) {
-  const o = {};
-  for (const [k, v] of Object.entries(sort)) {
-    if (isDocument(v) && v.$meta !== undefined) { if (v.$meta !== 'textScore') throw err(17308, `Unsupported argument to $meta: ${v.$meta}`); o[SCORE] = -1; } else o[k] = v;
-  }
-  return o;
-}
-
-// mingo 6.7's $bucket puts a value equal to a boundary into the previous
-// bucket. MongoDB defines $bucket as $group on a $switch plus $sort, so we
-// rewrite it that way (also inside $facet / $lookup / $unionWith pipelines).
-function rewriteStages(pipeline) {
-  const out = [];
-  for (const st of pipeline) {
-    const name = Object.keys(st)[0];
-    const spec = st[name];
-    if (name === '$bucket' && isDocument(spec)) {
-      const b = spec.boundaries;
-      if (!Array.isArray(b) || b.length < 2) throw err(40192, "The $bucket 'boundaries' field must be an array of at least 2 values");
-      for (let i = 1; i < b.length; i++) if (!(T.compare(b[i - 1], b[i]) < 0)) throw err(40194, "The 'boundaries' option to $bucket must be sorted in ascending order");
-      const branches = [];
-      for (let i = 0; i + 1 < b.length; i++) {
-        branches.push({ case: { $and: [{ $gte: [spec.groupBy, b[i]] }, { $lt: [spec.groupBy, b[i + 1]] }] }, then: b[i] });
-      }
-      const sw = { branches };
-      if (spec.default !== undefined) sw.default = spec.default;
-      else sw.default = { $literal: '__standin_no_bucket' };
-      const group = { _id: { $switch: sw }, ...(spec.output || { count: { $sum: 1 } }) };
-      out.push({ $group: group });
-      if (spec.default === undefined) out.push({ $match: { _id: { $ne: '__standin_no_bucket' } } });
-      out.push({ $sort: { _id: 1 } });
-      continue;
-    }
-    if (name === '$facet' && isDocument(spec)) {
-      const f = {};
-      for (const [k, v] of Object.entries(spec)) f[k] = Array.isArray(v) ? rewriteStages(v) : v;
-      out.push({ $facet: f });
-      continue;
-    }
-    if ((name === '$lookup' || name === '$unionWith') && isDocument(spec) && Array.isArray(spec.pipeline)) {
-      out.push({ [name]: { ...spec, pipeline: rewriteStages(spec.pipeline) } });
-      continue;
-    }
-    out.push(st);
-  }
-  return out;
-}
-
-// Propagate numeric type hints through simple $group/$project/$addFields.
+// Propagate numeric type hints through simple $group/$project/$addFields
+// (used only by the mingo fallback).
 function propagateHints(pipeline, hints) {
   const srcOf = (e) => (typeof e === 'string' && e[0] === '$' && e[1] !== '$' ? e.slice(1).split('.').pop() : null);
   for (const st of pipeline) {
@@ -198,30 +137,21 @@ async function aggregate(ctx, cmd) {
     scores = r.scores;
     pipeline = pipeline.slice(1);
   } else docs = [...view.scan()];
-  let input = docs.map((d) => {
-    const p = toPlain(d); // fresh deep copy: mingo never sees stored objects
-    if (scores) p[SCORE] = scores.get(d);
-    return p;
-  });
-  let plainPipeline = toPlain(pipeline);
   const usesMeta = JSON.stringify(pipeline, (k, v) => (typeof v === 'bigint' ? String(v) : v)).includes('"$meta"');
-  if (usesMeta) {
-    if (!scores) throw err(40218, 'query requires text score metadata, but it is not available');
-    plainPipeline = plainPipeline.map((st) => (st.$sort ? { $sort: rewriteSortStage(st.$sort) } : rewriteMeta(st)));
-  }
-  plainPipeline = rewriteStages(plainPipeline);
+  if (usesMeta && !scores) throw err(40218, 'query requires text score metadata, but it is not available');
+  // The text score travels with each document as a hidden (symbol) field;
+  // stored documents are never touched, so they are copied first.
+  if (scores) docs = docs.map((d) => { const c = { ...d }; c[P.SCORE] = scores.get(d); return c; });
   propagateHints(pipeline, hints);
-  const resolver = (name) => {
-    const v = ctx.view(ctx.db, name, ctx.txn);
-    if (v.coll) for (const [k, h] of v.coll.hints) if (!hints.has(k)) hints.set(k, h);
-    return [...v.scan()].map(toPlain);
+  const env = {
+    hints,
+    resolve: (name) => {
+      const v = ctx.view(ctx.db, name, ctx.txn);
+      if (v.coll) for (const [k, h] of v.coll.hints) if (!hints.has(k)) hints.set(k, h);
+      return [...v.scan()];
+    },
   };
-  let out;
-  try {
-    out = new mingo.Aggregator(plainPipeline, { ...MINGO_OPTS, collectionResolver: resolver }).run(input);
-  } catch (e) { throw mapMingoError(e, 'aggregate'); }
-  input = null;
-  const result = out.map((r) => { if (isDocument(r)) delete r[SCORE]; return retype(r, hints); });
+  const result = P.run(pipeline, docs, env);
   const ns = ctx.db + '.' + collArg;
   if (outStage) {
     if (outStage.$out !== undefined) await writeOut(ctx, outStage.$out, result);

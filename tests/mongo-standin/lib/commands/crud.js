@@ -183,6 +183,7 @@ function writeError(i, e) {
   const we = { index: i, code: e.code, errmsg: e.message };
   if (e.codeName) we.codeName = e.codeName;
   if (e.extra && e.extra.keyPattern) { we.keyPattern = e.extra.keyPattern; we.keyValue = e.extra.keyValue; }
+  if (e.extra && e.extra.errInfo) we.errInfo = e.extra.errInfo;
   return we;
 }
 

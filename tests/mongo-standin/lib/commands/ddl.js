@@ -6,17 +6,46 @@ const { err } = require('../errors');
 const { normalizeSpec, sameKey, sameOptions } = require('../indexes');
 const { compileMatcher } = require('../matcher');
 const { _internal: C } = require('./crud');
+const { Collection } = require('../storage');
 
-const CREATE_UNSUPPORTED = ['capped', 'size', 'max', 'validator', 'validationLevel', 'validationAction', 'viewOn', 'pipeline',
+const CREATE_UNSUPPORTED = ['capped', 'size', 'max', 'viewOn', 'pipeline',
   'timeseries', 'clusteredIndex', 'changeStreamPreAndPostImages', 'expireAfterSeconds', 'indexOptionDefaults', 'storageEngine'];
 
 function create(ctx, cmd) {
   const name = C.collName(cmd, 'create');
   for (const k of CREATE_UNSUPPORTED) if (cmd[k] !== undefined) throw err('InvalidOptions', `mongo-standin: create option '${k}' is not implemented`);
   C.checkCollation(cmd.collation);
-  C.checkFields(cmd, ctx, new Set(['collation', 'autoIndexId', 'flags', 'encryptedFields']));
+  C.checkFields(cmd, ctx, new Set(['collation', 'autoIndexId', 'flags', 'encryptedFields', 'validator', 'validationLevel', 'validationAction']));
   if (ctx.store.coll(ctx.db, name, false)) throw err('NamespaceExists', `Collection ${ctx.db}.${name} already exists.`);
-  ctx.store.coll(ctx.db, name, true);
+  // Compile the options before the collection exists: a bad validator
+  // creates nothing.
+  const probe = new Collection({ name: ctx.db }, name, validatorOptions(cmd));
+  const c = ctx.store.coll(ctx.db, name, true);
+  c.setOptions(probe.options);
+  ctx.store.changed();
+  return { ok: 1 };
+}
+
+function validatorOptions(cmd) {
+  const o = {};
+  for (const k of ['validator', 'validationLevel', 'validationAction']) if (cmd[k] !== undefined) o[k] = cmd[k];
+  return o;
+}
+
+// collMod: the validator options (what Emporium's migrations change).
+function collMod(ctx, cmd) {
+  const name = C.collName(cmd, 'collMod');
+  for (const k of Object.keys(cmd).slice(1)) {
+    if (ctx.generic.has(k) || ['validator', 'validationLevel', 'validationAction'].includes(k)) continue;
+    if (['index', 'viewOn', 'pipeline', 'expireAfterSeconds', 'changeStreamPreAndPostImages', 'timeseries', 'clusteredIndex', 'dryRun', 'prepareUnique', 'cappedSize', 'cappedMax'].includes(k)) {
+      throw err('InvalidOptions', `mongo-standin: collMod option '${k}' is not implemented`);
+    }
+    throw err(40415, `BSON field 'collMod.${k}' is an unknown field.`);
+  }
+  const c = ctx.store.coll(ctx.db, name, false);
+  if (!c) throw err('NamespaceNotFound', `ns does not exist: ${ctx.db}.${name}`);
+  c.setOptions(validatorOptions(cmd));
+  ctx.store.changed();
   return { ok: 1 };
 }
 
@@ -56,7 +85,7 @@ function listCollections(ctx, cmd) {
   let items = [];
   if (d) {
     for (const c of d.colls.values()) {
-      items.push({ name: c.name, type: 'collection', options: {}, info: { readOnly: false, uuid: c.uuid }, idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } });
+      items.push({ name: c.name, type: 'collection', options: T.clone(c.options), info: { readOnly: false, uuid: c.uuid }, idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } });
     }
   }
   if (cmd.filter !== undefined && cmd.filter !== null) { const m = compileMatcher(C.optDoc(cmd.filter, 'filter')); items = items.filter((i) => m(i)); }
@@ -151,8 +180,9 @@ function renameCollection(ctx, cmd) {
   }
   const dst = ctx.store.coll(tdb, tc, true);
   dst.docs = src.docs; dst.indexes = src.indexes; dst.hints = src.hints;
+  dst.options = src.options; dst.validate = src.validate;
   ctx.store.dropColl(fdb, fc);
   return { ok: 1 };
 }
 
-module.exports = { create, drop, dropDatabase, listDatabases, listCollections, listIndexes, createIndexes, dropIndexes, renameCollection };
+module.exports = { create, collMod, drop, dropDatabase, listDatabases, listCollections, listIndexes, createIndexes, dropIndexes, renameCollection };
