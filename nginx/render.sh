@@ -32,6 +32,9 @@ Variables (environment; defaults in [production | local] mode):
   NGX_HTTPS_PORT       HTTPS port [443]
   NGX_HTTP_PORT        HTTP port, redirects to HTTPS [80]
   NGX_SERVER_NAME      server_name, space-separated names [_]
+  NGX_PUBLIC_HOST      the host redirects send browsers to (never the
+                       client's Host header) [the first NGX_SERVER_NAME
+                       when it is a plain name, else localhost]
   NGX_UPSTREAMS        space-separated FastCGI servers: unix:/abs/path or
                        host:port [unix:/run/emporium/fcgi.sock]
   NGX_CERT, NGX_KEY    TLS certificate chain and key (PEM)
@@ -116,6 +119,9 @@ V[PREFIX]=$prefix
 val HTTPS_PORT 443
 val HTTP_PORT 80
 val SERVER_NAME _
+first_name=${V[SERVER_NAME]%% *}
+if [[ $first_name =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]]; then val PUBLIC_HOST "$first_name"
+else val PUBLIC_HOST localhost; fi
 val UPSTREAMS unix:/run/emporium/fcgi.sock
 val AUTH_RATE 5r/s
 val AUTH_BURST 10
@@ -190,6 +196,10 @@ need_port HTTP_PORT
 [ "${V[HTTPS_PORT]}" != "${V[HTTP_PORT]}" ] || die "NGX_HTTPS_PORT and NGX_HTTP_PORT are both ${V[HTTP_PORT]}"
 [[ ${V[SERVER_NAME]} =~ ^[A-Za-z0-9._*~^-]+([[:space:]]+[A-Za-z0-9._*~^-]+)*$ ]] ||
 	die "NGX_SERVER_NAME='${V[SERVER_NAME]}': expected space-separated host names"
+# Redirects name this host, not $host: a client's Host header must never
+# choose where another page sends the browser.
+[[ ${V[PUBLIC_HOST]} =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] ||
+	die "NGX_PUBLIC_HOST='${V[PUBLIC_HOST]}': expected one host name, like shop.example.com"
 need_rate AUTH_RATE
 need_rate API_RATE
 need_int AUTH_BURST
@@ -260,7 +270,7 @@ V[CORS_MAP_ENTRIES]=${cors%$'\n'}
 
 if [ $list = 1 ]; then
 	echo "# mode: $mode"
-	for k in PREFIX HTTPS_PORT HTTP_PORT SERVER_NAME UPSTREAMS CERT KEY MEDIA_ROOT ADMIN_ROOT DOCS_ROOT \
+	for k in PREFIX HTTPS_PORT HTTP_PORT SERVER_NAME PUBLIC_HOST UPSTREAMS CERT KEY MEDIA_ROOT ADMIN_ROOT DOCS_ROOT \
 		CORS_ORIGINS AUTH_RATE AUTH_BURST API_RATE API_BURST CONN_PER_IP MAX_BODY \
 		UPLOAD_MAX_BODY FASTCGI_READ_TIMEOUT CACHE_DIR ACCESS_LOG ADMIN_IMG_SRC IPV6 \
 		DEFAULT_SERVER SITE_CONF WORKERS USER ERROR_LOG_LEVEL; do

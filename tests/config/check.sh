@@ -152,9 +152,12 @@ if grep -q '^ *server 10.0.0.6:9000' "$P/emporium.conf" && grep -q '^ *server 10
 	grep -q '^ *server unix:/run/emporium/fcgi.sock;' "$P/emporium.conf"; then
 	ok "rendered upstream lists every NGX_UPSTREAMS entry"
 else notok "rendered upstream lists every NGX_UPSTREAMS entry" "$(grep -A5 '^upstream' "$P/emporium.conf")"; fi
-if grep -q 'return 301 https://$host:8443$request_uri;' "$P/emporium.conf"; then
-	ok "HTTP->HTTPS redirect keeps the HTTPS port (:8443)"
-else notok "HTTP->HTTPS redirect keeps the HTTPS port (:8443)"; fi
+if grep -q 'return 301 https://shop.example.com:8443$request_uri;' "$P/emporium.conf"; then
+	ok "HTTP->HTTPS redirect goes to the first server name and keeps the HTTPS port (:8443)"
+else notok "HTTP->HTTPS redirect goes to the first server name and keeps the HTTPS port (:8443)"; fi
+if ! grep -q 'https://$host' "$P/emporium.conf"; then
+	ok "no redirect is built from the client's Host header"
+else notok "no redirect is built from the client's Host header" "$(grep -n 'https://$host' "$P/emporium.conf")"; fi
 check "nginx -t: production site config (test values) inside local.conf" \
 	nginx -t -q -p "$P" -c "$P/conf/nginx.conf" -e "$P/logs/error.log"
 
@@ -408,7 +411,7 @@ for _ in 1 2 3; do
 	HTTPS_PORT=$(pick_port) && HTTP_PORT=$(pick_port "$HTTPS_PORT") || break
 	live_env=(NGX_PREFIX="$L" NGX_HTTPS_PORT="$HTTPS_PORT" NGX_HTTP_PORT="$HTTP_PORT"
 		NGX_UPSTREAMS="unix:$SOCK" NGX_CERT="$W/tls/cert.pem" NGX_KEY="$W/tls/key.pem"
-		NGX_MEDIA_ROOT="$L/media" NGX_ADMIN_ROOT="$L/admin"
+		NGX_MEDIA_ROOT="$L/media" NGX_ADMIN_ROOT="$L/admin" NGX_PUBLIC_HOST=127.0.0.1
 		NGX_CORS_ORIGINS="$ORIGIN_OK https://admin.example.com")
 	render_env "${live_env[@]}" "$render" --template "$root/nginx/emporium.conf.in" --out "$L/conf/emporium.conf" &&
 		render_env "${live_env[@]}" "$render" --template "$root/nginx/local.conf.in" --out "$L/conf/nginx.conf" ||
@@ -471,6 +474,15 @@ if [ "$code" = 301 ] && [ "$(hdr Location)" = "https://127.0.0.1:$HTTPS_PORT/api
 	ok "HTTP -> HTTPS: 301 to https://host:port with path and query"
 else notok "HTTP -> HTTPS: 301 to https://host:port with path and query" "$code $(hdr Location)"; fi
 tcheck "security headers on the HTTP redirect" sec_headers_ok
+# A forged Host must not steer a redirect (open redirect / cache poisoning).
+fetch -H 'Host: evil.example' "http://127.0.0.1:$HTTP_PORT/admin"
+if [ "$code" = 301 ] && [[ $(hdr Location) == https://127.0.0.1:$HTTPS_PORT/* ]]; then
+	ok "HTTP redirect ignores a forged Host: evil.example"
+else notok "HTTP redirect ignores a forged Host: evil.example" "$code $(hdr Location)"; fi
+fetch -H 'Host: evil.example' "$B/admin"
+if [[ $(hdr Location) != *evil* ]]; then
+	ok "HTTPS redirects ignore a forged Host: evil.example"
+else notok "HTTPS redirects ignore a forged Host: evil.example" "$code $(hdr Location)"; fi
 
 fetch "$B/no/such/thing"
 tcheck "404 outside /api/ is problem+json" problem_ok 404
