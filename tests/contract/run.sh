@@ -7,7 +7,8 @@
 # Ends with "contract: N passed, N failed" (the sum of the three).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-log=${1:?usage: tests/contract/run.sh CONTRACT_LOG.jsonl}
+log=${1:-${STACK_DIR:+$STACK_DIR/contract.jsonl}}
+[ -n "$log" ] || { echo "usage: tests/contract/run.sh [CONTRACT_LOG.jsonl] (default: $STACK_DIR/contract.jsonl)"; exit 2; }
 if [ ! -d "$here/node_modules/ajv" ]; then
 	(cd "$here" && npm ci --no-audit --no-fund --silent) || { echo "npm ci in tests/contract failed"; echo "contract: 0 passed, 1 failed"; exit 1; }
 fi

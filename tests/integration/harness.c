@@ -79,8 +79,9 @@ static size_t h_collect(char *data, size_t size, size_t nmemb, void *ud)
 }
 
 /*
- * The contract log: with EM_CONTRACT_LOG set, every response h_request()
- * gets is appended to that file as one JSON line {suite, method, url,
+ * The contract log: every response h_request() gets is appended to the
+ * file EM_CONTRACT_LOG names (default: $STACK_DIR/contract.jsonl; "off":
+ * none) as one JSON line {suite, method, url,
  * on_stack, path, status, content_type, body}, for tests/contract to
  * validate against docs/openapi.yaml after the suites. One write() per
  * line with O_APPEND, so parallel requests do not interleave. A failed
@@ -91,15 +92,23 @@ static void h_contract_record(const char *method, const char *url, CURL *c,
 			      const struct h_resp *r)
 {
 	const char *log = getenv("EM_CONTRACT_LOG"), *base = getenv("STACK_BASE");
-	const char *ct = NULL, *text;
+	const char *dir = getenv("STACK_DIR"), *ct = NULL, *text;
 	size_t blen = base ? strlen(base) : 0, len;
 	bool on_stack = blen && strncmp(url, base, blen) == 0;
+	char deflog[4096];
 	json_object *o;
 	ssize_t n;
 	int fd;
 
-	if (!log || !*log || !r->ok)
+	if (!r->ok || (log && strcmp(log, "off") == 0))
 		return;
+	if (!log || !*log) {
+		/* the stack suites (tests/contract/run.sh) read it from there */
+		if (!dir || !*dir ||
+		    snprintf(deflog, sizeof(deflog), "%s/contract.jsonl", dir) >= (int)sizeof(deflog))
+			return;
+		log = deflog;
+	}
 	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK)
 		ct = NULL;
 	o = json_object_new_object();
