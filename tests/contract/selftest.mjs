@@ -8,9 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const rec = (method, p, status, ct, body) =>
+const rec = (method, p, status, ct, body, headers = '') =>
 	JSON.stringify({ suite: 'selftest', method, url: 'https://x' + p, on_stack: true, path: p, status,
-		content_type: ct, body: typeof body === 'string' ? body : JSON.stringify(body) });
+		content_type: ct, headers: `HTTP/2 ${status}\r\n${headers}`,
+		body: typeof body === 'string' ? body : JSON.stringify(body) });
 const problem = (status) => ({ type: 'about:blank', title: 'x', status });
 const good = [
 	rec('GET', '/api/v1/health', 200, 'application/json', { status: 'ok' }),
@@ -20,6 +21,7 @@ const good = [
 	rec('GET', '/api/v1/products/some-slug', 404, 'application/problem+json', problem(404)),
 	rec('GET', '/api/v1/admin/jobs', 401, 'application/problem+json', problem(401)),
 	rec('DELETE', '/api/v1/me/addresses/0123456789abcdef01234567', 204, null, ''),
+	rec('GET', '/api/v1/products/x', 304, null, '', 'etag: "a-1-0"\r\n'),
 ];
 const bad = [
 	rec('GET', '/api/v1/health', 200, 'application/json', { status: 'ok', leaked: 1 }),   // extra field
@@ -30,6 +32,8 @@ const bad = [
 	rec('GET', '/api/v1/admin/jobs', 401, 'application/problem+json', { title: 'x' }),   // problem shape
 	rec('DELETE', '/api/v1/me/addresses/0123456789abcdef01234567', 204, null, 'body'),   // 204 with a body
 	rec('GET', '/api/v1/health', 200, 'application/json', '{not json'),                  // not JSON
+	rec('GET', '/api/v1/admin/jobs', 401, 'application/problem+json', problem(403)),     // status differs
+	rec('GET', '/api/v1/products/x', 304, null, ''),                                     // no ETag
 ];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contract-selftest-'));
 const log = path.join(dir, 'log.jsonl');

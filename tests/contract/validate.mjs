@@ -3,15 +3,18 @@
 //
 //   node tests/contract/validate.mjs LOG.jsonl [docs/openapi.yaml]
 //
-// LOG.jsonl is written by tests/integration/harness.c when EM_CONTRACT_LOG
-// names it: one line {suite, method, url, on_stack, path, status,
-// content_type, body} per response. For each response under /api/:
+// LOG.jsonl is written by tests/integration/harness.c (EM_CONTRACT_LOG, by
+// default $STACK_DIR/contract.jsonl): one line {suite, method, url,
+// on_stack, path, status, content_type, headers, body} per response. For
+// each response under /api/:
 //   - the path must match a path template of the description and the
 //     method one of its operations (HEAD is checked as GET, without a body),
 //   - the status must be one the operation lists,
 //   - the Content-Type must be one the response lists (or none at all when
 //     it lists no content), and a JSON body must validate against its
-//     schema (JSON Schema 2020-12, ajv, formats checked).
+//     schema (JSON Schema 2020-12, ajv, formats checked); a problem
+//     document's status must be the HTTP status,
+//   - the headers the response declares `required` must be there.
 // A response that breaks any of these is a failure. The only exceptions
 // are the deliberate protocol probes listed in probes.json (each with the
 // reason); responses outside /api/ (/media/, /admin/, the HTTP redirect,
@@ -106,6 +109,12 @@ function check(rec) {
 	if (!resp) return [`${where} does not list status ${status}`];
 	const ct = rec.content_type ? rec.content_type.split(';')[0].trim().toLowerCase() : null;
 	const content = resp.content || {};
+	// the headers the response declares required (ETag, Location, Retry-After)
+	const have = new Set((rec.headers || '').split(/\r?\n/).slice(1)
+		.map((l) => l.split(':')[0].trim().toLowerCase()).filter(Boolean));
+	for (const [name, h] of Object.entries(resp.headers || {}))
+		if (deref(h) && deref(h).required && !have.has(name.toLowerCase()))
+			problems.push(`${where} ${status}: the required header ${name} is missing`);
 	if (Object.keys(content).length === 0) {
 		if (rec.body.length) problems.push(`${where} ${status} has no body in the description, got ${rec.body.length} bytes (${ct})`);
 		return problems;
@@ -124,6 +133,8 @@ function check(rec) {
 		return [`${where} ${status}: the body is not JSON (${e.message})`];
 	}
 	const v = validatorFor(`${opMethod} ${tpl.t} ${status} ${ct}`, schema);
+	if (ct === 'application/problem+json' && body && body.status !== rec.status)
+		problems.push(`${where} ${status}: the problem document says status ${body && body.status}`);
 	if (!v(body))
 		for (const e of v.errors.slice(0, 5))
 			problems.push(`${where} ${status}: body${e.instancePath} ${e.message}` +

@@ -82,7 +82,7 @@ static size_t h_collect(char *data, size_t size, size_t nmemb, void *ud)
  * The contract log: every response h_request() gets is appended to the
  * file EM_CONTRACT_LOG names (default: $STACK_DIR/contract.jsonl; "off":
  * none) as one JSON line {suite, method, url,
- * on_stack, path, status, content_type, body}, for tests/contract to
+ * on_stack, path, status, content_type, headers, body}, for tests/contract to
  * validate against docs/openapi.yaml after the suites. One write() per
  * line with O_APPEND, so parallel requests do not interleave. A failed
  * transfer (no response) is not recorded. Failing to record stops the
@@ -123,6 +123,7 @@ static void h_contract_record(const char *method, const char *url, CURL *c,
 	json_object_object_add(o, "path", json_object_new_string(on_stack ? url + blen : url));
 	json_object_object_add(o, "status", json_object_new_int64(r->status));
 	json_object_object_add(o, "content_type", ct ? json_object_new_string(ct) : NULL);
+	json_object_object_add(o, "headers", json_object_new_string(r->headers ? r->headers : ""));
 	json_object_object_add(o, "body", json_object_new_string_len(r->body, (int)r->body_len));
 	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
 	fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
