@@ -35,6 +35,7 @@ struct ho_idp ho_idps[] = {
 
 char ho_public_url[512];
 bool ho_env_changed;
+char ho_env_extra[4096];
 
 void ho_random_hex(char *out, size_t bytes)
 {
@@ -282,6 +283,7 @@ int ho_setup(void **state)
 		len += (size_t)n;
 	}
 	ho_env_changed = true;
+	snprintf(ho_env_extra, sizeof(ho_env_extra), "%s", extra);
 	if (!h_stack_reconfigure(extra))
 		return -1;
 	return 0;

@@ -34,6 +34,8 @@ extern struct ho_idp ho_idps[2];
 
 extern char ho_public_url[512]; /* EMPORIUM_PUBLIC_URL of the stack */
 extern bool ho_env_changed;     /* setup added the providers to the env file */
+/* The lines setup added to the env file (to reload with more on top). */
+extern char ho_env_extra[4096];
 
 struct ho_login {
 	char authorize_location[4096];

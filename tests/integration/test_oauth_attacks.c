@@ -101,6 +101,67 @@ static void test_swapped_code_refused(void **state)
 	assert_int_equal(h_db_count("users", filter), 0);
 }
 
+/* ---- one state, N callbacks at once ---- */
+
+enum { RACE_N = 50 };
+
+struct callback_race {
+	char path[4096];
+	long status[RACE_N];
+};
+
+static void callback_one(int i, void *arg)
+{
+	struct callback_race *a = arg;
+	struct h_resp r;
+
+	/* an address per thread: nginx limits /api/v1/auth/ per address */
+	h_source_set(130 + i);
+	r = h_request("GET", a->path, NULL, 0, NULL);
+	a->status[i] = r.status;
+	h_resp_free(&r);
+}
+
+/*
+ * The state is consumed once (a findAndModify in oauth_routes.c): of N
+ * callbacks carrying the same state and code at once, one signs in, the
+ * others are refused at the state, and the account and its session
+ * exist once. Runs on the larger
+ * race pool (h_race_workers()) so the callbacks meet in the application.
+ */
+static void test_same_state_at_once(void **state)
+{
+	static struct callback_race a;
+	char email[128], filter[300], uid[25], extra[4200];
+	struct ho_login l;
+	int ok = 0, refused = 0;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	snprintf(extra, sizeof(extra), "%s\nEMPORIUM_WORKERS=%d\n", ho_env_extra, h_race_workers());
+	assert_true(h_stack_reconfigure(extra));
+	ho_fresh_email("race", email, sizeof(email));
+	ho_browse(HO_TEST_IDP, NULL, email, true, &l);
+	snprintf(a.path, sizeof(a.path), "%s", l.callback);
+	h_parallel(RACE_N, callback_one, &a);
+	assert_true(h_stack_reconfigure(ho_env_extra));
+	for (int i = 0; i < RACE_N; i++) {
+		ok += a.status[i] == 200;
+		refused += a.status[i] == 400;
+	}
+	fprintf(stderr, "  callback race: %d signed in, %d refused for the state\n", ok, refused);
+	/* the losers are refused at the state (400), before any code
+	 * exchange: the provider's own single-use code must not be what
+	 * saves the day */
+	assert_int_equal(ok, 1);
+	assert_int_equal(refused, RACE_N - 1);
+	snprintf(filter, sizeof(filter), "{\"email\": \"%s\"}", email);
+	assert_int_equal(h_db_count("users", filter), 1);
+	ho_db_user_id(email, uid);
+	snprintf(filter, sizeof(filter), "{\"user_id\": {\"$oid\": \"%s\"}}", uid);
+	assert_int_equal(h_db_count("refresh_tokens", filter), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -108,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_reused_state_refused),
 		cmocka_unit_test(test_wrong_nonce_refused),
 		cmocka_unit_test(test_swapped_code_refused),
+		cmocka_unit_test(test_same_state_at_once),
 	};
 	int rc;
 
