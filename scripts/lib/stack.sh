@@ -7,6 +7,8 @@
 #   stack.sh start DIR     start everything; writes DIR/stack.env
 #   stack.sh stop DIR      stop everything started in DIR
 #   stack.sh mongo-stop DIR / mongo-start DIR   (fault tests)
+#   stack.sh check-logs DIR  after a test run: no sanitizer report and no
+#                          crashed server in the logs ("N passed, N failed")
 #
 # Ports come from STACK_HTTPS_PORT, STACK_HTTP_PORT, STACK_SMTP_PORT and
 # STACK_MONGO_PORT; 0 or unset picks a free one. STACK_BIN_DIR holds the
@@ -141,10 +143,11 @@ ENV
 	wait_for 15 test -S "$dir/run/fcgi.sock" || die "emporium-fcgi did not start (see $dir/logs/fcgi.log)"
 }
 
-# The job worker, once it is built (src/jobs).
+# The job worker. A stack without it cannot send mail, so its absence is an
+# error, not something to skip: suites that wait for mail would fail late.
 worker_start() {
 	local dir=$1 bin=${STACK_BIN_DIR:-$top}
-	[ -x "$bin/emporium-worker" ] || return 0
+	[ -x "$bin/emporium-worker" ] || die "no $bin/emporium-worker (build it first)"
 	EMPORIUM_ENV_FILE="$dir/emporium.env" ${STACK_WRAPPER:-} "$bin/emporium-worker" \
 		>>"$dir/logs/worker.log" 2>&1 &
 	echo $! > "$dir/run/worker.pid"
@@ -221,10 +224,37 @@ cmd_stop() {
 	stop_pidfile "$dir/run/mongo.pid" 10
 }
 
+# What a sanitizer prints (ASan, LSan, UBSan) and how the master reports a
+# worker that crashed (SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGSEGV); workers the
+# tests kill on purpose die of SIGKILL or SIGALRM (the request timeout).
+LOG_SANITIZER_RE='ERROR: (AddressSanitizer|LeakSanitizer)|LeakSanitizer has encountered|runtime error:|SUMMARY: UndefinedBehaviorSanitizer'
+LOG_CRASH_RE='killed by signal (4|6|7|8|11)[^0-9]'
+
+cmd_check_logs() {
+	local dir=$1 pass=0 fail=0 logs name re
+	shopt -s nullglob
+	logs=("$dir"/logs/*.log)
+	[ ${#logs[@]} -gt 0 ] || { echo "no logs in $dir/logs"; echo "0 passed, 1 failed"; return 1; }
+	for name in sanitizer crash; do
+		if [ "$name" = sanitizer ]; then re=$LOG_SANITIZER_RE; else re=$LOG_CRASH_RE; fi
+		if grep -qE "$re" "${logs[@]}"; then
+			echo "not ok - $name reports in the servers' logs:"
+			grep -HE -A40 "$re" "${logs[@]}" | head -200
+			fail=$((fail + 1))
+		else
+			echo "ok - no $name reports in ${logs[*]##*/}"
+			pass=$((pass + 1))
+		fi
+	done
+	echo "$pass passed, $fail failed"
+	[ "$fail" = 0 ]
+}
+
 case "${1:-}" in
 start) [ -n "${2:-}" ] || die "usage: stack.sh start DIR"; cmd_start "$(realpath -m "$2")" ;;
 stop) [ -n "${2:-}" ] || die "usage: stack.sh stop DIR"; cmd_stop "$(realpath -m "$2")" ;;
 mongo-stop) stop_pidfile "$(realpath -m "$2")/run/mongo.pid" 10 ;;
+check-logs) [ -n "${2:-}" ] || die "usage: stack.sh check-logs DIR"; cmd_check_logs "$(realpath -m "$2")" ;;
 mongo-start) d=$(realpath -m "$2"); STACK_MONGO_PORT=$(cat "$d/run/mongo.port") mongo_start "$d" ;;
-*) die "usage: stack.sh start|stop|mongo-stop|mongo-start DIR" ;;
+*) die "usage: stack.sh start|stop|mongo-stop|mongo-start|check-logs DIR" ;;
 esac
