@@ -197,13 +197,15 @@ static void test_low_stock_alert_once_per_crossing(void **state)
 	assert_int_equal(h_db_count("jobs", filter), 2);
 	snprintf(filter, sizeof(filter), "{\"dedupe_key\": \"low_stock:%s:2\"}", sku);
 	assert_int_equal(h_db_count("jobs", filter), 1);
-	/* with a job worker in the build, the mail arrives */
+	/* the stack's job worker mails the alert; a stack without one is a
+	 * broken precondition, not a reason to pass without checking */
 	{
 		char pidfile[512];
 
 		snprintf(pidfile, sizeof(pidfile), "%s/run/worker.pid", h_env("STACK_DIR"));
 		if (access(pidfile, R_OK) != 0)
-			return;
+			fail_msg("no job worker in this stack (%s is missing): the alert mail "
+				 "cannot be checked", pidfile);
 	}
 	{
 		/* the stack sets EMPORIUM_STAFF_EMAIL=staff@localhost */
