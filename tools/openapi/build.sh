@@ -4,7 +4,8 @@
 #   tools/openapi/build.sh            write docs/openapi.yaml (merge + redocly bundle)
 #   tools/openapi/build.sh check      is docs/openapi.yaml the build of the fragments?
 #                                     does it lint (redocly, strict)? does it list
-#                                     exactly the routes of src/*/*_routes.c?
+#                                     exactly the routes of src/*/*_routes.c? do the
+#                                     merge and lint refuse bad fragments (selftest.sh)?
 #                                     Ends with "N passed, N failed".
 #   tools/openapi/build.sh site DIR   the static files nginx serves: DIR/openapi.json,
 #                                     DIR/index.html, DIR/docs.js, DIR/redoc.standalone.js
@@ -60,6 +61,9 @@ check)
 	result "redocly lint (tools/openapi/redocly.yaml, warnings are errors)" "$rc"
 	rc=0; node "$here/routes-check.mjs" "$tmp/openapi.yaml" || rc=$?
 	result "the description lists exactly the route tables' routes and roles" "$rc"
+	rc=0; "$here/selftest.sh" >"$tmp/selftest.log" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || cat "$tmp/selftest.log"
+	result "the merge and the lint refuse what they must ($(tail -1 "$tmp/selftest.log"))" "$rc"
 	echo "openapi: $passed passed, $failed failed"
 	[ "$failed" = 0 ]
 	;;

@@ -23,7 +23,8 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const apiDir = path.resolve(here, '../../docs/api');
+// EMPORIUM_API_DIR: another fragment directory (tools/openapi/selftest.sh)
+const apiDir = process.env.EMPORIUM_API_DIR || path.resolve(here, '../../docs/api');
 const out = process.argv[2];
 if (!out) {
 	console.error('usage: node merge.mjs OUT.yaml');
