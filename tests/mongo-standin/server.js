@@ -101,14 +101,22 @@ class Server {
       // The one ready line other code waits for (and parses PORT from).
       process.stdout.write(`mongo-standin ready on ${this.me}\n`);
     });
-    this.ttlTimer = setInterval(() => { try { this.sweepTTL(); } catch (e) { this.log.error('TTL sweep: ' + e.stack); } }, this.opts.ttlIntervalMs);
-    this.ttlTimer.unref();
+    this.setTTLInterval(this.opts.ttlIntervalMs);
     // Idle cursors time out after 10 minutes, like MongoDB's default.
     this.cursorTimer = setInterval(() => {
       const limit = Date.now() - 10 * 60 * 1000;
       for (const [k, c] of this.cursors) if (c.lastUse < limit) this.cursors.delete(k);
     }, 60000);
     this.cursorTimer.unref();
+  }
+
+  // (Re)start the TTL monitor (setParameter ttlMonitorSleepSecs changes it
+  // at run time, as on mongod).
+  setTTLInterval(ms) {
+    if (this.ttlTimer) clearInterval(this.ttlTimer);
+    this.opts.ttlIntervalMs = ms;
+    this.ttlTimer = setInterval(() => { try { this.sweepTTL(); } catch (e) { this.log.error('TTL sweep: ' + e.stack); } }, ms);
+    this.ttlTimer.unref();
   }
 
   // Delete documents whose TTL has passed (not ones locked by a transaction).

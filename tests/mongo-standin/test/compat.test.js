@@ -504,6 +504,228 @@ describe('transactions', () => {
   });
 });
 
+// Issue 18: the stand-in must fail where MongoDB fails. Every case runs
+// against a real replica set too (MONGODB_URI); what a real server cannot
+// do here is skipped with t.skip (counted by run.sh).
+describe('issue 18: MongoDB semantics the application relies on', () => {
+  // MongoDB: $addFields {$meta: "textScore"} makes an ordinary field that
+  // later stages filter, sort and limit on (the catalog's relevance sort).
+  test('$addFields textScore then $match/$sort/$limit on it', async () => {
+    const c = await fresh('tscore');
+    await c.createIndex({ name: 'text', description: 'text' }, { weights: { name: 10, description: 1 } });
+    await c.insertMany([
+      { _id: 1, name: 'red shoe', description: 'a shoe' },
+      { _id: 2, name: 'blue hat', description: 'goes with a shoe' },
+      { _id: 3, name: 'green scarf', description: 'warm' },
+    ]);
+    const r = await c.aggregate([
+      { $match: { $text: { $search: 'shoe' } } },
+      { $addFields: { _score: { $meta: 'textScore' } } },
+      { $match: { _score: { $gt: 0 } } },
+      { $sort: { _score: -1, _id: 1 } },
+      { $limit: 1 },
+    ], RAW).toArray();
+    assert.equal(r.length, 1);
+    assert.equal(Number(r[0]._id), 1);
+    assert.ok(r[0]._score instanceof Double, 'textScore is a double');
+    assert.ok(r[0]._score.value > 0);
+  });
+
+  // MongoDB: the catalog's facet pipeline (src/catalog/product_routes.c):
+  // compound _id $group, {$type: "string"} on _id.v, int64 $min/$max.
+  test('facets: compound _id $group, $type match, int64 $min/$max', async () => {
+    const c = await fresh('facets');
+    const big = Long.fromString('9007199254740993'); // above 2^53
+    await c.insertMany([
+      { _id: 'a', min_price: Long.fromNumber(500), max_price: big, variants: [{ options: { size: 'M', color: 'red' } }, { options: { size: 'L', color: 'red' } }] },
+      { _id: 'b', min_price: Long.fromNumber(200), max_price: Long.fromNumber(300), variants: [{ options: { size: 'M' } }, { options: { size: 'M', color: 'blue' } }] },
+      { _id: 'c', min_price: Long.fromNumber(900), max_price: Long.fromNumber(900), variants: [] },
+    ]);
+    const facet = { $facet: {
+      sizes: [{ $unwind: '$variants' }, { $group: { _id: { p: '$_id', v: '$variants.options.size' } } },
+        { $match: { '_id.v': { $type: 'string' } } }, { $group: { _id: '$_id.v', count: { $sum: 1 } } }, { $sort: { _id: 1 } }],
+      colors: [{ $unwind: '$variants' }, { $group: { _id: { p: '$_id', v: '$variants.options.color' } } },
+        { $match: { '_id.v': { $type: 'string' } } }, { $group: { _id: '$_id.v', count: { $sum: 1 } } }, { $sort: { _id: 1 } }],
+      price: [{ $group: { _id: null, min: { $min: '$min_price' }, max: { $max: '$max_price' }, count: { $sum: 1 } } }],
+    } };
+    const [r] = await c.aggregate([{ $match: {} }, facet], RAW).toArray();
+    assert.deepEqual(r.sizes.map((x) => [x._id, x.count.valueOf()]), [['L', 1], ['M', 2]]);
+    assert.ok(r.sizes[0].count instanceof Int32, '$sum: 1 is int32');
+    assert.deepEqual(r.colors.map((x) => [x._id, x.count.valueOf()]), [['blue', 1], ['red', 1]]);
+    assert.ok(r.price[0].min instanceof Long && r.price[0].min.toString() === '200', 'int64 $min stays int64');
+    assert.ok(r.price[0].max instanceof Long && r.price[0].max.toString() === '9007199254740993', 'int64 $max keeps every digit');
+    assert.equal(r.price[0].count.valueOf(), 3);
+  });
+
+  // MongoDB: a partial unique index only constrains documents matching its
+  // filter ({$exists: true}): many documents may lack the key.
+  test('partial unique index with $exists', async () => {
+    const c = await fresh('partial_exists');
+    await c.createIndex({ sku: 1 }, { unique: true, partialFilterExpression: { sku: { $exists: true } } });
+    await c.insertMany([{ _id: 1 }, { _id: 2 }, { _id: 3, sku: 'A' }]);
+    const e = await expectCode(c.insertOne({ _id: 4, sku: 'A' }), 11000);
+    assert.deepEqual(e.keyValue, { sku: 'A' });
+    await c.insertOne({ _id: 5, sku: null }); // $exists: true matches null
+    await expectCode(c.insertOne({ _id: 6, sku: null }), 11000);
+    assert.equal(await c.countDocuments({ sku: { $exists: false } }), 2);
+  });
+
+  // MongoDB: expireAfterSeconds: 0 removes a document once its date has
+  // passed. The TTL monitor runs every ttlMonitorSleepSecs (60 s by
+  // default, on mongod and on the stand-in); the test sets it to 1 s.
+  test('TTL with expireAfterSeconds: 0', async (t) => {
+    const admin = client.db('admin');
+    const p = await admin.command({ getParameter: 1, ttlMonitorSleepSecs: 1 }).catch(() => null);
+    const set = await admin.command({ setParameter: 1, ttlMonitorSleepSecs: 1 }).catch((e) => e);
+    if (set instanceof Error) { t.skip('setParameter ttlMonitorSleepSecs refused: ' + set.message); return; }
+    try {
+      const c = await fresh('ttl0');
+      await c.createIndex({ expires_at: 1 }, { expireAfterSeconds: 0 });
+      await c.insertMany([{ _id: 'old', expires_at: new Date(Date.now() - 1000) }, { _id: 'new', expires_at: new Date(Date.now() + 3600e3) }, { _id: 'none' }]);
+      const until = Date.now() + 15000;
+      while (Date.now() < until && await c.countDocuments({ _id: 'old' })) await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual((await c.find({}, { sort: { _id: 1 } }).toArray()).map((d) => d._id), ['new', 'none']);
+    } finally {
+      await admin.command({ setParameter: 1, ttlMonitorSleepSecs: p ? p.ttlMonitorSleepSecs : 60 }).catch(() => {});
+    }
+  });
+
+  // MongoDB: findAndModify picks the first document in `sort` order and
+  // returns only `fields` (the job runner's lease claim).
+  test('findAndModify with sort and fields', async () => {
+    const c = await fresh('fam_sort');
+    await c.insertMany([
+      { _id: 1, state: 'queued', run_at: new Date(3000), payload: 'x', attempts: 0 },
+      { _id: 2, state: 'queued', run_at: new Date(1000), payload: 'y', attempts: 0 },
+      { _id: 3, state: 'done', run_at: new Date(0), payload: 'z', attempts: 0 },
+    ]);
+    const r = await db.command({
+      findAndModify: 'fam_sort', query: { state: 'queued' }, sort: { run_at: 1 },
+      update: { $set: { state: 'leased' }, $inc: { attempts: 1 } }, new: true, fields: { state: 1, attempts: 1 },
+    });
+    assert.deepEqual(r.value, { _id: 2, state: 'leased', attempts: 1 });
+    const r2 = await db.command({ findAndModify: 'fam_sort', query: { state: 'queued' }, sort: { run_at: -1 }, remove: true, fields: { _id: 0, payload: 1 } });
+    assert.deepEqual(r2.value, { payload: 'x' });
+  });
+
+  // MongoDB: count_documents is an aggregate ($match + $group), so it works
+  // in a transaction; the `count` command does not (263).
+  test('countDocuments in a transaction works, count -> 263', async () => {
+    const c = await fresh('txn_count');
+    await c.insertMany([{ _id: 1 }, { _id: 2 }]);
+    const s = client.startSession();
+    try {
+      s.startTransaction();
+      await c.insertOne({ _id: 3 }, { session: s });
+      assert.equal(await c.countDocuments({}, { session: s }), 3);
+      await expectCode(db.command({ count: 'txn_count' }, { session: s }), 263);
+      await s.abortTransaction().catch(() => {});
+    } finally { await s.endSession(); }
+  });
+
+  // MongoDB: two open transactions inserting one unique key: the second
+  // gets WriteConflict (112, TransientTransactionError); once the first has
+  // committed, its retry gets E11000.
+  test('two transactions, one unique key: 112 then 11000', async () => {
+    const c = await fresh('txn_unique');
+    await c.createIndex({ order_no: 1 }, { unique: true });
+    const s1 = client.startSession(), s2 = client.startSession();
+    try {
+      s1.startTransaction(); s2.startTransaction();
+      await c.insertOne({ order_no: 'N-1', by: 1 }, { session: s1 });
+      await expectCode(c.insertOne({ order_no: 'N-1', by: 2 }, { session: s2 }), 112, 'TransientTransactionError');
+      await s2.abortTransaction().catch(() => {});
+      await s1.commitTransaction();
+      s2.startTransaction();
+      await expectCode(c.insertOne({ order_no: 'N-1', by: 2 }, { session: s2 }), 11000);
+      await s2.abortTransaction().catch(() => {});
+      assert.deepEqual((await c.find({}).toArray()).map((d) => d.by), [1]);
+    } finally { await s1.endSession(); await s2.endSession(); }
+  });
+
+  // MongoDB: a plain write to a document an open transaction wrote waits
+  // for the transaction to end (no error), then applies; with maxTimeMS it
+  // fails with MaxTimeMSExpired (50) if the transaction outlasts it.
+  test('plain write waits for a transaction; maxTimeMS 50 -> 50', async () => {
+    const c = await fresh('txn_block');
+    await c.insertOne({ _id: 1, n: 0 });
+    const s = client.startSession();
+    try {
+      s.startTransaction();
+      await c.updateOne({ _id: 1 }, { $inc: { n: 1 } }, { session: s });
+      await expectCode(c.updateOne({ _id: 1 }, { $inc: { n: 10 } }, { maxTimeMS: 50 }), 50);
+      const t0 = Date.now();
+      const waiting = c.updateOne({ _id: 1 }, { $inc: { n: 100 } });
+      setTimeout(() => s.commitTransaction().catch(() => {}), 300);
+      const r = await waiting;
+      assert.equal(r.modifiedCount, 1);
+      assert.ok(Date.now() - t0 >= 250, 'the plain write waited for the commit');
+      assert.equal((await c.findOne({ _id: 1 })).n, 101);
+    } finally { await s.endSession(); }
+  });
+
+  // MongoDB keeps int64 exact: a filter on 2^53 + 1 does not match 2^53,
+  // $inc of int64 keeps every digit, $group $sum/$max of int64 too, and
+  // $type tells long from int and double.
+  test('int64 above 2^53 exact through filter, $inc, $group, $type', async () => {
+    const c = await fresh('int64_exact');
+    const a = Long.fromString('9007199254740992'), b = Long.fromString('9007199254740993');
+    await c.insertMany([{ _id: 1, v: a, k: 'x' }, { _id: 2, v: b, k: 'x' }, { _id: 3, v: new Int32(1), k: 'y' }, { _id: 4, v: new Double(1), k: 'y' }]);
+    assert.deepEqual((await c.find({ v: b }).toArray()).map((d) => d._id), [2]);
+    assert.deepEqual((await c.find({ v: { $gt: a } }).toArray()).map((d) => d._id), [2]);
+    assert.deepEqual((await c.find({ v: { $type: 'long' } }).toArray()).map((d) => d._id), [1, 2]);
+    assert.deepEqual((await c.find({ v: { $type: 'int' } }).toArray()).map((d) => d._id), [3]);
+    assert.deepEqual((await c.find({ v: { $type: 'double' } }).toArray()).map((d) => d._id), [4]);
+    await c.updateOne({ _id: 2 }, { $inc: { v: Long.fromNumber(2) } });
+    assert.equal((await c.findOne({ _id: 2 }, RAW)).v.toString(), '9007199254740995');
+    const g = await c.aggregate([{ $match: { k: 'x' } }, { $group: { _id: '$k', s: { $sum: '$v' }, mx: { $max: '$v' } } }], RAW).toArray();
+    assert.ok(g[0].s instanceof Long);
+    assert.equal(g[0].s.toString(), '18014398509481987');
+    assert.equal(g[0].mx.toString(), '9007199254740995');
+    const p = await c.find({ _id: 2 }, { projection: { w: { $add: ['$v', Long.fromNumber(1)] } }, ...RAW }).toArray();
+    assert.ok(p[0].w instanceof Long);
+    assert.equal(p[0].w.toString(), '9007199254740996');
+  });
+
+  // MongoDB: $jsonSchema validators refuse a document with 121
+  // DocumentValidationFailure and errInfo {failingDocumentId, details}:
+  // money as a double where bsonType long is required, a missing required
+  // field; on insert, update, upsert, findAndModify, and in a transaction.
+  test('$jsonSchema validator: 121 with errInfo', async () => {
+    await db.collection('vorders').drop().catch(() => {});
+    const schema = { bsonType: 'object', required: ['total', 'currency'], properties: {
+      total: { bsonType: 'long', minimum: 0 }, currency: { bsonType: 'string', enum: ['BDT', 'USD'] },
+      items: { bsonType: 'array', minItems: 1, items: { bsonType: 'object', required: ['sku'], properties: { sku: { bsonType: 'string', pattern: '^[A-Z0-9-]+$' } } } } } };
+    await db.createCollection('vorders', { validator: { $jsonSchema: schema } });
+    const c = db.collection('vorders');
+    await c.insertOne({ _id: 1, total: Long.fromNumber(100), currency: 'BDT', items: [{ sku: 'A-1' }] });
+    let e = await expectCode(c.insertOne({ _id: 2, total: new Double(1.5), currency: 'BDT' }), 121);
+    assert.equal(e.errInfo.failingDocumentId, 2);
+    assert.equal(e.errInfo.details.operatorName, '$jsonSchema');
+    assert.match(JSON.stringify(e.errInfo.details), /bsonType/);
+    e = await expectCode(c.insertOne({ _id: 3, total: Long.fromNumber(1) }), 121);
+    assert.match(JSON.stringify(e.errInfo.details), /"missingProperties":\["currency"\]/);
+    await expectCode(c.updateOne({ _id: 1 }, { $set: { total: new Double(2) } }), 121);
+    await expectCode(c.updateOne({ _id: 9 }, { $set: { currency: 'BDT' } }, { upsert: true }), 121);
+    await expectCode(c.findOneAndUpdate({ _id: 1 }, { $set: { items: [] } }), 121);
+    await expectCode(c.insertOne({ _id: 4, total: Long.fromNumber(1), currency: 'EUR' }), 121);
+    const s = client.startSession();
+    try {
+      s.startTransaction();
+      await expectCode(c.insertOne({ _id: 5, total: 7, currency: 'USD' }, { session: s }), 121);
+      await s.abortTransaction().catch(() => {});
+    } finally { await s.endSession(); }
+    const [info] = await db.listCollections({ name: 'vorders' }).toArray();
+    assert.equal(info.options.validationLevel, 'strict');
+    assert.equal(info.options.validationAction, 'error');
+    assert.ok(info.options.validator.$jsonSchema);
+    assert.equal((await c.findOne({ _id: 1 })).total, 100);
+    await db.command({ collMod: 'vorders', validator: { $jsonSchema: { bsonType: 'object', required: ['total'] } } });
+    await c.insertOne({ _id: 6, total: 5 }); // the new validator allows it
+    await expectCode(c.insertOne({ _id: 7 }), 121);
+  });
+});
+
 describe('stand-in specific servers', { skip: skipReal }, () => {
   // A standalone mongod refuses transaction numbers: IllegalOperation (20).
   test('standalone refuses transactions', async () => {

@@ -1,6 +1,6 @@
 'use strict';
 // Handshake, diagnostics and session commands.
-const { Long, ObjectId, isDocument, toNumber } = require('../types');
+const { Long, ObjectId, isDocument, toNumber, numKind } = require('../types');
 const { err } = require('../errors');
 
 const ELECTION_ID = new ObjectId('7fffffff0000000000000001');
@@ -51,7 +51,9 @@ function getParameter(ctx, cmd) {
   const known = {
     featureCompatibilityVersion: { version: '6.0' },
     transactionLifetimeLimitSeconds: ctx.server.sessions.lifetimeMs / 1000,
-    maxTransactionLockRequestTimeoutMillis: 100,
+    maxTransactionLockRequestTimeoutMillis: 5,
+    ttlMonitorSleepSecs: ctx.server.opts.ttlIntervalMs / 1000,
+    enableTestCommands: !!ctx.server.opts.enableTestCommands,
   };
   if (cmd.getParameter === '*') return { ...known, ok: 1 };
   const out = {};
@@ -64,7 +66,26 @@ function getParameter(ctx, cmd) {
   return { ...out, ok: 1 };
 }
 
+// setParameter: only ttlMonitorSleepSecs (what tests change on mongod too).
+function setParameter(ctx, cmd) {
+  if (ctx.db !== 'admin') throw err('Unauthorized', 'setParameter may only be run against the admin database.');
+  const out = { ok: 1 };
+  let n = 0;
+  for (const k of Object.keys(cmd)) {
+    if (k === 'setParameter' || ctx.generic.has(k)) continue;
+    if (k !== 'ttlMonitorSleepSecs') throw err('InvalidOptions', `mongo-standin: setParameter '${k}' is not implemented (only ttlMonitorSleepSecs)`);
+    const v = cmd[k];
+    if (!numKind(v) || !Number.isInteger(toNumber(v)) || toNumber(v) < 1) throw err('BadValue', 'ttlMonitorSleepSecs must be a positive integer');
+    out.was = ctx.server.opts.ttlIntervalMs / 1000;
+    ctx.server.setTTLInterval(toNumber(v) * 1000);
+    n++;
+  }
+  if (!n) throw err('InvalidOptions', 'no option found to set, use help:true to see options ');
+  return out;
+}
+
 module.exports = {
+  setParameter,
   hello, isMaster: hello, ismaster: hello,
   ping: () => ({ ok: 1 }),
   buildInfo, buildinfo: buildInfo,
