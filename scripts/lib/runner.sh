@@ -26,6 +26,8 @@
 # RUNNER_ONLY (patterns, space separated), RUNNER_KILL_AFTER (seconds
 # between the timeout's SIGTERM and SIGKILL, default 10).
 
+RUNNER_SANITIZER_RE='ERROR: (AddressSanitizer|LeakSanitizer)|^(AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer):|runtime error:'
+
 runner_init() {
 	RUNNER_WORK=$1
 	mkdir -p "$RUNNER_WORK" || return 1
@@ -119,6 +121,11 @@ runner_count() {
 			runner_skips+=("$id: $name")
 		done < <(sed -n 's/^skipped: //p' "$out")
 	fi
+	# a sanitizer report fails the suite even if its tests passed and it
+	# exited 0 (UBSan recovers; a sanitizer that cannot read its
+	# suppressions goes on without them)
+	local san=""
+	grep -qE "$RUNNER_SANITIZER_RE" "$out" && san="a sanitizer report in its output"
 	if [ "$rc" = 124 ] || { [ "$rc" = 137 ] && [ "$secs" -ge "$limit" ]; }; then
 		note="hung: stopped by the ${limit}s timeout"
 	elif [ "$rc" -gt 128 ] 2>/dev/null; then
@@ -129,6 +136,7 @@ runner_count() {
 	if [ $((p + f)) = 0 ] && [ -z "$note" ]; then
 		note="ran no test"
 	fi
+	[ -z "$san" ] || note="${note:+$note; }$san"
 	# whatever it counted, a suite with something wrong fails
 	if [ -n "$note" ] && [ "$f" = 0 ]; then
 		f=1

@@ -227,7 +227,9 @@ cmd_stop() {
 # What a sanitizer prints (ASan, LSan, UBSan) and how the master reports a
 # worker that crashed (SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGSEGV); workers the
 # tests kill on purpose die of SIGKILL or SIGALRM (the request timeout).
-LOG_SANITIZER_RE='ERROR: (AddressSanitizer|LeakSanitizer)|LeakSanitizer has encountered|runtime error:|SUMMARY: UndefinedBehaviorSanitizer'
+# A sanitizer's own trouble (a suppressions file it cannot read) counts too:
+# it would silently turn the leak check off.
+LOG_SANITIZER_RE='ERROR: (AddressSanitizer|LeakSanitizer)|^(AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer):|LeakSanitizer has encountered|runtime error:|SUMMARY: UndefinedBehaviorSanitizer'
 LOG_CRASH_RE='killed by signal (4|6|7|8|11)[^0-9]'
 
 cmd_check_logs() {

@@ -130,6 +130,37 @@ static void worker_serve(struct em_app *app, FCGX_Request *fr)
 	em_log_set_request(NULL, NULL);
 }
 
+/*
+ * Leaves the worker process. A forked worker normally leaves with _exit():
+ * exit() would run exit handlers and flush stdio buffers inherited from
+ * the master. A sanitizer build (--enable-asan), or a run with
+ * EMPORIUM_TEST_CLEAN_EXIT=1 (valgrind), leaves with exit() instead, the
+ * store already closed by the caller, so LeakSanitizer checks every
+ * worker at its end: ./scripts/test runs its ASan stack with detect_leaks=1.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define WORKER_CLEAN_EXIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WORKER_CLEAN_EXIT 1
+#endif
+#endif
+#ifndef WORKER_CLEAN_EXIT
+#define WORKER_CLEAN_EXIT 0
+#endif
+
+static void worker_exit(int code) __attribute__((noreturn));
+static void worker_exit(int code)
+{
+	const char *clean = getenv("EMPORIUM_TEST_CLEAN_EXIT");
+
+	if (WORKER_CLEAN_EXIT || (clean && strcmp(clean, "1") == 0)) {
+		store_global_cleanup();
+		exit(code);
+	}
+	_exit(code);
+}
+
 void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid)
 {
 	struct em_app app;
@@ -221,5 +252,5 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid)
 	}
 	em_debug("worker stopping after %ld requests", served);
 	em_app_close(&app);
-	_exit(0);
+	worker_exit(0);
 }

@@ -97,6 +97,13 @@ s_cmocka_failure() {
 }
 scenario "a failed cmocka test fails" fail 'unit/failing: 0 passed, 1 failed' s_cmocka_failure
 
+s_sanitizer() {
+	runner_run asan:unit/leaky 20 bash -c \
+		"echo '==1==ERROR: LeakSanitizer: detected memory leaks' >&2; echo '2 passed, 0 failed'"
+}
+scenario "a sanitizer report fails a suite that passed and exited 0" fail \
+	'asan:unit/leaky: 2 passed, 1 failed \(a sanitizer report in its output\)' s_sanitizer
+
 s_skip() { runner_run integration/fixture-skip 20 "$here/fixture-skip"; }
 scenario "a skip is counted and named, not passed" pass \
 	'^1 skipped:$' s_skip
