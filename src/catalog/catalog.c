@@ -4,6 +4,7 @@
  */
 #include "catalog/catalog.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -494,8 +495,9 @@ bool catalog_cursor_decode(const char *s, struct catalog_cursor *c, struct em_er
 	} else {
 		if (!(*p == '-' || (*p >= '0' && *p <= '9')))
 			goto bad;
+		errno = 0;
 		c->ival = strtoll(p, &end, 10);
-		if (*end)
+		if (*end || errno) /* ERANGE: strtoll saturates */
 			goto bad;
 	}
 	return true;

@@ -115,6 +115,13 @@ static void test_cursor(void **state)
 	assert_string_equal(err.field, "cursor");
 	assert_false(catalog_cursor_decode("", &d, &err));
 	assert_false(catalog_cursor_decode("eDoxOjA", &d, &err)); /* "x:1:0" */
+	/* a sort key past int64 is refused, not saturated:
+	 * "i:99999999999999999999:0123456789abcdef01234567" */
+	assert_false(catalog_cursor_decode("aTo5OTk5OTk5OTk5OTk5OTk5OTk5OTowMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc",
+					   &d, &err));
+	assert_true(catalog_cursor_decode("aTo5MjIzMzcyMDM2ODU0Nzc1ODA3OjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nw",
+					  &d, &err)); /* "i:9223372036854775807:..." */
+	assert_true(d.ival == INT64_MAX);
 }
 
 static void test_core_helpers(void **state)
