@@ -32,6 +32,7 @@ struct jobs_config {
 	char smtp_tls[16];                  /* EMPORIUM_SMTP_TLS: none|starttls|required */
 	char smtp_user[128];                /* EMPORIUM_SMTP_USER */
 	char smtp_password[256];            /* EMPORIUM_SMTP_PASSWORD */
+	char smtp_ca_file[EM_CONFIG_STR_MAX]; /* EMPORIUM_SMTP_CA_FILE: "" = the system's CAs */
 	char mail_from[256];                /* EMPORIUM_MAIL_FROM */
 	char staff_email[256];              /* EMPORIUM_STAFF_EMAIL */
 	char templates_dir[EM_CONFIG_STR_MAX]; /* EMPORIUM_TEMPLATES_DIR */

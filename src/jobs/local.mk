@@ -16,7 +16,10 @@ tests_unit_test_jobs_SOURCES = tests/unit/test_jobs.c
 tests_unit_test_jobs_LDADD = $(EM_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_jobs_CPPFLAGS = $(AM_CPPFLAGS) -DEM_TOP_SRCDIR='"$(abs_top_srcdir)"'
 
-INTEGRATION_TESTS += tests/integration/test_jobs_worker tests/integration/test_jobs_admin
+INTEGRATION_TESTS += tests/integration/test_jobs_worker tests/integration/test_jobs_admin \
+	tests/integration/test_mail_tls
+tests_integration_test_mail_tls_SOURCES = tests/integration/test_mail_tls.c tests/integration/harness_jobs.c tests/integration/harness_jobs.h
+tests_integration_test_mail_tls_LDADD = $(INTEGRATION_LDADD)
 tests_integration_test_jobs_worker_SOURCES = tests/integration/test_jobs_worker.c tests/integration/harness_jobs.c tests/integration/harness_jobs.h
 tests_integration_test_jobs_worker_LDADD = $(INTEGRATION_LDADD)
 tests_integration_test_jobs_admin_SOURCES = tests/integration/test_jobs_admin.c tests/integration/harness_jobs.c tests/integration/harness_jobs.h

@@ -84,6 +84,13 @@ bool mail_smtp_send(void *curl, const struct em_config *cfg, const char *from_ad
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "libcurl refused the SMTP credentials");
 		goto done;
 	}
+	/* a private CA (a local relay, the tests' STARTTLS catcher): the
+	 * certificate is still verified, against that bundle */
+	if (jobs_config(cfg)->smtp_ca_file[0] &&
+	    curl_easy_setopt(c, CURLOPT_CAINFO, jobs_config(cfg)->smtp_ca_file) != CURLE_OK) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "libcurl refused the SMTP CA file");
+		goto done;
+	}
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (rc != CURLE_OK) {

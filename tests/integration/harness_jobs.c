@@ -96,8 +96,19 @@ int hj_wait_exit(pid_t pid, long timeout_ms)
 
 void hj_catcher_start(struct hj_catcher *c, int port, const char *name)
 {
+	hj_catcher_start_args(c, port, name, NULL);
+}
+
+void hj_catcher_start_args(struct hj_catcher *c, int port, const char *name,
+			   const char *const *args)
+{
 	char portbuf[16], log[PATH_MAX + 32];
-	char *argv[] = { "/usr/bin/python3", hj_catcher_py, "--port", portbuf, "--dir", c->dir, NULL };
+	char *argv[24] = { "/usr/bin/python3", hj_catcher_py, "--port", portbuf, "--dir", c->dir, NULL };
+	size_t n = 6;
+
+	for (size_t i = 0; args && args[i] && n < 23; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
 
 	c->port = port ? port : hj_free_port();
 	snprintf(portbuf, sizeof(portbuf), "%d", c->port);
@@ -209,7 +220,8 @@ void hj_worker_start(struct hj_worker *w, const char *db, int smtp_port,
 	static const char *const overridden[] = {
 		"EMPORIUM_ENV_FILE=", "EMPORIUM_DB_NAME=", "EMPORIUM_SMTP_URL=",
 		"EMPORIUM_JOB_POLL_MS=", "EMPORIUM_JOB_BACKOFF_MS=", "EMPORIUM_JOB_LEASE=",
-		"EMPORIUM_JOB_MAX_ATTEMPTS=", "EMPORIUM_SMTP_TLS=", NULL,
+		"EMPORIUM_JOB_MAX_ATTEMPTS=", "EMPORIUM_SMTP_TLS=", "EMPORIUM_SMTP_USER=",
+		"EMPORIUM_SMTP_PASSWORD=", "EMPORIUM_SMTP_CA_FILE=", NULL,
 	};
 	char *envp[512], envfile[PATH_MAX + 32], dbv[128], smtp[96];
 	char *argv[] = { hj_worker_bin, NULL };
@@ -229,20 +241,23 @@ void hj_worker_start(struct hj_worker *w, const char *db, int smtp_port,
 	snprintf(smtp, sizeof(smtp), "EMPORIUM_SMTP_URL=smtp://127.0.0.1:%d", smtp_port);
 	envp[n++] = envfile;
 	envp[n++] = dbv;
-	envp[n++] = smtp;
-	envp[n++] = "EMPORIUM_SMTP_TLS=none";
-	envp[n++] = "EMPORIUM_JOB_POLL_MS=50";
 	for (size_t i = 0; extra && extra[i]; i++)
 		envp[n++] = (char *)extra[i];
-	/* defaults for what extra did not set */
+	/* defaults for what extra did not set (the first of a name wins) */
 	{
-		bool has_backoff = false;
+		const char *defaults[] = { smtp, "EMPORIUM_SMTP_TLS=none", "EMPORIUM_JOB_POLL_MS=50",
+					   "EMPORIUM_JOB_BACKOFF_MS=200", NULL };
 
-		for (size_t i = 0; extra && extra[i]; i++)
-			if (strncmp(extra[i], "EMPORIUM_JOB_BACKOFF_MS=", 24) == 0)
-				has_backoff = true;
-		if (!has_backoff)
-			envp[n++] = "EMPORIUM_JOB_BACKOFF_MS=200";
+		for (size_t d = 0; defaults[d]; d++) {
+			size_t len = strcspn(defaults[d], "=") + 1;
+			bool set = false;
+
+			for (size_t i = 0; extra && extra[i]; i++)
+				if (strncmp(extra[i], defaults[d], len) == 0)
+					set = true;
+			if (!set)
+				envp[n++] = (char *)defaults[d];
+		}
 	}
 	envp[n] = NULL;
 	snprintf(w->log, sizeof(w->log), "%s/worker-%s.log", hj_tmp_root, name);

@@ -50,6 +50,9 @@ pid_t hj_spawn_logged(char *const argv[], char *const envp[], const char *log);
 /* Waits up to timeout_ms for pid to exit; its wait status, or -1. */
 int hj_wait_exit(pid_t pid, long timeout_ms);
 void hj_catcher_start(struct hj_catcher *c, int port, const char *name);
+/* The same with more arguments for smtp-catcher.py (NULL-terminated). */
+void hj_catcher_start_args(struct hj_catcher *c, int port, const char *name,
+			   const char *const *args);
 void hj_catcher_stop(struct hj_catcher *c);
 /* Mails in the catcher's directory (complete ones: no leading dot). */
 int hj_mail_count(const struct hj_catcher *c);
