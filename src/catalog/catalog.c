@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -111,7 +112,7 @@ bool catalog_variant_find(const bson_t *product, const char *sku,
 	return false;
 }
 
-static const char *const product_keys[] = {
+const char *const catalog_product_fields[] = {
 	"title", "slug", "description", "brand", "category", "attributes", "status",
 	"currency", "options", "variants", NULL,
 };
@@ -267,166 +268,202 @@ static bool attributes_check(json_object *attrs, struct em_error *err)
 	return true;
 }
 
-bool catalog_product_build(json_object *in, const char *default_currency, const bson_t *old,
-			   bson_t *out, struct em_error *err)
-{
-	const char *title = NULL, *slug = NULL, *description = NULL, *brand = NULL;
-	const char *status = NULL, *currency = NULL;
-	json_object *category = NULL, *attrs = NULL, *options = NULL, *variants = NULL;
-	json_object *default_options = NULL;
-	struct variant_in *vin = NULL;
+/* A product's checked values, before anything is appended. */
+struct product_in {
+	const char *title, *slug, *description, *brand, *status, *currency;
+	bool has_category;
 	bson_oid_t category_id;
-	bool has_category = false, ok = false;
+	json_object *attrs;            /* may be NULL */
+	json_object *options;          /* the given array, or default_options */
+	json_object *default_options;  /* owned: ["size", "color"] when none given */
+	struct variant_in *vin;        /* owned */
 	size_t nvar;
-	int64_t min_price = INT64_MAX, max_price = 0, total_stock = 0;
+	int64_t min_price, max_price, total_stock;
+};
 
-	if (!em_json_check_fields(in, product_keys, err))
-		goto done;
-	if (!get_text(in, "title", 1, CATALOG_TITLE_MAX, true, &title, err))
-		goto done;
-	if (!em_json_get_string(in, "slug", 1, CATALOG_SLUG_MAX, true, &slug, err))
-		goto done;
-	if (!catalog_slug_valid(slug)) {
+static bool currency_valid(const char *c)
+{
+	for (size_t i = 0; i < 3; i++)
+		if (c[i] < 'A' || c[i] > 'Z')
+			return false;
+	return true;
+}
+
+/* The scalar fields: texts, slug, status, currency, category, attributes. */
+static bool product_scalars_check(json_object *in, struct product_in *p, struct em_error *err)
+{
+	json_object *category = NULL;
+
+	if (!get_text(in, "title", 1, CATALOG_TITLE_MAX, true, &p->title, err) ||
+	    !em_json_get_string(in, "slug", 1, CATALOG_SLUG_MAX, true, &p->slug, err))
+		return false;
+	if (!catalog_slug_valid(p->slug)) {
 		em_error_set(err, EM_ERR_INVALID, "slug",
 			     "slug must be 1..100 characters of a-z 0-9 and inner '-'");
-		goto done;
+		return false;
 	}
-	if (!get_text(in, "description", 0, CATALOG_DESCRIPTION_MAX, false, &description, err) ||
-	    !get_text(in, "brand", 0, CATALOG_BRAND_MAX, false, &brand, err) ||
-	    !em_json_get_string(in, "status", 1, 16, false, &status, err) ||
-	    !em_json_get_string(in, "currency", 3, 3, false, &currency, err))
-		goto done;
-	if (status && strcmp(status, "draft") != 0 && strcmp(status, "active") != 0 &&
-	    strcmp(status, "archived") != 0) {
-		em_error_set(err, EM_ERR_INVALID, "status",
-			     "status must be draft, active or archived");
-		goto done;
+	if (!get_text(in, "description", 0, CATALOG_DESCRIPTION_MAX, false, &p->description, err) ||
+	    !get_text(in, "brand", 0, CATALOG_BRAND_MAX, false, &p->brand, err) ||
+	    !em_json_get_string(in, "status", 1, 16, false, &p->status, err) ||
+	    !em_json_get_string(in, "currency", 3, 3, false, &p->currency, err))
+		return false;
+	if (p->status && strcmp(p->status, "draft") != 0 && strcmp(p->status, "active") != 0 &&
+	    strcmp(p->status, "archived") != 0) {
+		em_error_set(err, EM_ERR_INVALID, "status", "status must be draft, active or archived");
+		return false;
 	}
-	if (currency) {
-		for (size_t i = 0; i < 3; i++)
-			if (currency[i] < 'A' || currency[i] > 'Z') {
-				em_error_set(err, EM_ERR_INVALID, "currency",
-					     "currency must be an ISO 4217 code (three capitals)");
-				goto done;
-			}
+	if (p->currency && !currency_valid(p->currency)) {
+		em_error_set(err, EM_ERR_INVALID, "currency",
+			     "currency must be an ISO 4217 code (three capitals)");
+		return false;
 	}
 	if (json_object_object_get_ex(in, "category", &category) && category) {
 		if (!json_object_is_type(category, json_type_string) ||
-		    !em_oid_parse(json_object_get_string(category), &category_id)) {
+		    !em_oid_parse(json_object_get_string(category), &p->category_id)) {
 			em_error_set(err, EM_ERR_INVALID, "category",
 				     "category must be a category id (24 hex digits) or null");
-			goto done;
+			return false;
 		}
-		has_category = true;
+		p->has_category = true;
 	}
-	if (json_object_object_get_ex(in, "attributes", &attrs) && attrs &&
-	    !attributes_check(attrs, err))
-		goto done;
-	if (!json_object_object_get_ex(in, "options", &options) || !options) {
-		default_options = json_object_new_array();
-		if (!default_options) {
+	if (json_object_object_get_ex(in, "attributes", &p->attrs) && p->attrs &&
+	    !attributes_check(p->attrs, err))
+		return false;
+	return true;
+}
+
+/* The option names: given (unique, valid, at most 5) or size and color. */
+static bool product_options_check(json_object *in, struct product_in *p, struct em_error *err)
+{
+	if (!json_object_object_get_ex(in, "options", &p->options) || !p->options) {
+		p->default_options = json_object_new_array();
+		if (!p->default_options) {
 			em_error_set(err, EM_ERR_INTERNAL, NULL, "out of memory");
-			goto done;
+			return false;
 		}
-		json_object_array_add(default_options, json_object_new_string("size"));
-		json_object_array_add(default_options, json_object_new_string("color"));
-		options = default_options;
+		json_object_array_add(p->default_options, json_object_new_string("size"));
+		json_object_array_add(p->default_options, json_object_new_string("color"));
+		p->options = p->default_options;
 	}
-	if (!json_object_is_type(options, json_type_array) ||
-	    json_object_array_length(options) > CATALOG_OPTION_MAX) {
+	if (!json_object_is_type(p->options, json_type_array) ||
+	    json_object_array_length(p->options) > CATALOG_OPTION_MAX) {
 		em_error_set(err, EM_ERR_INVALID, "options",
 			     "options must be an array of at most 5 option names");
-		goto done;
+		return false;
 	}
-	for (size_t i = 0; i < json_object_array_length(options); i++) {
-		json_object *o = json_object_array_get_idx(options, i);
+	for (size_t i = 0; i < json_object_array_length(p->options); i++) {
+		json_object *o = json_object_array_get_idx(p->options, i);
 
 		if (!json_object_is_type(o, json_type_string) ||
 		    !catalog_option_name_valid(json_object_get_string(o))) {
 			em_error_set(err, EM_ERR_INVALID, "options",
 				     "an option name is 1..20 characters of a-z and _");
-			goto done;
+			return false;
 		}
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(json_object_get_string(json_object_array_get_idx(options, j)),
+			if (strcmp(json_object_get_string(json_object_array_get_idx(p->options, j)),
 				   json_object_get_string(o)) == 0) {
 				em_error_set(err, EM_ERR_INVALID, "options",
 					     "option names must be unique");
-				goto done;
+				return false;
 			}
 	}
+	return true;
+}
+
+/* The variants, and the denormalised price range and total stock. */
+static bool product_variants_check(json_object *in, const bson_t *old, struct product_in *p,
+				   struct em_error *err)
+{
+	json_object *variants = NULL;
+
 	if (!json_object_object_get_ex(in, "variants", &variants) ||
 	    !json_object_is_type(variants, json_type_array) ||
 	    json_object_array_length(variants) < 1 ||
 	    json_object_array_length(variants) > CATALOG_VARIANTS_MAX) {
 		em_error_set(err, EM_ERR_INVALID, "variants",
 			     "variants must be an array of 1..100 variants");
-		goto done;
+		return false;
 	}
-	nvar = json_object_array_length(variants);
-	vin = xcalloc(nvar, sizeof(*vin));
-	for (size_t i = 0; i < nvar; i++) {
-		if (!variant_check(json_object_array_get_idx(variants, i), i, options, old, &vin[i],
-				   err))
-			goto done;
+	p->nvar = json_object_array_length(variants);
+	p->vin = xcalloc(p->nvar, sizeof(*p->vin));
+	p->min_price = INT64_MAX;
+	for (size_t i = 0; i < p->nvar; i++) {
+		if (!variant_check(json_object_array_get_idx(variants, i), i, p->options, old,
+				   &p->vin[i], err))
+			return false;
 		/* The unique index cannot see repeats inside one document. */
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(vin[j].sku, vin[i].sku) == 0) {
+			if (strcmp(p->vin[j].sku, p->vin[i].sku) == 0) {
 				em_error_set(err, EM_ERR_INVALID, "sku",
-					     "SKU %s appears twice in this product", vin[i].sku);
-				goto done;
+					     "SKU %s appears twice in this product", p->vin[i].sku);
+				return false;
 			}
-		if (vin[i].price < min_price)
-			min_price = vin[i].price;
-		if (vin[i].price > max_price)
-			max_price = vin[i].price;
-		total_stock += vin[i].stock;
+		if (p->vin[i].price < p->min_price)
+			p->min_price = p->vin[i].price;
+		if (p->vin[i].price > p->max_price)
+			p->max_price = p->vin[i].price;
+		/* at most 100 variants of at most 10^9 each: no overflow */
+		p->total_stock += p->vin[i].stock;
 	}
+	return true;
+}
 
-	BSON_APPEND_UTF8(out, "title", title);
-	BSON_APPEND_UTF8(out, "slug", slug);
-	BSON_APPEND_UTF8(out, "description", description ? description : "");
-	BSON_APPEND_UTF8(out, "brand", brand ? brand : "");
-	if (has_category)
-		BSON_APPEND_OID(out, "category_id", &category_id);
+/* Appends the checked product with typed calls. */
+static void product_append(bson_t *out, const struct product_in *p, const char *default_currency)
+{
+	bson_t doc, arr;
+	char key[24];
+
+	BSON_APPEND_UTF8(out, "title", p->title);
+	BSON_APPEND_UTF8(out, "slug", p->slug);
+	BSON_APPEND_UTF8(out, "description", p->description ? p->description : "");
+	BSON_APPEND_UTF8(out, "brand", p->brand ? p->brand : "");
+	if (p->has_category)
+		BSON_APPEND_OID(out, "category_id", &p->category_id);
 	else
 		BSON_APPEND_NULL(out, "category_id");
-	{
-		bson_t ad;
-
-		BSON_APPEND_DOCUMENT_BEGIN(out, "attributes", &ad);
-		if (attrs) {
-			json_object_object_foreach(attrs, k, v)
-				BSON_APPEND_UTF8(&ad, k, json_object_get_string(v));
-		}
-		bson_append_document_end(out, &ad);
+	BSON_APPEND_DOCUMENT_BEGIN(out, "attributes", &doc);
+	if (p->attrs) {
+		json_object_object_foreach(p->attrs, k, v)
+			BSON_APPEND_UTF8(&doc, k, json_object_get_string(v));
 	}
-	BSON_APPEND_UTF8(out, "status", status ? status : "draft");
-	BSON_APPEND_UTF8(out, "currency", currency ? currency : default_currency);
-	{
-		bson_t arr;
-		char key[24];
-
-		BSON_APPEND_ARRAY_BEGIN(out, "options", &arr);
-		for (size_t i = 0; i < json_object_array_length(options); i++) {
-			snprintf(key, sizeof(key), "%zu", i);
-			BSON_APPEND_UTF8(&arr, key,
-					 json_object_get_string(json_object_array_get_idx(options, i)));
-		}
-		bson_append_array_end(out, &arr);
-		BSON_APPEND_ARRAY_BEGIN(out, "variants", &arr);
-		for (size_t i = 0; i < nvar; i++)
-			variant_append(&arr, i, &vin[i]);
-		bson_append_array_end(out, &arr);
+	bson_append_document_end(out, &doc);
+	BSON_APPEND_UTF8(out, "status", p->status ? p->status : "draft");
+	BSON_APPEND_UTF8(out, "currency", p->currency ? p->currency : default_currency);
+	BSON_APPEND_ARRAY_BEGIN(out, "options", &arr);
+	for (size_t i = 0; i < json_object_array_length(p->options); i++) {
+		snprintf(key, sizeof(key), "%zu", i);
+		BSON_APPEND_UTF8(&arr, key,
+				 json_object_get_string(json_object_array_get_idx(p->options, i)));
 	}
-	BSON_APPEND_INT64(out, "min_price", min_price);
-	BSON_APPEND_INT64(out, "max_price", max_price);
-	BSON_APPEND_INT64(out, "total_stock", total_stock);
+	bson_append_array_end(out, &arr);
+	BSON_APPEND_ARRAY_BEGIN(out, "variants", &arr);
+	for (size_t i = 0; i < p->nvar; i++)
+		variant_append(&arr, i, &p->vin[i]);
+	bson_append_array_end(out, &arr);
+	BSON_APPEND_INT64(out, "min_price", p->min_price);
+	BSON_APPEND_INT64(out, "max_price", p->max_price);
+	BSON_APPEND_INT64(out, "total_stock", p->total_stock);
+}
+
+bool catalog_product_build(json_object *in, const char *default_currency, const bson_t *old,
+			   bson_t *out, struct em_error *err)
+{
+	struct product_in p;
+	bool ok = false;
+
+	memset(&p, 0, sizeof(p));
+	if (!em_json_check_fields(in, catalog_product_fields, err) ||
+	    !product_scalars_check(in, &p, err) || !product_options_check(in, &p, err) ||
+	    !product_variants_check(in, old, &p, err))
+		goto done;
+	product_append(out, &p, default_currency);
 	ok = true;
 done:
-	free(vin);
-	if (default_options)
-		json_object_put(default_options);
+	free(p.vin);
+	if (p.default_options)
+		json_object_put(p.default_options);
 	return ok;
 }
 

@@ -6,6 +6,12 @@
  *   categories { _id, slug (unique), name, parent_id: ObjectId|null,
  *                position: int32, created_at, updated_at }
  *
+ *   catalog_locks { _id: "categories", rev: int64 } - every change of the
+ *                category tree increments rev first, inside its
+ *                transaction, so two changes never run on one snapshot
+ *                (a move checks for cycles and a delete for children
+ *                against a tree nobody else is changing).
+ *
  *   products   { _id, slug (unique), title, description, brand,
  *                category_id: ObjectId|null, attributes: {name: string},
  *                images: [{id, url, alt, position, width, height,
@@ -48,6 +54,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "store/store.h"
 #include "store/txn.h"
@@ -63,6 +70,29 @@
 #define CATALOG_PRICE_MAX       INT64_C(1000000000000) /* 10^12 minor units */
 #define CATALOG_STOCK_MAX       INT64_C(1000000000)
 #define CATALOG_LIMIT_DEFAULT   20
+#define CATALOG_CURSOR_SIZE     128    /* an encoded cursor with its NUL */
+
+/* ---- configuration (EMPORIUM_LOW_STOCK_PUBLIC) ---- */
+
+struct catalog_config {
+	/*
+	 * The public catalog never shows exact stock: a variant shows
+	 * in_stock, and "only N left" (low_stock_left) when 1 <= stock <= this
+	 * value (0: never). Staff routes show the exact figures.
+	 */
+	int64_t low_stock_public;
+};
+
+extern const struct em_config_section catalog_config_section;
+
+/* The catalog module's values in cfg. */
+static inline const struct catalog_config *catalog_config(const struct em_config *cfg)
+{
+	return em_config_section(cfg, &catalog_config_section);
+}
+
+/* The fields a product's request JSON may hold (create and PATCH), NULL-terminated. */
+extern const char *const catalog_product_fields[];
 
 /*
  * For other modules (media): is there a product with this _id? Deleted
@@ -111,6 +141,188 @@ bool catalog_option_name_valid(const char *s);
  */
 bool catalog_product_build(json_object *in, const char *default_currency, const bson_t *old,
 			   bson_t *out, struct em_error *err);
+
+/* ---- lists ---- */
+
+/*
+ * One page of a keyset-paginated list: the documents in order (owned,
+ * freed by catalog_page_release) and, when more follow, the opaque
+ * cursor of the next page.
+ */
+struct catalog_page {
+	bson_t **docs;
+	size_t n;
+	bool more;
+	char next[CATALOG_CURSOR_SIZE];
+};
+
+void catalog_page_release(struct catalog_page *page);
+
+/* ---- public product lists, facets and detail (products.c, facets.c) ---- */
+
+/*
+ * The public filters, already typed and bounded by the caller. Variant
+ * conditions (size, color, price range, in stock) must hold for one and
+ * the same variant.
+ */
+struct catalog_filter {
+	const char *category;   /* id or slug; its subcategories count too */
+	const char *brand;
+	const char *q;          /* full-text search */
+	const char *size;
+	const char *color;
+	bool has_min_price, has_max_price;
+	int64_t min_price, max_price;
+	bool in_stock_only;
+};
+
+/* Sort orders of the public list (the cursor's sort letter). */
+#define CATALOG_SORT_NEWEST     'n'
+#define CATALOG_SORT_PRICE_ASC  'a'
+#define CATALOG_SORT_PRICE_DESC 'd'
+#define CATALOG_SORT_RELEVANCE  'r'
+
+/*
+ * The sort for ?sort= (NULL: relevance with q, else newest): newest,
+ * price_asc, price_desc, or relevance (only with q). EM_ERR_INVALID on
+ * field "sort" otherwise.
+ */
+bool catalog_sort_parse(const char *name, bool has_q, char *sort, struct em_error *err);
+
+/*
+ * Active, non-deleted products passing f, sorted by sort, limit (1..100)
+ * per page after cursor (NULL: the first page; a cursor of another sort
+ * is EM_ERR_INVALID "cursor"). A category that does not exist is
+ * EM_ERR_INVALID "category"; a search the database refuses, "q". The
+ * documents carry "_score" under relevance.
+ */
+bool catalog_product_search(struct em_store *st, const struct catalog_filter *f, char sort,
+			    int limit, const char *cursor, struct catalog_page *page,
+			    struct em_error *err);
+
+/*
+ * Facet counts over the products passing f: how many offer each size and
+ * each colour, and their price range, as the API's JSON
+ * {sizes: [{value, count}], colors: [...], price: {min, max, count}}.
+ * *out is a new reference.
+ */
+bool catalog_product_facets(struct em_store *st, const struct catalog_filter *f,
+			    json_object **out, struct em_error *err);
+
+/*
+ * The visible (active, not deleted) product with this _id (24 hex) or
+ * slug; *out a copy to bson_destroy. EM_ERR_NOT_FOUND when none.
+ */
+bool catalog_product_find_visible(struct em_store *st, const char *id_or_slug, bson_t **out,
+				  struct em_error *err);
+
+/* ---- staff product management (products.c, versions.c) ---- */
+
+/* Any product by _id, drafts and deleted ones too; EM_ERR_NOT_FOUND when none. */
+bool catalog_product_find(struct em_store *st, const bson_oid_t *id, bson_t **out,
+			  struct em_error *err);
+
+/*
+ * Creates a product from request JSON (catalog_product_build; the
+ * category must exist: EM_ERR_INVALID "category"), version 1, by actor
+ * (may be NULL). A taken slug or SKU is EM_ERR_CONFLICT on "slug"/"sku".
+ * *out is the stored document.
+ */
+bool catalog_product_create(struct em_store *st, const char *default_currency, json_object *in,
+			    const bson_oid_t *actor, bson_t **out, struct em_error *err);
+
+enum catalog_deleted { CATALOG_LIVE, CATALOG_DELETED, CATALOG_ALL };
+
+/* Staff list, newest _id first; status NULL for every status. */
+bool catalog_product_admin_list(struct em_store *st, enum catalog_deleted deleted,
+				const char *status, int limit, const char *cursor,
+				struct catalog_page *page, struct em_error *err);
+
+/*
+ * A change of an existing product. Each runs in one transaction that
+ * reads the product, checks if_match (when has_if_match) against its
+ * version (EM_ERR_PRECONDITION "If-Match" when stale), saves the whole
+ * previous document in product_versions with actor and time, and writes
+ * the change with version + 1. *out is the product after the change.
+ */
+struct catalog_change {
+	bson_oid_t id;
+	bool has_if_match;
+	int64_t if_match;
+	const bson_oid_t *actor;     /* the staff member, or NULL */
+	const char *currency;        /* the shop's default, for rebuilt content */
+};
+
+/* PATCH: patch's fields (catalog_product_fields) replace the stored ones. */
+bool catalog_product_update(struct em_store *st, const struct catalog_change *c,
+			    json_object *patch, bson_t **out, struct em_error *err);
+/* Soft delete; EM_ERR_CONFLICT when already deleted. */
+bool catalog_product_delete(struct em_store *st, const struct catalog_change *c, bson_t **out,
+			    struct em_error *err);
+/* Undoes a soft delete; EM_ERR_CONFLICT when not deleted. */
+bool catalog_product_restore(struct em_store *st, const struct catalog_change *c, bson_t **out,
+			     struct em_error *err);
+/*
+ * Brings back the content of version n (never its stock, and the current
+ * images stay); EM_ERR_NOT_FOUND when the product has no such version.
+ */
+bool catalog_product_version_restore(struct em_store *st, const struct catalog_change *c,
+				     int64_t n, bson_t **out, struct em_error *err);
+
+/* The saved versions of a product, newest first; EM_ERR_NOT_FOUND without the product. */
+bool catalog_product_versions(struct em_store *st, const bson_oid_t *id, int limit,
+			      const char *cursor, struct catalog_page *page,
+			      struct em_error *err);
+
+/* ---- categories (categories.c) ---- */
+
+/* A category's fields from a request, validated by the caller. */
+struct catalog_category_in {
+	const char *slug;        /* NULL: unchanged (update) */
+	const char *name;        /* NULL: unchanged (update) */
+	bool has_position;
+	int64_t position;
+	bool parent_set;         /* "parent" was given */
+	bool has_parent;         /* ... and was an id, in parent */
+	bson_oid_t parent;
+};
+
+/*
+ * The whole tree as the API's JSON array of root categories, each with
+ * its children (ordered by position, then name). A category whose parent
+ * chain does not reach a root (a missing parent, or a cycle written by
+ * other means) is listed as a root, so none disappears. *out is new.
+ */
+bool catalog_category_tree(struct em_store *st, json_object **out, struct em_error *err);
+
+/*
+ * Create, update and delete, each one transaction that first takes the
+ * tree's lock (catalog_locks), so concurrent changes serialise: the
+ * parent must exist (EM_ERR_INVALID "parent") and a move may not put a
+ * category below itself (EM_ERR_INVALID "parent"); a taken slug is
+ * EM_ERR_CONFLICT "slug". *out is the stored category.
+ */
+bool catalog_category_create(struct em_store *st, const struct catalog_category_in *in,
+			     bson_t **out, struct em_error *err);
+bool catalog_category_update(struct em_store *st, const bson_oid_t *id,
+			     const struct catalog_category_in *in, bson_t **out,
+			     struct em_error *err);
+/*
+ * Deletes an empty leaf: EM_ERR_CONFLICT "category" while products (even
+ * soft-deleted ones, which can be restored) or subcategories point at it.
+ */
+bool catalog_category_delete(struct em_store *st, const bson_oid_t *id, struct em_error *err);
+
+/*
+ * Resolves a category given by id (24 hex) or slug to its _id and the
+ * _ids of it and all its descendants (appended to ids as an array's
+ * elements "0", "1", ...). EM_ERR_NOT_FOUND when there is no such
+ * category.
+ */
+bool catalog_category_subtree(struct em_store *st, const char *id_or_slug, bson_oid_t *root,
+			      bson_t *ids, struct em_error *err);
+
+/* ---- cursors (catalog.c) ---- */
 
 /*
  * The keyset pagination cursor: an opaque base64url string holding the

@@ -21,16 +21,6 @@ extern const struct em_route_table catalog_admin_product_routes;
 int catalog_cmd_seed_demo(const struct em_config *cfg, int argc, char **argv);
 
 /*
- * Resolves a category given by id (24 hex) or slug to its _id and the
- * _ids of it and all its descendants (appended to ids as an array's
- * elements "0", "1", ...). EM_ERR_NOT_FOUND when there is no such
- * category.
- */
-bool catalog_category_subtree(struct em_store *st, const char *id_or_slug, bson_oid_t *root,
-			      bson_t *ids, struct em_error *err);
-
-
-/*
  * Checks the query string: only the listed parameter names, each at most
  * once, no value longer than 200 bytes or starting with '$'.
  */
@@ -38,15 +28,31 @@ bool catalog_query_check(struct em_request *req, const char *const *allowed,
 			 struct em_error *err);
 
 /*
- * Renders a product for the API: "id" for _id, internal fields dropped
- * (for the public also deleted/author fields and alert counters).
+ * Renders a product for the API: "id" for _id, "category" for
+ * category_id, internal fields dropped. For staff, everything else as
+ * stored. For the public, no author or deletion fields and no stock
+ * figure: each variant shows in_stock and low_stock_left (its stock when
+ * 1..low_stock_public, else null), the product in_stock instead of
+ * total_stock.
  */
-json_object *catalog_product_render(const bson_t *doc, bool staff);
+json_object *catalog_product_render(const bson_t *doc, bool staff, int64_t low_stock_public);
 
 /* The product's strong ETag: "<id>-<version>-<stock_rev>" in quotes. */
 void catalog_product_etag(const bson_t *doc, char *out, size_t size);
 
 /* An empty 201/200 JSON helper: a new object or an INTERNAL error. */
 json_object *catalog_json_object(struct em_error *err);
+
+/*
+ * Answers 200 {items, next_cursor} with render(doc, ctx) for each
+ * document of page, then releases the page (also on failure:
+ * EM_ERR_INTERNAL when an item cannot be rendered).
+ */
+bool catalog_page_respond(struct em_request *req, struct catalog_page *page,
+			  json_object *(*render)(const bson_t *doc, void *ctx), void *ctx,
+			  struct em_error *err);
+
+/* The caller as an ObjectId for created_by/changed_by: buf, or NULL. */
+const bson_oid_t *catalog_actor(const struct em_request *req, bson_oid_t *buf);
 
 #endif

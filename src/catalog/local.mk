@@ -4,6 +4,9 @@
 libemporium_a_SOURCES += src/catalog/module.c
 libemporium_a_SOURCES += src/catalog/seed.c
 libemporium_a_SOURCES += src/catalog/catalog.h src/catalog/catalog.c
+libemporium_a_SOURCES += src/catalog/catalog_db.h src/catalog/catalog_db.c
+libemporium_a_SOURCES += src/catalog/products.c src/catalog/facets.c src/catalog/versions.c
+libemporium_a_SOURCES += src/catalog/categories.c
 libemporium_a_SOURCES += src/catalog/catalog_internal.h src/catalog/catalog_http.c
 libemporium_a_SOURCES += src/catalog/category_routes.c src/catalog/product_routes.c
 libemporium_a_SOURCES += src/catalog/admin_product_routes.c

@@ -6,6 +6,21 @@
 #include "catalog/catalog.h"
 #include "catalog/catalog_internal.h"
 
+static const struct em_config_entry catalog_config_entries[] = {
+	{ { "EMPORIUM_LOW_STOCK_PUBLIC", "5",
+	    "the public catalog says \"only N left\" for a variant with 1..N in stock\n"
+	    "and never shows exact stock (staff routes do); 0: never" },
+	  EM_CFG_INT, 0, 100, EM_CFG_FIELD_NUM(struct catalog_config, low_stock_public) },
+};
+
+const struct em_config_section catalog_config_section = {
+	.name = "catalog",
+	.title = "catalog",
+	.entries = catalog_config_entries,
+	.count = EM_COUNT(catalog_config_entries),
+	.size = sizeof(struct catalog_config),
+};
+
 static const struct em_route_table *const catalog_route_tables[] = {
 	&catalog_category_routes,
 	&catalog_product_routes,
@@ -60,4 +75,5 @@ const struct em_module catalog_module = {
 	.indexes = catalog_indexes,
 	.nindexes = EM_COUNT(catalog_indexes),
 	.admin_cmds = catalog_admin_cmds,
+	.config = &catalog_config_section,
 };

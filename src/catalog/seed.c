@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "catalog/catalog_db.h"
 #include "catalog/catalog_internal.h"
 #include "core/log.h"
 #include "store/store.h"
@@ -163,30 +164,12 @@ static json_object *seed_product_json(size_t d, size_t k, size_t n, const bson_o
 	return o;
 }
 
-int catalog_cmd_seed_demo(const struct em_config *cfg, int argc, char **argv)
+/* The 3 departments and their 4 kinds each; their ids into the arrays. */
+static bool seed_categories(struct em_store *st, bson_oid_t dept_ids[3], bson_oid_t kind_ids[3][4])
 {
-	struct em_store st;
-	struct em_error err = EM_ERROR_INIT;
-	mongoc_collection_t *cats = NULL, *products = NULL;
-	mongoc_bulk_operation_t *bulk = NULL;
-	bson_t reply;
-	bson_error_t berr;
-	bson_oid_t dept_ids[3], kind_ids[3][4];
-	int rc = 1;
-	size_t count = 0;
-	bool opened = false;
+	mongoc_collection_t *cats = store_collection(st, "categories");
+	bool ok = false;
 
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "usage: emporium-admin seed-demo\n");
-		return 2;
-	}
-	if (!store_open(&st, cfg, "emporium-admin", &err)) {
-		fprintf(stderr, "seed-demo: %s\n", err.message);
-		return 1;
-	}
-	opened = true;
-	cats = store_collection(&st, "categories");
 	for (size_t d = 0; d < 3; d++) {
 		char slug[64];
 
@@ -203,52 +186,81 @@ int catalog_cmd_seed_demo(const struct em_config *cfg, int argc, char **argv)
 				goto done;
 		}
 	}
+	ok = true;
+done:
+	mongoc_collection_destroy(cats);
+	return ok;
+}
+
+/*
+ * Queues the upsert of one demo product (by slug, inserted only when
+ * missing) built and checked like staff input.
+ */
+static bool seed_product_queue(mongoc_bulk_operation_t *bulk, const struct em_config *cfg,
+			       size_t d, size_t k, size_t n, const bson_oid_t *kind_id)
+{
+	char slug[64];
+	json_object *in = seed_product_json(d, k, n, kind_id, slug, sizeof(slug));
+	bson_t content = BSON_INITIALIZER, filter = BSON_INITIALIZER;
+	bson_t update = BSON_INITIALIZER, uopts = BSON_INITIALIZER, soi;
+	struct em_error err = EM_ERROR_INIT;
+	bson_error_t berr;
+	bool ok;
+
+	ok = in && catalog_product_build(in, cfg->currency, NULL, &content, &err);
+	if (in)
+		json_object_put(in);
+	if (!ok) {
+		em_err("seed-demo: %s: %s (%s)", slug, err.message, err.field);
+		goto done;
+	}
+	BSON_APPEND_UTF8(&filter, "slug", slug);
+	BSON_APPEND_DOCUMENT_BEGIN(&update, "$setOnInsert", &soi);
+	bson_concat(&soi, &content);
+	catalog_db_product_new_fields(&soi, NULL, em_now_ms());
+	bson_append_document_end(&update, &soi);
+	BSON_APPEND_BOOL(&uopts, "upsert", true);
+	ok = mongoc_bulk_operation_update_one_with_opts(bulk, &filter, &update, &uopts, &berr);
+	if (!ok)
+		em_err("seed-demo: %s: %s", slug, berr.message);
+done:
+	bson_destroy(&content);
+	bson_destroy(&filter);
+	bson_destroy(&update);
+	bson_destroy(&uopts);
+	return ok;
+}
+
+int catalog_cmd_seed_demo(const struct em_config *cfg, int argc, char **argv)
+{
+	struct em_store st;
+	struct em_error err = EM_ERROR_INIT;
+	mongoc_collection_t *products = NULL;
+	mongoc_bulk_operation_t *bulk = NULL;
+	bson_t reply;
+	bson_error_t berr;
+	bson_oid_t dept_ids[3], kind_ids[3][4];
+	int rc = 1;
+	size_t count = 0;
+
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "usage: emporium-admin seed-demo\n");
+		return 2;
+	}
+	if (!store_open(&st, cfg, "emporium-admin", &err)) {
+		fprintf(stderr, "seed-demo: %s\n", err.message);
+		return 1;
+	}
+	if (!seed_categories(&st, dept_ids, kind_ids))
+		goto done;
 	products = store_collection(&st, "products");
 	bulk = mongoc_collection_create_bulk_operation_with_opts(products, NULL);
 	for (size_t d = 0; d < 3; d++)
 		for (size_t k = 0; k < 4; k++)
-			for (size_t n = 0; n < SEED_PER_KIND; n++) {
-				char slug[64];
-				json_object *in = seed_product_json(d, k, n, &kind_ids[d][k], slug,
-								    sizeof(slug));
-				bson_t content = BSON_INITIALIZER, filter = BSON_INITIALIZER;
-				bson_t update = BSON_INITIALIZER, uopts = BSON_INITIALIZER, soi, arr;
-				int64_t now = em_now_ms();
-				bool ok;
-
-				ok = in && catalog_product_build(in, cfg->currency, NULL, &content, &err);
-				if (in)
-					json_object_put(in);
-				if (ok) {
-					BSON_APPEND_UTF8(&filter, "slug", slug);
-					BSON_APPEND_DOCUMENT_BEGIN(&update, "$setOnInsert", &soi);
-					bson_concat(&soi, &content);
-					BSON_APPEND_ARRAY_BEGIN(&soi, "images", &arr);
-					bson_append_array_end(&soi, &arr);
-					BSON_APPEND_INT64(&soi, "version", 1);
-					BSON_APPEND_INT64(&soi, "stock_rev", 0);
-					BSON_APPEND_DATE_TIME(&soi, "created_at", now);
-					BSON_APPEND_DATE_TIME(&soi, "updated_at", now);
-					BSON_APPEND_NULL(&soi, "created_by");
-					BSON_APPEND_NULL(&soi, "updated_by");
-					BSON_APPEND_NULL(&soi, "deleted_at");
-					bson_append_document_end(&update, &soi);
-					BSON_APPEND_BOOL(&uopts, "upsert", true);
-					ok = mongoc_bulk_operation_update_one_with_opts(bulk, &filter, &update,
-											&uopts, &berr);
-					if (!ok)
-						em_err("seed-demo: %s: %s", slug, berr.message);
-				} else {
-					em_err("seed-demo: %s: %s (%s)", slug, err.message, err.field);
-				}
-				bson_destroy(&content);
-				bson_destroy(&filter);
-				bson_destroy(&update);
-				bson_destroy(&uopts);
-				if (!ok)
+			for (size_t n = 0; n < SEED_PER_KIND; n++, count++)
+				if (!seed_product_queue(bulk, cfg, d, k, n, &kind_ids[d][k]))
 					goto done;
-				count++;
-			}
 	if (!mongoc_bulk_operation_execute(bulk, &reply, &berr)) {
 		em_err("seed-demo: products: %s", berr.message);
 		bson_destroy(&reply);
@@ -262,9 +274,6 @@ done:
 		mongoc_bulk_operation_destroy(bulk);
 	if (products)
 		mongoc_collection_destroy(products);
-	if (cats)
-		mongoc_collection_destroy(cats);
-	if (opened)
-		store_close(&st);
+	store_close(&st);
 	return rc;
 }

@@ -1,0 +1,134 @@
+/*
+ * catalog_db.c - database helpers the catalog's domain files share
+ * (see catalog_db.h).
+ */
+#include "catalog/catalog_db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/bsonjson.h"
+
+bool catalog_db_find_one(struct em_store *st, mongoc_client_session_t *session,
+			 const char *collection, const bson_t *filter, bson_t **out,
+			 bson_error_t *berr, struct em_error *err)
+{
+	mongoc_collection_t *coll = store_collection(st, collection);
+	bson_t opts = BSON_INITIALIZER;
+	mongoc_cursor_t *cur = NULL;
+	const bson_t *doc;
+	bool ok = false;
+
+	*out = NULL;
+	if (session && !store_txn_opts(session, &opts, err))
+		goto done;
+	BSON_APPEND_INT64(&opts, "limit", 1);
+	cur = mongoc_collection_find_with_opts(coll, filter, &opts, NULL);
+	if (mongoc_cursor_next(cur, &doc))
+		*out = bson_copy(doc);
+	if (mongoc_cursor_error(cur, berr)) {
+		store_error_set(err, berr, "read");
+		if (*out) {
+			bson_destroy(*out);
+			*out = NULL;
+		}
+		goto done;
+	}
+	ok = true;
+done:
+	if (cur)
+		mongoc_cursor_destroy(cur);
+	mongoc_collection_destroy(coll);
+	bson_destroy(&opts);
+	return ok;
+}
+
+void catalog_page_release(struct catalog_page *page)
+{
+	for (size_t i = 0; i < page->n; i++)
+		bson_destroy(page->docs[i]);
+	free(page->docs);
+	memset(page, 0, sizeof(*page));
+}
+
+bool catalog_db_page_collect(mongoc_cursor_t *cur, int limit, const char *what,
+			     struct catalog_page *page, bson_error_t *berr, struct em_error *err)
+{
+	const bson_t *doc;
+
+	memset(page, 0, sizeof(*page));
+	memset(berr, 0, sizeof(*berr)); /* a copy failure leaves code 0 */
+	page->docs = xcalloc(limit > 0 ? (size_t)limit : 1, sizeof(*page->docs));
+	while (mongoc_cursor_next(cur, &doc)) {
+		if (page->n == (size_t)limit) {
+			page->more = true; /* the extra document: a next page exists */
+			break;
+		}
+		page->docs[page->n] = bson_copy(doc);
+		if (!page->docs[page->n]) {
+			em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot copy a document");
+			goto fail;
+		}
+		page->n++;
+	}
+	if (mongoc_cursor_error(cur, berr)) {
+		store_error_set(err, berr, what);
+		goto fail;
+	}
+	return true;
+fail:
+	catalog_page_release(page);
+	return false;
+}
+
+void catalog_db_actor_append(bson_t *doc, const char *key, const bson_oid_t *actor)
+{
+	if (actor)
+		BSON_APPEND_OID(doc, key, actor);
+	else
+		BSON_APPEND_NULL(doc, key);
+}
+
+bool catalog_db_product_write_error(const bson_error_t *berr, struct em_error *err)
+{
+	store_error_set(err, berr, "write product");
+	if (err->kind == EM_ERR_CONFLICT) {
+		bool sku = strstr(berr->message, "sku") != NULL;
+
+		em_error_set(err, EM_ERR_CONFLICT, sku ? "sku" : "slug",
+			     sku ? "a variant with this SKU exists in the shop"
+				 : "a product with this slug exists");
+	}
+	return false;
+}
+
+bool catalog_db_category_check(struct em_store *st, mongoc_client_session_t *session,
+			       const bson_t *content, bson_error_t *berr, struct em_error *err)
+{
+	bson_iter_t it;
+	bson_t filter = BSON_INITIALIZER, *found = NULL;
+	bool ok;
+
+	if (!bson_iter_init_find(&it, content, "category_id") || !BSON_ITER_HOLDS_OID(&it)) {
+		bson_destroy(&filter);
+		return true;
+	}
+	BSON_APPEND_OID(&filter, "_id", bson_iter_oid(&it));
+	ok = catalog_db_find_one(st, session, "categories", &filter, &found, berr, err);
+	bson_destroy(&filter);
+	if (ok && !found) {
+		em_error_set(err, EM_ERR_INVALID, "category", "no such category");
+		ok = false;
+	}
+	if (found)
+		bson_destroy(found);
+	return ok;
+}
+
+int64_t catalog_db_int(const bson_t *doc, const char *key)
+{
+	bson_iter_t it;
+
+	return bson_iter_init_find(&it, doc, key) ? em_bson_iter_int64(&it) : 0;
+}

@@ -1,0 +1,582 @@
+/*
+ * categories.c - the category tree (see catalog.h).
+ *
+ * A shop has tens or hundreds of categories, never millions, so the tree
+ * is read whole (one indexed find) and assembled in C; products point at
+ * one category_id and "category including subcategories" is resolved by
+ * collecting the subtree's ids here (catalog_category_subtree), so moving
+ * a category never has to rewrite products.
+ *
+ * Changes are transactions that first increment the tree's lock document
+ * (catalog_locks "categories"). Without it, two moves (A under B, B under
+ * A) each check for a cycle on a snapshot where there is none and both
+ * commit, since they write different documents; and a delete that
+ * counted no children commits next to an insert of a child. With it, the
+ * second of two concurrent changes meets a WriteConflict, is rerun by
+ * store_txn_run on a fresh snapshot, and sees what the first did.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/catalog_db.h"
+#include "core/alloc.h"
+#include "core/bsonjson.h"
+#include "core/ids.h"
+#include "core/time.h"
+
+#define CATEGORY_MAX 5000
+
+struct cat_row {
+	bson_oid_t id;
+	bson_oid_t parent;
+	bool has_parent;
+	bson_t *doc;
+};
+
+struct cat_rows {
+	struct cat_row *rows;
+	size_t n;
+};
+
+static void cat_rows_release(struct cat_rows *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		bson_destroy(t->rows[i].doc);
+	free(t->rows);
+	t->rows = NULL;
+	t->n = 0;
+}
+
+/* Loads every category (in session, if any), ordered by position then name. */
+static bool cat_rows_load(struct em_store *st, mongoc_client_session_t *session,
+			  struct cat_rows *out, bson_error_t *berr, struct em_error *err)
+{
+	mongoc_collection_t *coll = store_collection(st, "categories");
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort;
+	mongoc_cursor_t *cur = NULL;
+	const bson_t *doc;
+	bool ok = false;
+
+	out->rows = xcalloc(CATEGORY_MAX, sizeof(*out->rows));
+	out->n = 0;
+	if (session && !store_txn_opts(session, &opts, err))
+		goto done;
+	BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+	BSON_APPEND_INT32(&sort, "position", 1);
+	BSON_APPEND_INT32(&sort, "name", 1);
+	BSON_APPEND_INT32(&sort, "_id", 1);
+	bson_append_document_end(&opts, &sort);
+	BSON_APPEND_INT64(&opts, "limit", CATEGORY_MAX);
+	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+	while (mongoc_cursor_next(cur, &doc)) {
+		struct cat_row *r = &out->rows[out->n];
+		bson_iter_t it;
+
+		r->doc = bson_copy(doc);
+		if (!r->doc) {
+			em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot copy a category");
+			goto done;
+		}
+		out->n++;
+		if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
+			bson_oid_copy(bson_iter_oid(&it), &r->id);
+		if (bson_iter_init_find(&it, doc, "parent_id") && BSON_ITER_HOLDS_OID(&it)) {
+			bson_oid_copy(bson_iter_oid(&it), &r->parent);
+			r->has_parent = true;
+		}
+	}
+	if (mongoc_cursor_error(cur, berr)) {
+		store_error_set(err, berr, "read categories");
+		goto done;
+	}
+	ok = true;
+done:
+	if (cur)
+		mongoc_cursor_destroy(cur);
+	mongoc_collection_destroy(coll);
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	if (!ok)
+		cat_rows_release(out);
+	return ok;
+}
+
+/* The row with this _id, or SIZE_MAX. */
+static size_t cat_find(const struct cat_rows *t, const bson_oid_t *id)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (bson_oid_equal(&t->rows[i].id, id))
+			return i;
+	return SIZE_MAX;
+}
+
+/* The row of i's parent, or SIZE_MAX for a root or a missing parent. */
+static size_t cat_parent(const struct cat_rows *t, size_t i)
+{
+	size_t p;
+
+	if (!t->rows[i].has_parent)
+		return SIZE_MAX;
+	p = cat_find(t, &t->rows[i].parent);
+	return p == i ? SIZE_MAX : p;
+}
+
+/*
+ * Is row i inside the subtree of row root (root itself included)? Walks
+ * i's parent chain; at most n steps, so a cycle already stored ends the
+ * walk instead of looping.
+ */
+static bool cat_is_below(const struct cat_rows *t, size_t i, size_t root)
+{
+	for (size_t steps = 0; i != SIZE_MAX && steps <= t->n; steps++) {
+		if (i == root)
+			return true;
+		i = cat_parent(t, i);
+	}
+	return false;
+}
+
+/* Does row i's parent chain reach a root without going round a cycle? */
+static bool cat_reaches_root(const struct cat_rows *t, size_t i)
+{
+	for (size_t steps = 0; steps <= t->n; steps++) {
+		i = cat_parent(t, i);
+		if (i == SIZE_MAX)
+			return true;
+	}
+	return false;
+}
+
+static bool row_slug_is(const struct cat_row *r, const char *slug)
+{
+	bson_iter_t it;
+
+	return bson_iter_init_find(&it, r->doc, "slug") && BSON_ITER_HOLDS_UTF8(&it) &&
+	       strcmp(bson_iter_utf8(&it, NULL), slug) == 0;
+}
+
+bool catalog_category_subtree(struct em_store *st, const char *id_or_slug, bson_oid_t *root,
+			      bson_t *ids, struct em_error *err)
+{
+	struct cat_rows t;
+	bson_error_t berr;
+	size_t r = SIZE_MAX, k = 0;
+	bson_oid_t want;
+	bool by_id = em_oid_parse(id_or_slug, &want), ok = false;
+
+	if (!cat_rows_load(st, NULL, &t, &berr, err))
+		return false;
+	for (size_t i = 0; i < t.n && r == SIZE_MAX; i++)
+		if ((by_id && bson_oid_equal(&t.rows[i].id, &want)) || row_slug_is(&t.rows[i], id_or_slug))
+			r = i;
+	if (r == SIZE_MAX) {
+		em_error_set(err, EM_ERR_NOT_FOUND, "category", "no such category");
+		goto done;
+	}
+	bson_oid_copy(&t.rows[r].id, root);
+	for (size_t i = 0; i < t.n; i++)
+		if (cat_is_below(&t, i, r)) {
+			char key[24];
+
+			snprintf(key, sizeof(key), "%zu", k++);
+			BSON_APPEND_OID(ids, key, &t.rows[i].id);
+		}
+	ok = true;
+done:
+	cat_rows_release(&t);
+	return ok;
+}
+
+/* A tree node: the category without timestamps, with an empty children list. */
+static json_object *tree_node(const bson_t *doc)
+{
+	json_object *o = em_bson_to_json(doc), *v = NULL, *children;
+
+	if (!o)
+		return NULL;
+	if (json_object_object_get_ex(o, "_id", &v)) {
+		json_object_object_add(o, "id", json_object_get(v));
+		json_object_object_del(o, "_id");
+	}
+	if (json_object_object_get_ex(o, "parent_id", &v)) {
+		json_object_object_add(o, "parent", json_object_get(v));
+		json_object_object_del(o, "parent_id");
+	}
+	json_object_object_del(o, "created_at");
+	json_object_object_del(o, "updated_at");
+	children = json_object_new_array();
+	if (!children) {
+		json_object_put(o);
+		return NULL;
+	}
+	json_object_object_add(o, "children", children);
+	return o;
+}
+
+bool catalog_category_tree(struct em_store *st, json_object **out, struct em_error *err)
+{
+	struct cat_rows t;
+	json_object **nodes = NULL, *roots = NULL;
+	bson_error_t berr;
+	bool ok = false;
+
+	*out = NULL;
+	if (!cat_rows_load(st, NULL, &t, &berr, err))
+		return false;
+	nodes = xcalloc(t.n ? t.n : 1, sizeof(*nodes));
+	roots = json_object_new_array();
+	if (!roots)
+		goto nomem;
+	for (size_t i = 0; i < t.n; i++)
+		if (!(nodes[i] = tree_node(t.rows[i].doc)))
+			goto nomem;
+	/* rows are in position order, so appending keeps children ordered */
+	for (size_t i = 0; i < t.n; i++) {
+		size_t p = cat_parent(&t, i);
+		json_object *children = NULL;
+
+		/* The tree takes its own reference: a parent may come after its
+		 * children in position order, so every node stays reachable
+		 * through nodes[] until the loop ends. A node whose chain
+		 * never reaches a root would close a reference cycle (json-c
+		 * would never free it) and vanish from the tree: it is listed
+		 * as a root instead. */
+		if (p != SIZE_MAX && cat_reaches_root(&t, i) &&
+		    json_object_object_get_ex(nodes[p], "children", &children))
+			json_object_array_add(children, json_object_get(nodes[i]));
+		else
+			json_object_array_add(roots, json_object_get(nodes[i]));
+	}
+	*out = roots;
+	roots = NULL;
+	ok = true;
+	goto done;
+nomem:
+	em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render a category");
+done:
+	for (size_t i = 0; i < t.n; i++)
+		if (nodes[i])
+			json_object_put(nodes[i]);
+	free(nodes);
+	if (roots)
+		json_object_put(roots);
+	cat_rows_release(&t);
+	return ok;
+}
+
+/* ---- changes ---- */
+
+/*
+ * Increments the tree's lock document inside session. Every change of
+ * the tree does this first, so two of them never commit from one
+ * snapshot (see the top of this file).
+ */
+static bool tree_lock(struct em_store *st, mongoc_client_session_t *session, bson_error_t *berr,
+		      struct em_error *err)
+{
+	mongoc_collection_t *coll = store_collection(st, "catalog_locks");
+	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, opts = BSON_INITIALIZER, inc;
+	bool ok = false;
+
+	BSON_APPEND_UTF8(&filter, "_id", "categories");
+	BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
+	BSON_APPEND_INT64(&inc, "rev", 1);
+	bson_append_document_end(&update, &inc);
+	BSON_APPEND_BOOL(&opts, "upsert", true);
+	if (!store_txn_opts(session, &opts, err))
+		goto done;
+	if (!mongoc_collection_update_one(coll, &filter, &update, &opts, NULL, berr)) {
+		store_error_set(err, berr, "lock the category tree");
+		goto done;
+	}
+	ok = true;
+done:
+	mongoc_collection_destroy(coll);
+	bson_destroy(&filter);
+	bson_destroy(&update);
+	bson_destroy(&opts);
+	return ok;
+}
+
+static bool category_write_error(const bson_error_t *berr, struct em_error *err)
+{
+	store_error_set(err, berr, "write category");
+	if (err->kind == EM_ERR_CONFLICT)
+		em_error_set(err, EM_ERR_CONFLICT, "slug", "a category with this slug exists");
+	return false;
+}
+
+/*
+ * Checks in's parent against the tree read in the transaction: it must
+ * exist and, when id is the category being moved, lie outside id's
+ * subtree.
+ */
+static bool parent_check(const struct cat_rows *t, const struct catalog_category_in *in,
+			 const bson_oid_t *id, struct em_error *err)
+{
+	size_t p, self;
+
+	if (!in->parent_set || !in->has_parent)
+		return true;
+	p = cat_find(t, &in->parent);
+	if (p == SIZE_MAX) {
+		em_error_set(err, EM_ERR_INVALID, "parent", "no such parent category");
+		return false;
+	}
+	self = id ? cat_find(t, id) : SIZE_MAX;
+	if (self != SIZE_MAX && cat_is_below(t, p, self)) {
+		em_error_set(err, EM_ERR_INVALID, "parent", "a category cannot move below itself");
+		return false;
+	}
+	return true;
+}
+
+/* in's fields into set (all of them when full, as for a create). */
+static void category_fields_append(const struct catalog_category_in *in, bool full, bson_t *set)
+{
+	if (in->slug)
+		BSON_APPEND_UTF8(set, "slug", in->slug);
+	if (in->name)
+		BSON_APPEND_UTF8(set, "name", in->name);
+	if (in->has_position || full)
+		BSON_APPEND_INT32(set, "position", (int32_t)(in->has_position ? in->position : 0));
+	if (in->parent_set || full) {
+		if (in->parent_set && in->has_parent)
+			BSON_APPEND_OID(set, "parent_id", &in->parent);
+		else
+			BSON_APPEND_NULL(set, "parent_id");
+	}
+}
+
+struct category_run {
+	struct em_store *st;
+	const struct catalog_category_in *in;
+	bson_oid_t id;
+	bson_t *result;
+};
+
+/* Takes the lock, reads the tree and checks the parent (id: the moved category). */
+static bool category_begin(struct category_run *r, mongoc_client_session_t *session,
+			   const bson_oid_t *id, struct cat_rows *t, bson_error_t *berr,
+			   struct em_error *err)
+{
+	if (r->result) {
+		bson_destroy(r->result);
+		r->result = NULL;
+	}
+	t->rows = NULL;
+	t->n = 0;
+	if (!tree_lock(r->st, session, berr, err) || !cat_rows_load(r->st, session, t, berr, err))
+		return false;
+	if (id && cat_find(t, id) == SIZE_MAX) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such category");
+		return false;
+	}
+	return parent_check(t, r->in, id, err);
+}
+
+/* Reads the category back into r->result. */
+static bool category_reread(struct category_run *r, mongoc_client_session_t *session,
+			    bson_error_t *berr, struct em_error *err)
+{
+	bson_t filter = BSON_INITIALIZER;
+	bool ok;
+
+	BSON_APPEND_OID(&filter, "_id", &r->id);
+	ok = catalog_db_find_one(r->st, session, "categories", &filter, &r->result, berr, err);
+	bson_destroy(&filter);
+	if (ok && !r->result) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such category");
+		ok = false;
+	}
+	return ok;
+}
+
+static bool create_txn(mongoc_client_session_t *session, void *ctx, bson_error_t *berr,
+		       struct em_error *err)
+{
+	struct category_run *r = ctx;
+	mongoc_collection_t *coll = NULL;
+	bson_t doc = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+	struct cat_rows t;
+	int64_t now = em_now_ms();
+	bool ok = false;
+
+	if (!category_begin(r, session, NULL, &t, berr, err) ||
+	    !store_txn_opts(session, &opts, err))
+		goto done;
+	BSON_APPEND_OID(&doc, "_id", &r->id);
+	category_fields_append(r->in, true, &doc);
+	BSON_APPEND_DATE_TIME(&doc, "created_at", now);
+	BSON_APPEND_DATE_TIME(&doc, "updated_at", now);
+	coll = store_collection(r->st, "categories");
+	if (!mongoc_collection_insert_one(coll, &doc, &opts, NULL, berr)) {
+		category_write_error(berr, err);
+		goto done;
+	}
+	ok = category_reread(r, session, berr, err);
+done:
+	if (coll)
+		mongoc_collection_destroy(coll);
+	cat_rows_release(&t);
+	bson_destroy(&doc);
+	bson_destroy(&opts);
+	return ok;
+}
+
+static bool update_txn(mongoc_client_session_t *session, void *ctx, bson_error_t *berr,
+		       struct em_error *err)
+{
+	struct category_run *r = ctx;
+	mongoc_collection_t *coll = NULL;
+	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, opts = BSON_INITIALIZER, set;
+	struct cat_rows t;
+	bool ok = false;
+
+	if (!category_begin(r, session, &r->id, &t, berr, err) ||
+	    !store_txn_opts(session, &opts, err))
+		goto done;
+	BSON_APPEND_OID(&filter, "_id", &r->id);
+	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+	category_fields_append(r->in, false, &set);
+	BSON_APPEND_DATE_TIME(&set, "updated_at", em_now_ms());
+	bson_append_document_end(&update, &set);
+	coll = store_collection(r->st, "categories");
+	if (!mongoc_collection_update_one(coll, &filter, &update, &opts, NULL, berr)) {
+		category_write_error(berr, err);
+		goto done;
+	}
+	ok = category_reread(r, session, berr, err);
+done:
+	if (coll)
+		mongoc_collection_destroy(coll);
+	cat_rows_release(&t);
+	bson_destroy(&filter);
+	bson_destroy(&update);
+	bson_destroy(&opts);
+	return ok;
+}
+
+/* Runs a create or update transaction and hands the category to *out. */
+static bool category_run(struct category_run *r, store_txn_fn fn, bson_t **out,
+			 struct em_error *err)
+{
+	bool ok = store_txn_run(r->st, fn, r, err);
+
+	*out = NULL;
+	if (ok)
+		*out = r->result;
+	else if (r->result)
+		bson_destroy(r->result);
+	r->result = NULL;
+	return ok;
+}
+
+bool catalog_category_create(struct em_store *st, const struct catalog_category_in *in,
+			     bson_t **out, struct em_error *err)
+{
+	struct category_run r = { .st = st, .in = in };
+
+	/* chosen once, so a rerun transaction inserts the same category */
+	bson_oid_init(&r.id, NULL);
+	return category_run(&r, create_txn, out, err);
+}
+
+bool catalog_category_update(struct em_store *st, const bson_oid_t *id,
+			     const struct catalog_category_in *in, bson_t **out,
+			     struct em_error *err)
+{
+	struct category_run r = { .st = st, .in = in };
+
+	bson_oid_copy(id, &r.id);
+	return category_run(&r, update_txn, out, err);
+}
+
+/* How many documents of collection have field == id (at most 1 counted), in session. */
+static bool count_refs(struct em_store *st, mongoc_client_session_t *session,
+		       const char *collection, const char *field, const bson_oid_t *id,
+		       int64_t *n, bson_error_t *berr, struct em_error *err)
+{
+	mongoc_collection_t *coll = store_collection(st, collection);
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+	bool ok = false;
+
+	BSON_APPEND_OID(&filter, field, id);
+	BSON_APPEND_INT64(&opts, "limit", 1);
+	if (!store_txn_opts(session, &opts, err))
+		goto done;
+	*n = mongoc_collection_count_documents(coll, &filter, &opts, NULL, NULL, berr);
+	if (*n < 0) {
+		store_error_set(err, berr, "count");
+		goto done;
+	}
+	ok = true;
+done:
+	mongoc_collection_destroy(coll);
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	return ok;
+}
+
+struct category_delete {
+	struct em_store *st;
+	bson_oid_t id;
+};
+
+static bool delete_txn(mongoc_client_session_t *session, void *ctx, bson_error_t *berr,
+		       struct em_error *err)
+{
+	struct category_delete *d = ctx;
+	struct em_store *st = d->st;
+	const bson_oid_t *id = &d->id;
+	mongoc_collection_t *coll = NULL;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+	int64_t n = 0;
+	bool ok = false;
+
+	if (!tree_lock(st, session, berr, err) ||
+	    !count_refs(st, session, "products", "category_id", id, &n, berr, err))
+		goto done;
+	if (n > 0) {
+		em_error_set(err, EM_ERR_CONFLICT, "category",
+			     "the category has products; move them to another category first");
+		goto done;
+	}
+	if (!count_refs(st, session, "categories", "parent_id", id, &n, berr, err))
+		goto done;
+	if (n > 0) {
+		em_error_set(err, EM_ERR_CONFLICT, "category",
+			     "the category has subcategories; move or delete them first");
+		goto done;
+	}
+	if (!store_txn_opts(session, &opts, err))
+		goto done;
+	BSON_APPEND_OID(&filter, "_id", id);
+	coll = store_collection(st, "categories");
+	bson_destroy(&reply);
+	if (!mongoc_collection_delete_one(coll, &filter, &opts, &reply, berr)) {
+		store_error_set(err, berr, "delete category");
+		goto done;
+	}
+	if (catalog_db_int(&reply, "deletedCount") == 0) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such category");
+		goto done;
+	}
+	ok = true;
+done:
+	if (coll)
+		mongoc_collection_destroy(coll);
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	bson_destroy(&reply);
+	return ok;
+}
+
+bool catalog_category_delete(struct em_store *st, const bson_oid_t *id, struct em_error *err)
+{
+	struct category_delete d = { .st = st };
+
+	bson_oid_copy(id, &d.id);
+	return store_txn_run(st, delete_txn, &d, err);
+}
