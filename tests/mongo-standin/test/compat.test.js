@@ -787,6 +787,59 @@ describe('stand-in specific servers', { skip: skipReal }, () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
   // A malformed message closes that connection; the server keeps serving.
+  // --interleave-ms: a command yields between its read and its write, so
+  // concurrent upserts race as on a busy mongod and the loser gets E11000
+  // from the unique index (the race branches of src/auth/throttle.c and
+  // otp.c). mongod 4.2+ retries some such upserts internally; the stand-in
+  // does not, which is the stricter side. Without the switch the same
+  // upserts never collide.
+  test('--interleave-ms: concurrent upserts collide on the unique index', async () => {
+    const race = async (args) => {
+      const sv = await startStandin(['--repl-set', 'rs0', ...args]);
+      const c = await connect(`mongodb://127.0.0.1:${sv.port}/?replicaSet=rs0`);
+      try {
+        const col = c.db('x').collection('limits');
+        await col.createIndex({ key: 1 }, { unique: true });
+        const hit = () => col.findOneAndUpdate({ key: 'ip:1', expires_at: { $gt: new Date() } },
+          { $inc: { count: 1 }, $setOnInsert: { expires_at: new Date(Date.now() + 60000) } }, { upsert: true, returnDocument: 'after' })
+          .then(() => 'ok', (e) => e.code);
+        const res = await Promise.all(Array.from({ length: 8 }, hit));
+        return { dup: res.filter((r) => r === 11000).length, other: res.filter((r) => r !== 'ok' && r !== 11000), docs: await col.countDocuments({}) };
+      } finally { await c.close(); await sv.stop(); }
+    };
+    const calm = await race([]);
+    assert.equal(calm.dup, 0, 'atomic commands never collide');
+    const busy = await race(['--interleave-ms', '5']);
+    assert.ok(busy.dup > 0, 'interleaved upserts collide');
+    assert.deepEqual(busy.other, []);
+    assert.equal(busy.docs, 1, 'the unique index kept one document');
+  });
+  // failCommand: mongod's fault injection (test commands only).
+  test('configureFailPoint: off by default, then errorCode/times/closeConnection', async () => {
+    const plain = await startStandin(['--repl-set', 'rs0']);
+    const c0 = await connect(`mongodb://127.0.0.1:${plain.port}/?replicaSet=rs0`);
+    await expectCode(c0.db('admin').command({ configureFailPoint: 'failCommand', mode: 'alwaysOn', data: { failCommands: ['find'], errorCode: 2 } }), 59);
+    await c0.close(); await plain.stop();
+    const sv = await startStandin(['--repl-set', 'rs0', '--enable-test-commands']);
+    const c = await connect(`mongodb://127.0.0.1:${sv.port}/?replicaSet=rs0&retryReads=false`);
+    try {
+      const admin = c.db('admin');
+      await expectCode(c.db('x').command({ configureFailPoint: 'failCommand', mode: 'off' }), 13);
+      await admin.command({ configureFailPoint: 'failCommand', mode: { times: 2 }, data: { failCommands: ['find'], errorCode: 11600, errorLabels: ['Custom'] } });
+      const e = await expectCode(c.db('x').collection('a').findOne({}), 11600, 'Custom');
+      assert.match(e.message, /failCommand/);
+      await expectCode(c.db('x').collection('a').findOne({}), 11600);
+      assert.equal(await c.db('x').collection('a').findOne({}), null, 'times: 2 is used up');
+      const off = await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
+      assert.equal(off.count, 2);
+      await admin.command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['ping'], closeConnection: true } });
+      await assert.rejects(c.db('x').command({ ping: 1 }), (x) => x.name === 'MongoNetworkError' || /closed|network/i.test(x.message));
+      assert.equal((await c.db('x').command({ ping: 1 })).ok, 1);
+      await admin.command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['insert'], writeConcernError: { code: 64, errmsg: 'wtimeout' } } });
+      await assert.rejects(c.db('x').collection('a').insertOne({ _id: 1 }), (x) => x.code === 64);
+      assert.equal(await c.db('x').collection('a').countDocuments({ _id: 1 }), 1, 'a writeConcernError does not undo the write');
+    } finally { await c.close(); await sv.stop(); }
+  });
   test('malformed message does not crash the server', async () => {
     const net = require('net');
     const u = new URL(URI);
