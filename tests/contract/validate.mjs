@@ -110,10 +110,10 @@ function check(rec) {
 	const ct = rec.content_type ? rec.content_type.split(';')[0].trim().toLowerCase() : null;
 	const content = resp.content || {};
 	// the headers the response declares required (ETag, Location, Retry-After)
-	const have = new Set((rec.headers || '').split(/\r?\n/).slice(1)
+	const have = rec.headers === undefined ? null : new Set(rec.headers.split(/\r?\n/).slice(1)
 		.map((l) => l.split(':')[0].trim().toLowerCase()).filter(Boolean));
 	for (const [name, h] of Object.entries(resp.headers || {}))
-		if (deref(h) && deref(h).required && !have.has(name.toLowerCase()))
+		if (have && deref(h) && deref(h).required && !have.has(name.toLowerCase()))
 			problems.push(`${where} ${status}: the required header ${name} is missing`);
 	if (Object.keys(content).length === 0) {
 		if (rec.body.length) problems.push(`${where} ${status} has no body in the description, got ${rec.body.length} bytes (${ct})`);
