@@ -7,7 +7,6 @@
  * SIGTERM/SIGINT: finish the job in hand, then exit 0. SIGHUP: re-read
  * the configuration. Tells systemd READY=1 / STOPPING=1 (Type=notify).
  */
-#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,10 +72,6 @@ int main(int argc, char **argv)
 		em_err("cannot install signal handlers");
 		return 1;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		em_err("curl_global_init failed");
-		return 1;
-	}
 	store_global_init();
 	if (!em_modules_process_init(&cfg, &err)) {
 		em_err("cannot start a module: %s", err.message);
@@ -91,6 +86,5 @@ int main(int argc, char **argv)
 done:
 	em_modules_process_release();
 	store_global_cleanup();
-	curl_global_cleanup();
 	return rc;
 }

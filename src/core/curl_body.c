@@ -2,7 +2,10 @@
 
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "core/alloc.h"
+#include "core/error.h"
 
 size_t em_curl_body_collect(char *data, size_t size, size_t nmemb, void *ud)
 {
@@ -18,4 +21,19 @@ size_t em_curl_body_collect(char *data, size_t size, size_t nmemb, void *ud)
 	b->n += len;
 	b->p[b->n] = '\0';
 	return len;
+}
+
+bool em_curl_process_init(const struct em_config *cfg, struct em_error *err)
+{
+	(void)cfg;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "libcurl cannot initialise");
+		return false;
+	}
+	return true;
+}
+
+void em_curl_process_release(void)
+{
+	curl_global_cleanup();
 }

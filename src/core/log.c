@@ -76,15 +76,62 @@ static json_object *log_line_new(enum em_log_level level)
 	return o;
 }
 
+#define LOG_LINE_MAX 4096
+#define LOG_FIELD_KEEP 1024
+#define LOG_TRUNCATED_MARK "...[truncated]"
+
+/*
+ * Shortens the long string fields of a line that would not fit: each of
+ * msg and path keeps its first LOG_FIELD_KEEP bytes (cut on a UTF-8
+ * boundary) plus a marker, and the line says "truncated": true. Nothing is
+ * dropped silently: a reader sees that a line was cut, and where.
+ */
+static void log_line_shorten(json_object *o)
+{
+	static const char *const fields[] = { "msg", "path" };
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		json_object *v;
+		const char *text;
+		size_t len, keep = LOG_FIELD_KEEP;
+		char cut[LOG_FIELD_KEEP + sizeof(LOG_TRUNCATED_MARK)];
+
+		if (!json_object_object_get_ex(o, fields[i], &v) ||
+		    !json_object_is_type(v, json_type_string))
+			continue;
+		text = json_object_get_string(v);
+		len = (size_t)json_object_get_string_len(v);
+		if (len <= keep)
+			continue;
+		while (keep > 0 && ((unsigned char)text[keep] & 0xC0) == 0x80)
+			keep--;
+		memcpy(cut, text, keep);
+		memcpy(cut + keep, LOG_TRUNCATED_MARK, sizeof(LOG_TRUNCATED_MARK));
+		json_object_object_add(o, fields[i], json_object_new_string(cut));
+	}
+	json_object_object_add(o, "truncated", json_object_new_boolean(1));
+}
+
 /* One write(2) per line, so lines from several processes never interleave. */
 static void log_line_emit(json_object *o)
 {
 	size_t len = 0;
 	const char *s = json_object_to_json_string_length(
 		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	char buf[4096];
+	char buf[LOG_LINE_MAX];
 
-	if (s && len < sizeof(buf) - 1) {
+	if (s && len >= sizeof(buf) - 1) {
+		log_line_shorten(o);
+		s = json_object_to_json_string_length(
+			o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	}
+	if (s && len >= sizeof(buf) - 1) {
+		/* still too long (escaping can grow a field sixfold): say so */
+		s = "{\"level\":\"error\",\"msg\":\"a log line was too long to write\","
+		    "\"truncated\":true}";
+		len = strlen(s);
+	}
+	if (s) {
 		memcpy(buf, s, len);
 		buf[len] = '\n';
 		if (write(STDERR_FILENO, buf, len + 1) < 0) {
@@ -99,12 +146,16 @@ void em_log(enum em_log_level level, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 	json_object *o;
+	int n;
 
 	if (level < log_level)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(msg)) /* cut: say so at the end of what is kept */
+		memcpy(msg + sizeof(msg) - sizeof(LOG_TRUNCATED_MARK), LOG_TRUNCATED_MARK,
+		       sizeof(LOG_TRUNCATED_MARK));
 	o = log_line_new(level);
 	if (!o)
 		return;

@@ -3,6 +3,7 @@
  * (emporium-worker), mail over SMTP, and the admin view of the queue.
  */
 #include "app/module.h"
+#include "core/curl_body.h"
 #include "jobs/jobs.h"
 #include "jobs/jobs_routes.h"
 #include "jobs/mail.h"
@@ -110,4 +111,6 @@ const struct em_module jobs_module = {
 	.job_handlers = jobs_job_handlers,
 	.periodics = jobs_job_periodics,
 	.config = &jobs_config_section,
+	.process_init = em_curl_process_init,
+	.process_release = em_curl_process_release,
 };

@@ -3,6 +3,7 @@
  * bytes, stored on local disk (served by nginx) or at Cloudinary.
  */
 #include "app/module.h"
+#include "core/curl_body.h"
 #include "http/router.h"
 #include "media/media.h"
 #include "media/media_routes.h"
@@ -65,4 +66,6 @@ const struct em_module media_module = {
 	.indexes = media_indexes,
 	.nindexes = EM_COUNT(media_indexes),
 	.config = &media_config_section,
+	.process_init = em_curl_process_init,
+	.process_release = em_curl_process_release,
 };
