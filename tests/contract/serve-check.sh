@@ -93,7 +93,7 @@ if command -v chromium >/dev/null; then
 	n=$(grep -c "Applying inline style violates" "$work/chromium.log")
 	echo "# chromium: $n inline style attribute(s) blocked by style-src (cosmetic)"
 else
-	echo "# chromium is not installed: the page was not rendered in a browser (not counted)"
+	echo "skipped: /docs/ rendered in a browser (chromium is not installed)"
 fi
 echo "docs: $passed passed, $failed failed"
 [ "$failed" = 0 ]
