@@ -273,6 +273,95 @@ static void test_micro_cache(void **state)
 	h_resp_free(&r);
 }
 
+/* Asserts a public variant shows no figure but in_stock and the capped count. */
+static void public_variant_check(json_object *v, bool in_stock, int left)
+{
+	json_object *x = NULL;
+
+	assert_false(json_object_object_get_ex(v, "stock", &x));
+	assert_false(json_object_object_get_ex(v, "low_stock_threshold", &x));
+	assert_true(json_object_object_get_ex(v, "in_stock", &x));
+	assert_int_equal(json_object_get_boolean(x), in_stock);
+	assert_true(json_object_object_get_ex(v, "low_stock_left", &x));
+	if (left < 0)
+		assert_null(x);
+	else
+		assert_int_equal(json_object_get_int(x), left);
+}
+
+/*
+ * Issue 10 item 12: the public catalog (detail and list) shows in_stock
+ * and "only N left" up to EMPORIUM_LOW_STOCK_PUBLIC (5), never the exact
+ * stock; staff read the figures.
+ */
+static void test_public_stock_is_capped(void **state)
+{
+	char id[25], s[64], path[160], brand[64], f[160];
+	struct h_resp r;
+	json_object *j, *x = NULL;
+
+	(void)state;
+	snprintf(s, sizeof(s), "stockcap-%s", hc_tag);
+	snprintf(brand, sizeof(brand), "stockcap%s", hc_tag);
+	hc_make_product(s, "Stock cap", "", brand, NULL,
+		     "[{\"sku\": \"CAP-3\", \"options\": {\"size\": \"S\"}, \"price\": 100, \"stock\": 3},"
+		     " {\"sku\": \"CAP-0\", \"options\": {\"size\": \"M\"}, \"price\": 100, \"stock\": 0},"
+		     " {\"sku\": \"CAP-5\", \"options\": {\"size\": \"L\"}, \"price\": 100, \"stock\": 5},"
+		     " {\"sku\": \"CAP-6\", \"options\": {\"size\": \"XL\"}, \"price\": 100, \"stock\": 6},"
+		     " {\"sku\": \"CAP-987\", \"options\": {\"size\": \"XXL\"}, \"price\": 100, \"stock\": 987}]",
+		     "active", id);
+	/* the figures are stored: 1001 in all */
+	snprintf(f, sizeof(f), "{\"_id\": {\"$oid\": \"%s\"}, \"total_stock\": 1001}", id);
+	assert_int_equal(h_db_count("products", f), 1);
+
+	snprintf(path, sizeof(path), "/api/v1/products/%s", id);
+	r = h_get(path);
+	assert_int_equal(r.status, 200);
+	/* no "stock" member anywhere (in_stock and total_stock aside) */
+	assert_null(strstr(r.body, "\"stock\""));
+	assert_null(strstr(r.body, "total_stock"));
+	j = h_json(&r);
+	assert_false(json_object_object_get_ex(j, "total_stock", &x));
+	assert_true(json_object_get_boolean(hc_jget(j, "in_stock")));
+	public_variant_check(hc_jget(j, "variants.0"), true, 3);
+	public_variant_check(hc_jget(j, "variants.1"), false, -1);
+	public_variant_check(hc_jget(j, "variants.2"), true, 5);
+	public_variant_check(hc_jget(j, "variants.3"), true, -1);
+	public_variant_check(hc_jget(j, "variants.4"), true, -1);
+	json_object_put(j);
+	h_resp_free(&r);
+
+	/* the list shows the same form; the in_stock filter still applies */
+	snprintf(path, sizeof(path), "/api/v1/products?brand=%s&in_stock=true&size=M", brand);
+	r = h_get(path);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	assert_int_equal(json_object_array_length(hc_jget(j, "items")), 0);
+	json_object_put(j);
+	h_resp_free(&r);
+	snprintf(path, sizeof(path), "/api/v1/products?brand=%s&in_stock=true&size=XXL", brand);
+	r = h_get(path);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body, "\"stock\""));
+	j = h_json(&r);
+	assert_int_equal(json_object_array_length(hc_jget(j, "items")), 1);
+	public_variant_check(hc_jget(j, "items.0.variants.4"), true, -1);
+	public_variant_check(hc_jget(j, "items.0.variants.0"), true, 3);
+	json_object_put(j);
+	h_resp_free(&r);
+
+	/* staff see the exact figures */
+	snprintf(path, sizeof(path), "/api/v1/admin/products/%s", id);
+	r = hc_staff("GET", path, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	assert_int_equal(json_object_get_int(hc_jget(j, "variants.4.stock")), 987);
+	assert_int_equal(json_object_get_int(hc_jget(j, "variants.0.stock")), 3);
+	assert_int_equal(json_object_get_int(hc_jget(j, "total_stock")), 1001);
+	json_object_put(j);
+	h_resp_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_etag_and_if_match),
 		cmocka_unit_test(test_soft_delete_and_versions),
 		cmocka_unit_test(test_micro_cache),
+		cmocka_unit_test(test_public_stock_is_capped),
 	};
 	int rc;
 
