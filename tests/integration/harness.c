@@ -938,3 +938,65 @@ void h_user_register(const char *role, char *token, size_t token_size, char *use
 	if (h_login(email, H_PW, token, token_size, NULL, 0) != 200)
 		fail_msg("login of the new %s %s failed", role, email);
 }
+
+long h_db_dump_count(const char *needle, int *collections)
+{
+	const char *dbname = getenv("STACK_DB_NAME") ? getenv("STACK_DB_NAME") : "emporium";
+	mongoc_client_t *client = mongoc_client_new(h_env("STACK_MONGODB_URI"));
+	mongoc_database_t *db;
+	bson_error_t err;
+	char **names;
+	long hits = 0;
+	int n = 0;
+
+	assert_non_null(client);
+	db = mongoc_client_get_database(client, dbname);
+	names = mongoc_database_get_collection_names_with_opts(db, NULL, &err);
+	if (!names)
+		fail_msg("list collections: %s", err.message);
+	for (char **name = names; *name; name++) {
+		mongoc_collection_t *coll = mongoc_database_get_collection(db, *name);
+		bson_t *all = bson_new();
+		mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, all, NULL, NULL);
+		const bson_t *doc;
+
+		n++;
+		while (mongoc_cursor_next(cur, &doc)) {
+			char *json = bson_as_canonical_extended_json(doc, NULL);
+
+			assert_non_null(json);
+			if (strstr(json, needle))
+				hits++;
+			bson_free(json);
+		}
+		if (mongoc_cursor_error(cur, &err))
+			fail_msg("read %s: %s", *name, err.message);
+		mongoc_cursor_destroy(cur);
+		bson_destroy(all);
+		mongoc_collection_destroy(coll);
+	}
+	bson_strfreev(names);
+	mongoc_database_destroy(db);
+	mongoc_client_destroy(client);
+	if (collections)
+		*collections = n;
+	return hits;
+}
+
+void h_db_user_id(const char *email, char out[25])
+{
+	char filter[320], *doc;
+	json_object *o, *id, *oid;
+
+	snprintf(filter, sizeof(filter), "{\"email\":\"%s\"}", email);
+	doc = h_db_find_json("users", filter);
+	if (!doc)
+		fail_msg("no user %s", email);
+	o = json_tokener_parse(doc);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "_id", &id));
+	assert_true(json_object_object_get_ex(id, "$oid", &oid));
+	snprintf(out, 25, "%s", json_object_get_string(oid));
+	json_object_put(o);
+	free(doc);
+}

@@ -194,4 +194,16 @@ bool h_stack_pool(int workers);
 void h_user_register(const char *role, char *token, size_t token_size, char *user_id,
 		     size_t id_size);
 
+/*
+ * How many documents, in every collection of the stack's database,
+ * contain needle anywhere in their canonical extended JSON (keys,
+ * strings, binary as base64). For "stored hashed only" checks: a secret
+ * must appear nowhere, its hash where it belongs. *collections (may be
+ * NULL) gets how many collections were searched.
+ */
+long h_db_dump_count(const char *needle, int *collections);
+
+/* The id (hex) of the user with this e-mail; fails the test if none. */
+void h_db_user_id(const char *email, char out[25]);
+
 #endif
