@@ -30,7 +30,7 @@ static bool oauth_user_find(struct em_store *st, const bson_t *filter, bson_t *o
 	mongoc_collection_t *coll = store_collection(st, "users");
 	bson_t *opts = BCON_NEW("limit", BCON_INT64(1), "projection", "{", "_id", BCON_INT32(1),
 				"disabled", BCON_INT32(1), "email_verified", BCON_INT32(1),
-				"oauth", BCON_INT32(1), "}");
+				"oauth", BCON_INT32(1), "role", BCON_INT32(1), "}");
 	mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, opts, NULL);
 	const bson_t *doc;
 	bson_error_t berr;
@@ -56,6 +56,15 @@ static bool oauth_doc_bool(const bson_t *doc, const char *key)
 
 	return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_BOOL(&it) &&
 	       bson_iter_bool(&it);
+}
+
+/* True for a staff or admin account (anything but customer). */
+static bool oauth_doc_privileged(const bson_t *doc)
+{
+	bson_iter_t it;
+
+	return !(bson_iter_init_find(&it, doc, "role") && BSON_ITER_HOLDS_UTF8(&it) &&
+		 strcmp(bson_iter_utf8(&it, NULL), "customer") == 0);
 }
 
 static bool oauth_doc_id(const bson_t *doc, bson_oid_t *out)
@@ -119,6 +128,16 @@ static bool oauth_user_link(struct em_store *st, const bson_t *user, const char 
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "a user without an _id");
 		return false;
 	}
+	/*
+	 * Whoever registered this address without confirming it may not own
+	 * it, and may hold sessions from before (a squatter signed in with a
+	 * password it set). The provider just proved the caller owns the
+	 * address: every session of the account ends first, then its
+	 * password goes with the link. Revoking first means a failure below
+	 * can only cost the squatter its sessions, never keep them.
+	 */
+	if (!was_verified && !auth_user_sessions_revoke(st, NULL, &id, err))
+		return false;
 	BSON_APPEND_OID(&filter, "_id", &id);
 	/* Guards against a concurrent link of the same provider. */
 	BSON_APPEND_DOCUMENT_BEGIN(&filter, "oauth.provider", &ne);
@@ -134,11 +153,7 @@ static bool oauth_user_link(struct em_store *st, const bson_t *user, const char 
 	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
 	BSON_APPEND_BOOL(&set, "email_verified", true);
 	BSON_APPEND_DATE_TIME(&set, "updated_at", now);
-	/*
-	 * Whoever registered this address without confirming it may not own
-	 * it: the provider just proved the caller does, so the unconfirmed
-	 * password stops working (account pre-hijacking defence).
-	 */
+	/* the unconfirmed password stops working (pre-hijacking defence) */
 	if (!was_verified)
 		BSON_APPEND_NULL(&set, "password_hash");
 	bson_append_document_end(&update, &set);
@@ -153,7 +168,7 @@ static bool oauth_user_link(struct em_store *st, const bson_t *user, const char 
 		goto done_reply;
 	}
 	em_info("oauth %s: linked an existing account%s", provider,
-		was_verified ? "" : " (unverified before: password removed)");
+		was_verified ? "" : " (unverified before: sessions revoked, password removed)");
 	ok = true;
 done_reply:
 	bson_destroy(&reply);
@@ -266,7 +281,16 @@ bool oauth_user_resolve(struct em_store *st, const char *provider,
 				em_error_set(err, EM_ERR_INTERNAL, NULL, "a user without an _id");
 				goto next;
 			}
-			/* Found by e-mail, not by link: link it now. */
+			/* Found by e-mail, not by link: link it now - but never a
+			 * staff or admin account: whoever controls that address at
+			 * a provider would get the shop's back office. */
+			if (!oauth_doc_linked_to(&user, provider) && oauth_doc_privileged(&user)) {
+				em_info("oauth %s: refused to link a staff or admin account by e-mail",
+					provider);
+				em_error_set(err, EM_ERR_FORBIDDEN, NULL,
+					     "this account cannot be signed into with this provider");
+				goto next;
+			}
 			if (!oauth_doc_linked_to(&user, provider) &&
 			    !oauth_user_link(st, &user, provider, c->sub, err))
 				goto next;

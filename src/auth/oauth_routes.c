@@ -15,6 +15,15 @@
  * the callback); the nonce is the ID token's proof that it was issued for
  * this login; the PKCE verifier is the proof that whoever redeems the code
  * is whoever asked for it. All three are 32 random bytes.
+ *
+ * The state alone does not tie the callback to the browser: an attacker
+ * can start a login, stop before the callback, and send the victim its
+ * callback URL, signing the victim into the attacker's account (login
+ * CSRF). So /authorize also sets a __Host- cookie holding a fourth random
+ * value whose hash is stored with the state, and the callback takes the
+ * state only together with that cookie's hash. SameSite=Lax: the callback
+ * is a top-level navigation from the provider's site, which Lax allows
+ * and Strict would not.
  */
 #include <curl/curl.h>
 #include <sodium.h>
@@ -33,6 +42,7 @@
 #define OAUTH_SECRET_BYTES 32
 #define OAUTH_SECRET_LEN 43            /* base64url of 32 bytes, unpadded */
 #define OAUTH_CODE_MAX 2048
+#define OAUTH_BINDING_COOKIE "__Host-emporium_oauth"
 
 /* base64url of n random bytes into out. */
 static void oauth_random(char *out, size_t size, size_t nbytes)
@@ -78,7 +88,7 @@ static bool oauth_redirect_after_check(const char *v, struct em_error *err)
 }
 
 static bool oauth_state_store(struct em_request *req, const char *provider, const char *state,
-			      const char *verifier, const char *nonce,
+			      const char *binding, const char *verifier, const char *nonce,
 			      const char *redirect_after, struct em_error *err)
 {
 	mongoc_collection_t *coll = store_collection(&req->app->store, "oauth_states");
@@ -90,6 +100,8 @@ static bool oauth_state_store(struct em_request *req, const char *provider, cons
 
 	oauth_state_hash(state, hash);
 	BSON_APPEND_UTF8(&doc, "state_hash", hash);
+	oauth_state_hash(binding, hash);
+	BSON_APPEND_UTF8(&doc, "binding_hash", hash);
 	BSON_APPEND_UTF8(&doc, "provider", provider);
 	BSON_APPEND_UTF8(&doc, "code_verifier", verifier);
 	BSON_APPEND_UTF8(&doc, "nonce", nonce);
@@ -130,8 +142,8 @@ static bool auth_oauth_authorize(struct em_request *req, struct em_error *err)
 	struct oauth_provider p;
 	struct oauth_discovery d;
 	const char *redirect_after = em_request_query(req, "redirect_after");
-	char state[64], nonce[64], verifier[64], challenge[64];
-	char url[4096];
+	char state[64], nonce[64], verifier[64], challenge[64], binding[64];
+	char url[4096], cookie[256];
 	size_t len;
 	CURL *esc = NULL;
 	bool ok = false;
@@ -145,11 +157,12 @@ static bool auth_oauth_authorize(struct em_request *req, struct em_error *err)
 	oauth_random(state, sizeof(state), OAUTH_SECRET_BYTES);
 	oauth_random(nonce, sizeof(nonce), OAUTH_SECRET_BYTES);
 	oauth_random(verifier, sizeof(verifier), OAUTH_SECRET_BYTES);
+	oauth_random(binding, sizeof(binding), OAUTH_SECRET_BYTES);
 	if (!oauth_pkce_challenge(verifier, challenge, sizeof(challenge))) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot derive the PKCE challenge");
 		goto done;
 	}
-	if (!oauth_state_store(req, p.name, state, verifier, nonce, redirect_after, err))
+	if (!oauth_state_store(req, p.name, state, binding, verifier, nonce, redirect_after, err))
 		goto done;
 	esc = curl_easy_init();
 	if (!esc) {
@@ -171,7 +184,11 @@ static bool auth_oauth_authorize(struct em_request *req, struct em_error *err)
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "the authorization URL is too long");
 		goto done;
 	}
-	if (!em_response_header(req, "Location", url)) {
+	snprintf(cookie, sizeof(cookie),
+		 OAUTH_BINDING_COOKIE "=%s; Path=/; Max-Age=%d; Secure; HttpOnly; SameSite=Lax",
+		 binding, OAUTH_STATE_TTL_S);
+	if (!em_response_header(req, "Location", url) ||
+	    !em_response_header(req, "Set-Cookie", cookie)) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot set the redirect");
 		goto done;
 	}
@@ -179,6 +196,7 @@ static bool auth_oauth_authorize(struct em_request *req, struct em_error *err)
 	ok = true;
 done:
 	sodium_memzero(verifier, sizeof(verifier));
+	sodium_memzero(binding, sizeof(binding));
 	curl_easy_cleanup(esc);
 	return ok;
 }
@@ -205,7 +223,7 @@ static bool oauth_doc_str(const bson_t *doc, const char *key, char *out, size_t 
  * the same state cannot both proceed.
  */
 static bool oauth_state_take(struct em_request *req, const char *provider, const char *state,
-			     struct oauth_pending *pend, struct em_error *err)
+			     const char *binding, struct oauth_pending *pend, struct em_error *err)
 {
 	mongoc_collection_t *coll = NULL;
 	mongoc_find_and_modify_opts_t *fam = NULL;
@@ -218,6 +236,11 @@ static bool oauth_state_take(struct em_request *req, const char *provider, const
 
 	oauth_state_hash(state, hash);
 	BSON_APPEND_UTF8(&query, "state_hash", hash);
+	/* only the browser that started the login: hash equality in the
+	 * filter, so a callback from any other browser finds nothing and
+	 * leaves the state for the right one */
+	oauth_state_hash(binding, hash);
+	BSON_APPEND_UTF8(&query, "binding_hash", hash);
 	BSON_APPEND_UTF8(&query, "provider", provider);
 	BSON_APPEND_BOOL(&query, "used", false);
 	BSON_APPEND_DOCUMENT_BEGIN(&query, "expires_at", &gt);
@@ -239,7 +262,7 @@ static bool oauth_state_take(struct em_request *req, const char *provider, const
 		goto done;
 	}
 	if (!bson_iter_init_find(&it, &reply, "value") || !BSON_ITER_HOLDS_DOCUMENT(&it)) {
-		em_info("oauth %s: unknown, used or expired state", provider);
+		em_info("oauth %s: unknown, used or expired state, or another browser's", provider);
 		em_error_set(err, EM_ERR_INVALID, "state",
 			     "this sign-in attempt is unknown, already used or expired; "
 			     "start again");
@@ -293,7 +316,7 @@ static bool auth_oauth_callback(struct em_request *req, struct em_error *err)
 	struct oauth_discovery d;
 	struct oauth_pending pend = { "", "", "" };
 	struct oauth_claims claims;
-	const char *code, *state, *perror_code, *iss;
+	const char *code, *state, *perror_code, *iss, *binding;
 	char *id_token = NULL;
 	bson_oid_t user_id;
 	bool created = false, ok = false;
@@ -317,8 +340,22 @@ static bool auth_oauth_callback(struct em_request *req, struct em_error *err)
 		em_error_set(err, EM_ERR_INVALID, "iss", "the response comes from another issuer");
 		return false;
 	}
-	if (!oauth_state_take(req, p.name, state, &pend, err))
+	binding = em_request_cookie(req, OAUTH_BINDING_COOKIE);
+	if (!binding || strlen(binding) != OAUTH_SECRET_LEN) {
+		em_info("oauth %s: a callback without this browser's login cookie", p.name);
+		em_error_set(err, EM_ERR_INVALID, "state",
+			     "this sign-in was not started in this browser; start again");
+		return false;
+	}
+	if (!oauth_state_take(req, p.name, state, binding, &pend, err))
 		goto done;
+	/* the binding is spent with the state */
+	if (!em_response_header(req, "Set-Cookie",
+				OAUTH_BINDING_COOKIE "=; Path=/; Max-Age=0; Secure; HttpOnly; "
+						     "SameSite=Lax")) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot clear the login cookie");
+		goto done;
+	}
 	if (!oauth_discovery_get(&p, &d, err) ||
 	    !oauth_code_exchange(&p, &d, code, pend.verifier, &id_token, err) ||
 	    !oauth_id_token_check(&p, &d, id_token, pend.nonce, &claims, err) ||

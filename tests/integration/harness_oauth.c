@@ -302,6 +302,9 @@ int ho_teardown(void **state)
 	return 0;
 }
 
+/* The login cookie of the last ho_browse(): "the browser" of ho_callback(). */
+static char ho_last_cookie[256];
+
 /*
  * Plays the browser from our /authorize to the provider's redirect back
  * to our callback (not called). email/verified pick the provider's account.
@@ -323,6 +326,20 @@ void ho_browse(const struct ho_idp *p, const char *query, const char *email, boo
 		fail_msg("authorize: %ld %s", r.status, r.body);
 	assert_true(h_header(&r, "location", out->authorize_location,
 			     sizeof(out->authorize_location)));
+	{
+		char sc[200], *semi;
+
+		/* the browser binding (login CSRF): sent back on the callback */
+		assert_true(h_header(&r, "set-cookie", sc, sizeof(sc)));
+		assert_non_null(strstr(sc, "__Host-emporium_oauth="));
+		assert_non_null(strstr(sc, "HttpOnly"));
+		assert_non_null(strstr(sc, "Secure"));
+		semi = strchr(sc, ';');
+		if (semi)
+			*semi = '\0';
+		snprintf(out->cookie, sizeof(out->cookie), "Cookie: %s", sc);
+		snprintf(ho_last_cookie, sizeof(ho_last_cookie), "%s", out->cookie);
+	}
 	h_resp_free(&r);
 	snprintf(url, sizeof(url), "%s", out->authorize_location);
 	snprintf(prefix, sizeof(prefix), "%s/api/v1/auth/oauth/%s/callback?", ho_public_url, p->name);
@@ -367,10 +384,16 @@ void ho_browse(const struct ho_idp *p, const char *query, const char *email, boo
 	assert_true(ho_url_param(url, "code", out->code, sizeof(out->code)));
 }
 
-/* Calls the callback; returns the response (free it). */
+struct h_resp ho_callback_cookie(const char *path, const char *cookie_header)
+{
+	const char *hdrs[2] = { cookie_header, NULL };
+
+	return ho_auth_req(path, cookie_header ? hdrs : NULL);
+}
+
 struct h_resp ho_callback(const char *path)
 {
-	return ho_auth_req(path, NULL);
+	return ho_callback_cookie(path, ho_last_cookie[0] ? ho_last_cookie : NULL);
 }
 
 /* The sub of an access token (no signature check: the stack checks it). */

@@ -42,6 +42,7 @@ struct ho_login {
 	char callback[4096];     /* the callback path+query, to call through nginx */
 	char state[256];
 	char code[512];
+	char cookie[256];        /* "Cookie: __Host-emporium_oauth=..." set by /authorize */
 };
 
 void ho_random_hex(char *out, size_t bytes);
@@ -70,8 +71,11 @@ int ho_teardown(void **state);
  */
 void ho_browse(const struct ho_idp *p, const char *query, const char *email, bool verified,
 		   struct ho_login *out);
-/* Calls the callback; returns the response (free it). */
+/* Calls the callback from the browser of the last ho_browse() (with its
+ * login cookie); returns the response (free it). */
 struct h_resp ho_callback(const char *path);
+/* Calls the callback with this Cookie header line (NULL: no cookie). */
+struct h_resp ho_callback_cookie(const char *path, const char *cookie_header);
 /* The sub of an access token (no signature check: the stack checks it). */
 void ho_token_sub(const char *token, char *out, size_t size);
 /* Logs in through p as email; asserts 200 with tokens; writes the sub. */

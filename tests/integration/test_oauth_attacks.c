@@ -101,6 +101,38 @@ static void test_swapped_code_refused(void **state)
 	assert_int_equal(h_db_count("users", filter), 0);
 }
 
+/*
+ * Login CSRF: an attacker starts a login, stops before the callback and
+ * sends the victim the callback URL. The victim's browser has no login
+ * cookie, or its own: refused, and the state is not spent, so the
+ * attacker's own browser is the only one that can finish.
+ */
+static void test_callback_from_another_browser_refused(void **state)
+{
+	char email[128], filter[300];
+	struct ho_login attacker, victim;
+	struct h_resp r;
+
+	(void)state;
+	ho_fresh_email("csrf", email, sizeof(email));
+	ho_browse(HO_TEST_IDP, NULL, email, true, &attacker);
+	r = ho_callback_cookie(attacker.callback, NULL);
+	ho_assert_problem_field(&r, 400, "state");
+	h_resp_free(&r);
+	ho_browse(HO_TEST_IDP, NULL, "victim@example.test", true, &victim);
+	r = ho_callback_cookie(attacker.callback, victim.cookie);
+	ho_assert_problem_field(&r, 400, "state");
+	h_resp_free(&r);
+	snprintf(filter, sizeof(filter), "{\"email\": \"%s\"}", email);
+	assert_int_equal(h_db_count("users", filter), 0);
+	/* the browser that started it still can */
+	r = ho_callback_cookie(attacker.callback, attacker.cookie);
+	if (r.status != 200)
+		fail_msg("the starting browser's callback: %ld %s", r.status, r.body);
+	h_resp_free(&r);
+	assert_int_equal(h_db_count("users", filter), 1);
+}
+
 /* ---- one state, N callbacks at once ---- */
 
 enum { RACE_N = 50 };
@@ -108,6 +140,7 @@ enum { RACE_N = 50 };
 struct callback_race {
 	char path[4096];
 	long status[RACE_N];
+	const char *hdrs[2];     /* the browser's login cookie */
 };
 
 static void callback_one(int i, void *arg)
@@ -117,7 +150,7 @@ static void callback_one(int i, void *arg)
 
 	/* an address per thread: nginx limits /api/v1/auth/ per address */
 	h_source_set(130 + i);
-	r = h_request("GET", a->path, NULL, 0, NULL);
+	r = h_request("GET", a->path, NULL, 0, a->hdrs);
 	a->status[i] = r.status;
 	h_resp_free(&r);
 }
@@ -143,6 +176,7 @@ static void test_same_state_at_once(void **state)
 	ho_fresh_email("race", email, sizeof(email));
 	ho_browse(HO_TEST_IDP, NULL, email, true, &l);
 	snprintf(a.path, sizeof(a.path), "%s", l.callback);
+	a.hdrs[0] = l.cookie;
 	h_parallel(RACE_N, callback_one, &a);
 	assert_true(h_stack_reconfigure(ho_env_extra));
 	for (int i = 0; i < RACE_N; i++) {
@@ -169,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_reused_state_refused),
 		cmocka_unit_test(test_wrong_nonce_refused),
 		cmocka_unit_test(test_swapped_code_refused),
+		cmocka_unit_test(test_callback_from_another_browser_refused),
 		cmocka_unit_test(test_same_state_at_once),
 	};
 	int rc;

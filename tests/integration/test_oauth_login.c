@@ -186,12 +186,60 @@ static void test_unverified_account_loses_password(void **state)
 	ho_fresh_email("squat", email, sizeof(email));
 	ho_db_user_insert(email, false, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
 	ho_db_user_id(email, id);
+	/* ... and holds sessions from then (two live refresh tokens) */
+	for (int i = 0; i < 2; i++) {
+		char doc[600];
+
+		snprintf(doc, sizeof(doc),
+			 "{\"user_id\": {\"$oid\": \"%s\"}, \"hash\": \"squatter-%s-%d\", "
+			 "\"family_id\": \"squat-family-%s-%d\", \"revoked_at\": null, "
+			 "\"rotated_at\": null, \"created_at\": {\"$date\": 1790000000000}, "
+			 "\"family_created_at\": {\"$date\": 1790000000000}, "
+			 "\"expires_at\": {\"$date\": 4102444800000}}", id, id, i, id, i);
+		h_db_insert_json("refresh_tokens", doc);
+	}
+	snprintf(filter, sizeof(filter),
+		 "{\"user_id\": {\"$oid\": \"%s\"}, \"revoked_at\": null}", id);
+	assert_int_equal(h_db_count("refresh_tokens", filter), 2);
 	ho_login_ok(HO_TEST_IDP, email, sub, sizeof(sub));
 	assert_string_equal(sub, id);
 	snprintf(filter, sizeof(filter),
 		 "{\"email\": \"%s\", \"email_verified\": true, \"password_hash\": null, "
 		 "\"oauth.provider\": \"test\"}", email);
 	assert_int_equal(h_db_count("users", filter), 1);
+	/* the squatter's sessions are gone; only the owner's new one lives */
+	snprintf(filter, sizeof(filter),
+		 "{\"user_id\": {\"$oid\": \"%s\"}, \"revoked_at\": null}", id);
+	assert_int_equal(h_db_count("refresh_tokens", filter), 1);
+	snprintf(filter, sizeof(filter),
+		 "{\"user_id\": {\"$oid\": \"%s\"}, \"hash\": {\"$regex\": \"^squatter-\"}, "
+		 "\"revoked_at\": null}", id);
+	assert_int_equal(h_db_count("refresh_tokens", filter), 0);
+}
+
+/* A staff or admin account is never linked by e-mail: whoever controls the
+ * address at a provider must not get the back office. */
+static void test_staff_account_not_linked_by_email(void **state)
+{
+	char email[128], filter[600], id[25];
+	struct ho_login l;
+	struct h_resp r;
+
+	(void)state;
+	ho_fresh_email("staff", email, sizeof(email));
+	ho_db_user_insert(email, true, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
+	snprintf(filter, sizeof(filter), "{\"email\": \"%s\"}", email);
+	h_db_update("users", filter, "{\"$set\": {\"role\": \"staff\"}}");
+	ho_browse(HO_TEST_IDP, NULL, email, true, &l);
+	r = ho_callback(l.callback);
+	h_assert_problem(&r, 403);
+	h_resp_free(&r);
+	snprintf(filter, sizeof(filter), "{\"email\": \"%s\", \"oauth\": {\"$exists\": true}}",
+		 email);
+	assert_int_equal(h_db_count("users", filter), 0);
+	ho_db_user_id(email, id);
+	snprintf(filter, sizeof(filter), "{\"user_id\": {\"$oid\": \"%s\"}}", id);
+	assert_int_equal(h_db_count("refresh_tokens", filter), 0);
 }
 
 static void test_unverified_email_refused(void **state)
@@ -246,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_second_login_same_account),
 		cmocka_unit_test(test_links_existing_password_account),
 		cmocka_unit_test(test_unverified_account_loses_password),
+		cmocka_unit_test(test_staff_account_not_linked_by_email),
 		cmocka_unit_test(test_unverified_email_refused),
 		cmocka_unit_test(test_redirect_after),
 	};
