@@ -113,8 +113,13 @@ for (const [p, item] of Object.entries(root.paths)) {
 			fail(`${where}: declare security (${role === 'public' ? '[]' : '[{bearer: []}]'})`);
 			continue;
 		}
-		if ((role === 'public') !== (op.security.length === 0))
-			fail(`${where}: x-role ${role} does not match its security`);
+		// public: no requirement, or an empty one among them (optional
+		// sign-in: security: [{}, {bearer: []}]); any other role: a token
+		const anonymous = op.security.length === 0 ||
+			op.security.some((r) => r && typeof r === 'object' && Object.keys(r).length === 0);
+		if ((role === 'public') !== anonymous)
+			fail(`${where}: x-role ${role} does not match its security (public: [] or [{}, {bearer: []}]; ` +
+				'signed-in roles: [{bearer: []}])');
 		op.responses = op.responses || {};
 		if (!Object.keys(op.responses).some((st) => /^[23]\d\d$/.test(st)))
 			fail(`${where}: no success (2xx or 3xx) response`);
