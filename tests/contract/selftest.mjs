@@ -22,6 +22,7 @@ const good = [
 	rec('GET', '/api/v1/admin/jobs', 401, 'application/problem+json', problem(401)),
 	rec('DELETE', '/api/v1/me/addresses/0123456789abcdef01234567', 204, null, ''),
 	rec('GET', '/api/v1/products/x', 304, null, '', 'etag: "a-1-0"\r\n'),
+	rec('GET', '/api/v1/admin/jobs?status=dead&limit=5', 401, 'application/problem+json', problem(401)),
 ];
 const bad = [
 	rec('GET', '/api/v1/health', 200, 'application/json', { status: 'ok', leaked: 1 }),   // extra field
@@ -34,6 +35,8 @@ const bad = [
 	rec('GET', '/api/v1/health', 200, 'application/json', '{not json'),                  // not JSON
 	rec('GET', '/api/v1/admin/jobs', 401, 'application/problem+json', problem(403)),     // status differs
 	rec('GET', '/api/v1/products/x', 304, null, ''),                                     // no ETag
+	rec('GET', '/api/v1/health?verbose=1', 200, 'application/json', { status: 'ok' }),   // undeclared parameter taken
+	rec('GET', '/api/v1/products?limit=500', 200, 'application/json', { items: [], next_cursor: null }), // out of range taken
 ];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contract-selftest-'));
 const log = path.join(dir, 'log.jsonl');

@@ -107,6 +107,10 @@ function check(rec) {
 	seen.add(op.operationId);
 	const resp = deref(op.responses[status] || op.responses[`${status[0]}XX`] || op.responses.default);
 	if (!resp) return [`${where} does not list status ${status}`];
+	// a request the server took (2xx/3xx) used only parameters the
+	// description declares, with values their schemas allow: otherwise the
+	// description is missing something the server accepts
+	if (rec.status < 400) problems.push(...queryProblems(rec, item, op, where));
 	const ct = rec.content_type ? rec.content_type.split(';')[0].trim().toLowerCase() : null;
 	const content = resp.content || {};
 	// the headers the response declares required (ETag, Location, Retry-After)
@@ -140,6 +144,31 @@ function check(rec) {
 			problems.push(`${where} ${status}: body${e.instancePath} ${e.message}` +
 				(e.params && e.params.additionalProperty ? ` (${e.params.additionalProperty})` : ''));
 	return problems;
+}
+
+function queryProblems(rec, item, op, where) {
+	const out = [];
+	const declared = new Map();
+	for (const p of [...(item.parameters || []), ...(op.parameters || [])].map(deref))
+		if (p && p.in === 'query') declared.set(p.name, p);
+	const q = rec.path.includes('?') ? rec.path.slice(rec.path.indexOf('?') + 1) : '';
+	for (const [name, value] of new URLSearchParams(q)) {
+		const p = declared.get(name);
+		if (!p) {
+			out.push(`${where} ${rec.status}: query parameter ${name} is not declared, yet the server took it`);
+			continue;
+		}
+		if (!p.schema) continue;
+		const schema = deref(p.schema.$ref ? p.schema : p.schema);
+		const type = schema && (schema.type || (schema.$ref && deref(schema).type));
+		let v = value;
+		if (type === 'integer' || type === 'number') v = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+		else if (type === 'boolean') v = value === 'true' ? true : value === 'false' ? false : value;
+		const check = validatorFor(`param ${op.operationId} ${name}`, p.schema);
+		if (!check(v))
+			out.push(`${where} ${rec.status}: query ${name}=${value.slice(0, 40)} is outside its schema (${check.errors[0].message}), yet the server took it`);
+	}
+	return out;
 }
 
 for (const line of lines) {
