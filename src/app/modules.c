@@ -17,6 +17,7 @@ extern const struct em_module auth_module;
 extern const struct em_module media_module;
 extern const struct em_module catalog_module;
 extern const struct em_module inventory_module;
+extern const struct em_module cart_module;
 
 const struct em_module *const em_modules[] = {
 	&ops_module,
@@ -25,6 +26,7 @@ const struct em_module *const em_modules[] = {
 	&media_module,
 	&catalog_module,
 	&inventory_module,
+	&cart_module,
 	NULL,
 };
 

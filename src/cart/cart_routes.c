@@ -1,0 +1,927 @@
+/*
+ * cart_routes.c - /api/v1/cart: the caller's cart, its lines, its coupon
+ * and the order summary.
+ *
+ * The routes are public (guests have carts); a request that carries an
+ * access token is authenticated here with the auth module's
+ * authenticator, and then only the account's cart is reachable. A guest
+ * reaches a cart only through its token; an unknown, expired or merged
+ * token is a 404, like a cart that does not exist.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "auth/auth.h"
+#include "cart/cart_internal.h"
+#include "core/alloc.h"
+#include "core/json.h"
+
+bool cart_query_check(struct em_request *req, const char *const *allowed, struct em_error *err)
+{
+	for (size_t i = 0; i < req->query.n; i++) {
+		const struct em_kv *kv = &req->query.items[i];
+		bool known = false;
+
+		for (size_t a = 0; allowed && allowed[a]; a++)
+			if (strcmp(allowed[a], kv->key) == 0)
+				known = true;
+		if (!known) {
+			em_error_set(err, EM_ERR_INVALID, kv->key, "unknown query parameter %.60s",
+				     kv->key);
+			return false;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(req->query.items[j].key, kv->key) == 0) {
+				em_error_set(err, EM_ERR_INVALID, kv->key, "%.60s may be given only once",
+					     kv->key);
+				return false;
+			}
+		if (strlen(kv->value) > 200 || kv->value[0] == '$') {
+			em_error_set(err, EM_ERR_INVALID, kv->key,
+				     "%.60s must be a plain value of at most 200 bytes", kv->key);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ---- who is calling, and which cart is theirs ---- */
+
+struct cart_caller {
+	bool user;                 /* signed in: the account's cart */
+	bson_oid_t uid;
+	bool token;                /* a guest token came with the request */
+	char token_hash[65];
+	bool found;                /* the cart exists */
+	struct cart_doc doc;
+	struct cart_merge_report merge;
+	char new_token[CART_TOKEN_LEN + 1]; /* set when this request made the guest cart */
+};
+
+static const struct cart_config *cart_cc(const struct em_request *req)
+{
+	return cart_config(&req->app->cfg);
+}
+
+static int64_t cart_expiry(const struct em_request *req, const struct cart_caller *c)
+{
+	return c->user ? 0 : cart_now_ms() + (int64_t)cart_cc(req)->guest_ttl_s * 1000;
+}
+
+static void cart_cookie_set(struct em_request *req, const char *token, int max_age)
+{
+	char buf[256];
+
+	/* __Host-: Secure, Path=/, no Domain; Strict so no other site's page
+	 * can make the browser send it */
+	snprintf(buf, sizeof buf, "%s=%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=%d",
+		 CART_COOKIE, token, max_age);
+	em_response_header(req, "Set-Cookie", buf);
+}
+
+/*
+ * Resolves the caller: authenticates a bearer token when one is sent,
+ * reads the guest token (X-Cart-Token, else the cookie), merges a guest
+ * cart into the account's when both are present, and loads the cart.
+ */
+static bool cart_caller_load(struct em_request *req, struct cart_caller *c, struct em_error *err)
+{
+	const char *token = em_request_header(req, "X-Cart-Token");
+	bool from_cookie = false;
+
+	memset(c, 0, sizeof *c);
+	if (em_request_header(req, "Authorization")) {
+		enum em_role role = EM_ROLE_PUBLIC;
+
+		if (!auth_request_authenticate(req, &role, err))
+			return false;
+		req->role = (int)role;
+		if (!bson_oid_is_valid(req->user_id, strlen(req->user_id))) {
+			em_error_set(err, EM_ERR_UNAUTHENTICATED, NULL, "no signed-in account");
+			return false;
+		}
+		bson_oid_init_from_string(&c->uid, req->user_id);
+		c->user = true;
+	}
+	if (!token) {
+		token = em_request_cookie(req, CART_COOKIE);
+		from_cookie = token != NULL;
+	}
+	if (token && !(from_cookie && token[0] == '\0')) {
+		if (!cart_token_valid(token)) {
+			em_error_set(err, EM_ERR_INVALID, from_cookie ? CART_COOKIE : "X-Cart-Token",
+				     "a cart token is %d base64url characters", CART_TOKEN_LEN);
+			return false;
+		}
+		c->token = true;
+		cart_token_hash(token, c->token_hash);
+	}
+	if (c->user) {
+		if (c->token) {
+			if (!cart_merge(&req->app->store, cart_cc(req), &c->uid, c->token_hash,
+					&c->merge, err))
+				return false;
+			/* merged now or before: the browser's token is spent either way */
+			if (from_cookie)
+				cart_cookie_set(req, "", 0);
+		}
+		return cart_find_user(&req->app->store, &c->uid, &c->doc, &c->found, err);
+	}
+	if (c->token) {
+		if (!cart_find_guest(&req->app->store, c->token_hash, &c->doc, &c->found, err))
+			return false;
+		if (!c->found) {
+			em_error_set(err, EM_ERR_NOT_FOUND, NULL,
+				     "no cart for this token (unknown, expired or merged)");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The caller's cart, made when it has none (guests get a token). */
+static bool cart_caller_ensure(struct em_request *req, struct cart_caller *c, struct em_error *err)
+{
+	bson_oid_t id;
+
+	if (c->found)
+		return true;
+	if (c->user) {
+		if (!cart_ensure_user(&req->app->store, &c->uid, &id, err))
+			return false;
+	} else {
+		if (!cart_token_new(c->new_token, c->token_hash, err) ||
+		    !cart_create_guest(&req->app->store, c->token_hash, cart_cc(req)->guest_ttl_s,
+				       &id, err))
+			return false;
+		c->token = true;
+		cart_cookie_set(req, c->new_token, cart_cc(req)->guest_ttl_s);
+	}
+	memset(&c->doc, 0, sizeof c->doc);
+	bson_oid_copy(&id, &c->doc.id);
+	c->doc.guest = !c->user;
+	c->found = true;
+	return true;
+}
+
+/* Reads the cart again after a change. */
+static bool cart_caller_reload(struct em_request *req, struct cart_caller *c, struct em_error *err)
+{
+	cart_doc_free(&c->doc);
+	if (c->user)
+		return cart_find_user(&req->app->store, &c->uid, &c->doc, &c->found, err);
+	return cart_find_guest(&req->app->store, c->token_hash, &c->doc, &c->found, err);
+}
+
+static void cart_caller_release(struct cart_caller *c)
+{
+	cart_doc_free(&c->doc);
+}
+
+/* ---- rendering ---- */
+
+static json_object *cart_oid_json(const bson_oid_t *oid)
+{
+	char hex[25];
+
+	bson_oid_to_string(oid, hex);
+	return json_object_new_string(hex);
+}
+
+static json_object *cart_str_list(char (*list)[CART_SKU_MAX + 1], size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_object_array_add(a, json_object_new_string(list[i]));
+	return a;
+}
+
+/* "in_stock", "low_stock", "out_of_stock" or "unavailable". */
+static const char *cart_stock_state(const struct cart_variant *v)
+{
+	if (!v->active)
+		return "unavailable";
+	if (v->stock <= 0)
+		return "out_of_stock";
+	return v->low_stock ? "low_stock" : "in_stock";
+}
+
+static bool cart_load_variants(struct em_request *req, const struct cart_doc *d,
+			       struct cart_variant **vars, struct em_error *err)
+{
+	char **skus = xcalloc(d->nitems + 1, sizeof *skus);
+	bool ok;
+
+	*vars = xcalloc(d->nitems + 1, sizeof **vars);
+	for (size_t i = 0; i < d->nitems; i++)
+		skus[i] = (char *)d->items[i].sku;
+	ok = cart_variants_load(&req->app->store, NULL, skus, d->nitems, *vars, NULL, err);
+	free(skus);
+	if (!ok) {
+		free(*vars);
+		*vars = NULL;
+	}
+	return ok;
+}
+
+/*
+ * The cart as GET /api/v1/cart shows it: every line with the catalog's
+ * current title, options, image and price, its stock state and what
+ * changed since it was added. Nothing is left out: an unavailable line
+ * stays, flagged.
+ */
+static bool cart_render(struct em_request *req, struct cart_caller *c, int status,
+			struct em_error *err)
+{
+	const struct cart_config *cc = cart_cc(req);
+	struct cart_variant *vars = NULL;
+	json_object *o, *items;
+
+	if (c->found && !cart_load_variants(req, &c->doc, &vars, err))
+		return false;
+	o = json_object_new_object();
+	items = json_object_new_array();
+	if (!o || !items) {
+		json_object_put(o);
+		json_object_put(items);
+		cart_variants_free(vars, c->found ? c->doc.nitems : 0);
+		free(vars);
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
+		return false;
+	}
+	for (size_t i = 0; c->found && i < c->doc.nitems; i++) {
+		const struct cart_item *it = &c->doc.items[i];
+		const struct cart_variant *v = &vars[i];
+		json_object *l = json_object_new_object(), *pc = NULL, *is = NULL;
+		struct em_error ignored = EM_ERROR_INIT;
+		int64_t total;
+
+		if (!l)
+			continue;
+		json_object_object_add(l, "sku", json_object_new_string(it->sku));
+		json_object_object_add(l, "product_id", cart_oid_json(&it->product_id));
+		json_object_object_add(l, "quantity", json_object_new_int64(it->quantity));
+		json_object_object_add(l, "available", json_object_new_string(cart_stock_state(v)));
+		json_object_object_add(l, "unavailable", json_object_new_boolean(!v->active));
+		if (v->found) {
+			json_object_object_add(l, "title", json_object_new_string(v->title));
+			json_object_object_add(l, "slug", json_object_new_string(v->slug));
+			json_object_object_add(l, "options",
+					       v->options ? json_object_get(v->options) :
+							    json_object_new_object());
+			json_object_object_add(l, "image",
+					       v->image[0] ? json_object_new_string(v->image) : NULL);
+			json_object_object_add(l, "unit_price", json_object_new_int64(v->price));
+			json_object_object_add(l, "currency", json_object_new_string(v->currency));
+			json_object_object_add(l, "line_total",
+					       pricing_line_total(v->price, it->quantity, &total, &ignored) ?
+						       json_object_new_int64(total) : NULL);
+			json_object_object_add(l, "stock_available", json_object_new_int64(v->stock));
+			if (v->price != it->price_at_add) {
+				pc = json_object_new_object();
+				json_object_object_add(pc, "old", json_object_new_int64(it->price_at_add));
+				json_object_object_add(pc, "new", json_object_new_int64(v->price));
+			}
+			if (v->active && v->stock < it->quantity) {
+				is = json_object_new_object();
+				json_object_object_add(is, "available",
+						       json_object_new_int64(v->stock > 0 ? v->stock : 0));
+			}
+		} else {
+			/* deleted product or removed variant: what we knew when it was added */
+			json_object_object_add(l, "title", NULL);
+			json_object_object_add(l, "unit_price", NULL);
+			json_object_object_add(l, "currency", json_object_new_string(it->currency));
+			json_object_object_add(l, "line_total", NULL);
+		}
+		json_object_object_add(l, "price_changed", pc);
+		json_object_object_add(l, "insufficient_stock", is);
+		json_object_array_add(items, l);
+	}
+	json_object_object_add(o, "items", items);
+	json_object_object_add(o, "line_count",
+			       json_object_new_int64(c->found ? (int64_t)c->doc.nitems : 0));
+	json_object_object_add(o, "max_lines", json_object_new_int(cc->max_lines));
+	json_object_object_add(o, "max_quantity", json_object_new_int(cc->max_qty));
+	json_object_object_add(o, "currency", json_object_new_string(req->app->cfg.currency));
+	json_object_object_add(o, "coupon",
+			       c->found && c->doc.coupon[0] ? json_object_new_string(c->doc.coupon) :
+							      NULL);
+	json_object_object_add(o, "guest", json_object_new_boolean(!c->user));
+	if (c->new_token[0])
+		json_object_object_add(o, "cart_token", json_object_new_string(c->new_token));
+	if (c->merge.merged) {
+		json_object *m = json_object_new_object();
+
+		json_object_object_add(m, "lines", json_object_new_int64((int64_t)c->merge.nlines));
+		json_object_object_add(m, "capped", cart_str_list(c->merge.capped, c->merge.ncapped));
+		json_object_object_add(m, "dropped",
+				       cart_str_list(c->merge.dropped, c->merge.ndropped));
+		json_object_object_add(o, "merge", m);
+	}
+	cart_variants_free(vars, c->found ? c->doc.nitems : 0);
+	free(vars);
+	em_response_json(req, status, o);
+	return true;
+}
+
+/* ---- the summary ---- */
+
+struct cart_summary {
+	json_object *json;         /* the summary document */
+	const char *coupon_reason; /* why the coupon does not apply, or NULL */
+};
+
+static void cart_warning(json_object *w, const char *code, const char *sku, const char *message)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return;
+	json_object_object_add(o, "code", json_object_new_string(code));
+	if (sku)
+		json_object_object_add(o, "sku", json_object_new_string(sku));
+	json_object_object_add(o, "message", json_object_new_string(message));
+	json_object_array_add(w, o);
+}
+
+/* The shipping zone of an address in the caller's book (404 otherwise). */
+static bool cart_address_zone(struct em_request *req, const struct cart_caller *c,
+			      const struct cart_shipping *ship, const char *id, const char **zone,
+			      struct em_error *err)
+{
+	mongoc_collection_t *coll;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_error_t berr;
+	bson_oid_t oid;
+	bool ok = false, found = false;
+
+	if (strlen(id) != 24 || !bson_oid_is_valid(id, 24)) {
+		em_error_set(err, EM_ERR_INVALID, "shipping_address_id", "not an address id");
+		return false;
+	}
+	if (!c->user) {
+		em_error_set(err, EM_ERR_NOT_FOUND, "shipping_address_id", "no such address");
+		return false;
+	}
+	bson_oid_init_from_string(&oid, id);
+	/* the caller's id in the filter: another account's address is a 404 */
+	BSON_APPEND_OID(&filter, "_id", &oid);
+	BSON_APPEND_OID(&filter, "user_id", &c->uid);
+	BSON_APPEND_INT64(&opts, "limit", 1);
+	coll = store_collection(&req->app->store, "addresses");
+	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+	if (mongoc_cursor_next(cur, &doc)) {
+		bson_iter_t it;
+
+		found = true;
+		*zone = cart_shipping_zone_for_city(
+			ship, bson_iter_init_find(&it, doc, "city") && BSON_ITER_HOLDS_UTF8(&it) ?
+				      bson_iter_utf8(&it, NULL) : NULL);
+	}
+	if (mongoc_cursor_error(cur, &berr))
+		store_error_set(err, &berr, "read address");
+	else if (!found)
+		em_error_set(err, EM_ERR_NOT_FOUND, "shipping_address_id", "no such address");
+	else
+		ok = true;
+	mongoc_cursor_destroy(cur);
+	mongoc_collection_destroy(coll);
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	return ok;
+}
+
+/*
+ * Prices the caller's cart (the same pricing_compute() the order will
+ * call). coupon_code overrides the cart's coupon (PUT /cart/coupon tries
+ * one before storing it). zone/method may be NULL.
+ */
+static bool cart_summary_build(struct em_request *req, struct cart_caller *c,
+			       const struct cart_shipping *ship, const char *zone,
+			       const char *method, const char *coupon_code,
+			       struct cart_summary *out, struct em_error *err)
+{
+	const struct cart_config *cc = cart_cc(req);
+	const struct em_config *cfg = &req->app->cfg;
+	size_t n = c->found ? c->doc.nitems : 0, nl = 0;
+	struct cart_variant *vars = NULL;
+	struct pricing_line *lines = xcalloc(n + 1, sizeof *lines);
+	struct cart_coupon *coupon = xcalloc(1, sizeof *coupon);
+	struct pricing_input in;
+	struct pricing_result r;
+	bson_t parents = BSON_INITIALIZER;
+	json_object *o = NULL, *jl, *w, *jc = NULL;
+	bool ok = false, have_coupon = false, unavailable = false, short_stock = false;
+	const char *reason = NULL;
+
+	memset(out, 0, sizeof *out);
+	memset(&in, 0, sizeof in);
+	if (n && !cart_load_variants(req, &c->doc, &vars, err))
+		goto done;
+	if (coupon_code && coupon_code[0]) {
+		char key[CART_COUPON_CODE_MAX + 1];
+		bool found = false;
+
+		if (!cart_coupon_code_check(coupon_code, key, sizeof key, err) ||
+		    !cart_coupon_find(&req->app->store, key, coupon, &found, err))
+			goto done;
+		if (!found) {
+			reason = "unknown";
+		} else {
+			int64_t uses = 0, orders = 0;
+
+			if (c->user && (coupon->usage_limit_per_customer || coupon->first_order_only) &&
+			    !cart_customer_counts(&req->app->store, &coupon->id, &c->uid, &uses, &orders,
+						  err))
+				goto done;
+			reason = cart_coupon_rules(coupon, cart_now_ms(), c->user, uses, orders);
+			have_coupon = reason == NULL;
+			if (have_coupon && coupon->has_scope && coupon->nscope_categories &&
+			    !cart_categories_load(&req->app->store, &parents, err))
+				goto done;
+		}
+	}
+	memcpy(in.currency, cfg->currency, 4);
+	for (size_t i = 0; i < n; i++) {
+		const struct cart_variant *v = &vars[i];
+		struct pricing_line *l = &lines[nl];
+
+		if (!v->active) {
+			unavailable = true;
+			continue;
+		}
+		if (v->stock < c->doc.items[i].quantity)
+			short_stock = true;
+		l->sku = c->doc.items[i].sku;
+		snprintf(l->currency, sizeof l->currency, "%s", v->currency);
+		l->unit_price = v->price;
+		l->quantity = c->doc.items[i].quantity;
+		l->eligible = true;
+		if (have_coupon && coupon->has_scope) {
+			bson_oid_t chain[32];
+			size_t nchain = v->has_category ?
+				cart_category_chain(&parents, &v->category_id, chain, 32) : 0;
+
+			l->eligible = cart_coupon_in_scope(coupon, &v->product_id, chain, nchain);
+		}
+		nl++;
+	}
+	in.lines = lines;
+	in.nlines = nl;
+	if (have_coupon)
+		in.coupon = cart_coupon_pricing(coupon);
+	in.methods = ship->methods;
+	in.nmethods = ship->nmethods;
+	in.method = method;
+	in.zone = zone;
+	in.tax.rate_bp = cc->tax_rate_bp;
+	in.tax.prices_include_tax = cc->prices_include_tax;
+	if (!pricing_compute(&in, &r, err))
+		goto done;
+	if (have_coupon && r.coupon_status != PRICING_COUPON_APPLIED)
+		reason = pricing_coupon_status_name(r.coupon_status);
+
+	o = json_object_new_object();
+	jl = json_object_new_array();
+	w = json_object_new_array();
+	if (!o || !jl || !w) {
+		json_object_put(jl);
+		json_object_put(w);
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
+		goto done;
+	}
+	for (size_t i = 0; i < nl; i++) {
+		json_object *l = json_object_new_object();
+
+		if (!l)
+			continue;
+		json_object_object_add(l, "sku", json_object_new_string(lines[i].sku));
+		json_object_object_add(l, "quantity", json_object_new_int64(lines[i].quantity));
+		json_object_object_add(l, "unit_price", json_object_new_int64(lines[i].unit_price));
+		json_object_object_add(l, "line_total", json_object_new_int64(lines[i].line_total));
+		json_object_object_add(l, "discount", json_object_new_int64(lines[i].discount));
+		json_object_object_add(l, "tax", json_object_new_int64(lines[i].tax));
+		json_object_array_add(jl, l);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct cart_variant *v = &vars[i];
+		const char *sku = c->doc.items[i].sku;
+
+		if (!v->active)
+			cart_warning(w, "unavailable", sku,
+				     "this product is no longer sold; remove it to check out");
+		else if (v->stock < c->doc.items[i].quantity)
+			cart_warning(w, "insufficient_stock", sku,
+				     "fewer are in stock than the cart holds");
+		if (v->found && v->price != c->doc.items[i].price_at_add)
+			cart_warning(w, "price_changed", sku, "the price changed since it was added");
+	}
+	if (!r.shipping_quoted)
+		cart_warning(w, "shipping_zone_required", NULL,
+			     "give shipping_address_id or shipping_zone to quote shipping");
+	if (coupon_code && coupon_code[0]) {
+		jc = json_object_new_object();
+		json_object_object_add(jc, "code", json_object_new_string(coupon_code));
+		json_object_object_add(jc, "status",
+				       json_object_new_string(reason ? "not_applicable" : "applied"));
+		if (reason) {
+			json_object_object_add(jc, "reason", json_object_new_string(reason));
+			cart_warning(w, "coupon_not_applicable", NULL, reason);
+		}
+	}
+	json_object_object_add(o, "currency", json_object_new_string(r.currency));
+	json_object_object_add(o, "lines", jl);
+	json_object_object_add(o, "subtotal", json_object_new_int64(r.subtotal));
+	json_object_object_add(o, "discount", json_object_new_int64(r.discount));
+	json_object_object_add(o, "shipping", json_object_new_int64(r.shipping));
+	json_object_object_add(o, "tax", json_object_new_int64(r.tax));
+	json_object_object_add(o, "total", json_object_new_int64(r.total));
+	json_object_object_add(o, "prices_include_tax", json_object_new_boolean(cc->prices_include_tax));
+	json_object_object_add(o, "tax_rate_bp", json_object_new_int(cc->tax_rate_bp));
+	json_object_object_add(o, "shipping_quoted", json_object_new_boolean(r.shipping_quoted));
+	json_object_object_add(o, "shipping_free", json_object_new_boolean(r.shipping_free));
+	json_object_object_add(o, "shipping_method",
+			       r.method ? json_object_new_string(r.method) : NULL);
+	json_object_object_add(o, "shipping_zone", zone ? json_object_new_string(zone) : NULL);
+	json_object_object_add(o, "coupon", jc);
+	json_object_object_add(o, "warnings", w);
+	json_object_object_add(o, "checkout_ready",
+			       json_object_new_boolean(nl > 0 && !unavailable && !short_stock &&
+						       r.shipping_quoted && !reason));
+	out->json = o;
+	out->coupon_reason = reason;
+	ok = true;
+done:
+	if (vars)
+		cart_variants_free(vars, n);
+	free(vars);
+	free(lines);
+	free(coupon);
+	bson_destroy(&parents);
+	return ok;
+}
+
+static struct cart_shipping *cart_shipping_load(struct em_request *req, struct em_error *err)
+{
+	const struct cart_config *cc = cart_cc(req);
+	struct cart_shipping *s = xmalloc(sizeof *s);
+
+	/* checked at start by the configuration check: a failure is a bug */
+	if (!cart_shipping_parse(cc->shipping_methods, cc->shipping_cities,
+				 cc->shipping_default_zone, s, err)) {
+		err->kind = EM_ERR_INTERNAL;
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* ---- handlers ---- */
+
+/* GET /api/v1/cart */
+static bool cart_get(struct em_request *req, struct em_error *err)
+{
+	struct cart_caller c;
+	bool ok;
+
+	memset(&c, 0, sizeof c);
+	ok = cart_query_check(req, NULL, err) && cart_caller_load(req, &c, err) &&
+	     cart_render(req, &c, 200, err);
+	cart_caller_release(&c);
+	return ok;
+}
+
+/* DELETE /api/v1/cart: every line and the coupon go. */
+static bool cart_delete(struct em_request *req, struct em_error *err)
+{
+	struct cart_caller c;
+	bool ok = cart_caller_load(req, &c, err);
+
+	if (ok && c.found)
+		ok = cart_clear(&req->app->store, &c.doc.id, cart_expiry(req, &c), err);
+	if (ok)
+		em_response_empty(req, 204);
+	cart_caller_release(&c);
+	return ok;
+}
+
+static bool cart_sku_check(const char *sku, struct em_error *err)
+{
+	size_t n = sku ? strlen(sku) : 0;
+
+	if (n < 1 || n > CART_SKU_MAX)
+		goto bad;
+	for (size_t i = 0; i < n; i++) {
+		char ch = sku[i];
+
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+			goto bad;
+	}
+	return true;
+bad:
+	em_error_set(err, EM_ERR_INVALID, "sku", "a SKU is 1..64 of A-Z a-z 0-9 . _ -");
+	return false;
+}
+
+/*
+ * The sellable variant of sku: found, active, priced so that quantity
+ * fits int64, and with quantity in stock. product, when not NULL, must
+ * be the variant's product.
+ */
+static bool cart_variant_sellable(struct em_request *req, const char *sku, int64_t quantity,
+				  const bson_oid_t *product, struct cart_variant *v,
+				  struct em_error *err)
+{
+	char *skus[1] = { (char *)sku };
+	int64_t total;
+
+	if (!cart_variants_load(&req->app->store, NULL, skus, 1, v, NULL, err))
+		return false;
+	if (!v->active || (product && !bson_oid_equal(product, &v->product_id))) {
+		cart_variants_free(v, 1);
+		em_error_set(err, EM_ERR_INVALID, "sku",
+			     "no product on sale has this SKU");
+		return false;
+	}
+	if (strcmp(v->currency, req->app->cfg.currency) != 0) {
+		cart_variants_free(v, 1);
+		em_error_set(err, EM_ERR_INVALID, "sku", "this product is priced in another currency");
+		return false;
+	}
+	if (!pricing_line_total(v->price, quantity, &total, err)) {
+		cart_variants_free(v, 1);
+		return false;
+	}
+	if (quantity > v->stock) {
+		em_error_set(err, EM_ERR_CONFLICT, "quantity", "only %" PRId64 " in stock",
+			     v->stock > 0 ? v->stock : 0);
+		cart_variants_free(v, 1);
+		return false;
+	}
+	return true;
+}
+
+static const char *const item_fields[] = { "sku", "quantity", NULL };
+
+/*
+ * Adds to the caller's cart (shared with the favorites' move-to-cart).
+ * Renders the cart: 201 when this request created it, else 200.
+ */
+bool cart_add_and_render(struct em_request *req, const char *sku, int64_t quantity,
+			 const bson_oid_t *product, struct em_error *err)
+{
+	const struct cart_config *cc = cart_cc(req);
+	struct cart_variant v;
+	struct cart_caller c;
+	int64_t line_qty = 0;
+	bool ok = false, created;
+
+	if (!cart_caller_load(req, &c, err))
+		goto done;
+	if (!cart_variant_sellable(req, sku, quantity, product, &v, err))
+		goto done;
+	created = !c.found;
+	ok = cart_caller_ensure(req, &c, err) &&
+	     cart_item_add(&req->app->store, &c.doc.id, sku, &v.product_id, quantity, v.price,
+			   v.currency, cc->max_qty, cc->max_lines, cart_expiry(req, &c), &line_qty,
+			   err);
+	cart_variants_free(&v, 1);
+	ok = ok && cart_caller_reload(req, &c, err) && cart_render(req, &c, created ? 201 : 200, err);
+done:
+	cart_caller_release(&c);
+	return ok;
+}
+
+/* POST /api/v1/cart/items {sku, quantity} */
+static bool cart_items_post(struct em_request *req, struct em_error *err)
+{
+	const char *sku = NULL;
+	int64_t qty = 0;
+	bool present;
+
+	if (!em_json_check_fields(req->json, item_fields, err) ||
+	    !em_json_get_string(req->json, "sku", 1, CART_SKU_MAX, true, &sku, err) ||
+	    !cart_sku_check(sku, err) ||
+	    !em_json_get_int64(req->json, "quantity", 1, cart_cc(req)->max_qty, true, &present,
+			       &qty, err))
+		return false;
+	return cart_add_and_render(req, sku, qty, NULL, err);
+}
+
+static const char *const patch_fields[] = { "quantity", NULL };
+
+/* PATCH /api/v1/cart/items/{sku} {quantity}: 0 removes the line. */
+static bool cart_items_patch(struct em_request *req, struct em_error *err)
+{
+	const char *sku = em_request_path_param(req, "sku");
+	struct cart_caller c;
+	struct cart_variant v;
+	int64_t qty = 0;
+	bool present, ok = false;
+
+	memset(&c, 0, sizeof c);
+	if (!cart_sku_check(sku, err) || !em_json_check_fields(req->json, patch_fields, err) ||
+	    !em_json_get_int64(req->json, "quantity", 0, cart_cc(req)->max_qty, true, &present,
+			       &qty, err) ||
+	    !cart_caller_load(req, &c, err))
+		goto done;
+	if (!c.found) {
+		em_error_set(err, EM_ERR_NOT_FOUND, "sku", "the cart has no line of this SKU");
+		goto done;
+	}
+	if (qty > 0) {
+		if (!cart_variant_sellable(req, sku, qty, NULL, &v, err))
+			goto done;
+		cart_variants_free(&v, 1);
+	}
+	ok = cart_item_set(&req->app->store, &c.doc.id, sku, qty, cart_expiry(req, &c), err) &&
+	     cart_caller_reload(req, &c, err) && cart_render(req, &c, 200, err);
+done:
+	cart_caller_release(&c);
+	return ok;
+}
+
+/* DELETE /api/v1/cart/items/{sku} */
+static bool cart_items_delete(struct em_request *req, struct em_error *err)
+{
+	const char *sku = em_request_path_param(req, "sku");
+	struct cart_caller c;
+	bool ok = false;
+
+	memset(&c, 0, sizeof c);
+	if (!cart_sku_check(sku, err) || !cart_caller_load(req, &c, err))
+		goto done;
+	if (!c.found) {
+		em_error_set(err, EM_ERR_NOT_FOUND, "sku", "the cart has no line of this SKU");
+		goto done;
+	}
+	ok = cart_item_set(&req->app->store, &c.doc.id, sku, 0, cart_expiry(req, &c), err);
+	if (ok)
+		em_response_empty(req, 204);
+done:
+	cart_caller_release(&c);
+	return ok;
+}
+
+static const char *const coupon_body_fields[] = { "code", NULL };
+
+/*
+ * A 422 problem with the coupon's reason as a machine-readable member:
+ * {"type", "title", "status": 422, "detail", "reason", "errors": [{field:
+ * "code"}]}.
+ */
+static void cart_coupon_refuse(struct em_request *req, const char *reason)
+{
+	json_object *o = json_object_new_object(), *errs, *e;
+	char detail[96];
+
+	if (!o) {
+		em_response_problem(req, 422, "the coupon cannot be applied", "code");
+		return;
+	}
+	snprintf(detail, sizeof detail, "the coupon cannot be applied: %s", reason);
+	json_object_object_add(o, "type", json_object_new_string("about:blank"));
+	json_object_object_add(o, "title", json_object_new_string(em_status_text(422)));
+	json_object_object_add(o, "status", json_object_new_int(422));
+	json_object_object_add(o, "detail", json_object_new_string(detail));
+	json_object_object_add(o, "reason", json_object_new_string(reason));
+	errs = json_object_new_array();
+	e = json_object_new_object();
+	if (errs && e) {
+		json_object_object_add(e, "field", json_object_new_string("code"));
+		json_object_object_add(e, "message", json_object_new_string(reason));
+		json_object_array_add(errs, e);
+		json_object_object_add(o, "errors", errs);
+	} else {
+		json_object_put(errs);
+		json_object_put(e);
+	}
+	if (req->request_id[0])
+		json_object_object_add(o, "request_id", json_object_new_string(req->request_id));
+	em_response_json(req, 422, o);
+	snprintf(req->resp.content_type, sizeof req->resp.content_type,
+		 "application/problem+json");
+}
+
+/* PUT /api/v1/cart/coupon {code}: applies one (replacing any) when it can apply. */
+static bool cart_coupon_put(struct em_request *req, struct em_error *err)
+{
+	struct cart_shipping *ship = NULL;
+	struct cart_summary sum = { 0 };
+	struct cart_caller c;
+	const char *code = NULL;
+	char key[CART_COUPON_CODE_MAX + 1];
+	bool ok = false;
+
+	memset(&c, 0, sizeof c);
+	if (!em_json_check_fields(req->json, coupon_body_fields, err) ||
+	    !em_json_get_string(req->json, "code", 1, CART_COUPON_CODE_MAX, true, &code, err) ||
+	    !cart_coupon_code_check(code, key, sizeof key, err) || !cart_caller_load(req, &c, err))
+		goto done;
+	if (!c.found && !c.user) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no cart: add a product first");
+		goto done;
+	}
+	if (!(ship = cart_shipping_load(req, err)) ||
+	    !cart_summary_build(req, &c, ship, NULL, NULL, code, &sum, err))
+		goto done;
+	if (sum.coupon_reason) {
+		cart_coupon_refuse(req, sum.coupon_reason);
+		json_object_put(sum.json);
+		ok = true;
+		goto done;
+	}
+	if (!cart_caller_ensure(req, &c, err) ||
+	    !cart_coupon_store(&req->app->store, &c.doc.id, code, cart_expiry(req, &c), err)) {
+		json_object_put(sum.json);
+		goto done;
+	}
+	em_response_json(req, 200, sum.json);
+	ok = true;
+done:
+	free(ship);
+	cart_caller_release(&c);
+	return ok;
+}
+
+/* DELETE /api/v1/cart/coupon */
+static bool cart_coupon_delete(struct em_request *req, struct em_error *err)
+{
+	struct cart_caller c;
+	bool ok = cart_caller_load(req, &c, err);
+
+	if (ok && c.found)
+		ok = cart_coupon_store(&req->app->store, &c.doc.id, NULL, cart_expiry(req, &c), err);
+	if (ok)
+		em_response_empty(req, 204);
+	cart_caller_release(&c);
+	return ok;
+}
+
+static const char *const summary_params[] = { "shipping_address_id", "shipping_zone",
+					      "shipping_method", NULL };
+
+/* GET /api/v1/cart/summary[?shipping_address_id=|shipping_zone=][&shipping_method=] */
+static bool cart_summary_get(struct em_request *req, struct em_error *err)
+{
+	const char *addr = em_request_query(req, "shipping_address_id");
+	const char *zone = em_request_query(req, "shipping_zone");
+	const char *method = em_request_query(req, "shipping_method");
+	struct cart_shipping *ship = NULL;
+	struct cart_summary sum = { 0 };
+	struct cart_caller c;
+	bool ok = false;
+
+	memset(&c, 0, sizeof c);
+	if (!cart_query_check(req, summary_params, err))
+		goto done;
+	if (addr && zone) {
+		em_error_set(err, EM_ERR_INVALID, "shipping_zone",
+			     "give shipping_address_id or shipping_zone, not both");
+		goto done;
+	}
+	if (!(ship = cart_shipping_load(req, err)) || !cart_caller_load(req, &c, err))
+		goto done;
+	if (zone && !cart_shipping_zone_known(ship, zone)) {
+		em_error_set(err, EM_ERR_INVALID, "shipping_zone", "no shipping method serves this zone");
+		goto done;
+	}
+	if (method && !pricing_method_find(ship->methods, ship->nmethods, method)) {
+		em_error_set(err, EM_ERR_INVALID, "shipping_method", "unknown shipping method");
+		goto done;
+	}
+	if (addr && !cart_address_zone(req, &c, ship, addr, &zone, err))
+		goto done;
+	if (!cart_summary_build(req, &c, ship, zone, method, c.found ? c.doc.coupon : NULL, &sum,
+				err))
+		goto done;
+	em_response_json(req, 200, sum.json);
+	ok = true;
+done:
+	free(ship);
+	cart_caller_release(&c);
+	return ok;
+}
+
+static const struct em_route cart_table[] = {
+	{ "GET", "/api/v1/cart", cart_get, EM_ROLE_PUBLIC, EM_BODY_NONE, NULL },
+	{ "DELETE", "/api/v1/cart", cart_delete, EM_ROLE_PUBLIC, EM_BODY_NONE, NULL },
+	{ "POST", "/api/v1/cart/items", cart_items_post, EM_ROLE_PUBLIC, EM_BODY_JSON, NULL },
+	{ "PATCH", "/api/v1/cart/items/{sku}", cart_items_patch, EM_ROLE_PUBLIC, EM_BODY_JSON,
+	  NULL },
+	{ "DELETE", "/api/v1/cart/items/{sku}", cart_items_delete, EM_ROLE_PUBLIC, EM_BODY_NONE,
+	  NULL },
+	{ "PUT", "/api/v1/cart/coupon", cart_coupon_put, EM_ROLE_PUBLIC, EM_BODY_JSON, NULL },
+	{ "DELETE", "/api/v1/cart/coupon", cart_coupon_delete, EM_ROLE_PUBLIC, EM_BODY_NONE, NULL },
+	{ "GET", "/api/v1/cart/summary", cart_summary_get, EM_ROLE_PUBLIC, EM_BODY_NONE, NULL },
+};
+
+const struct em_route_table cart_routes = EM_ROUTE_TABLE("cart", cart_table);
