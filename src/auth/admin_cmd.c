@@ -169,7 +169,7 @@ int auth_cmd_create_admin(const struct em_config *cfg, int argc, char **argv)
 
 		if (!auth_user_find_by_email(&st, email, &user, &f, &err) || !f ||
 		    !auth_doc_oid(&user, "_id", &uid) ||
-		    !auth_refresh_revoke_user(&st, &uid, &err)) {
+		    !auth_user_sessions_revoke(&st, NULL, &uid, &err)) {
 			fprintf(stderr, "create-admin: %s\n",
 				err.message[0] ? err.message : "cannot load the account");
 			goto done;

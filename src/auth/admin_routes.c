@@ -13,6 +13,7 @@
 #include "app/app.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
+#include "auth/auth_http.h"
 #include "auth/auth_routes.h"
 #include "http/page.h"
 #include "core/json.h"
@@ -127,9 +128,8 @@ static bool auth_admin_user_get(struct em_request *req, struct em_error *err)
 static const char *const admin_user_fields[] = { "role", "disabled", NULL };
 
 /*
- * PATCH /api/v1/admin/users/{id} {role?, disabled?}. Disabling revokes
- * every refresh token (and the authenticator refuses the access tokens at
- * once). An admin cannot change or disable their own account here, so the
+ * PATCH /api/v1/admin/users/{id} {role?, disabled?}. Disabling ends every
+ * session of the account; a role change ends its access tokens. An admin cannot change or disable their own account here, so the
  * last admin cannot lock everyone out by accident.
  */
 static bool auth_admin_user_patch(struct em_request *req, struct em_error *err)
@@ -139,7 +139,7 @@ static bool auth_admin_user_patch(struct em_request *req, struct em_error *err)
 	bson_t set = BSON_INITIALIZER, update = BSON_INITIALIZER, *filter = NULL;
 	bson_t reply = BSON_INITIALIZER;
 	bson_error_t berr;
-	bson_oid_t uid;
+	bson_oid_t uid, self;
 	bson_iter_t it;
 	json_object *v;
 	enum em_role r;
@@ -168,7 +168,9 @@ static bool auth_admin_user_patch(struct em_request *req, struct em_error *err)
 		em_error_set(err, EM_ERR_INVALID, "body", "send role and/or disabled");
 		goto done;
 	}
-	if (strcmp(id, req->user_id) == 0) {
+	/* Compare the ids, not their spelling: hex digits in either case
+	 * name the same account. */
+	if (auth_oid_parse(req->user_id, &self) && bson_oid_equal(&uid, &self)) {
 		em_error_set(err, EM_ERR_CONFLICT, NULL,
 			     "admins cannot change their own role or disable themselves");
 		goto done;
@@ -192,7 +194,14 @@ static bool auth_admin_user_patch(struct em_request *req, struct em_error *err)
 	}
 	em_info("admin %s changed user %s:%s%s%s", req->user_id, id, role ? " role=" : "",
 		role ? role : "", has_disabled ? (disable ? " disabled" : " enabled") : "");
-	if (has_disabled && disable && !auth_refresh_revoke_user(&req->app->store, &uid, err))
+	/* Disabling ends every session at once (refresh tokens revoked, access
+	 * tokens refused); a role change ends the access tokens, and the next
+	 * refresh mints one with the new role. */
+	if (has_disabled && disable &&
+	    !auth_user_sessions_revoke(&req->app->store, NULL, &uid, err))
+		goto done;
+	if (role && !(has_disabled && disable) &&
+	    !auth_user_token_version_bump(&req->app->store, NULL, &uid, err))
 		goto done;
 	ok = auth_admin_user_render(req, &uid, err);
 done:

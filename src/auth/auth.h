@@ -10,43 +10,26 @@
  * An access token is a JWT, HS256 with EMPORIUM_JWT_SECRET, claims:
  *   iss = EMPORIUM_JWT_ISSUER, aud = EMPORIUM_JWT_AUDIENCE,
  *   sub = the user's _id as 24 hex digits, role = the role name,
- *   iat, exp (iat + EMPORIUM_ACCESS_TOKEN_TTL), jti = 32 random hex digits.
+ *   iat, exp (iat + EMPORIUM_ACCESS_TOKEN_TTL), jti = 32 random hex digits,
+ *   tv = the user's token_version when it was issued (absent: 0).
  * It is sent as "Authorization: Bearer <token>".
  *
  * auth_request_authenticate() is the router's authenticator (the auth
  * module's descriptor, src/auth/module.c, provides it): it checks the algorithm is exactly HS256, the
  * signature, exp (30 s leeway), iat not in the future, iss, aud, then loads
- * the user: a missing or disabled user, or a role that no longer matches
- * the token's, is a 401. On success it sets req->role and req->user_id.
+ * the user: a missing or disabled user, a role that no longer matches
+ * the token's, or a token_version that moved on (logout, password reset,
+ * role change, disable, OAuth link) is a 401. On success it sets req->role and req->user_id.
  */
 #ifndef EM_AUTH_AUTH_H
 #define EM_AUTH_AUTH_H
 
 #include <bson/bson.h>
 
+#include "auth/auth_config.h"
 #include "core/config.h"
 #include "http/router.h"
 #include "store/store.h"
-
-/* The module's configuration (EMPORIUM_JWT_*, token lifetimes, argon2id). */
-struct auth_config {
-	char jwt_secret[EM_CONFIG_STR_MAX]; /* EMPORIUM_JWT_SECRET, >= 32 bytes */
-	char jwt_issuer[128];               /* EMPORIUM_JWT_ISSUER */
-	char jwt_audience[128];             /* EMPORIUM_JWT_AUDIENCE */
-	int access_ttl_s;                   /* EMPORIUM_ACCESS_TOKEN_TTL */
-	int refresh_ttl_s;                  /* EMPORIUM_REFRESH_TOKEN_TTL */
-	int argon2_memory_kib;              /* EMPORIUM_ARGON2_MEMORY_KIB */
-	int argon2_iterations;              /* EMPORIUM_ARGON2_ITERATIONS */
-	char oauth_providers[256];          /* EMPORIUM_OAUTH_PROVIDERS, names */
-};
-
-extern const struct em_config_section auth_config_section;
-
-/* The auth module's values in cfg. */
-static inline const struct auth_config *auth_config(const struct em_config *cfg)
-{
-	return em_config_section(cfg, &auth_config_section);
-}
 
 bool auth_request_authenticate(struct em_request *req, enum em_role *role,
 			       struct em_error *err);
@@ -54,9 +37,12 @@ bool auth_request_authenticate(struct em_request *req, enum em_role *role,
 /*
  * Signs the user in: issues an access token and a new refresh-token family,
  * and writes the login response on req: 200 {"access_token", "token_type":
- * "Bearer", "expires_in", "refresh_token"} plus the refresh token in a
- * __Host- cookie (Secure, HttpOnly, SameSite=Strict, Path=/) and a CSRF
- * token. Used by password login and OAuth login alike (src/auth/tokens.c).
+ * "Bearer", "expires_in", "refresh_token", "csrf_token"} plus the refresh
+ * token in a __Host- cookie (Secure, HttpOnly, SameSite=Strict, Path=/)
+ * and the CSRF token in a readable one. Used by password login and OAuth
+ * login alike (src/auth/session_http.c). It does not check email_verified:
+ * the password login refuses unverified accounts itself, and an OAuth
+ * login has the provider's word for the address.
  */
 bool auth_session_issue(struct em_request *req, const bson_oid_t *user_id,
 			struct em_error *err);

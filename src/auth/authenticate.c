@@ -6,7 +6,9 @@
  * every claim are checked here, and the account is loaded so a disabled
  * user or a changed role takes effect at once, not when the token expires.
  */
+#include <errno.h>
 #include <jwt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -53,9 +55,14 @@ static bool auth_invalid(struct em_request *req, struct em_error *err, const cha
 	return false;
 }
 
-/* Loads the user; checks it exists, is enabled and has the token's role. */
+/*
+ * Loads the user; checks it exists, is enabled, has the token's role and
+ * the token's token_version (tv): a bump (logout, password reset, role
+ * change, disable, OAuth link) ends every earlier access token now, not
+ * when it expires. An absent field or claim is version 0.
+ */
 static bool auth_user_check(struct em_request *req, const char *sub, enum em_role role,
-			    struct em_error *err)
+			    int64_t tv, struct em_error *err)
 {
 	mongoc_collection_t *coll = NULL;
 	mongoc_cursor_t *cur = NULL;
@@ -65,14 +72,15 @@ static bool auth_user_check(struct em_request *req, const char *sub, enum em_rol
 	bson_oid_t oid;
 	bson_iter_t it;
 	enum em_role db_role;
+	int64_t db_tv = 0;
 	bool ok = false;
 
 	if (!bson_oid_is_valid(sub, strlen(sub)) || strlen(sub) != 24)
 		return auth_invalid(req, err, "sub is not a user id");
 	bson_oid_init_from_string(&oid, sub);
 	BSON_APPEND_OID(&filter, "_id", &oid);
-	opts = BCON_NEW("projection", "{", "role", BCON_INT32(1), "disabled", BCON_INT32(1), "}",
-			"limit", BCON_INT64(1));
+	opts = BCON_NEW("projection", "{", "role", BCON_INT32(1), "disabled", BCON_INT32(1),
+			"token_version", BCON_INT32(1), "}", "limit", BCON_INT64(1));
 	coll = store_collection(&req->app->store, "users");
 	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
 	if (!mongoc_cursor_next(cur, &doc)) {
@@ -90,6 +98,12 @@ static bool auth_user_check(struct em_request *req, const char *sub, enum em_rol
 	if (!bson_iter_init_find(&it, doc, "role") || !BSON_ITER_HOLDS_UTF8(&it) ||
 	    !auth_role_parse(bson_iter_utf8(&it, NULL), &db_role) || db_role != role) {
 		auth_invalid(req, err, "role changed since the token was issued");
+		goto done;
+	}
+	if (bson_iter_init_find(&it, doc, "token_version") && BSON_ITER_HOLDS_NUMBER(&it))
+		db_tv = bson_iter_as_int64(&it);
+	if (db_tv != tv) {
+		auth_invalid(req, err, "token_version moved on (signed out or changed)");
 		goto done;
 	}
 	ok = true;
@@ -111,7 +125,7 @@ bool auth_request_authenticate(struct em_request *req, enum em_role *role,
 	const char *h = em_request_header(req, "Authorization"), *tok, *s;
 	jwt_t *jwt = NULL;
 	time_t now = time(NULL);
-	long iat, exp;
+	long iat, exp, tv;
 	char sub[32];
 	bool ok = false;
 
@@ -173,7 +187,15 @@ bool auth_request_authenticate(struct em_request *req, enum em_role *role,
 		goto done;
 	}
 	snprintf(sub, sizeof(sub), "%s", s);
-	if (!auth_user_check(req, sub, *role, err))
+	errno = 0;
+	tv = jwt_get_grant_int(jwt, "tv");
+	if (errno == ENOENT)
+		tv = 0; /* tokens minted before token_version existed */
+	else if (errno != 0 || tv < 0) {
+		auth_invalid(req, err, "tv is not a number");
+		goto done;
+	}
+	if (!auth_user_check(req, sub, *role, (int64_t)tv, err))
 		goto done;
 	memcpy(req->user_id, sub, 24); /* checked: 24 hex digits */
 	req->user_id[24] = '\0';

@@ -13,6 +13,7 @@
 #include "app/app.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
+#include "auth/auth_http.h"
 #include "auth/auth_routes.h"
 #include "core/json.h"
 
@@ -80,7 +81,7 @@ static bool auth_me_patch(struct em_request *req, struct em_error *err)
 
 	if (!auth_me_oid(req, &uid, err) || !auth_body_check(req, me_fields, err) ||
 	    !auth_body_string(req->json, "name", 1, AUTH_NAME_MAX, false, &name, err) ||
-	    (name && !auth_name_check("name", name, err)) ||
+	    (name && !auth_person_name_check("name", name, err)) ||
 	    !auth_body_string(req->json, "phone", 1, 20, false, &phone, err) ||
 	    (phone && !auth_phone_check("phone", phone, err)))
 		goto done;

@@ -5,8 +5,11 @@
  * authenticator.
  */
 #include "app/module.h"
+#include "core/curl_body.h"
 #include "auth/auth.h"
+#include "auth/accounts.h"
 #include "auth/auth_routes.h"
+#include "jobs/jobs.h"
 
 static const struct em_config_entry auth_config_entries[] = {
 	{ { "EMPORIUM_JWT_SECRET", "",
@@ -22,6 +25,11 @@ static const struct em_config_entry auth_config_entries[] = {
 	  EM_CFG_INT, 60, 86400, EM_CFG_FIELD_NUM(struct auth_config, access_ttl_s) },
 	{ { "EMPORIUM_REFRESH_TOKEN_TTL", "2592000", "refresh token lifetime in seconds" },
 	  EM_CFG_INT, 3600, 31536000, EM_CFG_FIELD_NUM(struct auth_config, refresh_ttl_s) },
+	{ { "EMPORIUM_REFRESH_FAMILY_MAX_AGE", "2592000",
+	    "absolute lifetime in seconds of a sign-in (a refresh token family):\n"
+	    "rotation never extends it; then the user signs in again" },
+	  EM_CFG_INT, 3600, 31536000,
+	  EM_CFG_FIELD_NUM(struct auth_config, refresh_family_max_age_s) },
 	{ { "EMPORIUM_ARGON2_MEMORY_KIB", "19456",
 	    "argon2id memory cost in KiB (OWASP: at least 19456)" },
 	  EM_CFG_INT, 8192, 4194304, EM_CFG_FIELD_NUM(struct auth_config, argon2_memory_kib) },
@@ -85,11 +93,24 @@ static const struct store_index auth_indexes[] = {
 	  "{\"unique\": true, \"partialFilterExpression\": {\"oauth.subject\": {\"$exists\": true}}}" },
 };
 
+/* Every mail of the accounts flows: made and sent by emporium-worker. */
+static const struct jobs_handler auth_job_handlers[] = {
+	{ AUTH_MAIL_JOB, auth_mail_run },
+	{ NULL, NULL },
+};
+
 static const struct em_admin_cmd auth_admin_cmds[] = {
 	{ "create-admin", "create-admin --email E: an admin account (password on stdin)",
 	  auth_cmd_create_admin },
 	{ NULL, NULL, NULL },
 };
+
+/* After fork(): what every request of the process needs ready (libcurl
+ * for OpenID Connect, the dummy hash for unknown accounts). */
+static bool auth_process_init(const struct em_config *cfg, struct em_error *err)
+{
+	return em_curl_process_init(cfg, err) && auth_password_init(cfg, err);
+}
 
 const struct em_module auth_module = {
 	.name = "auth",
@@ -97,6 +118,9 @@ const struct em_module auth_module = {
 	.authenticate = auth_request_authenticate,
 	.indexes = auth_indexes,
 	.nindexes = EM_COUNT(auth_indexes),
+	.job_handlers = auth_job_handlers,
 	.admin_cmds = auth_admin_cmds,
 	.config = &auth_config_section,
+	.process_init = auth_process_init,
+	.process_release = em_curl_process_release,
 };

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "auth/accounts.h"
@@ -94,19 +95,36 @@ bool auth_password_hash(const struct em_config *cfg, const char *password, char 
  * process: verifying against it costs what a real verification costs. */
 static char auth_dummy_hash[crypto_pwhash_STRBYTES];
 
+bool auth_password_init(const struct em_config *cfg, struct em_error *err)
+{
+	char rnd[48];
+	bool ok;
+
+	/* At process start, not at the first unknown address: made lazily,
+	 * the first "no such account" of each worker cost two hashes, which
+	 * a timing probe could tell from a wrong password. */
+	if (auth_dummy_hash[0])
+		return true;
+	if (!auth_sodium_ready()) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "libsodium cannot be initialised");
+		return false;
+	}
+	auth_random_token(rnd, sizeof(rnd), 24);
+	ok = auth_password_hash(cfg, rnd, auth_dummy_hash, sizeof(auth_dummy_hash), err);
+	sodium_memzero(rnd, sizeof(rnd));
+	return ok;
+}
+
 bool auth_password_verify(const struct em_config *cfg, const char *hash,
 			  const char *password)
 {
 	if (!auth_sodium_ready())
 		return false;
 	if (!hash || strncmp(hash, "$argon2id$", 10) != 0) {
-		if (!auth_dummy_hash[0]) {
-			char rnd[48];
+		if (!auth_dummy_hash[0]) { /* a process that skipped auth_password_init */
 			struct em_error err = EM_ERROR_INIT;
 
-			auth_random_token(rnd, sizeof(rnd), 24);
-			if (!auth_password_hash(cfg, rnd, auth_dummy_hash, sizeof(auth_dummy_hash),
-						&err))
+			if (!auth_password_init(cfg, &err))
 				em_warn("dummy hash: %s", err.message);
 		}
 		/* The result is meaningless; only the time it takes matters. */
@@ -187,6 +205,106 @@ bool auth_name_check(const char *field, const char *name, struct em_error *err)
 			blank = false;
 	}
 	if (blank) {
+		em_error_set(err, EM_ERR_INVALID, field, "%s must not be blank", field);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Decodes one UTF-8 sequence at *p (advancing it) into *cp; false on a
+ * malformed, overlong or surrogate sequence.
+ */
+static bool auth_utf8_next(const unsigned char **p, uint32_t *cp)
+{
+	const unsigned char *s = *p;
+	uint32_t c;
+	int n;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		*p = s + 1;
+		return true;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		c = s[0] & 0x1f;
+		n = 1;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		c = s[0] & 0x0f;
+		n = 2;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		c = s[0] & 0x07;
+		n = 3;
+	} else {
+		return false;
+	}
+	for (int i = 1; i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return false;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 2 && c < 0x800) || (n == 3 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return false;
+	*cp = c;
+	*p = s + n + 1;
+	return true;
+}
+
+/*
+ * Code points a person's name may hold beyond ASCII letters, digits,
+ * space, '\'' and '-': everything from U+00C0 up, except the blocks of
+ * punctuation, symbols, invisible and bidi controls, private use,
+ * specials and emoji, where a message or a disguised link would hide.
+ */
+static bool auth_name_cp_allowed(uint32_t c)
+{
+	if (c < 0x80)
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		       (c >= '0' && c <= '9') || c == ' ' || c == '\'' || c == '-';
+	if (c < 0xc0 || c == 0xd7 || c == 0xf7)   /* Latin-1 controls, signs, symbols */
+		return false;
+	if (c >= 0x2000 && c <= 0x2bff)           /* punctuation, symbols, arrows, bidi */
+		return false;
+	if (c >= 0x2e00 && c <= 0x2e7f)           /* supplemental punctuation */
+		return false;
+	if (c >= 0x3000 && c <= 0x303f)           /* CJK punctuation (。 is a dot) */
+		return false;
+	if (c >= 0xd800 && c <= 0xf8ff)           /* surrogates, private use */
+		return false;
+	if (c >= 0xfe00 && c <= 0xfe6f)           /* variation selectors, small forms */
+		return false;
+	if (c >= 0xfeff && c <= 0xff65)           /* BOM, fullwidth ASCII (．／：＠) */
+		return false;
+	if (c >= 0xfff0 && c <= 0xffff)           /* specials */
+		return false;
+	if (c >= 0x10000 && !(c >= 0x20000 && c <= 0x3ffff)) /* emoji, symbols; CJK ext kept */
+		return false;
+	return true;
+}
+
+bool auth_person_name_check(const char *field, const char *name, struct em_error *err)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t n = 0;
+	bool blank = true;
+	uint32_t c;
+
+	while (*p) {
+		if (!auth_utf8_next(&p, &c) || !auth_name_cp_allowed(c)) {
+			em_error_set(err, EM_ERR_INVALID, field,
+				     "%s may hold letters, digits, spaces, ' and - only", field);
+			return false;
+		}
+		if (c != ' ')
+			blank = false;
+		if (++n > AUTH_PERSON_NAME_MAX) {
+			em_error_set(err, EM_ERR_INVALID, field, "%s must be at most %d characters",
+				     field, AUTH_PERSON_NAME_MAX);
+			return false;
+		}
+	}
+	if (n == 0 || blank) {
 		em_error_set(err, EM_ERR_INVALID, field, "%s must not be blank", field);
 		return false;
 	}

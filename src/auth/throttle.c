@@ -8,7 +8,6 @@
  */
 #include <stdio.h>
 
-#include "app/app.h"
 #include "auth/accounts.h"
 
 bool auth_throttle_peek(struct em_store *st, const char *key, int *count, int *retry_after,
@@ -44,7 +43,7 @@ bool auth_throttle_peek(struct em_store *st, const char *key, int *count, int *r
 }
 
 bool auth_throttle_hit(struct em_store *st, const char *key, int window_s, int *count,
-		       struct em_error *err)
+		       int *retry_after, struct em_error *err)
 {
 	mongoc_collection_t *coll = store_collection(st, "rate_limits");
 	int64_t now = auth_now_ms();
@@ -62,6 +61,8 @@ bool auth_throttle_hit(struct em_store *st, const char *key, int window_s, int *
 	bool ok = false;
 
 	*count = 0;
+	if (retry_after)
+		*retry_after = window_s;
 	mongoc_find_and_modify_opts_set_update(fam, update);
 	mongoc_find_and_modify_opts_set_flags(fam, MONGOC_FIND_AND_MODIFY_UPSERT |
 						   MONGOC_FIND_AND_MODIFY_RETURN_NEW);
@@ -71,6 +72,10 @@ bool auth_throttle_hit(struct em_store *st, const char *key, int window_s, int *
 			    bson_iter_recurse(&it, &v) && bson_iter_find(&v, "count") &&
 			    BSON_ITER_HOLDS_NUMBER(&v))
 				*count = (int)bson_iter_as_int64(&v);
+			if (retry_after && bson_iter_init_find(&it, &reply, "value") &&
+			    bson_iter_recurse(&it, &v) && bson_iter_find(&v, "expires_at") &&
+			    BSON_ITER_HOLDS_DATE_TIME(&v))
+				*retry_after = (int)((bson_iter_date_time(&v) - now + 999) / 1000);
 			bson_destroy(&reply);
 			ok = true;
 			break;
@@ -109,14 +114,32 @@ bool auth_throttle_clear(struct em_store *st, const char *key, struct em_error *
 	return ok;
 }
 
-bool auth_respond_rate_limited(struct em_request *req, int seconds, const char *detail)
+bool auth_throttle_give(struct em_store *st, const char *key, struct em_error *err)
 {
-	char buf[32];
+	mongoc_collection_t *coll = store_collection(st, "rate_limits");
+	bson_t *filter = BCON_NEW("_id", BCON_UTF8(key), "count", "{", "$gt", BCON_INT32(0), "}");
+	bson_t *update = BCON_NEW("$inc", "{", "count", BCON_INT32(-1), "}");
+	bson_error_t berr;
+	bool ok = mongoc_collection_update_one(coll, filter, update, NULL, NULL, &berr);
 
-	if (seconds < 1)
-		seconds = 1;
-	em_response_problem(req, 429, detail, NULL);
-	snprintf(buf, sizeof(buf), "%d", seconds);
-	em_response_header(req, "Retry-After", buf);
-	return true;
+	if (!ok)
+		store_error_set(err, &berr, "give back a rate limit");
+	bson_destroy(update);
+	bson_destroy(filter);
+	mongoc_collection_destroy(coll);
+	return ok;
+}
+
+bool auth_throttle_take(struct em_store *st, const char *key, int max, int window_s,
+			const char *detail, struct em_error *err)
+{
+	int count, retry;
+
+	if (!auth_throttle_hit(st, key, window_s, &count, &retry, err))
+		return false;
+	if (count <= max)
+		return true;
+	em_error_set(err, EM_ERR_RATE_LIMITED, NULL, "%s", detail);
+	err->retry_after_s = retry < 1 ? 1 : retry;
+	return false;
 }

@@ -1,7 +1,6 @@
 /*
- * tokens.c - access tokens (JWT HS256), rotating refresh tokens, and the
- * session a login hands out (auth_session_issue, used by password and
- * OAuth login alike).
+ * tokens.c - access tokens (JWT HS256), rotating refresh tokens, and what
+ * a sign-in hands out (auth_session_make; session_http.c writes it out).
  *
  * A refresh token is 32 random bytes, sent as base64url; only its SHA-256
  * is stored, so a leaked database does not leak sessions. Every use
@@ -9,18 +8,29 @@
  * the same family is issued. A rotated token presented again means two
  * parties hold the family (a thief and the owner), so the whole family is
  * revoked and both must sign in again.
+ *
+ * A family has an absolute end: family_created_at (the sign-in) plus
+ * EMPORIUM_REFRESH_FAMILY_MAX_AGE. Every successor inherits
+ * family_created_at and expires no later than that end, so a stolen or
+ * squatted session cannot be kept alive forever by rotating it.
+ *
+ * Access tokens carry the user's token_version ("tv"); bumping it
+ * (auth_user_token_version_bump) ends every access token of the user
+ * before its exp, since the authenticator compares it with the user
+ * document it reads anyway.
  */
 #include <jwt.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "app/app.h"
 #include "auth/accounts.h"
-#include "auth/auth.h"
+#include "auth/auth_config.h"
 #include "core/log.h"
+#include "store/txn.h"
 
 #define AUTH_REFRESH_BYTES 32
 
@@ -83,7 +93,8 @@ void auth_csrf_token(const struct em_config *cfg, const char *refresh_token, cha
 }
 
 char *auth_access_token_mint(const struct em_config *cfg, const char *user_id_hex,
-			     const char *role, int64_t now, struct em_error *err)
+			     const char *role, int64_t token_version, int64_t now,
+			     struct em_error *err)
 {
 	jwt_t *jwt = NULL;
 	unsigned char rnd[16];
@@ -104,6 +115,7 @@ char *auth_access_token_mint(const struct em_config *cfg, const char *user_id_he
 	    jwt_add_grant(jwt, "sub", user_id_hex) != 0 ||
 	    jwt_add_grant(jwt, "role", role) != 0 ||
 	    jwt_add_grant(jwt, "jti", jti) != 0 ||
+	    jwt_add_grant_int(jwt, "tv", (long)token_version) != 0 ||
 	    jwt_add_grant_int(jwt, "iat", (long)now) != 0 ||
 	    jwt_add_grant_int(jwt, "exp", (long)now + auth_config(cfg)->access_ttl_s) != 0) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot build an access token");
@@ -117,36 +129,43 @@ done:
 	return out;
 }
 
-bool auth_refresh_create(struct em_store *st, const struct em_config *cfg,
-			 const bson_oid_t *user_id, const char *family_id, char *out,
-			 size_t size, struct em_error *err)
+/*
+ * Stores a token of family (NULL: a new one, started now) into out;
+ * family_start_ms is when the family began (its absolute end follows).
+ */
+static bool auth_refresh_store(struct em_store *st, const struct em_config *cfg,
+			       const bson_oid_t *user_id, const char *family,
+			       int64_t family_start_ms, struct auth_refresh *out,
+			       struct em_error *err)
 {
 	mongoc_collection_t *coll = NULL;
 	bson_t doc = BSON_INITIALIZER;
 	bson_error_t berr;
 	char hash[65], fam[33];
-	int64_t now = auth_now_ms();
+	int64_t now = auth_now_ms(), end;
 	bool ok = false;
 
-	if (size < sodium_base64_ENCODED_LEN(AUTH_REFRESH_BYTES,
-					     sodium_base64_VARIANT_URLSAFE_NO_PADDING)) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "refresh token buffer too small");
-		return false;
-	}
-	if (!family_id) {
+	if (!family) {
 		unsigned char rnd[16];
 
 		randombytes_buf(rnd, sizeof(rnd));
 		sodium_bin2hex(fam, sizeof(fam), rnd, sizeof(rnd));
-		family_id = fam;
+		family = fam;
+		family_start_ms = now;
 	}
-	auth_random_token(out, size, AUTH_REFRESH_BYTES);
-	auth_sha256_hex(out, hash);
+	end = family_start_ms + (int64_t)auth_config(cfg)->refresh_family_max_age_s * 1000;
+	out->expires_ms = now + (int64_t)auth_config(cfg)->refresh_ttl_s * 1000;
+	if (out->expires_ms > end)
+		out->expires_ms = end;
+	bson_oid_copy(user_id, &out->user_id);
+	auth_random_token(out->token, sizeof(out->token), AUTH_REFRESH_BYTES);
+	auth_sha256_hex(out->token, hash);
 	BSON_APPEND_UTF8(&doc, "hash", hash);
 	BSON_APPEND_OID(&doc, "user_id", user_id);
-	BSON_APPEND_UTF8(&doc, "family_id", family_id);
+	BSON_APPEND_UTF8(&doc, "family_id", family);
+	BSON_APPEND_DATE_TIME(&doc, "family_created_at", family_start_ms);
 	BSON_APPEND_DATE_TIME(&doc, "created_at", now);
-	BSON_APPEND_DATE_TIME(&doc, "expires_at", now + (int64_t)auth_config(cfg)->refresh_ttl_s * 1000);
+	BSON_APPEND_DATE_TIME(&doc, "expires_at", out->expires_ms);
 	BSON_APPEND_NULL(&doc, "rotated_at");
 	BSON_APPEND_NULL(&doc, "revoked_at");
 	coll = store_collection(st, "refresh_tokens");
@@ -156,10 +175,19 @@ bool auth_refresh_create(struct em_store *st, const struct em_config *cfg,
 	}
 	ok = true;
 done:
+	if (!ok)
+		sodium_memzero(out->token, sizeof(out->token));
 	if (coll)
 		mongoc_collection_destroy(coll);
 	bson_destroy(&doc);
 	return ok;
+}
+
+bool auth_refresh_create(struct em_store *st, const struct em_config *cfg,
+			 const bson_oid_t *user_id, struct auth_refresh *out,
+			 struct em_error *err)
+{
+	return auth_refresh_store(st, cfg, user_id, NULL, 0, out, err);
 }
 
 static bool auth_refresh_refused(struct em_error *err, const char *why)
@@ -170,29 +198,44 @@ static bool auth_refresh_refused(struct em_error *err, const char *why)
 	return false;
 }
 
-/* Sets revoked_at on every live token of filter (a family or a user). */
-static bool auth_refresh_revoke(struct em_store *st, const bson_t *match, struct em_error *err)
+/* Sets revoked_at on every live token of match (a family or a user). */
+static bool auth_refresh_revoke(struct em_store *st, mongoc_client_session_t *session,
+				const bson_t *match, struct em_error *err)
 {
 	mongoc_collection_t *coll = store_collection(st, "refresh_tokens");
 	bson_t *update = BCON_NEW("$set", "{", "revoked_at", BCON_DATE_TIME(auth_now_ms()), "}");
-	bson_t filter = BSON_INITIALIZER;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
 	bson_error_t berr;
-	bool ok;
+	bool ok = false;
 
 	bson_concat(&filter, match);
 	BSON_APPEND_NULL(&filter, "revoked_at");
-	ok = mongoc_collection_update_many(coll, &filter, update, NULL, NULL, &berr);
+	if (session && !store_txn_opts(session, &opts, err))
+		goto done;
+	ok = mongoc_collection_update_many(coll, &filter, update, &opts, NULL, &berr);
 	if (!ok)
 		store_error_set(err, &berr, "revoke refresh tokens");
+done:
+	bson_destroy(&opts);
 	bson_destroy(&filter);
 	bson_destroy(update);
 	mongoc_collection_destroy(coll);
 	return ok;
 }
 
+/* Reads a date field of doc into *out; false when absent. */
+static bool auth_doc_date(const bson_t *doc, const char *key, int64_t *out)
+{
+	bson_iter_t it;
+
+	if (!bson_iter_init_find(&it, doc, key) || !BSON_ITER_HOLDS_DATE_TIME(&it))
+		return false;
+	*out = bson_iter_date_time(&it);
+	return true;
+}
+
 bool auth_refresh_rotate(struct em_store *st, const struct em_config *cfg,
-			 const char *token, bson_oid_t *user_id, char *out, size_t size,
-			 struct em_error *err)
+			 const char *token, struct auth_refresh *out, struct em_error *err)
 {
 	mongoc_collection_t *coll = NULL;
 	mongoc_find_and_modify_opts_t *fam = NULL;
@@ -200,21 +243,28 @@ bool auth_refresh_rotate(struct em_store *st, const struct em_config *cfg,
 	bson_t by_hash = BSON_INITIALIZER, found = BSON_INITIALIZER, *fam_match = NULL;
 	bson_error_t berr;
 	bson_iter_t it;
+	bson_oid_t user_id;
 	char hash[65], family[33] = "";
-	int64_t now = auth_now_ms();
+	int64_t now = auth_now_ms(), started = 0;
 	bool ok = false, exists = false;
 	const char *s;
 
+	bson_init(&reply);
 	if (!token || strlen(token) < 20 || strlen(token) > 128)
 		return auth_refresh_refused(err, "malformed");
 	auth_sha256_hex(token, hash);
 	/* Mark the current token rotated, atomically: two concurrent uses of
-	 * one token cannot both succeed. */
+	 * one token cannot both succeed. A family past its absolute end is
+	 * not current, whatever the token's own expiry says. */
 	BSON_APPEND_UTF8(&filter, "hash", hash);
 	BSON_APPEND_NULL(&filter, "rotated_at");
 	BSON_APPEND_NULL(&filter, "revoked_at");
 	BSON_APPEND_DOCUMENT_BEGIN(&filter, "expires_at", &gt);
 	BSON_APPEND_DATE_TIME(&gt, "$gt", now);
+	bson_append_document_end(&filter, &gt);
+	BSON_APPEND_DOCUMENT_BEGIN(&filter, "family_created_at", &gt);
+	BSON_APPEND_DATE_TIME(&gt, "$gt",
+			      now - (int64_t)auth_config(cfg)->refresh_family_max_age_s * 1000);
 	bson_append_document_end(&filter, &gt);
 	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
 	BSON_APPEND_DATE_TIME(&set, "rotated_at", now);
@@ -222,6 +272,7 @@ bool auth_refresh_rotate(struct em_store *st, const struct em_config *cfg,
 	coll = store_collection(st, "refresh_tokens");
 	fam = mongoc_find_and_modify_opts_new();
 	mongoc_find_and_modify_opts_set_update(fam, &update);
+	bson_destroy(&reply);
 	/* reply is initialised by the call, on success and failure alike */
 	if (!mongoc_collection_find_and_modify_with_opts(coll, &filter, fam, &reply, &berr)) {
 		store_error_set(err, &berr, "rotate refresh token");
@@ -264,52 +315,21 @@ bool auth_refresh_rotate(struct em_store *st, const struct em_config *cfg,
 			goto done;
 		}
 		mongoc_cursor_destroy(cur);
-		if (fam_match && !auth_refresh_revoke(st, fam_match, err))
+		if (fam_match && !auth_refresh_revoke(st, NULL, fam_match, err))
 			goto done;
-		auth_refresh_refused(err, fam_match ? "reuse of a rotated token" : "not current");
+		auth_refresh_refused(err, fam_match ? "reuse of a rotated token"
+						    : "not current (or its family is too old)");
 		goto done;
 	}
 	s = auth_doc_utf8(&found, "family_id");
-	if (!s || !auth_doc_oid(&found, "user_id", user_id)) {
+	if (!s || !auth_doc_oid(&found, "user_id", &user_id) ||
+	    !auth_doc_date(&found, "family_created_at", &started)) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "bad refresh token document");
 		goto done;
 	}
 	snprintf(family, sizeof(family), "%s", s);
-	if (!auth_refresh_create(st, cfg, user_id, family, out, size, err))
+	if (!auth_refresh_store(st, cfg, &user_id, family, started, out, err))
 		goto done;
-	/*
-	 * A concurrent reuse of this token may have revoked the family
-	 * between the rotation above and the successor's insert, missing the
-	 * successor. Checked after the insert: either that revocation saw
-	 * the successor, or this sees the rotated token revoked and revokes
-	 * the family again (tests/integration/test_races.c).
-	 */
-	{
-		bson_t rev = BSON_INITIALIZER, type;
-		int64_t n;
-
-		if (!bson_iter_init_find(&it, &found, "_id") || !BSON_ITER_HOLDS_OID(&it)) {
-			bson_destroy(&rev);
-			em_error_set(err, EM_ERR_INTERNAL, NULL, "bad refresh token document");
-			goto done;
-		}
-		BSON_APPEND_OID(&rev, "_id", bson_iter_oid(&it));
-		BSON_APPEND_DOCUMENT_BEGIN(&rev, "revoked_at", &type);
-		BSON_APPEND_UTF8(&type, "$type", "date");
-		bson_append_document_end(&rev, &type);
-		n = mongoc_collection_count_documents(coll, &rev, NULL, NULL, NULL, &berr);
-		bson_destroy(&rev);
-		if (n < 0) {
-			store_error_set(err, &berr, "check refresh token family");
-			goto done;
-		}
-		if (n > 0) {
-			fam_match = BCON_NEW("family_id", BCON_UTF8(family));
-			if (auth_refresh_revoke(st, fam_match, err))
-				auth_refresh_refused(err, "reuse of a rotated token");
-			goto done;
-		}
-	}
 	ok = true;
 done:
 	if (fam)
@@ -333,9 +353,10 @@ bool auth_refresh_revoke_family(struct em_store *st, const char *token, struct e
 	const bson_t *doc;
 	bson_t filter = BSON_INITIALIZER, *match = NULL;
 	bson_error_t berr;
+	bson_oid_t uid;
 	char hash[65];
 	const char *fam;
-	bool ok = true;
+	bool ok = true, has_user = false;
 
 	if (!token || !*token || strlen(token) > 128)
 		return true;
@@ -347,6 +368,7 @@ bool auth_refresh_revoke_family(struct em_store *st, const char *token, struct e
 		fam = auth_doc_utf8(doc, "family_id");
 		if (fam)
 			match = BCON_NEW("family_id", BCON_UTF8(fam));
+		has_user = auth_doc_oid(doc, "user_id", &uid);
 	} else if (mongoc_cursor_error(cur, &berr)) {
 		store_error_set(err, &berr, "find refresh token");
 		ok = false;
@@ -354,55 +376,70 @@ bool auth_refresh_revoke_family(struct em_store *st, const char *token, struct e
 	mongoc_cursor_destroy(cur);
 	mongoc_collection_destroy(coll);
 	if (ok && match)
-		ok = auth_refresh_revoke(st, match, err);
+		ok = auth_refresh_revoke(st, NULL, match, err);
+	/* The access token of this session must not outlive the logout. */
+	if (ok && has_user)
+		ok = auth_user_token_version_bump(st, NULL, &uid, err);
 	if (match)
 		bson_destroy(match);
 	bson_destroy(&filter);
 	return ok;
 }
 
-bool auth_refresh_revoke_user(struct em_store *st, const bson_oid_t *user_id,
-			      struct em_error *err)
+bool auth_refresh_revoke_user(struct em_store *st, mongoc_client_session_t *session,
+			      const bson_oid_t *user_id, struct em_error *err)
 {
 	bson_t *match = BCON_NEW("user_id", BCON_OID(user_id));
-	bool ok = auth_refresh_revoke(st, match, err);
+	bool ok = auth_refresh_revoke(st, session, match, err);
 
 	bson_destroy(match);
 	return ok;
 }
 
-/* Set-Cookie for the refresh token and its CSRF companion. */
-static void auth_session_cookies(struct em_request *req, const char *refresh,
-				 const char *csrf, int max_age)
+bool auth_user_token_version_bump(struct em_store *st, mongoc_client_session_t *session,
+				  const bson_oid_t *user_id, struct em_error *err)
 {
-	char buf[512];
+	mongoc_collection_t *coll = store_collection(st, "users");
+	bson_t *filter = BCON_NEW("_id", BCON_OID(user_id));
+	/* int64: it only ever grows, and an absent field starts at 0 */
+	bson_t *update = BCON_NEW("$inc", "{", "token_version", BCON_INT64(1), "}");
+	bson_t opts = BSON_INITIALIZER;
+	bson_error_t berr;
+	bool ok = false;
 
-	snprintf(buf, sizeof(buf), "%s=%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=%d",
-		 AUTH_REFRESH_COOKIE, refresh, max_age);
-	em_response_header(req, "Set-Cookie", buf);
-	/* Readable by the shop's script, which echoes it in X-CSRF-Token. */
-	snprintf(buf, sizeof(buf), "%s=%s; Path=/; Secure; SameSite=Strict; Max-Age=%d",
-		 AUTH_CSRF_COOKIE, csrf, max_age);
-	em_response_header(req, "Set-Cookie", buf);
+	if (session && !store_txn_opts(session, &opts, err))
+		goto done;
+	ok = mongoc_collection_update_one(coll, filter, update, &opts, NULL, &berr);
+	if (!ok)
+		store_error_set(err, &berr, "bump token_version");
+done:
+	bson_destroy(&opts);
+	bson_destroy(update);
+	bson_destroy(filter);
+	mongoc_collection_destroy(coll);
+	return ok;
 }
 
-void auth_session_cookies_clear(struct em_request *req)
+bool auth_user_sessions_revoke(struct em_store *st, mongoc_client_session_t *session,
+			       const bson_oid_t *user_id, struct em_error *err)
 {
-	auth_session_cookies(req, "", "", 0);
+	return auth_refresh_revoke_user(st, session, user_id, err) &&
+	       auth_user_token_version_bump(st, session, user_id, err);
 }
 
-bool auth_session_respond(struct em_request *req, const bson_oid_t *user_id,
-			  const char *refresh, struct em_error *err)
+bool auth_session_make(struct em_store *st, const struct em_config *cfg,
+		       const struct auth_refresh *rt, struct auth_session *out,
+		       struct em_error *err)
 {
-	const struct em_config *cfg = &req->app->cfg;
 	bson_t user = BSON_INITIALIZER;
-	json_object *o = NULL;
-	char oidhex[25], csrf[65];
-	char *access = NULL;
+	bson_iter_t it;
+	char oidhex[25];
 	const char *role;
+	int64_t tv = 0, left;
 	bool found = false, ok = false;
 
-	if (!auth_user_find_by_id(&req->app->store, user_id, &user, &found, err))
+	memset(out, 0, sizeof(*out));
+	if (!auth_user_find_by_id(st, &rt->user_id, &user, &found, err))
 		goto done;
 	if (!found || auth_doc_bool(&user, "disabled")) {
 		em_error_set(err, EM_ERR_UNAUTHENTICATED, NULL, "this account cannot sign in");
@@ -413,40 +450,25 @@ bool auth_session_respond(struct em_request *req, const bson_oid_t *user_id,
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "user without a role");
 		goto done;
 	}
-	bson_oid_to_string(user_id, oidhex);
-	access = auth_access_token_mint(cfg, oidhex, role, time(NULL), err);
-	if (!access)
+	if (bson_iter_init_find(&it, &user, "token_version") && BSON_ITER_HOLDS_NUMBER(&it))
+		tv = bson_iter_as_int64(&it);
+	bson_oid_to_string(&rt->user_id, oidhex);
+	out->access = auth_access_token_mint(cfg, oidhex, role, tv, time(NULL), err);
+	if (!out->access)
 		goto done;
-	auth_csrf_token(cfg, refresh, csrf);
-	o = json_object_new_object();
-	if (!o) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
-		goto done;
-	}
-	json_object_object_add(o, "access_token", json_object_new_string(access));
-	json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
-	json_object_object_add(o, "expires_in", json_object_new_int(auth_config(cfg)->access_ttl_s));
-	json_object_object_add(o, "refresh_token", json_object_new_string(refresh));
-	json_object_object_add(o, "csrf_token", json_object_new_string(csrf));
-	auth_session_cookies(req, refresh, csrf, auth_config(cfg)->refresh_ttl_s);
-	em_response_json(req, 200, o);
+	auth_csrf_token(cfg, rt->token, out->csrf);
+	out->expires_in = auth_config(cfg)->access_ttl_s;
+	left = (rt->expires_ms - auth_now_ms()) / 1000;
+	out->refresh_max_age = left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 	ok = true;
 done:
-	free(access);
 	bson_destroy(&user);
 	return ok;
 }
 
-bool auth_session_issue(struct em_request *req, const bson_oid_t *user_id,
-			struct em_error *err)
+void auth_session_release(struct auth_session *s)
 {
-	char refresh[64];
-	bool ok;
-
-	if (!auth_refresh_create(&req->app->store, &req->app->cfg, user_id, NULL, refresh,
-				 sizeof(refresh), err))
-		return false;
-	ok = auth_session_respond(req, user_id, refresh, err);
-	sodium_memzero(refresh, sizeof(refresh));
-	return ok;
+	free(s->access);
+	s->access = NULL;
+	sodium_memzero(s->csrf, sizeof(s->csrf));
 }

@@ -26,6 +26,7 @@ void em_error_clear(struct em_error *err)
 	err->kind = EM_ERR_NONE;
 	err->field[0] = '\0';
 	err->message[0] = '\0';
+	err->retry_after_s = 0;
 }
 
 const char *em_error_kind_name(enum em_error_kind kind)

@@ -112,8 +112,8 @@ static void test_password_hash_verify(void **state)
 static void test_access_token(void **state)
 {
 	struct em_error err = EM_ERROR_INIT;
-	char *tok = auth_access_token_mint(&cfg, "0123456789abcdef01234567", "staff", 1700000000,
-					   &err);
+	char *tok = auth_access_token_mint(&cfg, "0123456789abcdef01234567", "staff", 7,
+					   1700000000, &err);
 	jwt_t *jwt = NULL;
 
 	(void)state;
@@ -128,6 +128,8 @@ static void test_access_token(void **state)
 	assert_int_equal(jwt_get_grant_int(jwt, "iat"), 1700000000);
 	assert_int_equal(jwt_get_grant_int(jwt, "exp"), 1700000000 + 900);
 	assert_int_equal(strlen(jwt_get_grant(jwt, "jti")), 32);
+	/* the user's token_version, checked by the authenticator */
+	assert_int_equal(jwt_get_grant_int(jwt, "tv"), 7);
 	jwt_free(jwt);
 	/* another key does not verify it */
 	jwt = NULL;
@@ -176,6 +178,30 @@ static void test_fields(void **state)
 
 	(void)state;
 	assert_true(auth_name_check("name", "Ann Smith", &err));
+	/* a person's name is mailed: no links, addresses or symbols (issue 10 #9) */
+	assert_true(auth_person_name_check("name", "Ann O'Brien-Smith", &err));
+	assert_true(auth_person_name_check("name", "Zoë Ångström", &err));
+	assert_true(auth_person_name_check("name", "আনিসা রহমান", &err));
+	assert_true(auth_person_name_check("name", "李小龍", &err));
+	assert_false(auth_person_name_check("name", "Win a prize at evil.example", &err));
+	assert_string_equal(err.field, "name");
+	assert_false(auth_person_name_check("name", "http://evil.example", &err));
+	assert_false(auth_person_name_check("name", "mail me: x@evil.example", &err));
+	assert_false(auth_person_name_check("name", "evil\xef\xbc\x8e" "example", &err)); /* U+FF0E */
+	assert_false(auth_person_name_check("name", "Ann \xe2\x80\xae" "gnp.exe", &err)); /* RLO */
+	assert_false(auth_person_name_check("name", "Ann \xf0\x9f\x92\xb0", &err)); /* emoji */
+	assert_false(auth_person_name_check("name", "   ", &err));
+	assert_false(auth_person_name_check("name", "", &err));
+	assert_false(auth_person_name_check("name", "\xff\xfe", &err));
+	{
+		char longname[80];
+
+		memset(longname, 'a', 65);
+		longname[65] = '\0';
+		assert_false(auth_person_name_check("name", longname, &err));
+		longname[64] = '\0';
+		assert_true(auth_person_name_check("name", longname, &err));
+	}
 	assert_false(auth_name_check("name", "", &err));
 	assert_false(auth_name_check("name", "   ", &err));
 	assert_false(auth_name_check("name", "a\nb", &err));

@@ -1,0 +1,50 @@
+/*
+ * auth_http.h - the accounts module's HTTP helpers, private to its route
+ * files (auth_routes.c, me_routes.c, admin_routes.c, oauth_routes.c):
+ * writing a session out (JSON body and cookies) and checking request
+ * bodies. The domain files (tokens.c, throttle.c, otp.c, users.c) never
+ * include it, nor anything from http/.
+ */
+#ifndef EM_AUTH_AUTH_HTTP_H
+#define EM_AUTH_AUTH_HTTP_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "auth/accounts.h"
+#include "core/error.h"
+#include "http/request.h"
+
+#define AUTH_REFRESH_COOKIE "__Host-emporium_rt"
+#define AUTH_CSRF_COOKIE "__Host-emporium_csrf"
+
+/*
+ * Writes the 200 session response for an already stored refresh token:
+ * {"access_token", "token_type", "expires_in", "csrf_token"} and, when
+ * with_body_token, "refresh_token" too (login, and refresh by a client
+ * that sent its token in the body); a client that holds the token in the
+ * HttpOnly cookie gets it only in the cookie, so no script can read it.
+ * Both cookies are set either way, expiring with the token.
+ */
+bool auth_session_respond(struct em_request *req, const struct auth_refresh *rt,
+			  bool with_body_token, struct em_error *err);
+/* Expires both session cookies (logout). */
+void auth_session_cookies_clear(struct em_request *req);
+
+/*
+ * req->json must be an object whose every key is one of allowed
+ * (NULL-terminated): an unexpected field is refused by name, never
+ * ignored, so "role" or "email_verified" cannot ride along (mass
+ * assignment).
+ */
+bool auth_body_check(struct em_request *req, const char *const *allowed, struct em_error *err);
+
+/* em_json_get_string, and no NUL inside (JSON's \u0000 would cut it short). */
+bool auth_body_string(json_object *obj, const char *key, size_t min, size_t max,
+		      bool required, const char **out, struct em_error *err);
+
+/* The client's address for the per-address throttles ("unknown" if none). */
+const char *auth_client_addr(const struct em_request *req);
+
+#endif
