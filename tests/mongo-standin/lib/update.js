@@ -279,18 +279,18 @@ function applyOperators(doc, update, ctx) {
   return out;
 }
 
-// Pipeline-style update ([{$set: ...}, ...]) evaluated by mingo.
+// Pipeline-style update ([{$set: ...}, ...]) on the typed document
+// (lib/pipeline.js), so numbers keep their BSON types exactly.
 const PIPE_STAGES = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith']);
 function applyPipeline(doc, pipeline) {
   for (const st of pipeline) {
     const name = isDocument(st) && Object.keys(st)[0];
     if (!PIPE_STAGES.has(name)) throw err('InvalidOptions', `${name} is not allowed to be used within an update`);
   }
-  const hints = new Map();
-  T.collectHints(doc, hints);
-  let r;
-  try { r = new mingo.Aggregator(toPlain(pipeline), MINGO_OPTS).run([toPlain(doc)])[0]; } catch (e) { throw mapMingoError(e, 'update pipeline'); }
-  return T.retype(r, hints);
+  const out = require('./pipeline').run(pipeline, [doc], { hints: new Map(), resolve: () => [] });
+  // the stages share unchanged sub-documents with the stored version; the
+  // caller may edit the result, so it gets its own copy
+  return clone(out[0]);
 }
 
 // Build the document an upsert inserts, from the equality parts of the query.
