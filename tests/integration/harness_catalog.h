@@ -14,7 +14,7 @@
 
 #include "harness.h"
 
-extern char hc_staff_tok[1024], hc_cust_tok[1024], hc_staff_auth[1100], hc_cust_auth[1100];
+extern char hc_staff_tok[2048], hc_cust_tok[2048], hc_staff_auth[2200], hc_cust_auth[2200];
 extern char hc_tag[32];
 
 /* Call once after h_init(): the tag and the two callers' tokens. */

@@ -31,11 +31,13 @@ static void tokens(void)
 
 	if (admin_auth[0])
 		return;
-	h_user_token("admin", token, sizeof(token), id, sizeof(id));
+	/* through the real sign-up: register, mail, verify, login (and the
+	 * role granted by an admin that create-admin made) */
+	h_user_register("admin", token, sizeof(token), id, sizeof(id));
 	h_bearer(token, admin_auth, sizeof(admin_auth));
-	h_user_token("staff", token, sizeof(token), id, sizeof(id));
+	h_user_register("staff", token, sizeof(token), id, sizeof(id));
 	h_bearer(token, staff_auth, sizeof(staff_auth));
-	h_user_token("customer", token, sizeof(token), id, sizeof(id));
+	h_user_register("customer", token, sizeof(token), id, sizeof(id));
 	h_bearer(token, customer_auth, sizeof(customer_auth));
 }
 

@@ -68,8 +68,9 @@ static void test_addresses(void **state)
 	json_object *o, *x;
 
 	(void)state;
-	h_user_token("customer", t1, sizeof(t1), u1, sizeof(u1));
-	h_user_token("customer", t2, sizeof(t2), u2, sizeof(u2));
+	/* two customers through the real sign-up (register, mail, verify, login) */
+	h_user_register("customer", t1, sizeof(t1), u1, sizeof(u1));
+	h_user_register("customer", t2, sizeof(t2), u2, sizeof(u2));
 	/* validation */
 	r = h_authed("POST", "/api/v1/me/addresses", t1,
 		   "{\"name\":\"H\",\"line1\":\"x\",\"city\":\"D\",\"postal_code\":\"1\","

@@ -124,7 +124,7 @@ static void test_patch(void **state)
 
 static void test_delete(void **state)
 {
-	char p1[25], p2[25], ids[2][65], path[1200], rel[160], url[200];
+	char p1[25], p2[25], ids[2][65], path[1200], url[200];
 	struct hm_buf shared = hm_png_make(3, 1, 3, 1, 201, 0);
 	struct h_resp r;
 	json_object *o;
@@ -134,10 +134,11 @@ static void test_delete(void **state)
 	hm_product_new(p1);
 	hm_product_new(p2);
 	upload_n(p1, 1, 150, ids);
+	/* fixed vector: the SHA-256 of hm_png_make(2, 2, 2, 2, 150, 0) */
+	assert_string_equal(ids[0], "aff3c2754945c3369038a7488119e71deaaa5193f1769d021c756706db09035a");
 	/* delete: gone from the product, from the disk, from nginx */
-	assert_true(media_local_relpath(ids[0], "png", rel, sizeof(rel)));
-	snprintf(path, sizeof(path), "%s/media/%s", h_env("STACK_DIR"), rel);
-	snprintf(url, sizeof(url), "/media/%s", rel);
+	snprintf(url, sizeof(url), "/media/af/f3/%s.png", ids[0]);
+	snprintf(path, sizeof(path), "%s%s", h_env("STACK_DIR"), url);
 	assert_int_equal(stat(path, &sb), 0);
 	r = hm_image_call("DELETE", hm_staff_token, p1, ids[0], NULL);
 	assert_int_equal(r.status, 204);
@@ -162,9 +163,10 @@ static void test_delete(void **state)
 	r = hm_upload_file(p2, &shared, NULL);
 	assert_int_equal(r.status, 201);
 	h_resp_free(&r);
-	assert_true(media_local_relpath(ids[1], "png", rel, sizeof(rel)));
-	snprintf(path, sizeof(path), "%s/media/%s", h_env("STACK_DIR"), rel);
-	snprintf(url, sizeof(url), "/media/%s", rel);
+	/* fixed vector: the SHA-256 of hm_png_make(3, 1, 3, 1, 201, 0) */
+	assert_string_equal(ids[1], "3d030cdc2a75911c0b3595bc82be6b75aed0a578f5906a3dfb760c1eec51f66e");
+	snprintf(url, sizeof(url), "/media/3d/03/%s.png", ids[1]);
+	snprintf(path, sizeof(path), "%s%s", h_env("STACK_DIR"), url);
 	r = hm_image_call("DELETE", hm_staff_token, p1, ids[1], NULL);
 	assert_int_equal(r.status, 204);
 	h_resp_free(&r);

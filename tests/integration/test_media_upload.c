@@ -29,15 +29,27 @@
 
 static void test_upload_formats(void **state)
 {
+	/* fixed vectors: the SHA-256 of each fixture (sha256sum) and the URL
+	 * the content-addressed layout gives it (/media/ab/cd/<hash>.<ext>) */
 	static const struct {
-		const char *file, *ct, *ext;
+		const char *file, *ct, *hash, *url;
 		int w, h;
 	} cases[] = {
-		{ "rgba-3x2.png", "image/png", "png", 3, 2 },
-		{ "baseline-5x3.jpg", "image/jpeg", "jpg", 5, 3 },
-		{ "progressive-4x6.jpg", "image/jpeg", "jpg", 4, 6 },
-		{ "lossless-1x1.webp", "image/webp", "webp", 1, 1 },
-		{ "alpha-1x1.webp", "image/webp", "webp", 1, 1 },
+		{ "rgba-3x2.png", "image/png",
+		  "84e5af90cf30098b8345702ef1ff908ed120ffcb1617d1c1b6b783869a797129",
+		  "/media/84/e5/84e5af90cf30098b8345702ef1ff908ed120ffcb1617d1c1b6b783869a797129.png", 3, 2 },
+		{ "baseline-5x3.jpg", "image/jpeg",
+		  "7f9eb2e2d27afc2f588afaa5c2abbef07b72d7ce0b07235f0ffbf042c71d5403",
+		  "/media/7f/9e/7f9eb2e2d27afc2f588afaa5c2abbef07b72d7ce0b07235f0ffbf042c71d5403.jpg", 5, 3 },
+		{ "progressive-4x6.jpg", "image/jpeg",
+		  "ba287f33c6436b6065d218a8346b1bacf89dba85e6b54513db532945eb82497c",
+		  "/media/ba/28/ba287f33c6436b6065d218a8346b1bacf89dba85e6b54513db532945eb82497c.jpg", 4, 6 },
+		{ "lossless-1x1.webp", "image/webp",
+		  "86be52bdb7547413cafb3ed175a806a798c65de98b40849e0b974c47d187de65",
+		  "/media/86/be/86be52bdb7547413cafb3ed175a806a798c65de98b40849e0b974c47d187de65.webp", 1, 1 },
+		{ "alpha-1x1.webp", "image/webp",
+		  "7e41ca21e421f129d3881e345f990027b66c0ab3c5580e549575f9393d117cbd",
+		  "/media/7e/41/7e41ca21e421f129d3881e345f990027b66c0ab3c5580e549575f9393d117cbd.webp", 1, 1 },
 	};
 	char product[25];
 
@@ -46,17 +58,15 @@ static void test_upload_formats(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct hm_buf file = hm_fixture(cases[i].file);
 		struct h_resp r = hm_upload_file(product, &file, "A shoe, from the side");
-		char hash[65], rel[160], want_url[200], path[1200];
+		const char *hash = cases[i].hash, *want_url = cases[i].url;
+		char path[1200];
 		json_object *o;
 		struct stat sb;
 
 		if (r.status != 201)
 			fail_msg("%s: %ld %s", cases[i].file, r.status, r.body);
-		media_sha256_hex((const unsigned char *)file.p, file.n, hash);
 		o = h_json(&r);
 		assert_string_equal(hm_json_s(o, "id"), hash);
-		assert_true(media_local_relpath(hash, cases[i].ext, rel, sizeof(rel)));
-		snprintf(want_url, sizeof(want_url), "/media/%s", rel);
 		assert_string_equal(hm_json_s(o, "url"), want_url);
 		assert_string_equal(hm_json_s(o, "alt"), "A shoe, from the side");
 		assert_string_equal(hm_json_s(o, "content_type"), cases[i].ct);
@@ -65,7 +75,7 @@ static void test_upload_formats(void **state)
 		assert_int_equal(hm_json_i(o, "height"), cases[i].h);
 		assert_int_equal(hm_json_i(o, "position"), (int)i);
 		/* on disk, world-readable, and served by nginx byte for byte */
-		snprintf(path, sizeof(path), "%s/media/%s", h_env("STACK_DIR"), rel);
+		snprintf(path, sizeof(path), "%s%s", h_env("STACK_DIR"), want_url);
 		assert_int_equal(stat(path, &sb), 0);
 		assert_int_equal(sb.st_mode & 0777, 0644);
 		hm_assert_served(want_url, &file, cases[i].ct);
@@ -87,16 +97,42 @@ static void test_upload_formats(void **state)
 /* An upload over EMPORIUM_MAX_BODY (1 MiB) but within the media limit. */
 static void test_upload_large(void **state)
 {
-	char product[25];
+	/* the generated 2 MiB PNG's SHA-256 (a fixed vector: sha256sum of the
+	 * same bytes written to a file) */
+	static const char hash[] = "9226e0649bbd872f02db8fc49191fffe5a05f65c9e7c9f40d7c403bca443657d";
+	static const char url[] =
+		"/media/92/26/9226e0649bbd872f02db8fc49191fffe5a05f65c9e7c9f40d7c403bca443657d.png";
+	char product[25], path[1200];
 	struct hm_buf png = hm_png_make(4, 4, 4, 4, 77, 2 * 1024 * 1024);
 	struct h_resp r;
+	json_object *o;
+	size_t len = 0;
+	char *stored;
 
 	(void)state;
+	assert_true(png.n > 2 * 1024 * 1024);
 	hm_product_new(product);
 	r = hm_upload_file(product, &png, NULL);
 	if (r.status != 201)
 		fail_msg("2 MiB upload: %ld %s", r.status, r.body);
+	/* the answer describes this image */
+	o = h_json(&r);
+	assert_string_equal(hm_json_s(o, "id"), hash);
+	assert_string_equal(hm_json_s(o, "url"), url);
+	assert_string_equal(hm_json_s(o, "content_type"), "image/png");
+	assert_int_equal(hm_json_i(o, "width"), 4);
+	assert_int_equal(hm_json_i(o, "height"), 4);
+	json_object_put(o);
 	h_resp_free(&r);
+	/* the stored file is the upload, whole, and nginx serves it */
+	snprintf(path, sizeof(path), "%s%s", h_env("STACK_DIR"), url);
+	stored = h_file_read(path, &len);
+	assert_non_null(stored);
+	assert_int_equal(len, png.n);
+	assert_memory_equal(stored, png.p, png.n);
+	free(stored);
+	hm_assert_served(url, &png, "image/png");
+	assert_int_equal(hm_product_has_image(product, hash), 1);
 	free(png.p);
 }
 
