@@ -4,7 +4,10 @@
  * Collections (all money is BSON int64 in minor units of `currency`):
  *
  *   categories { _id, slug (unique), name, parent_id: ObjectId|null,
- *                position: int32, created_at, updated_at }
+ *                position: int32, created_at, updated_at,
+ *                link_rev: int64 (incremented by a product write that puts
+ *                a product into the category, in its transaction, so it
+ *                conflicts with a concurrent delete; never shown) }
  *
  *   catalog_locks { _id: "categories", rev: int64 } - every change of the
  *                category tree increments rev first, inside its
@@ -224,7 +227,8 @@ bool catalog_product_find(struct em_store *st, const bson_oid_t *id, bson_t **ou
 
 /*
  * Creates a product from request JSON (catalog_product_build; the
- * category must exist: EM_ERR_INVALID "category"), version 1, by actor
+ * category must exist: EM_ERR_INVALID "category"; one transaction, so a
+ * concurrent delete of the category cannot strand it), version 1, by actor
  * (may be NULL). A taken slug or SKU is EM_ERR_CONFLICT on "slug"/"sku".
  * *out is the stored document.
  */

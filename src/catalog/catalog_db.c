@@ -103,26 +103,64 @@ bool catalog_db_product_write_error(const bson_error_t *berr, struct em_error *e
 	return false;
 }
 
-bool catalog_db_category_check(struct em_store *st, mongoc_client_session_t *session,
-			       const bson_t *content, bson_error_t *berr, struct em_error *err)
+/* The category_id OID of doc, or NULL. */
+static const bson_oid_t *doc_category(const bson_t *doc, bson_iter_t *it)
 {
-	bson_iter_t it;
-	bson_t filter = BSON_INITIALIZER, *found = NULL;
-	bool ok;
+	if (doc && bson_iter_init_find(it, doc, "category_id") && BSON_ITER_HOLDS_OID(it))
+		return bson_iter_oid(it);
+	return NULL;
+}
 
-	if (!bson_iter_init_find(&it, content, "category_id") || !BSON_ITER_HOLDS_OID(&it)) {
-		bson_destroy(&filter);
+bool catalog_db_category_link(struct em_store *st, mongoc_client_session_t *session,
+			      const bson_t *content, const bson_t *old, bson_error_t *berr,
+			      struct em_error *err)
+{
+	mongoc_collection_t *coll = NULL;
+	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+	bson_t reply = BSON_INITIALIZER, inc, *found = NULL;
+	bson_iter_t it, oit;
+	const bson_oid_t *cat = doc_category(content, &it), *was = doc_category(old, &oit);
+	bool ok = false;
+
+	if (!cat)
 		return true;
+	BSON_APPEND_OID(&filter, "_id", cat);
+	if (was && bson_oid_equal(cat, was)) {
+		/* no new reference: a delete of it already sees this product */
+		ok = catalog_db_find_one(st, session, "categories", &filter, &found, berr, err);
+		if (ok && !found) {
+			em_error_set(err, EM_ERR_INVALID, "category", "no such category");
+			ok = false;
+		}
+		goto done;
 	}
-	BSON_APPEND_OID(&filter, "_id", bson_iter_oid(&it));
-	ok = catalog_db_find_one(st, session, "categories", &filter, &found, berr, err);
-	bson_destroy(&filter);
-	if (ok && !found) {
+	/* A write, not a read: it conflicts with a concurrent delete of the
+	 * category, so one of the two reruns and sees the other. */
+	BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
+	BSON_APPEND_INT64(&inc, "link_rev", 1);
+	bson_append_document_end(&update, &inc);
+	if (!store_txn_opts(session, &opts, err))
+		goto done;
+	coll = store_collection(st, "categories");
+	bson_destroy(&reply);
+	if (!mongoc_collection_update_one(coll, &filter, &update, &opts, &reply, berr)) {
+		store_error_set(err, berr, "link category");
+		goto done;
+	}
+	if (catalog_db_int(&reply, "matchedCount") == 0) {
 		em_error_set(err, EM_ERR_INVALID, "category", "no such category");
-		ok = false;
+		goto done;
 	}
+	ok = true;
+done:
 	if (found)
 		bson_destroy(found);
+	if (coll)
+		mongoc_collection_destroy(coll);
+	bson_destroy(&filter);
+	bson_destroy(&update);
+	bson_destroy(&opts);
+	bson_destroy(&reply);
 	return ok;
 }
 

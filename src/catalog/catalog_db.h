@@ -38,11 +38,16 @@ void catalog_db_actor_append(bson_t *doc, const char *key, const bson_oid_t *act
 bool catalog_db_product_write_error(const bson_error_t *berr, struct em_error *err);
 
 /*
- * When content names a category_id, checks (in session, if any) that it
- * exists: EM_ERR_INVALID "category" when it does not.
+ * When product content names a category_id, checks in session that the
+ * category exists (EM_ERR_INVALID "category" when it does not). When it
+ * differs from old's (old: the stored product, NULL for a new one), the
+ * category document is written too (its link_rev incremented), so the
+ * transaction conflicts with a concurrent delete of that category instead
+ * of committing a product into a category that is gone.
  */
-bool catalog_db_category_check(struct em_store *st, mongoc_client_session_t *session,
-			       const bson_t *content, bson_error_t *berr, struct em_error *err);
+bool catalog_db_category_link(struct em_store *st, mongoc_client_session_t *session,
+			      const bson_t *content, const bson_t *old, bson_error_t *berr,
+			      struct em_error *err);
 
 /*
  * The $match of the public list and facets: visible products passing f.

@@ -205,6 +205,7 @@ static json_object *tree_node(const bson_t *doc)
 	}
 	json_object_object_del(o, "created_at");
 	json_object_object_del(o, "updated_at");
+	json_object_object_del(o, "link_rev"); /* a conflict marker, not data */
 	children = json_object_new_array();
 	if (!children) {
 		json_object_put(o);

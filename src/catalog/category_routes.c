@@ -92,6 +92,7 @@ static bool category_respond(struct em_request *req, bson_t *doc, int status,
 		json_object_object_add(o, "parent", json_object_get(v));
 		json_object_object_del(o, "parent_id");
 	}
+	json_object_object_del(o, "link_rev"); /* a conflict marker (catalog_db_category_link) */
 	em_response_json(req, status, o);
 	return true;
 }

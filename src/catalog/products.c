@@ -373,19 +373,48 @@ void catalog_db_product_new_fields(bson_t *doc, const bson_oid_t *actor, int64_t
 	BSON_APPEND_NULL(doc, "deleted_at");
 }
 
+struct create_run {
+	struct em_store *st;
+	const bson_t *doc;
+};
+
+/* Checks (and links) the category and inserts the product, in one transaction. */
+static bool create_txn(mongoc_client_session_t *session, void *ctx, bson_error_t *berr,
+		       struct em_error *err)
+{
+	struct create_run *r = ctx;
+	mongoc_collection_t *coll = NULL;
+	bson_t opts = BSON_INITIALIZER;
+	bool ok = false;
+
+	if (!catalog_db_category_link(r->st, session, r->doc, NULL, berr, err) ||
+	    !store_txn_opts(session, &opts, err))
+		goto done;
+	coll = store_collection(r->st, "products");
+	if (!mongoc_collection_insert_one(coll, r->doc, &opts, NULL, berr)) {
+		catalog_db_product_write_error(berr, err);
+		goto done;
+	}
+	ok = true;
+done:
+	if (coll)
+		mongoc_collection_destroy(coll);
+	bson_destroy(&opts);
+	return ok;
+}
+
 bool catalog_product_create(struct em_store *st, const char *default_currency, json_object *in,
 			    const bson_oid_t *actor, bson_t **out, struct em_error *err)
 {
 	bson_t *doc = bson_new(), content = BSON_INITIALIZER;
+	struct create_run r = { .st = st, .doc = doc };
 	bson_oid_t id;
-	mongoc_collection_t *coll = NULL;
-	bson_error_t berr;
 	bool ok = false;
 
 	*out = NULL;
-	if (!catalog_product_build(in, default_currency, NULL, &content, err) ||
-	    !catalog_db_category_check(st, NULL, &content, &berr, err))
+	if (!catalog_product_build(in, default_currency, NULL, &content, err))
 		goto done;
+	/* the _id is chosen once, so a rerun transaction inserts the same product */
 	bson_oid_init(&id, NULL);
 	BSON_APPEND_OID(doc, "_id", &id);
 	if (!bson_concat(doc, &content)) {
@@ -393,17 +422,12 @@ bool catalog_product_create(struct em_store *st, const char *default_currency, j
 		goto done;
 	}
 	catalog_db_product_new_fields(doc, actor, em_now_ms());
-	coll = store_collection(st, "products");
-	if (!mongoc_collection_insert_one(coll, doc, NULL, NULL, &berr)) {
-		catalog_db_product_write_error(&berr, err);
+	if (!store_txn_run(st, create_txn, &r, err))
 		goto done;
-	}
 	*out = doc;
 	doc = NULL;
 	ok = true;
 done:
-	if (coll)
-		mongoc_collection_destroy(coll);
 	if (doc)
 		bson_destroy(doc);
 	bson_destroy(&content);

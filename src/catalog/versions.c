@@ -234,7 +234,7 @@ static bool change_commit(struct change_run *r, mongoc_client_session_t *session
 	bool ok = false;
 
 	if (r->in && (!catalog_product_build(r->in, r->c->currency, r->old, &content, err) ||
-		      !catalog_db_category_check(r->st, session, &content, berr, err)))
+		      !catalog_db_category_link(r->st, session, &content, r->old, berr, err)))
 		goto done;
 	if (!version_save(r, session, now, berr, err) ||
 	    !change_update_build(r, r->in ? &content : NULL, now, &update, err) ||

@@ -469,6 +469,42 @@ static void test_category_delete_races_child(void **state)
 }
 
 /*
+ * The same for a product put into the category while it is deleted: the
+ * delete counts no product, the create finds the category; never both.
+ */
+static void test_category_delete_races_product(void **state)
+{
+	int deleted = 0, created = 0;
+
+	(void)state;
+	for (int round = 0; round < CAT_ROUNDS; round++) {
+		struct cat_race a;
+		char cat[25], slug[64], f[160];
+
+		memset(&a, 0, sizeof(a));
+		snprintf(slug, sizeof(slug), "dp%d-%s", round, hc_tag);
+		hc_make_category(slug, NULL, 93, cat);
+		a.method[0] = "DELETE";
+		snprintf(a.path[0], sizeof(a.path[0]), "/api/v1/admin/categories/%s", cat);
+		a.method[1] = "POST";
+		snprintf(a.path[1], sizeof(a.path[1]), "/api/v1/admin/products");
+		snprintf(a.body[1], sizeof(a.body[1]),
+			 "{\"title\": \"Race\", \"slug\": \"dpp%d-%s\", \"category\": \"%s\","
+			 " \"variants\": [{\"sku\": \"DPP%d\", \"options\": {}, \"price\": 1}]}",
+			 round, hc_tag, cat, round);
+		h_parallel(2, cat_race_one, &a);
+		assert_true((a.status[0] == 204 && a.status[1] == 400) ||
+			    (a.status[0] == 409 && a.status[1] == 201));
+		deleted += a.status[0] == 204;
+		created += a.status[1] == 201;
+		snprintf(f, sizeof(f), "{\"category_id\": {\"$oid\": \"%s\"}}", cat);
+		assert_int_equal(h_db_count("products", f), a.status[1] == 201);
+	}
+	fprintf(stderr, "  delete vs product race: %d deletes won, %d creates won\n", deleted,
+		created);
+}
+
+/*
  * A cycle written by other means (an old version, a restore) neither
  * drops its categories from the tree nor loops: they are listed as roots.
  */
@@ -513,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_facets),
 		cmocka_unit_test(test_category_moves_race),
 		cmocka_unit_test(test_category_delete_races_child),
+		cmocka_unit_test(test_category_delete_races_product),
 		cmocka_unit_test(test_category_tree_with_stored_cycle),
 	};
 	int rc;
