@@ -158,7 +158,12 @@ nginx_start() {
 	https=$(cat "$dir/run/https.port"); http=$(cat "$dir/run/http.port")
 	mkdir -p "$dir/nginx" "$dir/media" "$dir/admin"
 	local admin_root=${STACK_ADMIN_ROOT:-$top/web/admin}
-	[ -d "$admin_root" ] || admin_root="$dir/admin"
+	if [ ! -d "$admin_root" ]; then
+		# not built: a placeholder page, so /admin/ answers with its headers
+		admin_root="$dir/admin"
+		printf '<!doctype html><title>Emporium admin</title><p>The admin panel is not built.</p>\n' \
+			>"$admin_root/index.html"
+	fi
 	# Every NGX_* setting, with STACK_NGX_* overrides for tests and benches.
 	(
 		export NGX_PREFIX="$dir/nginx" NGX_HTTPS_PORT="$https" NGX_HTTP_PORT="$http" \

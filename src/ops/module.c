@@ -12,9 +12,12 @@ static const struct em_route_table *const ops_route_tables[] = {
 };
 
 static const struct store_index ops_indexes[] = {
-	/* CSP violation reports are kept 30 days, then expire. */
+	/* CSP violation counters are kept 30 days, then expire. */
 	{ "csp_reports", "received_at_ttl", "{\"received_at\": 1}",
 	  "{\"expireAfterSeconds\": 2592000}" },
+	/* one counter per day, directive and blocked origin (csp_routes.c) */
+	{ "csp_reports", "day_directive_blocked_unique",
+	  "{\"day\": 1, \"directive\": 1, \"blocked\": 1}", "{\"unique\": true}" },
 };
 
 const struct em_module ops_module = {
