@@ -4,9 +4,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "core/time.h"
 
 static enum em_log_level log_level = EM_LOG_INFO;
 static char log_role[16] = "main";
@@ -52,18 +52,14 @@ void em_log_set_request(const char *request_id, const char *route)
 /* Builds the common part of a line: time, level, role, pid, request. */
 static json_object *log_line_new(enum em_log_level level)
 {
-	struct timeval tv;
-	struct tm tm;
-	char ts[64];
+	char ts[EM_TIME_RFC3339_SIZE];
 	json_object *o = json_object_new_object();
 
 	if (!o)
 		return NULL;
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
+	/* the API's one date format, so log and response times compare */
+	if (!em_time_rfc3339(em_now_ms(), ts, sizeof(ts)))
+		snprintf(ts, sizeof(ts), "?");
 	json_object_object_add(o, "time", json_object_new_string(ts));
 	json_object_object_add(o, "level", json_object_new_string(level_names[level]));
 	json_object_object_add(o, "proc", json_object_new_string(log_role));
