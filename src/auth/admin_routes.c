@@ -16,6 +16,7 @@
 #include "auth/auth_http.h"
 #include "auth/auth_routes.h"
 #include "http/page.h"
+#include "store/page.h"
 #include "core/json.h"
 #include "core/log.h"
 
@@ -73,7 +74,7 @@ static bool auth_admin_users_list(struct em_request *req, struct em_error *err)
 			"projection", "{", "password_hash", BCON_INT32(0), "}");
 	coll = store_collection(&req->app->store, "users");
 	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
-	if (!em_page_collect(cur, limit, auth_admin_user_item, NULL, "list users", &items, &last,
+	if (!store_page_collect(cur, limit, auth_admin_user_item, NULL, "list users", &items, &last,
 			     &more, &berr, err))
 		goto done;
 	if (more)

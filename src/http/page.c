@@ -3,7 +3,6 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "store/store.h"
 
 bool em_page_params(const struct em_request *req, int def, int *limit, const char **cursor,
 		    struct em_error *err)
@@ -72,48 +71,6 @@ void em_page_respond(struct em_request *req, json_object *items, const char *nex
 	json_object_object_add(o, "items", items);
 	json_object_object_add(o, "next_cursor", next && *next ? json_object_new_string(next) : NULL);
 	em_response_json(req, 200, o);
-}
-
-bool em_page_collect(mongoc_cursor_t *cur, int limit, em_page_render_fn render, void *ctx,
-		     const char *what, json_object **items, bson_t *last, bool *more,
-		     bson_error_t *berr, struct em_error *err)
-{
-	const bson_t *doc;
-	int n = 0;
-
-	*more = false;
-	memset(berr, 0, sizeof(*berr)); /* a render failure leaves code 0 */
-	*items = json_object_new_array();
-	if (!*items) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
-		return false;
-	}
-	while (mongoc_cursor_next(cur, &doc)) {
-		json_object *o;
-
-		if (n == limit) {
-			*more = true;
-			break;
-		}
-		o = render(doc, ctx);
-		if (!o) {
-			em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render an item");
-			goto fail;
-		}
-		json_object_array_add(*items, o);
-		bson_destroy(last);
-		bson_copy_to(doc, last);
-		n++;
-	}
-	if (mongoc_cursor_error(cur, berr)) {
-		store_error_set(err, berr, what);
-		goto fail;
-	}
-	return true;
-fail:
-	json_object_put(*items);
-	*items = NULL;
-	return false;
 }
 
 void em_page_cursor_oid_from_doc(const bson_t *doc, char out[EM_PAGE_OID_CURSOR_SIZE])

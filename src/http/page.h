@@ -9,7 +9,7 @@
 #define EM_HTTP_PAGE_H
 
 #include <json-c/json.h>
-#include <mongoc/mongoc.h>
+#include <bson/bson.h>
 #include <stdbool.h>
 
 #include "core/error.h"
@@ -31,22 +31,6 @@ bool em_page_params(const struct em_request *req, int def, int *limit, const cha
 void em_page_cursor_oid_encode(const bson_oid_t *oid, char out[EM_PAGE_OID_CURSOR_SIZE]);
 /* Decodes it; EM_ERR_INVALID on field "cursor" for anything malformed. */
 bool em_page_cursor_oid_decode(const char *s, bson_oid_t *oid, struct em_error *err);
-
-/* Renders one document of a list as its JSON item; NULL on failure. */
-typedef json_object *(*em_page_render_fn)(const bson_t *doc, void *ctx);
-
-/*
- * Reads a cursor opened with "limit": limit + 1 (the extra document only
- * says there is a next page): renders up to limit documents into a new
- * *items array, copies the last one rendered into *last (a bson_t the
- * caller initialised and destroys; it derives the next cursor from it)
- * and sets *more. On failure *items is NULL and err is set: the driver's
- * error (also in berr) through store_error_set with `what`, or
- * EM_ERR_INTERNAL when an item cannot be rendered.
- */
-bool em_page_collect(mongoc_cursor_t *cur, int limit, em_page_render_fn render, void *ctx,
-		     const char *what, json_object **items, bson_t *last, bool *more,
-		     bson_error_t *berr, struct em_error *err);
 
 /* The cursor of a list sorted by _id, from its last document ("" without _id). */
 void em_page_cursor_oid_from_doc(const bson_t *doc, char out[EM_PAGE_OID_CURSOR_SIZE]);

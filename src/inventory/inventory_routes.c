@@ -12,6 +12,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "http/page.h"
+#include "store/page.h"
 #include "inventory/inventory.h"
 #include "inventory/inventory_routes.h"
 
@@ -177,7 +178,7 @@ static bool inventory_low_stock_list(struct em_request *req, struct em_error *er
 	BSON_APPEND_INT64(&opts, "limit", limit + 1);
 	coll = store_collection(&req->app->store, "products");
 	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-	if (!em_page_collect(cur, limit, low_item_render, NULL, "list low stock", &items, &last,
+	if (!store_page_collect(cur, limit, low_item_render, NULL, "list low stock", &items, &last,
 			     &more, &berr, err))
 		goto done;
 	if (more) {

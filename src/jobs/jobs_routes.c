@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "core/time.h"
 #include "http/page.h"
+#include "store/page.h"
 #include "jobs/jobs.h"
 #include "jobs/jobs_routes.h"
 
@@ -146,7 +147,7 @@ static bool jobs_admin_list(struct em_request *req, struct em_error *err)
 
 	coll = store_collection(&req->app->store, "jobs");
 	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-	if (!em_page_collect(cur, limit, jobs_item_render, NULL, "list jobs", &items, &last,
+	if (!store_page_collect(cur, limit, jobs_item_render, NULL, "list jobs", &items, &last,
 			     &more, &berr, err))
 		goto done;
 	if (more)

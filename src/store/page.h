@@ -1,0 +1,32 @@
+/*
+ * page.h - reading one page of a keyset-paginated list from a MongoDB
+ * cursor (the HTTP side - ?limit=, ?cursor=, the response - is
+ * src/http/page.h; this is the store side, so the HTTP layer never
+ * touches the driver).
+ */
+#ifndef EM_STORE_PAGE_H
+#define EM_STORE_PAGE_H
+
+#include <json-c/json.h>
+#include <mongoc/mongoc.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+
+/* Renders one document of a list as its JSON item; NULL on failure. */
+typedef json_object *(*store_page_render_fn)(const bson_t *doc, void *ctx);
+
+/*
+ * Reads a cursor opened with "limit": limit + 1 (the extra document only
+ * says there is a next page): renders up to limit documents into a new
+ * *items array, copies the last one rendered into *last (a bson_t the
+ * caller initialised and destroys; it derives the next cursor from it)
+ * and sets *more. On failure *items is NULL and err is set: the driver's
+ * error (also in berr) through store_error_set with `what`, or
+ * EM_ERR_INTERNAL when an item cannot be rendered.
+ */
+bool store_page_collect(mongoc_cursor_t *cur, int limit, store_page_render_fn render, void *ctx,
+			const char *what, json_object **items, bson_t *last, bool *more,
+			bson_error_t *berr, struct em_error *err);
+
+#endif
