@@ -796,23 +796,34 @@ describe('stand-in specific servers', { skip: skipReal }, () => {
   test('--interleave-ms: concurrent upserts collide on the unique index', async () => {
     const race = async (args) => {
       const sv = await startStandin(['--repl-set', 'rs0', ...args]);
-      const c = await connect(`mongodb://127.0.0.1:${sv.port}/?replicaSet=rs0`);
+      const c = await connect(`mongodb://127.0.0.1:${sv.port}/?replicaSet=rs0&minPoolSize=8`);
       try {
         const col = c.db('x').collection('limits');
         await col.createIndex({ key: 1 }, { unique: true });
-        const hit = () => col.findOneAndUpdate({ key: 'ip:1', expires_at: { $gt: new Date() } },
-          { $inc: { count: 1 }, $setOnInsert: { expires_at: new Date(Date.now() + 60000) } }, { upsert: true, returnDocument: 'after' })
-          .then(() => 'ok', (e) => e.code);
-        const res = await Promise.all(Array.from({ length: 8 }, hit));
-        return { dup: res.filter((r) => r === 11000).length, other: res.filter((r) => r !== 'ok' && r !== 11000), docs: await col.countDocuments({}) };
+        // open the connections first, so the upserts really run at once
+        await Promise.all(Array.from({ length: 8 }, () => c.db('x').command({ ping: 1 })));
+        let dup = 0, docs = 0;
+        const other = [];
+        for (let round = 0; round < 5; round++) {
+          const key = 'ip:' + round;
+          const hit = () => col.findOneAndUpdate({ key, expires_at: { $gt: new Date() } },
+            { $inc: { count: 1 }, $setOnInsert: { expires_at: new Date(Date.now() + 60000) } }, { upsert: true, returnDocument: 'after' })
+            .then(() => 'ok', (e) => e.code);
+          const res = await Promise.all(Array.from({ length: 8 }, hit));
+          dup += res.filter((r) => r === 11000).length;
+          other.push(...res.filter((r) => r !== 'ok' && r !== 11000));
+          docs += await col.countDocuments({ key });
+        }
+        return { dup, other, docs };
       } finally { await c.close(); await sv.stop(); }
     };
     const calm = await race([]);
     assert.equal(calm.dup, 0, 'atomic commands never collide');
-    const busy = await race(['--interleave-ms', '5']);
+    assert.equal(calm.docs, 5);
+    const busy = await race(['--interleave-ms', '20']);
     assert.ok(busy.dup > 0, 'interleaved upserts collide');
     assert.deepEqual(busy.other, []);
-    assert.equal(busy.docs, 1, 'the unique index kept one document');
+    assert.equal(busy.docs, 5, 'the unique index kept one document per key');
   });
   // failCommand: mongod's fault injection (test commands only).
   test('configureFailPoint: off by default, then errorCode/times/closeConnection', async () => {
