@@ -71,10 +71,10 @@ mongo_start() {
 		[ -d "$top/tests/mongo-standin/node_modules" ] ||
 			(cd "$top/tests/mongo-standin" && npm ci --no-audit --no-fund --silent) ||
 			die "npm ci in tests/mongo-standin failed"
-		# TTL sweep every STACK_STANDIN_TTL_MS (default 1 s: the suites expect
-		# expired tokens, codes and windows gone promptly; mongod's monitor runs
-		# every 60 s, the stand-in's default). Test commands: configureFailPoint.
-		local args=(--port "$port" --repl-set rs0 --ttl-interval-ms "${STACK_STANDIN_TTL_MS:-1000}" --enable-test-commands)
+		# TTL sweep every STACK_STANDIN_TTL_MS, by default mongod's 60 s (no
+		# suite needs faster expiry; one that does sets it). Test commands:
+		# configureFailPoint.
+		local args=(--port "$port" --repl-set rs0 --ttl-interval-ms "${STACK_STANDIN_TTL_MS:-60000}" --enable-test-commands)
 		[ -n "${STACK_MONGO_DBPATH:-}" ] && mkdir -p "$STACK_MONGO_DBPATH" &&
 			args+=(--dbpath "$STACK_MONGO_DBPATH")
 		rm -f "$dir/logs/mongo.out" # a ready line from an earlier run would fool the wait
