@@ -280,7 +280,6 @@ static bool cart_render(struct em_request *req, struct cart_caller *c, int statu
 			json_object_object_add(l, "line_total",
 					       pricing_line_total(v->price, it->quantity, &total, &ignored) ?
 						       json_object_new_int64(total) : NULL);
-			json_object_object_add(l, "stock_available", json_object_new_int64(v->stock));
 			if (v->price != it->price_at_add) {
 				pc = json_object_new_object();
 				json_object_object_add(pc, "old", json_object_new_int64(it->price_at_add));

@@ -460,6 +460,23 @@ static void test_bad_input(void **state)
 	expect_problem(&gone, "GET", "/api/v1/cart", NULL, 404, NULL);
 	snprintf(body, sizeof body, "{\"sku\": \"%s\", \"quantity\": 1}", sku("C3"));
 	expect_problem(&gone, "POST", "/api/v1/cart/items", body, 404, NULL);
+	/* an expired guest cart is unreachable at once (before the TTL sweep) */
+	{
+		struct call g = { NULL, NULL };
+		char token[64], hash[65];
+
+		r = req(&g, "POST", "/api/v1/cart/items", body);
+		assert_int_equal(r.status, 201);
+		guest_token_of(&r, token);
+		h_resp_free(&r);
+		g.token = token;
+		token_hash_hex(token, hash);
+		snprintf(filter, sizeof filter, "{\"token_hash\": \"%s\"}", hash);
+		h_db_update("carts", filter,
+			    "{\"$set\": {\"expires_at\": {\"$date\": \"2020-01-01T00:00:00Z\"}}}");
+		expect_problem(&g, "GET", "/api/v1/cart", NULL, 404, NULL);
+		expect_problem(&g, "POST", "/api/v1/cart/items", body, 404, NULL);
+	}
 	/* PATCH and DELETE of a line the cart lacks; bad quantity */
 	snprintf(path, sizeof path, "/api/v1/cart/items/%s", sku("C1"));
 	expect_problem(&u, "PATCH", path, "{\"quantity\": 2}", 404, "sku");
