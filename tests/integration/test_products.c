@@ -362,6 +362,46 @@ static void test_public_stock_is_capped(void **state)
 	h_resp_free(&r);
 }
 
+/* The cap is EMPORIUM_LOW_STOCK_PUBLIC: 2 hides a stock of 3; 0 hides every count. */
+static void test_public_stock_cap_configured(void **state)
+{
+	static const struct { const char *env; int left3, left1; } cases[] = {
+		{ "EMPORIUM_LOW_STOCK_PUBLIC=2\n", -1, 1 },
+		{ "EMPORIUM_LOW_STOCK_PUBLIC=0\n", -1, -1 },
+	};
+	char id[25], s[64], path[160];
+	struct h_resp r;
+	json_object *j;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char v3[64], v1[64];
+
+		assert_true(h_stack_reconfigure(cases[i].env));
+		snprintf(s, sizeof(s), "capcfg%zu-%s", i, hc_tag);
+		snprintf(v3, sizeof(v3), "CAPCFG%zu-3", i);
+		snprintf(v1, sizeof(v1), "CAPCFG%zu-1", i);
+		{
+			char variants[512];
+
+			snprintf(variants, sizeof(variants),
+				 "[{\"sku\": \"%s\", \"options\": {\"size\": \"S\"}, \"price\": 1, \"stock\": 3},"
+				 " {\"sku\": \"%s\", \"options\": {\"size\": \"M\"}, \"price\": 1, \"stock\": 1}]",
+				 v3, v1);
+			hc_make_product(s, "Cap config", "", "b", NULL, variants, "active", id);
+		}
+		snprintf(path, sizeof(path), "/api/v1/products/%s", id);
+		r = h_get(path);
+		assert_int_equal(r.status, 200);
+		j = h_json(&r);
+		public_variant_check(hc_jget(j, "variants.0"), true, cases[i].left3);
+		public_variant_check(hc_jget(j, "variants.1"), true, cases[i].left1);
+		json_object_put(j);
+		h_resp_free(&r);
+	}
+	assert_true(h_stack_reconfigure(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_soft_delete_and_versions),
 		cmocka_unit_test(test_micro_cache),
 		cmocka_unit_test(test_public_stock_is_capped),
+		cmocka_unit_test(test_public_stock_cap_configured),
 	};
 	int rc;
 
