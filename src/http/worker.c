@@ -72,11 +72,16 @@ static bool worker_body_read(struct em_request *req, FCGX_Stream *in,
 /*
  * The body limit for this request: EMPORIUM_MAX_BODY, or for a route that
  * takes an upload (EM_BODY_UPLOAD) what its module allows (media: room for
- * EMPORIUM_MEDIA_MAX_BYTES plus its multipart framing). The route is matched here, before any byte of
- * the body is read, so no other route ever accepts more; nginx enforces
- * the same split (client_max_body_size per location).
+ * EMPORIUM_MEDIA_MAX_BYTES plus its multipart framing). The route is
+ * matched here, before any byte of the body is read, so no other route
+ * ever accepts more; nginx enforces the same split (client_max_body_size
+ * per location). A large upload is also authenticated here, before its
+ * body is read: a caller without the route's role costs a header check,
+ * not megabytes of reading (the refusal is left in req->parse_error and
+ * *skip_body set, so the router answers it).
  */
-static int64_t worker_body_limit(const struct em_app *app, const struct em_request *req)
+static int64_t worker_body_limit(const struct em_app *app, struct em_request *req,
+				 bool *skip_body)
 {
 	const struct em_route *route = NULL;
 	struct em_kv params[EM_ROUTE_MAX_PARAMS];
@@ -84,16 +89,35 @@ static int64_t worker_body_limit(const struct em_app *app, const struct em_reque
 	size_t nparams = 0;
 	int64_t upload = app->upload_max_body;
 	const char *cl = em_request_param(req, "CONTENT_LENGTH");
+	enum em_role role = EM_ROLE_PUBLIC;
 
+	*skip_body = false;
 	/* Routing twice is only worth it for a body the default refuses. */
 	if (!cl || strtoll(cl, NULL, 10) <= app->cfg.max_body)
 		return app->cfg.max_body;
-	if (req->parse_error.kind == EM_ERR_NONE &&
-	    em_router_match(app->routes, req->method, req->segments, req->nsegments,
-			    &route, params, &nparams, NULL, 0, &err) &&
-	    route->body == EM_BODY_UPLOAD && upload > app->cfg.max_body)
-		return upload;
-	return app->cfg.max_body;
+	if (req->parse_error.kind != EM_ERR_NONE ||
+	    !em_router_match(app->routes, req->method, req->segments, req->nsegments, &route,
+			     params, &nparams, NULL, 0, &err) ||
+	    route->body != EM_BODY_UPLOAD || upload <= app->cfg.max_body)
+		return app->cfg.max_body;
+	if (route->role != EM_ROLE_PUBLIC) {
+		if (!app->authenticate || !app->authenticate(req, &role, &err)) {
+			if (err.kind == EM_ERR_NONE)
+				em_error_set(&err, EM_ERR_UNAUTHENTICATED, NULL,
+					     "this resource needs a signed-in account");
+		} else if (role < route->role) {
+			em_error_set(&err, EM_ERR_FORBIDDEN, NULL,
+				     "your account may not use this resource");
+		}
+		if (err.kind != EM_ERR_NONE) {
+			em_info("upload refused before its %s-byte body was read: %s", cl,
+				err.message);
+			req->parse_error = err;
+			*skip_body = true;
+			return app->cfg.max_body;
+		}
+	}
+	return upload;
 }
 
 static double worker_elapsed_ms(const struct timespec *start)
@@ -114,9 +138,13 @@ static void worker_serve(struct em_app *app, FCGX_Request *fr)
 
 	em_request_init(&req, fr->envp, app);
 	em_log_set_request(req.request_id, NULL);
-	if (req.parse_error.kind == EM_ERR_NONE &&
-	    !worker_body_read(&req, fr->in, worker_body_limit(app, &req), &req.parse_error)) {
-		/* recorded in parse_error: the dispatcher answers it */
+	if (req.parse_error.kind == EM_ERR_NONE) {
+		bool skip_body;
+		int64_t limit = worker_body_limit(app, &req, &skip_body);
+
+		if (!skip_body && !worker_body_read(&req, fr->in, limit, &req.parse_error)) {
+			/* recorded in parse_error: the dispatcher answers it */
+		}
 	}
 	em_router_dispatch(app->routes, app->authenticate, (size_t)app->cfg.max_body, &req);
 	out = em_response_serialize(&req, &len);

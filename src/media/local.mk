@@ -21,3 +21,7 @@ tests_integration_test_media_cloudinary_SOURCES = tests/integration/test_media_c
 tests_integration_test_media_cloudinary_LDADD = $(INTEGRATION_LDADD)
 tests_integration_test_media_cloudinary_CPPFLAGS = $(AM_CPPFLAGS) -DEM_TOP_SRCDIR='"$(abs_top_srcdir)"'
 
+
+INTEGRATION_TESTS += tests/integration/test_upload_auth
+tests_integration_test_upload_auth_SOURCES = tests/integration/test_upload_auth.c
+tests_integration_test_upload_auth_LDADD = $(INTEGRATION_LDADD)
