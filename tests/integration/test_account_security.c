@@ -27,11 +27,24 @@ static const char *const json_ct[] = { "Content-Type: application/json", NULL };
 
 /*
  * Source addresses: the parallel requests come from 127.0.0.200 on, and
- * the suite's own from SRC_MAIN, so its many sign-ups do not spend the
- * per-address budgets (mails, code checks) of the suites sharing the
- * stack's 127.0.0.1.
+ * each test's own from one of SRC_MAIN.. (src_rotate), so the suite's
+ * many sign-ups spend neither the per-address budgets (mails, code
+ * checks) of the suites sharing the stack's 127.0.0.1 nor, run after
+ * run, one address's own.
  */
-enum { SRC_BASE = 200, SRC_MAIN = 250, RACE_N = 16 };
+enum { SRC_BASE = 200, SRC_MAIN = 250, SRC_MAIN_N = 5, RACE_N = 16 };
+static int src_main = SRC_MAIN;
+
+/* Before each test: the next of the suite's own source addresses. */
+static int src_rotate(void **state)
+{
+	static int k;
+
+	(void)state;
+	src_main = SRC_MAIN + k++ % SRC_MAIN_N;
+	h_source_set(src_main);
+	return 0;
+}
 
 /* Registers email with H_PW (name "Sec"), without verifying. */
 static void register_only(const char *email)
@@ -203,8 +216,9 @@ static void code_one(int i, void *arg)
 /*
  * RACE_N different wrong codes at once: each try is counted before it is
  * compared, atomically, so at most AUTH_CODE_MAX_ATTEMPTS (5) are checked.
- * The database's finds are slowed down during the race so that a
- * read-then-increment would let them all through.
+ * emporium-fcgi's updates are slowed down during the race, so that a
+ * read-then-increment would let every request that read before the
+ * first increment landed through.
  */
 static void test_code_guesses_in_parallel_bounded(void **state)
 {
@@ -223,7 +237,8 @@ static void test_code_guesses_in_parallel_bounded(void **state)
 			 (atoi(code) + 1 + i) % 1000000);
 	a.path = "/api/v1/auth/verify-email";
 	failpoint("{\"configureFailPoint\":\"failCommand\",\"mode\":{\"times\":64},\"data\":"
-		  "{\"failCommands\":[\"find\"],\"blockConnection\":true,\"blockTimeMS\":150}}");
+		  "{\"failCommands\":[\"update\"],\"blockConnection\":true,\"blockTimeMS\":300,"
+		  "\"appName\":\"emporium-fcgi\"}}");
 	h_parallel(RACE_N, code_one, &a);
 	failpoint("{\"configureFailPoint\":\"failCommand\",\"mode\":\"off\"}");
 	for (int i = 0; i < RACE_N; i++)
@@ -320,6 +335,8 @@ static void test_code_checks_throttled_per_address(void **state)
 		 * ones would take nginx's pace) */
 		char doc[256];
 
+		snprintf(doc, sizeof(doc), "{\"_id\":\"code-ip|127.0.0.%d\"}", SRC_BASE + 40);
+		h_db_delete("rate_limits", doc);
 		snprintf(doc, sizeof(doc), "{\"_id\":\"code-ip|127.0.0.%d\",\"count\":60,"
 			 "\"expires_at\":{\"$date\":{\"$numberLong\":\"%lld\"}}}", SRC_BASE + 40,
 			 ((long long)time(NULL) + 120) * 1000);
@@ -332,7 +349,7 @@ static void test_code_checks_throttled_per_address(void **state)
 		assert_in_range(atoi(v), 60, 120);
 		h_resp_free(&r);
 	}
-	h_source_set(SRC_MAIN);
+	h_source_set(src_main);
 }
 
 /*
@@ -354,7 +371,7 @@ static void test_mail_cooldown_per_recipient(void **state)
 		assert_int_equal(r.status, 202);
 		h_resp_free(&r);
 	}
-	h_source_set(SRC_MAIN);
+	h_source_set(src_main);
 	snprintf(filter, sizeof(filter), "{\"payload.to\":\"%s\",\"payload.template\":"
 		 "\"account_exists\"}", email);
 	assert_int_equal(h_db_count("jobs", filter), 1);
@@ -366,7 +383,7 @@ static void test_mail_cooldown_per_recipient(void **state)
 		assert_int_equal(r.status, 202);
 		h_resp_free(&r);
 	}
-	h_source_set(SRC_MAIN);
+	h_source_set(src_main);
 	jobs_settle(email);
 	mail_expect(email, "reset code", true);
 	mail_expect(email, "reset code", false);
@@ -658,7 +675,7 @@ static void test_register_is_one_transaction(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	h_source_set(SRC_MAIN);
+	h_source_set(src_main);
 	return h_stack_pool(h_race_workers()) ? 0 : -1;
 }
 
@@ -671,20 +688,20 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unverified_account_gets_no_session),
-		cmocka_unit_test(test_refresh_family_absolute_lifetime),
-		cmocka_unit_test(test_code_guesses_in_parallel_bounded),
-		cmocka_unit_test(test_code_budget_survives_reissue),
-		cmocka_unit_test(test_code_checks_throttled_per_address),
-		cmocka_unit_test(test_mail_cooldown_per_recipient),
-		cmocka_unit_test(test_cookie_refresh_keeps_token_out_of_body),
-		cmocka_unit_test(test_lockout_race_bounded),
-		cmocka_unit_test(test_admin_cannot_demote_self_by_case),
-		cmocka_unit_test(test_name_cannot_carry_a_message),
-		cmocka_unit_test(test_forgot_resend_same_work),
-		cmocka_unit_test(test_access_token_dies_with_session),
-		cmocka_unit_test(test_code_not_stored_in_jobs),
-		cmocka_unit_test(test_register_is_one_transaction),
+		cmocka_unit_test_setup(test_unverified_account_gets_no_session, src_rotate),
+		cmocka_unit_test_setup(test_refresh_family_absolute_lifetime, src_rotate),
+		cmocka_unit_test_setup(test_code_guesses_in_parallel_bounded, src_rotate),
+		cmocka_unit_test_setup(test_code_budget_survives_reissue, src_rotate),
+		cmocka_unit_test_setup(test_code_checks_throttled_per_address, src_rotate),
+		cmocka_unit_test_setup(test_mail_cooldown_per_recipient, src_rotate),
+		cmocka_unit_test_setup(test_cookie_refresh_keeps_token_out_of_body, src_rotate),
+		cmocka_unit_test_setup(test_lockout_race_bounded, src_rotate),
+		cmocka_unit_test_setup(test_admin_cannot_demote_self_by_case, src_rotate),
+		cmocka_unit_test_setup(test_name_cannot_carry_a_message, src_rotate),
+		cmocka_unit_test_setup(test_forgot_resend_same_work, src_rotate),
+		cmocka_unit_test_setup(test_access_token_dies_with_session, src_rotate),
+		cmocka_unit_test_setup(test_code_not_stored_in_jobs, src_rotate),
+		cmocka_unit_test_setup(test_register_is_one_transaction, src_rotate),
 	};
 	int rc;
 
