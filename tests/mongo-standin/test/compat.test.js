@@ -849,6 +849,11 @@ describe('stand-in specific servers', { skip: skipReal }, () => {
       await admin.command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['insert'], writeConcernError: { code: 64, errmsg: 'wtimeout' } } });
       await assert.rejects(c.db('x').collection('a').insertOne({ _id: 1 }), (x) => x.code === 64);
       assert.equal(await c.db('x').collection('a').countDocuments({ _id: 1 }), 1, 'a writeConcernError does not undo the write');
+      await admin.command({ configureFailPoint: 'failCommand', mode: 'alwaysOn', data: { failCommands: ['find'], blockConnection: true, blockTimeMS: 150 } });
+      const t0 = Date.now();
+      await expectCode(c.db('x').collection('a').find({}, { maxTimeMS: 50 }).toArray(), 50);
+      assert.ok(Date.now() - t0 >= 140, 'blocked for blockTimeMS');
+      await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
     } finally { await c.close(); await sv.stop(); }
   });
   test('malformed message does not crash the server', async () => {

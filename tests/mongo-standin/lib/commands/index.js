@@ -45,7 +45,10 @@ async function runCommand(server, conn, body) {
     }
     fp = server.failPoints.take(name, conn);
     if (fp) {
-      if (fp.blockMs) await sleep(fp.blockMs);
+      if (fp.blockMs) {
+        await sleep(fp.blockMs);
+        if (deadline !== null && Date.now() >= deadline) throw maxTimeExpired();
+      }
       if (fp.close) {
         conn.closed = true;
         conn.sock.destroy();
