@@ -55,7 +55,7 @@
 #define AUTH_IP_MAIL_MAX 30          /* mails caused per client address ... */
 #define AUTH_IP_MAIL_WINDOW_S 600    /* ... per 10 min */
 #define AUTH_MAIL_TO_WINDOW_S 60     /* one mail of a kind per recipient per minute */
-#define AUTH_IP_CODE_MAX 30          /* code checks (verify, reset) per address ... */
+#define AUTH_IP_CODE_MAX 60          /* code checks (verify, reset) per address ... */
 #define AUTH_IP_CODE_WINDOW_S 900    /* ... per 15 min */
 #define AUTH_CODE_FAIL_BUDGET 10     /* wrong codes per address, across reissues ... */
 #define AUTH_CODE_FAIL_WINDOW_S 86400 /* ... per 24 h; then no code works until it ends */
