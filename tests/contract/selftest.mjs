@@ -8,10 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const rec = (method, p, status, ct, body, headers = '') =>
+const rec = (method, p, status, ct, body, headers = '', request) =>
 	JSON.stringify({ suite: 'selftest', method, url: 'https://x' + p, on_stack: true, path: p, status,
 		content_type: ct, headers: `HTTP/2 ${status}\r\n${headers}`,
-		body: typeof body === 'string' ? body : JSON.stringify(body) });
+		body: typeof body === 'string' ? body : JSON.stringify(body),
+		...(request ? { request_content_type: 'application/json', request_body: JSON.stringify(request) } : {}) });
+const job = { id: '0123456789abcdef01234567', type: 'email', status: 'pending', attempts: 0, to: null,
+	template: null, last_error: null, message_id: null, created_at: null, updated_at: null, run_after: null,
+	lease_until: null, sent_at: null, finished_at: null, dead_at: null };
 const problem = (status) => ({ type: 'about:blank', title: 'x', status });
 const good = [
 	rec('GET', '/api/v1/health', 200, 'application/json', { status: 'ok' }),
@@ -23,6 +27,8 @@ const good = [
 	rec('DELETE', '/api/v1/me/addresses/0123456789abcdef01234567', 204, null, ''),
 	rec('GET', '/api/v1/products/x', 304, null, '', 'etag: "a-1-0"\r\n'),
 	rec('GET', '/api/v1/admin/jobs?status=dead&limit=5', 401, 'application/problem+json', problem(401)),
+	rec('POST', '/api/v1/admin/jobs/0123456789abcdef01234567/retry', 200, 'application/json', job),
+	rec('POST', '/api/v1/auth/logout', 204, null, '', '', { refresh_token: 'x' }),
 ];
 const bad = [
 	rec('GET', '/api/v1/health', 200, 'application/json', { status: 'ok', leaked: 1 }),   // extra field
@@ -37,6 +43,7 @@ const bad = [
 	rec('GET', '/api/v1/products/x', 304, null, ''),                                     // no ETag
 	rec('GET', '/api/v1/health?verbose=1', 200, 'application/json', { status: 'ok' }),   // undeclared parameter taken
 	rec('GET', '/api/v1/products?limit=500', 200, 'application/json', { items: [], next_cursor: null }), // out of range taken
+	rec('POST', '/api/v1/auth/logout', 204, null, '', '', { refresh_token: 'x', role: 'admin' }), // body field taken
 ];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contract-selftest-'));
 const log = path.join(dir, 'log.jsonl');

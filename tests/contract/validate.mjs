@@ -5,8 +5,8 @@
 //
 // LOG.jsonl is written by tests/integration/harness.c (EM_CONTRACT_LOG, by
 // default $STACK_DIR/contract.jsonl): one line {suite, method, url,
-// on_stack, path, status, content_type, headers, body} per response. For
-// each response under /api/:
+// on_stack, path, status, content_type, headers, body, request_content_type,
+// request_body} per response. For each response under /api/:
 //   - the path must match a path template of the description and the
 //     method one of its operations (HEAD is checked as GET, without a body),
 //   - the status must be one the operation lists,
@@ -14,7 +14,11 @@
 //     it lists no content), and a JSON body must validate against its
 //     schema (JSON Schema 2020-12, ajv, formats checked); a problem
 //     document's status must be the HTTP status,
-//   - the headers the response declares `required` must be there.
+//   - the headers the response declares `required` must be there,
+//   - a request the server took (2xx/3xx) used only declared query
+//     parameters, with values their schemas allow, and a JSON body its
+//     request schema allows (else the description misses what the server
+//     accepts).
 // A response that breaks any of these is a failure. The only exceptions
 // are the deliberate protocol probes listed in probes.json (each with the
 // reason); responses outside /api/ (/media/, /admin/, the HTTP redirect,
@@ -51,6 +55,10 @@ const absolute = (node) => {
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
 ajv.addSchema({ $id: BASE, components: absolute({ schemas: doc.components?.schemas || {} }) });
+// what the server accepted is checked without `format` (an annotation in
+// JSON Schema 2020-12): the server may take " A@B.TEST " and normalize it
+const ajvLoose = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+ajvLoose.addSchema({ $id: BASE, components: absolute({ schemas: doc.components?.schemas || {} }) });
 
 const pointer = (ref) => ref.replace(/^#\//, '').split('/')
 	.map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
@@ -80,8 +88,8 @@ const templates = Object.keys(doc.paths).map((t) => {
 const findTemplate = (p) => templates.find((x) => x.re.test(p));
 
 const validators = new Map();
-function validatorFor(key, schema) {
-	if (!validators.has(key)) validators.set(key, ajv.compile(absolute(schema)));
+function validatorFor(key, schema, loose = false) {
+	if (!validators.has(key)) validators.set(key, (loose ? ajvLoose : ajv).compile(absolute(schema)));
 	return validators.get(key);
 }
 
@@ -111,6 +119,7 @@ function check(rec) {
 	// description declares, with values their schemas allow: otherwise the
 	// description is missing something the server accepts
 	if (rec.status < 400) problems.push(...queryProblems(rec, item, op, where));
+	if (rec.status < 400 && rec.request_body !== undefined) problems.push(...bodyProblems(rec, op, where));
 	const ct = rec.content_type ? rec.content_type.split(';')[0].trim().toLowerCase() : null;
 	const content = resp.content || {};
 	// the headers the response declares required (ETag, Location, Retry-After)
@@ -146,6 +155,28 @@ function check(rec) {
 	return problems;
 }
 
+// the same for a JSON request body the server took: its media type is one
+// the operation accepts and it validates against the request schema
+function bodyProblems(rec, op, where) {
+	const mt = (rec.request_content_type || '').split(';')[0].trim().toLowerCase();
+	const rb = deref(op.requestBody);
+	if (!rb) return rec.request_body.length
+		? [`${where} ${rec.status}: the server took a request body the operation does not declare`] : [];
+	const media = rb.content && rb.content[mt];
+	if (!media) return [`${where} ${rec.status}: the server took a ${mt} body; the operation declares ${Object.keys(rb.content || {}).join(', ')}`];
+	if (!media.schema) return [];
+	let body;
+	try {
+		body = JSON.parse(rec.request_body);
+	} catch {
+		return [`${where} ${rec.status}: the server took a request body that is not JSON`];
+	}
+	const v = validatorFor(`request ${op.operationId} ${mt}`, media.schema, true);
+	if (v(body)) return [];
+	return v.errors.slice(0, 3).map((e) => `${where} ${rec.status}: the server took a request body the schema refuses: ` +
+		`request${e.instancePath} ${e.message}` + (e.params && e.params.additionalProperty ? ` (${e.params.additionalProperty})` : ''));
+}
+
 function queryProblems(rec, item, op, where) {
 	const out = [];
 	const declared = new Map();
@@ -164,7 +195,7 @@ function queryProblems(rec, item, op, where) {
 		let v = value;
 		if (type === 'integer' || type === 'number') v = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
 		else if (type === 'boolean') v = value === 'true' ? true : value === 'false' ? false : value;
-		const check = validatorFor(`param ${op.operationId} ${name}`, p.schema);
+		const check = validatorFor(`param ${op.operationId} ${name}`, p.schema, true);
 		if (!check(v))
 			out.push(`${where} ${rec.status}: query ${name}=${value.slice(0, 40)} is outside its schema (${check.errors[0].message}), yet the server took it`);
 	}

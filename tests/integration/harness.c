@@ -82,15 +82,18 @@ static size_t h_collect(char *data, size_t size, size_t nmemb, void *ud)
  * The contract log: every response h_request() gets is appended to the
  * file EM_CONTRACT_LOG names (default: $STACK_DIR/contract.jsonl; "off":
  * none) as one JSON line {suite, method, url,
- * on_stack, path, status, content_type, headers, body}, for tests/contract to
+ * on_stack, path, status, content_type, headers, body, request_content_type,
+ * request_body (JSON requests)}, for tests/contract to
  * validate against docs/openapi.yaml after the suites. One write() per
  * line with O_APPEND, so parallel requests do not interleave. A failed
  * transfer (no response) is not recorded. Failing to record stops the
  * run: a contract run with holes in its log would pass what it never saw.
  */
-static void h_contract_record(const char *method, const char *url, CURL *c,
+static void h_contract_record(const char *method, const char *url, const char *body,
+			      size_t body_len, const char *const *headers, CURL *c,
 			      const struct h_resp *r)
 {
+	const char *req_ct = NULL;
 	const char *log = getenv("EM_CONTRACT_LOG"), *base = getenv("STACK_BASE");
 	const char *dir = getenv("STACK_DIR"), *ct = NULL, *text;
 	size_t blen = base ? strlen(base) : 0, len;
@@ -124,6 +127,15 @@ static void h_contract_record(const char *method, const char *url, CURL *c,
 	json_object_object_add(o, "status", json_object_new_int64(r->status));
 	json_object_object_add(o, "content_type", ct ? json_object_new_string(ct) : NULL);
 	json_object_object_add(o, "headers", json_object_new_string(r->headers ? r->headers : ""));
+	/* the request's JSON body, so what the server accepted can be checked
+	 * against the request schema (uploads and other bodies are left out) */
+	for (size_t i = 0; headers && headers[i]; i++)
+		if (strncasecmp(headers[i], "Content-Type:", 13) == 0)
+			req_ct = headers[i] + 13 + strspn(headers[i] + 13, " ");
+	if (req_ct)
+		json_object_object_add(o, "request_content_type", json_object_new_string(req_ct));
+	if (body && req_ct && strncasecmp(req_ct, "application/json", 16) == 0)
+		json_object_object_add(o, "request_body", json_object_new_string_len(body, (int)body_len));
 	json_object_object_add(o, "body", json_object_new_string_len(r->body, (int)r->body_len));
 	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
 	fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -281,7 +293,7 @@ struct h_resp h_request(const char *method, const char *path_or_url,
 	r.body = bb.p ? bb.p : strdup("");
 	r.body_len = bb.n;
 	r.headers = hb.p ? hb.p : strdup("");
-	h_contract_record(method, url, c, &r);
+	h_contract_record(method, url, body, body_len, headers, c, &r);
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
 	return r;
