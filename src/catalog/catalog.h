@@ -34,9 +34,12 @@
  *                from the variants, for sorting and filtering),
  *                version: int64 (bumped by every content change; If-Match),
  *                stock_rev: int64 (bumped by every stock change; part of
- *                the ETag, because stock is not versioned content),
- *                created_at, updated_at, created_by, updated_by,
- *                deleted_at: date|null, deleted_by }
+ *                the staff ETag, because stock is not versioned content;
+ *                the public ETag is a digest of the public body instead,
+ *                so it does not count sales),
+ *                created_at, updated_at (the last content change: stock
+ *                changes leave it, as they leave version), created_by,
+ *                updated_by, deleted_at: date|null, deleted_by }
  *
  *   product_versions { _id, product_id, version, snapshot: <the whole
  *                product document before the change>, action, changed_by,

@@ -37,7 +37,7 @@ bool catalog_query_check(struct em_request *req, const char *const *allowed,
  */
 json_object *catalog_product_render(const bson_t *doc, bool staff, int64_t low_stock_public);
 
-/* The product's strong ETag: "<id>-<version>-<stock_rev>" in quotes. */
+/* The staff ETag of a product: "<id>-<version>-<stock_rev>" in quotes. */
 void catalog_product_etag(const bson_t *doc, char *out, size_t size);
 
 /* An empty 201/200 JSON helper: a new object or an INTERNAL error. */

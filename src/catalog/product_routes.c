@@ -7,6 +7,7 @@
  * Responses carry Cache-Control: public, max-age=5: nginx micro-caches
  * anonymous reads for that long, so a staff change shows within seconds.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,12 +166,35 @@ static bool etag_matches(const char *header, const char *etag)
 	return false;
 }
 
+/*
+ * The public ETag: "<id>-<version>-<digest of the public body>". Not the
+ * staff ETag's stock_rev: that counts every stock movement, so polling it
+ * would count a product's sales, which is what the public view hides.
+ * The body changes only when content does or a variant's in_stock or
+ * low_stock_left does, and so does this tag.
+ */
+static void public_etag(const bson_t *doc, json_object *body, char *out, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)json_object_to_json_string_ext(
+		body, JSON_C_TO_STRING_PLAIN);
+	uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a 64 */
+	bson_iter_t it;
+	char hex[25] = "";
+
+	for (; p && *p; p++)
+		h = (h ^ *p) * UINT64_C(1099511628211);
+	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
+		bson_oid_to_string(bson_iter_oid(&it), hex);
+	snprintf(out, size, "\"%s-%" PRId64 "-%016" PRIx64 "\"", hex,
+		 bson_iter_init_find(&it, doc, "version") ? em_bson_iter_int64(&it) : 0, h);
+}
+
 /* GET /api/v1/products/{id}: by _id (24 hex) or by slug. */
 static bool catalog_product_get(struct em_request *req, struct em_error *err)
 {
 	static const char *const allowed[] = { NULL };
 	bson_t *doc = NULL;
-	json_object *o;
+	json_object *o = NULL;
 	char etag[96];
 	bool ok = false;
 
@@ -178,22 +202,24 @@ static bool catalog_product_get(struct em_request *req, struct em_error *err)
 	    !catalog_product_find_visible(&req->app->store, em_request_path_param(req, "id"),
 					  &doc, err))
 		goto done;
-	catalog_product_etag(doc, etag, sizeof(etag));
-	em_response_header(req, "ETag", etag);
-	em_response_header(req, "Cache-Control", "public, max-age=5");
-	if (etag_matches(em_request_header(req, "If-None-Match"), etag)) {
-		em_response_empty(req, 304);
-		ok = true;
-		goto done;
-	}
 	o = catalog_product_render(doc, false, catalog_config(&req->app->cfg)->low_stock_public);
 	if (!o) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render a product");
 		goto done;
 	}
-	em_response_json(req, 200, o);
+	public_etag(doc, o, etag, sizeof(etag));
+	em_response_header(req, "ETag", etag);
+	em_response_header(req, "Cache-Control", "public, max-age=5");
+	if (etag_matches(em_request_header(req, "If-None-Match"), etag)) {
+		em_response_empty(req, 304);
+	} else {
+		em_response_json(req, 200, o);
+		o = NULL; /* the response took it */
+	}
 	ok = true;
 done:
+	if (o)
+		json_object_put(o);
 	if (doc)
 		bson_destroy(doc);
 	return ok;

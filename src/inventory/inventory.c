@@ -51,7 +51,7 @@ bool inventory_stock_change(struct em_store *st, mongoc_client_session_t *sessio
 	mongoc_collection_t *adjustments = store_collection(st, "inventory_adjustments");
 	mongoc_find_and_modify_opts_t *fam = mongoc_find_and_modify_opts_new();
 	bson_t query = BSON_INITIALIZER, update = BSON_INITIALIZER, extra = BSON_INITIALIZER;
-	bson_t reply, value, em, cond, inc, set, flag = BSON_INITIALIZER, flag_filter = BSON_INITIALIZER;
+	bson_t reply, value, em, cond, inc, flag = BSON_INITIALIZER, flag_filter = BSON_INITIALIZER;
 	bson_t adj = BSON_INITIALIZER, opts = BSON_INITIALIZER;
 	bson_iter_t it;
 	const uint8_t *data;
@@ -84,9 +84,9 @@ bool inventory_stock_change(struct em_store *st, mongoc_client_session_t *sessio
 	BSON_APPEND_INT64(&inc, "total_stock", delta);
 	BSON_APPEND_INT64(&inc, "stock_rev", 1);
 	bson_append_document_end(&update, &inc);
-	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
-	BSON_APPEND_DATE_TIME(&set, "updated_at", now);
-	bson_append_document_end(&update, &set);
+	/* No updated_at: that is the last content change, and the public
+	 * catalog shows it, so a stock change must not move it (polling it
+	 * would time every sale). The adjustment record has the time. */
 	mongoc_find_and_modify_opts_set_update(fam, &update);
 	mongoc_find_and_modify_opts_set_flags(fam, MONGOC_FIND_AND_MODIFY_RETURN_NEW);
 	if (session && !store_txn_opts(session, &extra, err))

@@ -402,6 +402,72 @@ static void test_public_stock_cap_configured(void **state)
 	assert_true(h_stack_reconfigure(NULL));
 }
 
+/* The public ETag of a product, read past the micro-cache (a staff token). */
+static void public_etag_get(const char *id, char *etag, size_t size)
+{
+	char path[128];
+	const char *auth[] = { hc_staff_auth, NULL };
+	struct h_resp r;
+
+	snprintf(path, sizeof(path), "/api/v1/products/%s", id);
+	r = h_request("GET", path, NULL, 0, auth);
+	assert_int_equal(r.status, 200);
+	assert_true(h_header(&r, "etag", etag, size));
+	h_resp_free(&r);
+}
+
+static void stock_adjust(const char *sku, int delta)
+{
+	char body[256];
+	struct h_resp r;
+
+	/* hc_staff tags the SKU as hc_make_product did */
+	snprintf(body, sizeof(body), "{\"sku\": \"%s\", \"delta\": %d, \"reason\": \"sale\"}", sku,
+		 delta);
+	r = hc_staff("POST", "/api/v1/admin/inventory/adjustments", body, NULL);
+	assert_int_equal(r.status, 201);
+	h_resp_free(&r);
+}
+
+/*
+ * The public ETag moves with what the public sees, not with every stock
+ * movement: otherwise polling it counts a product's sales. A sale from
+ * 100 to 99 keeps it; reaching "only 3 left" and selling out change it.
+ */
+static void test_public_etag_hides_sales(void **state)
+{
+	char id[25], s[64], e1[128], e2[128], e3[128], e4[128];
+
+	(void)state;
+	snprintf(s, sizeof(s), "etagsales-%s", hc_tag);
+	hc_make_product(s, "Etag sales", "", "b", NULL,
+		     "[{\"sku\": \"ESALE-1\", \"options\": {}, \"price\": 100, \"stock\": 100}]",
+		     "active", id);
+	public_etag_get(id, e1, sizeof(e1));
+	stock_adjust("ESALE-1", -1);
+	stock_adjust("ESALE-1", -1);
+	public_etag_get(id, e2, sizeof(e2));
+	assert_string_equal(e1, e2);
+	stock_adjust("ESALE-1", -95);
+	public_etag_get(id, e3, sizeof(e3));
+	assert_string_not_equal(e2, e3);
+	stock_adjust("ESALE-1", -3);
+	public_etag_get(id, e4, sizeof(e4));
+	assert_string_not_equal(e3, e4);
+	/* staff still get the ETag that every stock change moves */
+	{
+		char path[128], staff_etag[128];
+		struct h_resp r;
+
+		snprintf(path, sizeof(path), "/api/v1/admin/products/%s", id);
+		r = hc_staff("GET", path, NULL, NULL);
+		assert_int_equal(r.status, 200);
+		assert_true(h_header(&r, "etag", staff_etag, sizeof(staff_etag)));
+		assert_non_null(strstr(staff_etag, "-1-4\"")); /* version 1, 4 stock changes */
+		h_resp_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_micro_cache),
 		cmocka_unit_test(test_public_stock_is_capped),
 		cmocka_unit_test(test_public_stock_cap_configured),
+		cmocka_unit_test(test_public_etag_hides_sales),
 	};
 	int rc;
 
