@@ -62,6 +62,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mongoc/mongoc.h>
+
 #include "cart/pricing.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -227,5 +229,102 @@ void cart_token_hash(const char *token, char hash[65]);
 bool cart_hash_equal(const char *a, const char *b);
 
 int64_t cart_now_ms(void);
+
+/* ---- stored carts and the catalog's view of their lines ---- */
+
+#define CART_SKU_MAX      64
+#define CART_TITLE_MAX    200
+#define CART_IMAGE_MAX    512
+#define CART_ITEMS_MAX    1000  /* a stored cart never holds more (config max 1000) */
+
+/* One line as stored. */
+struct cart_item {
+	char sku[CART_SKU_MAX + 1];
+	bson_oid_t product_id;
+	int64_t quantity;
+	int64_t price_at_add;
+	char currency[4];
+};
+
+/* A stored cart, read whole. items is malloc'd; cart_doc_free() it. */
+struct cart_doc {
+	bson_oid_t id;
+	bool guest;
+	int64_t expires_at;
+	struct cart_item *items;
+	size_t nitems;
+	char coupon[CART_COUPON_CODE_MAX + 1];
+};
+
+void cart_doc_free(struct cart_doc *c);
+
+/* The catalog's truth about a SKU, now (read from `products`, catalog.h). */
+struct cart_variant {
+	bool found;         /* a product (not deleted) has this variant */
+	bool active;        /* and it is active (not draft, archived) */
+	bson_oid_t product_id;
+	bool has_category;
+	bson_oid_t category_id;
+	char title[CART_TITLE_MAX + 1];
+	char slug[128];
+	char image[CART_IMAGE_MAX + 1];
+	int64_t price;
+	char currency[4];
+	int64_t stock;
+	bool low_stock;
+	json_object *options; /* the variant's options; owned, put it */
+};
+
+void cart_variants_free(struct cart_variant *v, size_t n);
+
+/* ---- quotes (quote.c): what the summary shows and an order charges ---- */
+
+/* One stored line of a quoted cart. */
+struct cart_quote_item {
+	const char *sku;                  /* borrowed from the cart */
+	int64_t quantity;
+	int64_t price_at_add;
+	const struct cart_variant *variant; /* the catalog's state now */
+	long line;                        /* index into lines[], -1: not sellable */
+};
+
+struct cart_quote {
+	bool found;                  /* the account has a cart (cart_quote_user) */
+	bson_oid_t cart_id;
+	struct cart_doc *doc;        /* the cart read (borrowed or owned) */
+	struct cart_variant *vars;   /* [nitems] */
+	struct cart_quote_item *items; /* [nitems]: every stored line */
+	size_t nitems;
+	struct pricing_line *lines;  /* [nlines]: the sellable lines, priced */
+	size_t nlines;
+	struct pricing_result result;
+	char coupon_code[CART_COUPON_CODE_MAX + 1]; /* "" when the cart has none */
+	struct cart_coupon *coupon;  /* its stored state, when coupon_applies */
+	bool coupon_applies;
+	const char *coupon_reason;   /* why it does not apply (a reason code), or NULL */
+	bool unavailable;            /* a line's product is no longer sold */
+	bool short_stock;            /* a line wants more than is in stock */
+	bool checkout_ready;         /* lines, all sellable and in stock, shipping
+				      * quoted, no coupon problem */
+	bool own_doc;
+	struct cart_shipping *ship;  /* owned by cart_quote_user's quotes */
+};
+
+/*
+ * Prices the account's cart inside session (NULL: no transaction), as the
+ * summary does: the order placement's view of the cart. zone and method
+ * may be NULL (shipping not quoted / the first method). berr receives a
+ * driver error, for a transaction's retry decision.
+ */
+bool cart_quote_user(struct em_store *st, mongoc_client_session_t *session,
+		     const struct em_config *cfg, const bson_oid_t *user, const char *zone,
+		     const char *method, struct cart_quote *q, bson_error_t *berr,
+		     struct em_error *err);
+void cart_quote_release(struct cart_quote *q);
+
+/* The zone of an address's city, with the configured shipping (cart_quote_user's). */
+const char *cart_quote_zone_for_city(const struct cart_quote *q, const char *city);
+
+
 
 #endif

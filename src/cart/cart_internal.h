@@ -13,51 +13,6 @@
 #include "cart/cart.h"
 #include "http/router.h"
 
-#define CART_SKU_MAX      64
-#define CART_TITLE_MAX    200
-#define CART_IMAGE_MAX    512
-#define CART_ITEMS_MAX    1000  /* a stored cart never holds more (config max 1000) */
-
-/* One line as stored. */
-struct cart_item {
-	char sku[CART_SKU_MAX + 1];
-	bson_oid_t product_id;
-	int64_t quantity;
-	int64_t price_at_add;
-	char currency[4];
-};
-
-/* A stored cart, read whole. items is malloc'd; cart_doc_free() it. */
-struct cart_doc {
-	bson_oid_t id;
-	bool guest;
-	int64_t expires_at;
-	struct cart_item *items;
-	size_t nitems;
-	char coupon[CART_COUPON_CODE_MAX + 1];
-};
-
-void cart_doc_free(struct cart_doc *c);
-
-/* The catalog's truth about a SKU, now (read from `products`, catalog.h). */
-struct cart_variant {
-	bool found;         /* a product (not deleted) has this variant */
-	bool active;        /* and it is active (not draft, archived) */
-	bson_oid_t product_id;
-	bool has_category;
-	bson_oid_t category_id;
-	char title[CART_TITLE_MAX + 1];
-	char slug[128];
-	char image[CART_IMAGE_MAX + 1];
-	int64_t price;
-	char currency[4];
-	int64_t stock;
-	bool low_stock;
-	json_object *options; /* the variant's options; owned, put it */
-};
-
-void cart_variants_free(struct cart_variant *v, size_t n);
-
 /*
  * Loads the catalog's state of n SKUs into out[0..n-1] (one query). A SKU
  * of a deleted product, or one no product has, is found = false. session
@@ -81,6 +36,24 @@ bool cart_find_user(struct em_store *st, const bson_oid_t *user, struct cart_doc
 		    bool *found, struct em_error *err);
 bool cart_find_guest(struct em_store *st, const char *token_hash, struct cart_doc *out,
 		     bool *found, struct em_error *err);
+/* An account's cart read inside a transaction's session (NULL: none);
+ * berr (may be NULL) receives a driver error, for the retry decision. */
+bool cart_find_user_in(struct em_store *st, mongoc_client_session_t *session,
+		       const bson_oid_t *user, struct cart_doc *out, bool *found,
+		       bson_error_t *berr, struct em_error *err);
+
+/*
+ * Prices doc (NULL: an empty cart) for user (NULL: a guest): the catalog's
+ * current state of every line, the coupon coupon_code (NULL: none) under
+ * its rules, and pricing_compute() with the shipping methods of ship, the
+ * zone and the method (either may be NULL). q borrows doc and ship, which
+ * must outlive it; cart_quote_release() frees the rest (quote.c).
+ */
+bool cart_quote_doc(struct em_store *st, mongoc_client_session_t *session,
+		    const struct em_config *cfg, const struct cart_shipping *ship,
+		    const struct cart_doc *doc, const bson_oid_t *user, const char *coupon_code,
+		    const char *zone, const char *method, struct cart_quote *q, bson_error_t *berr,
+		    struct em_error *err);
 /* An account's cart, made when it has none (unique on user_id). */
 bool cart_ensure_user(struct em_store *st, const bson_oid_t *user, bson_oid_t *id,
 		      struct em_error *err);

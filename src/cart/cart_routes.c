@@ -398,9 +398,10 @@ static bool cart_address_zone(struct em_request *req, const struct cart_caller *
 }
 
 /*
- * Prices the caller's cart (the same pricing_compute() the order will
- * call). coupon_code overrides the cart's coupon (PUT /cart/coupon tries
- * one before storing it). zone/method may be NULL.
+ * Prices the caller's cart with cart_quote_doc() - the quote order
+ * placement charges (src/orders) - and renders it. coupon_code overrides
+ * the cart's coupon (PUT /cart/coupon tries one before storing it).
+ * zone/method may be NULL.
  */
 static bool cart_summary_build(struct em_request *req, struct cart_caller *c,
 			       const struct cart_shipping *ship, const char *zone,
@@ -408,163 +409,87 @@ static bool cart_summary_build(struct em_request *req, struct cart_caller *c,
 			       struct cart_summary *out, struct em_error *err)
 {
 	const struct cart_config *cc = cart_cc(req);
-	const struct em_config *cfg = &req->app->cfg;
-	size_t n = c->found ? c->doc.nitems : 0, nl = 0;
-	struct cart_variant *vars = NULL;
-	struct pricing_line *lines = xcalloc(n + 1, sizeof *lines);
-	struct cart_coupon *coupon = xcalloc(1, sizeof *coupon);
-	struct pricing_input in;
-	struct pricing_result r;
-	bson_t parents = BSON_INITIALIZER;
+	struct cart_quote q;
+	const struct pricing_result *r = &q.result;
 	json_object *o = NULL, *jl, *w, *jc = NULL;
-	bool ok = false, have_coupon = false, unavailable = false, short_stock = false;
-	const char *reason = NULL;
 
 	memset(out, 0, sizeof *out);
-	memset(&in, 0, sizeof in);
-	if (n && !cart_load_variants(req, &c->doc, &vars, err))
-		goto done;
-	if (coupon_code && coupon_code[0]) {
-		char key[CART_COUPON_CODE_MAX + 1];
-		bool found = false;
-
-		if (!cart_coupon_code_check(coupon_code, key, sizeof key, err) ||
-		    !cart_coupon_find(&req->app->store, key, coupon, &found, err))
-			goto done;
-		if (!found) {
-			reason = "unknown";
-		} else {
-			int64_t uses = 0, orders = 0;
-
-			if (c->user && (coupon->usage_limit_per_customer || coupon->first_order_only) &&
-			    !cart_customer_counts(&req->app->store, &coupon->id, &c->uid, &uses, &orders,
-						  err))
-				goto done;
-			reason = cart_coupon_rules(coupon, cart_now_ms(), c->user, uses, orders);
-			have_coupon = reason == NULL;
-			if (have_coupon && coupon->has_scope && coupon->nscope_categories &&
-			    !cart_categories_load(&req->app->store, &parents, err))
-				goto done;
-		}
-	}
-	memcpy(in.currency, cfg->currency, 4);
-	for (size_t i = 0; i < n; i++) {
-		const struct cart_variant *v = &vars[i];
-		struct pricing_line *l = &lines[nl];
-
-		if (!v->active) {
-			unavailable = true;
-			continue;
-		}
-		if (v->stock < c->doc.items[i].quantity)
-			short_stock = true;
-		l->sku = c->doc.items[i].sku;
-		snprintf(l->currency, sizeof l->currency, "%s", v->currency);
-		l->unit_price = v->price;
-		l->quantity = c->doc.items[i].quantity;
-		l->eligible = true;
-		if (have_coupon && coupon->has_scope) {
-			bson_oid_t chain[32];
-			size_t nchain = v->has_category ?
-				cart_category_chain(&parents, &v->category_id, chain, 32) : 0;
-
-			l->eligible = cart_coupon_in_scope(coupon, &v->product_id, chain, nchain);
-		}
-		nl++;
-	}
-	in.lines = lines;
-	in.nlines = nl;
-	if (have_coupon)
-		in.coupon = cart_coupon_pricing(coupon);
-	in.methods = ship->methods;
-	in.nmethods = ship->nmethods;
-	in.method = method;
-	in.zone = zone;
-	in.tax.rate_bp = cc->tax_rate_bp;
-	in.tax.prices_include_tax = cc->prices_include_tax;
-	if (!pricing_compute(&in, &r, err))
-		goto done;
-	if (have_coupon && r.coupon_status != PRICING_COUPON_APPLIED)
-		reason = pricing_coupon_status_name(r.coupon_status);
-
+	if (!cart_quote_doc(&req->app->store, NULL, &req->app->cfg, ship, c->found ? &c->doc : NULL,
+			    c->user ? &c->uid : NULL, coupon_code, zone, method, &q, NULL, err))
+		return false;
 	o = json_object_new_object();
 	jl = json_object_new_array();
 	w = json_object_new_array();
 	if (!o || !jl || !w) {
+		json_object_put(o);
 		json_object_put(jl);
 		json_object_put(w);
+		cart_quote_release(&q);
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
-		goto done;
+		return false;
 	}
-	for (size_t i = 0; i < nl; i++) {
+	for (size_t i = 0; i < q.nlines; i++) {
 		json_object *l = json_object_new_object();
 
 		if (!l)
 			continue;
-		json_object_object_add(l, "sku", json_object_new_string(lines[i].sku));
-		json_object_object_add(l, "quantity", json_object_new_int64(lines[i].quantity));
-		json_object_object_add(l, "unit_price", json_object_new_int64(lines[i].unit_price));
-		json_object_object_add(l, "line_total", json_object_new_int64(lines[i].line_total));
-		json_object_object_add(l, "discount", json_object_new_int64(lines[i].discount));
-		json_object_object_add(l, "tax", json_object_new_int64(lines[i].tax));
+		json_object_object_add(l, "sku", json_object_new_string(q.lines[i].sku));
+		json_object_object_add(l, "quantity", json_object_new_int64(q.lines[i].quantity));
+		json_object_object_add(l, "unit_price", json_object_new_int64(q.lines[i].unit_price));
+		json_object_object_add(l, "line_total", json_object_new_int64(q.lines[i].line_total));
+		json_object_object_add(l, "discount", json_object_new_int64(q.lines[i].discount));
+		json_object_object_add(l, "tax", json_object_new_int64(q.lines[i].tax));
 		json_object_array_add(jl, l);
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct cart_variant *v = &vars[i];
-		const char *sku = c->doc.items[i].sku;
+	for (size_t i = 0; i < q.nitems; i++) {
+		const struct cart_quote_item *it = &q.items[i];
+		const struct cart_variant *v = it->variant;
 
 		if (!v->active)
-			cart_warning(w, "unavailable", sku,
+			cart_warning(w, "unavailable", it->sku,
 				     "this product is no longer sold; remove it to check out");
-		else if (v->stock < c->doc.items[i].quantity)
-			cart_warning(w, "insufficient_stock", sku,
+		else if (v->stock < it->quantity)
+			cart_warning(w, "insufficient_stock", it->sku,
 				     "fewer are in stock than the cart holds");
-		if (v->found && v->price != c->doc.items[i].price_at_add)
-			cart_warning(w, "price_changed", sku, "the price changed since it was added");
+		if (v->found && v->price != it->price_at_add)
+			cart_warning(w, "price_changed", it->sku, "the price changed since it was added");
 	}
-	if (!r.shipping_quoted)
+	if (!r->shipping_quoted)
 		cart_warning(w, "shipping_zone_required", NULL,
 			     "give shipping_address_id or shipping_zone to quote shipping");
 	if (coupon_code && coupon_code[0]) {
 		jc = json_object_new_object();
 		json_object_object_add(jc, "code", json_object_new_string(coupon_code));
 		json_object_object_add(jc, "status",
-				       json_object_new_string(reason ? "not_applicable" : "applied"));
-		if (reason) {
-			json_object_object_add(jc, "reason", json_object_new_string(reason));
-			cart_warning(w, "coupon_not_applicable", NULL, reason);
+				       json_object_new_string(q.coupon_reason ? "not_applicable"
+									      : "applied"));
+		if (q.coupon_reason) {
+			json_object_object_add(jc, "reason", json_object_new_string(q.coupon_reason));
+			cart_warning(w, "coupon_not_applicable", NULL, q.coupon_reason);
 		}
 	}
-	json_object_object_add(o, "currency", json_object_new_string(r.currency));
+	json_object_object_add(o, "currency", json_object_new_string(r->currency));
 	json_object_object_add(o, "lines", jl);
-	json_object_object_add(o, "subtotal", json_object_new_int64(r.subtotal));
-	json_object_object_add(o, "discount", json_object_new_int64(r.discount));
-	json_object_object_add(o, "shipping", json_object_new_int64(r.shipping));
-	json_object_object_add(o, "tax", json_object_new_int64(r.tax));
-	json_object_object_add(o, "total", json_object_new_int64(r.total));
+	json_object_object_add(o, "subtotal", json_object_new_int64(r->subtotal));
+	json_object_object_add(o, "discount", json_object_new_int64(r->discount));
+	json_object_object_add(o, "shipping", json_object_new_int64(r->shipping));
+	json_object_object_add(o, "tax", json_object_new_int64(r->tax));
+	json_object_object_add(o, "total", json_object_new_int64(r->total));
 	json_object_object_add(o, "prices_include_tax", json_object_new_boolean(cc->prices_include_tax));
 	json_object_object_add(o, "tax_rate_bp", json_object_new_int(cc->tax_rate_bp));
-	json_object_object_add(o, "shipping_quoted", json_object_new_boolean(r.shipping_quoted));
-	json_object_object_add(o, "shipping_free", json_object_new_boolean(r.shipping_free));
+	json_object_object_add(o, "shipping_quoted", json_object_new_boolean(r->shipping_quoted));
+	json_object_object_add(o, "shipping_free", json_object_new_boolean(r->shipping_free));
 	json_object_object_add(o, "shipping_method",
-			       r.method ? json_object_new_string(r.method) : NULL);
+			       r->method ? json_object_new_string(r->method) : NULL);
 	json_object_object_add(o, "shipping_zone", zone ? json_object_new_string(zone) : NULL);
 	json_object_object_add(o, "coupon", jc);
 	json_object_object_add(o, "warnings", w);
-	json_object_object_add(o, "checkout_ready",
-			       json_object_new_boolean(nl > 0 && !unavailable && !short_stock &&
-						       r.shipping_quoted && !reason));
+	json_object_object_add(o, "checkout_ready", json_object_new_boolean(q.checkout_ready));
 	out->json = o;
-	out->coupon_reason = reason;
-	ok = true;
-done:
-	if (vars)
-		cart_variants_free(vars, n);
-	free(vars);
-	free(lines);
-	free(coupon);
-	bson_destroy(&parents);
-	return ok;
+	/* a reason code: a static string, valid after the quote is gone */
+	out->coupon_reason = q.coupon_reason;
+	cart_quote_release(&q);
+	return true;
 }
 
 static struct cart_shipping *cart_shipping_load(struct em_request *req, struct em_error *err)

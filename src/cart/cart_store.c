@@ -115,18 +115,21 @@ bad:
 	return false;
 }
 
-static bool cart_find_one(struct em_store *st, const bson_t *filter, struct cart_doc *out,
-			  bool *found, char *hash_out, struct em_error *err)
+static bool cart_find_one(struct em_store *st, mongoc_client_session_t *session,
+			  const bson_t *filter, struct cart_doc *out, bool *found, char *hash_out,
+			  bson_error_t *berr_out, struct em_error *err)
 {
 	mongoc_collection_t *coll = store_collection(st, "carts");
 	bson_t opts = BSON_INITIALIZER;
-	mongoc_cursor_t *cur;
+	mongoc_cursor_t *cur = NULL;
 	const bson_t *doc;
 	bson_error_t berr;
 	bool ok = false;
 
 	*found = false;
 	BSON_APPEND_INT64(&opts, "limit", 1);
+	if (session && !store_txn_opts(session, &opts, err))
+		goto done;
 	cur = mongoc_collection_find_with_opts(coll, filter, &opts, NULL);
 	if (mongoc_cursor_next(cur, &doc)) {
 		bson_iter_t it;
@@ -145,11 +148,14 @@ static bool cart_find_one(struct em_store *st, const bson_t *filter, struct cart
 			cart_doc_free(out);
 		*found = false;
 		store_error_set(err, &berr, "read cart");
+		if (berr_out)
+			*berr_out = berr;
 		goto done;
 	}
 	ok = true;
 done:
-	mongoc_cursor_destroy(cur);
+	if (cur)
+		mongoc_cursor_destroy(cur);
 	mongoc_collection_destroy(coll);
 	bson_destroy(&opts);
 	return ok;
@@ -162,7 +168,20 @@ bool cart_find_user(struct em_store *st, const bson_oid_t *user, struct cart_doc
 	bool ok;
 
 	BSON_APPEND_OID(&filter, "user_id", user);
-	ok = cart_find_one(st, &filter, out, found, NULL, err);
+	ok = cart_find_one(st, NULL, &filter, out, found, NULL, NULL, err);
+	bson_destroy(&filter);
+	return ok;
+}
+
+bool cart_find_user_in(struct em_store *st, mongoc_client_session_t *session,
+		       const bson_oid_t *user, struct cart_doc *out, bool *found,
+		       bson_error_t *berr, struct em_error *err)
+{
+	bson_t filter = BSON_INITIALIZER;
+	bool ok;
+
+	BSON_APPEND_OID(&filter, "user_id", user);
+	ok = cart_find_one(st, session, &filter, out, found, NULL, berr, err);
 	bson_destroy(&filter);
 	return ok;
 }
@@ -179,7 +198,7 @@ bool cart_find_guest(struct em_store *st, const char *token_hash, struct cart_do
 	BSON_APPEND_DOCUMENT_BEGIN(&filter, "expires_at", &gt);
 	BSON_APPEND_DATE_TIME(&gt, "$gt", cart_now_ms());
 	bson_append_document_end(&filter, &gt);
-	ok = cart_find_one(st, &filter, out, found, stored, err);
+	ok = cart_find_one(st, NULL, &filter, out, found, stored, NULL, err);
 	bson_destroy(&filter);
 	if (ok && *found && !cart_hash_equal(stored, token_hash)) {
 		/* cannot happen with an equality filter; refuse rather than trust */
@@ -385,7 +404,7 @@ bool cart_item_add(struct em_store *st, const bson_oid_t *cart, const char *sku,
 		/* 3. neither: find out why (or lost a race: try again) */
 		bson_init(&f);
 		BSON_APPEND_OID(&f, "_id", cart);
-		ok = cart_find_one(st, &f, &doc, &found, NULL, err);
+		ok = cart_find_one(st, NULL, &f, &doc, &found, NULL, NULL, err);
 		bson_destroy(&f);
 		if (!ok)
 			return false;
@@ -419,7 +438,7 @@ read_back:
 		/* the line's quantity now, for the response */
 		bson_init(&f);
 		BSON_APPEND_OID(&f, "_id", cart);
-		ok = cart_find_one(st, &f, &doc, &found, NULL, err);
+		ok = cart_find_one(st, NULL, &f, &doc, &found, NULL, NULL, err);
 		bson_destroy(&f);
 		if (!ok)
 			return false;

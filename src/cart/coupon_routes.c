@@ -15,6 +15,7 @@
 #include "cart/cart_internal.h"
 #include "core/json.h"
 #include "http/page.h"
+#include "store/page.h"
 
 #define CART_COUPON_PAGE_DEFAULT 20
 
@@ -63,7 +64,7 @@ static bool cart_coupons_list(struct em_request *req, struct em_error *err)
 	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}", "limit", BCON_INT64(limit + 1));
 	coll = store_collection(&req->app->store, "coupons");
 	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
-	if (!em_page_collect(cur, limit, cart_coupon_item, NULL, "list coupons", &items, &last,
+	if (!store_page_collect(cur, limit, cart_coupon_item, NULL, "list coupons", &items, &last,
 			     &more, &berr, err))
 		goto done;
 	if (more)

@@ -15,6 +15,7 @@
 #include "cart/cart_internal.h"
 #include "core/json.h"
 #include "http/page.h"
+#include "store/page.h"
 
 #define CART_FAV_PAGE_DEFAULT 20
 
@@ -184,7 +185,7 @@ static bool cart_fav_list(struct em_request *req, struct em_error *err)
 	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}", "limit", BCON_INT64(limit + 1));
 	coll = store_collection(&req->app->store, "favorites");
 	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
-	if (!em_page_collect(cur, limit, cart_fav_item, NULL, "list favorites", &items, &last, &more,
+	if (!store_page_collect(cur, limit, cart_fav_item, NULL, "list favorites", &items, &last, &more,
 			     &berr, err) ||
 	    !cart_fav_enrich(req, items, err))
 		goto done;

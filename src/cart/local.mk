@@ -3,7 +3,7 @@
 libemporium_a_SOURCES += src/cart/pricing.h src/cart/pricing.c
 libemporium_a_SOURCES += src/cart/cart.h src/cart/cart_internal.h src/cart/module.c \
 	src/cart/shipping.c src/cart/token.c src/cart/coupon.c src/cart/coupon_store.c \
-	src/cart/cart_store.c src/cart/cart_routes.c src/cart/favorite_routes.c \
+	src/cart/cart_store.c src/cart/quote.c src/cart/cart_routes.c src/cart/favorite_routes.c \
 	src/cart/coupon_routes.c src/cart/seed.c
 UNIT_TESTS += tests/unit/test_pricing tests/unit/test_cart
 tests_unit_test_pricing_SOURCES = tests/unit/test_pricing.c
