@@ -963,6 +963,85 @@ static void test_favorites(void **state)
 	expect_problem(&u, "DELETE", path, NULL, 404, NULL);
 }
 
+/* The merge rule's caps: the line maximum and the stock, reported. */
+static void test_merge_caps(void **state)
+{
+	char bearer[1100], uid[25], token[64], filter[256], body[128];
+	struct call g = { NULL, NULL }, u, both;
+	struct h_resp r;
+	json_object *j, *capped;
+	bool saw_c3 = false, saw_a2 = false;
+
+	(void)state;
+	user(bearer, sizeof bearer, uid);
+	u = (struct call){ bearer, NULL };
+	assert_int_equal(add(&u, sku("C3"), 60), 201);
+	snprintf(body, sizeof body, "{\"sku\": \"%s\", \"quantity\": 60}", sku("C3"));
+	r = req(&g, "POST", "/api/v1/cart/items", body);
+	assert_int_equal(r.status, 201);
+	guest_token_of(&r, token);
+	h_resp_free(&r);
+	g.token = token;
+	assert_int_equal(add(&g, sku("A2"), 4), 200);
+	/* A2's stock drops to 2 before the sign-in */
+	snprintf(filter, sizeof filter, "{\"variants.sku\": \"%s\"}", sku("A2"));
+	h_db_update("products", filter, "{\"$set\": {\"variants.$.stock\": {\"$numberLong\": \"2\"}}}");
+	both = (struct call){ bearer, token };
+	r = req(&both, "GET", "/api/v1/cart", NULL);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	capped = hc_jget(j, "merge.capped");
+	assert_non_null(capped);
+	for (size_t i = 0; i < json_object_array_length(capped); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(capped, i));
+
+		saw_c3 |= strcmp(s, sku("C3")) == 0;
+		saw_a2 |= strcmp(s, sku("A2")) == 0;
+	}
+	assert_true(saw_c3);
+	assert_true(saw_a2);
+	json_object_put(j);
+	h_resp_free(&r);
+	assert_int_equal(line_qty(&u, sku("C3"), NULL), 99); /* 60 + 60, held at the maximum */
+	assert_int_equal(line_qty(&u, sku("A2"), NULL), 2);  /* held at the stock */
+	h_db_update("products", filter,
+		    "{\"$set\": {\"variants.$.stock\": {\"$numberLong\": \"1000\"}}}");
+}
+
+/* Tax from the configuration, exclusive and inclusive, through a reload. */
+static void test_tax_configured(void **state)
+{
+	char bearer[1100], uid[25];
+	struct call u;
+	struct h_resp r;
+	json_object *j;
+
+	(void)state;
+	user(bearer, sizeof bearer, uid);
+	u = (struct call){ bearer, NULL };
+	assert_int_equal(add(&u, sku("C1"), 1), 201); /* 1000 */
+	assert_true(h_stack_reconfigure("EMPORIUM_TAX_RATE_BP=1500\nEMPORIUM_PRICES_INCLUDE_TAX=false\n"));
+	r = req(&u, "GET", "/api/v1/cart/summary?shipping_zone=inside_dhaka", NULL);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	assert_int_equal(json_object_get_int64(hc_jget(j, "tax")), 150);
+	assert_int_equal(json_object_get_int64(hc_jget(j, "total")), 1000 + 150 + 6000);
+	assert_false(json_object_get_boolean(hc_jget(j, "prices_include_tax")));
+	json_object_put(j);
+	h_resp_free(&r);
+	assert_true(h_stack_reconfigure("EMPORIUM_TAX_RATE_BP=1500\nEMPORIUM_PRICES_INCLUDE_TAX=true\n"));
+	r = req(&u, "GET", "/api/v1/cart/summary?shipping_zone=inside_dhaka", NULL);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	/* 1000 x 1500 / 11500 = 130.43 -> 130, inside the price */
+	assert_int_equal(json_object_get_int64(hc_jget(j, "tax")), 130);
+	assert_int_equal(json_object_get_int64(hc_jget(j, "lines.0.tax")), 130);
+	assert_int_equal(json_object_get_int64(hc_jget(j, "total")), 1000 + 6000);
+	json_object_put(j);
+	h_resp_free(&r);
+	assert_true(h_stack_reconfigure(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -977,6 +1056,8 @@ int main(void)
 		cmocka_unit_test(test_scope_and_summary),
 		cmocka_unit_test(test_coupon_admin),
 		cmocka_unit_test(test_favorites),
+		cmocka_unit_test(test_merge_caps),
+		cmocka_unit_test(test_tax_configured), /* last: it reloads the stack */
 	};
 	int rc;
 
