@@ -1042,6 +1042,25 @@ static void test_tax_configured(void **state)
 	assert_true(h_stack_reconfigure(NULL));
 }
 
+/* A browser shop on an allowed origin may send the guest token header. */
+static void test_cors_preflight_allows_cart_token(void **state)
+{
+	const char *origin = h_env("STACK_CORS_ORIGIN");
+	char oh[256], allow[512];
+	const char *h[] = { oh, "Access-Control-Request-Method: POST",
+			    "Access-Control-Request-Headers: content-type, x-cart-token", NULL };
+	struct h_resp r;
+
+	(void)state;
+	assert_non_null(origin); /* the stack is started with an allowed origin */
+	snprintf(oh, sizeof oh, "Origin: %s", origin);
+	r = h_request("OPTIONS", "/api/v1/cart/items", NULL, 0, h);
+	assert_int_equal(r.status, 204);
+	assert_true(h_header(&r, "access-control-allow-headers", allow, sizeof allow));
+	assert_non_null(strstr(allow, "X-Cart-Token"));
+	h_resp_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1057,6 +1076,7 @@ int main(void)
 		cmocka_unit_test(test_coupon_admin),
 		cmocka_unit_test(test_favorites),
 		cmocka_unit_test(test_merge_caps),
+		cmocka_unit_test(test_cors_preflight_allows_cart_token),
 		cmocka_unit_test(test_tax_configured), /* last: it reloads the stack */
 	};
 	int rc;
