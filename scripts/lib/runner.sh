@@ -128,8 +128,9 @@ runner_count() {
 	grep -qE "$RUNNER_SANITIZER_RE" "$out" && san="a sanitizer report in its output"
 	if [ "$rc" = 124 ] || { [ "$rc" = 137 ] && [ "$secs" -ge "$limit" ]; }; then
 		note="hung: stopped by the ${limit}s timeout"
-	elif [ "$rc" -gt 128 ] 2>/dev/null; then
-		note="killed by SIG$(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))"
+	elif [ "$rc" -gt 128 ] && [ "$rc" -le 192 ] && kill -l $((rc - 128)) >/dev/null 2>&1; then
+		# 128 + N is how a shell reports death by signal N (255 is exit(-1))
+		note="killed by SIG$(kill -l $((rc - 128)))"
 	elif [ "$rc" != 0 ] && [ -z "$note" ]; then
 		note="exit status $rc"
 	fi
@@ -167,7 +168,7 @@ runner_run() {
 	(trap - INT QUIT; exec timeout --kill-after="${RUNNER_KILL_AFTER:-10}" "$limit" "$@" \
 		</dev/null >"$out" 2>&1) &
 	runner_child=$!
-	wait "$runner_child"; rc=$?
+	wait "$runner_child" 2>/dev/null; rc=$? # (bash would print "Aborted" itself)
 	runner_child=""
 	runner_count "$id" "$out" "$rc" $((SECONDS - start)) "$limit" >"$out.result"
 	if [[ " ${runner_failures[*]} " == *" $id "* ]]; then

@@ -84,6 +84,10 @@ s_exit_after_pass() { runner_run config 20 bash -c 'echo "3 passed, 0 failed"; e
 scenario "a suite that counts passes but exits non-zero fails" fail \
 	'config: 3 passed, 1 failed \(exit status 3\)' s_exit_after_pass
 
+s_exit_255() { runner_run unit/exit255 20 bash -c 'echo "1 passed, 0 failed"; exit 255'; }
+scenario "exit status 255 is an exit status, not a signal" fail \
+	'unit/exit255: 1 passed, 1 failed \(exit status 255\)' s_exit_255
+
 s_unfinished() {
 	runner_run unit/unfinished 20 bash -c \
 		"echo '[==========] Running 2 test(s).'; echo '[ RUN      ] test_a'; echo '[       OK ] test_a'"
