@@ -248,6 +248,41 @@ bool auth_code_check(struct em_store *st, const struct em_config *cfg, const cha
 void auth_code_hash(const struct em_config *cfg, const bson_oid_t *user_id,
 		    const char *purpose, const char *code, char out[65]);
 
+/* ---- second factor for staff and admins (totp.c) ---- */
+
+#define AUTH_TOTP_SECRET_BYTES 32
+#define AUTH_RECOVERY_CODES 10
+#define AUTH_RECOVERY_CODE_LEN 11 /* xxxxx-xxxxx */
+
+/* RFC 6238 with HMAC-SHA-256: the 6-digit code of a 30 s step. */
+uint32_t auth_totp_code(const unsigned char *secret, size_t len, uint64_t step);
+/* RFC 4648 base32 without padding into out (NUL-terminated, truncated). */
+void auth_base32(const unsigned char *in, size_t len, char *out, size_t size);
+/* Encrypts / decrypts a secret for users.mfa (key from EMPORIUM_JWT_SECRET). */
+bool auth_totp_seal(const struct em_config *cfg, const unsigned char secret[AUTH_TOTP_SECRET_BYTES],
+		    char *out, size_t size);
+bool auth_totp_open(const struct em_config *cfg, const char *sealed,
+		    unsigned char secret[AUTH_TOTP_SECRET_BYTES]);
+/*
+ * Whether code is the code of the step of now or one either side,
+ * compared in constant time; *step_out is the step it matched.
+ */
+bool auth_totp_match(const unsigned char *secret, size_t len, const char *code, int64_t now,
+		     int64_t *step_out);
+/* A new recovery code (xxxxx-xxxxx) and the HMAC stored for one. */
+void auth_recovery_code_new(char out[AUTH_RECOVERY_CODE_LEN + 1]);
+void auth_recovery_hash(const struct em_config *cfg, const bson_oid_t *user_id,
+			const char *code, char out[65]);
+/* users.mfa.enabled */
+bool auth_mfa_enabled(const bson_t *user);
+/*
+ * The sign-in's second factor for user (mfa enabled): a TOTP code (its
+ * step recorded, so it cannot be replayed) or else a recovery code (used
+ * up). *passed says whether it was right; false only on a database error.
+ */
+bool auth_mfa_check(struct em_store *st, const struct em_config *cfg, const bson_t *user,
+		    const char *totp, const char *recovery, bool *passed, struct em_error *err);
+
 /* ---- throttles (throttle.c) ---- */
 
 /*

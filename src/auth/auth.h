@@ -42,7 +42,9 @@ bool auth_request_authenticate(struct em_request *req, enum em_role *role,
  * and the CSRF token in a readable one. Used by password login and OAuth
  * login alike (src/auth/session_http.c). It does not check email_verified:
  * the password login refuses unverified accounts itself, and an OAuth
- * login has the provider's word for the address.
+ * login has the provider's word for the address. It refuses (403) an
+ * account with a second factor (TOTP), which only the password login,
+ * asking for the code, can sign in.
  */
 bool auth_session_issue(struct em_request *req, const bson_oid_t *user_id,
 			struct em_error *err);

@@ -20,6 +20,7 @@ struct auth_config {
 	int argon2_memory_kib;              /* EMPORIUM_ARGON2_MEMORY_KIB */
 	int argon2_iterations;              /* EMPORIUM_ARGON2_ITERATIONS */
 	char oauth_providers[256];          /* EMPORIUM_OAUTH_PROVIDERS, names */
+	char admin_mfa[16];                 /* EMPORIUM_ADMIN_MFA: optional|required */
 };
 
 extern const struct em_config_section auth_config_section;

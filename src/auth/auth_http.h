@@ -29,6 +29,13 @@
  */
 bool auth_session_respond(struct em_request *req, const struct auth_refresh *rt,
 			  bool with_body_token, struct em_error *err);
+/*
+ * auth_session_issue (auth.h) for a sign-in that has checked every factor
+ * the account has (the password login); auth_session_issue itself refuses
+ * accounts with a second factor.
+ */
+bool auth_session_issue_passed(struct em_request *req, const bson_oid_t *user_id,
+			       struct em_error *err);
 /* Expires both session cookies (logout). */
 void auth_session_cookies_clear(struct em_request *req);
 

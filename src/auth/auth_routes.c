@@ -357,7 +357,8 @@ static bool auth_email_resend(struct em_request *req, struct em_error *err)
 
 /* ---- login ---- */
 
-static const char *const login_fields[] = { "email", "password", NULL };
+static const char *const login_fields[] = { "email", "password", "totp", "recovery_code",
+					    NULL };
 
 /*
  * POST /auth/login {email, password}: a session (auth_session_issue).
@@ -366,7 +367,8 @@ static const char *const login_fields[] = { "email", "password", NULL };
  * address, so a password alone proves nothing about who owns it (account
  * pre-hijacking). It answers 403 "verify first" only to the holder of the
  * right password, who registered it and knows it exists: others get the
- * usual 401.
+ * usual 401. An account with a second factor also needs {totp} (or
+ * {recovery_code}, single use): 401 on field "totp" without it.
  */
 static bool auth_login_create(struct em_request *req, struct em_error *err)
 {
@@ -409,9 +411,32 @@ static bool auth_login_create(struct em_request *req, struct em_error *err)
 			     "ask for a new one");
 		goto done;
 	}
+	if (auth_mfa_enabled(&user)) {
+		/* The second factor, after the password (only its holder learns
+		 * that the account has one); a wrong one stays counted above. */
+		const char *totp = NULL, *recovery = NULL;
+		bool passed;
+
+		if (!auth_body_string(req->json, "totp", 1, 16, false, &totp, err) ||
+		    !auth_body_string(req->json, "recovery_code", 1, 16, false, &recovery, err))
+			goto done;
+		if (!totp && !recovery) {
+			em_error_set(err, EM_ERR_UNAUTHENTICATED, "totp",
+				     "this account needs its second factor: send totp (or "
+				     "recovery_code)");
+			goto done;
+		}
+		if (!auth_mfa_check(st, &req->app->cfg, &user, totp, recovery, &passed, err))
+			goto done;
+		if (!passed) {
+			em_error_set(err, EM_ERR_UNAUTHENTICATED, "totp",
+				     "the second factor is wrong or was used already");
+			goto done;
+		}
+	}
 	if (!auth_throttle_clear(st, acctkey, err) || !auth_throttle_give(st, ipkey, err))
 		goto done;
-	ok = auth_session_issue(req, &uid, err);
+	ok = auth_session_issue_passed(req, &uid, err);
 done:
 	bson_destroy(&user);
 	return ok;

@@ -13,6 +13,7 @@
 
 extern const struct em_route_table auth_routes;
 extern const struct em_route_table auth_me_routes;
+extern const struct em_route_table auth_mfa_routes;
 extern const struct em_route_table auth_admin_routes;
 extern const struct em_route_table auth_oauth_routes;
 

@@ -62,7 +62,7 @@ static bool auth_invalid(struct em_request *req, struct em_error *err, const cha
  * when it expires. An absent field or claim is version 0.
  */
 static bool auth_user_check(struct em_request *req, const char *sub, enum em_role role,
-			    int64_t tv, struct em_error *err)
+			    int64_t tv, enum em_role *effective, struct em_error *err)
 {
 	mongoc_collection_t *coll = NULL;
 	mongoc_cursor_t *cur = NULL;
@@ -70,7 +70,7 @@ static bool auth_user_check(struct em_request *req, const char *sub, enum em_rol
 	const bson_t *doc;
 	bson_error_t berr;
 	bson_oid_t oid;
-	bson_iter_t it;
+	bson_iter_t it, mit;
 	enum em_role db_role;
 	int64_t db_tv = 0;
 	bool ok = false;
@@ -80,7 +80,8 @@ static bool auth_user_check(struct em_request *req, const char *sub, enum em_rol
 	bson_oid_init_from_string(&oid, sub);
 	BSON_APPEND_OID(&filter, "_id", &oid);
 	opts = BCON_NEW("projection", "{", "role", BCON_INT32(1), "disabled", BCON_INT32(1),
-			"token_version", BCON_INT32(1), "}", "limit", BCON_INT64(1));
+			"token_version", BCON_INT32(1), "mfa.enabled", BCON_INT32(1), "}", "limit",
+			BCON_INT64(1));
 	coll = store_collection(&req->app->store, "users");
 	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
 	if (!mongoc_cursor_next(cur, &doc)) {
@@ -105,6 +106,16 @@ static bool auth_user_check(struct em_request *req, const char *sub, enum em_rol
 	if (db_tv != tv) {
 		auth_invalid(req, err, "token_version moved on (signed out or changed)");
 		goto done;
+	}
+	/* EMPORIUM_ADMIN_MFA=required: an admin without a second factor acts
+	 * as a customer, which is enough to enrol one (/me/mfa/totp). */
+	if (role == EM_ROLE_ADMIN &&
+	    strcmp(auth_config(&req->app->cfg)->admin_mfa, "required") == 0 &&
+	    !(bson_iter_init_find(&it, doc, "mfa") && BSON_ITER_HOLDS_DOCUMENT(&it) &&
+	      bson_iter_recurse(&it, &mit) && bson_iter_find(&mit, "enabled") &&
+	      BSON_ITER_HOLDS_BOOL(&mit) && bson_iter_bool(&mit))) {
+		em_info("admin without a second factor: held at customer until it enrols");
+		*effective = EM_ROLE_CUSTOMER;
 	}
 	ok = true;
 done:
@@ -195,7 +206,7 @@ bool auth_request_authenticate(struct em_request *req, enum em_role *role,
 		auth_invalid(req, err, "tv is not a number");
 		goto done;
 	}
-	if (!auth_user_check(req, sub, *role, (int64_t)tv, err))
+	if (!auth_user_check(req, sub, *role, (int64_t)tv, role, err))
 		goto done;
 	memcpy(req->user_id, sub, 24); /* checked: 24 hex digits */
 	req->user_id[24] = '\0';

@@ -9,6 +9,7 @@ libemporium_a_SOURCES += src/auth/admin_cmd.c
 libemporium_a_SOURCES += src/auth/accounts.h src/auth/auth_config.h src/auth/tokens.c \
 	src/auth/users.c src/auth/password.c src/auth/otp.c src/auth/throttle.c \
 	src/auth/mail_job.c src/auth/auth_http.h src/auth/session_http.c \
+	src/auth/totp.c src/auth/mfa_routes.c \
 	src/auth/auth_routes.c src/auth/me_routes.c src/auth/admin_routes.c
 # The common-password list is compiled in (sorted, lower-case) so nothing
 # has to be found on disk at run time; see src/auth/password.c.
@@ -32,7 +33,7 @@ tests_unit_test_auth_SOURCES = tests/unit/test_auth.c
 tests_unit_test_auth_LDADD = $(EM_LIBS) $(CMOCKA_LIBS)
 INTEGRATION_TESTS += tests/integration/test_register tests/integration/test_session \
 	tests/integration/test_me tests/integration/test_admin_users \
-	tests/integration/test_account_security
+	tests/integration/test_account_security tests/integration/test_mfa
 tests_integration_test_register_SOURCES = tests/integration/test_register.c
 tests_integration_test_register_LDADD = $(INTEGRATION_LDADD)
 tests_integration_test_session_SOURCES = tests/integration/test_session.c
@@ -43,6 +44,8 @@ tests_integration_test_admin_users_SOURCES = tests/integration/test_admin_users.
 tests_integration_test_admin_users_LDADD = $(INTEGRATION_LDADD)
 tests_integration_test_account_security_SOURCES = tests/integration/test_account_security.c
 tests_integration_test_account_security_LDADD = $(INTEGRATION_LDADD)
+tests_integration_test_mfa_SOURCES = tests/integration/test_mfa.c
+tests_integration_test_mfa_LDADD = $(INTEGRATION_LDADD)
 
 # OpenID Connect sign-in
 libemporium_a_SOURCES += src/auth/oauth.h src/auth/oauth_internal.h \

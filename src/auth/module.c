@@ -41,6 +41,11 @@ static const struct em_config_entry auth_config_entries[] = {
 	    "  EMPORIUM_OAUTH_<NAME>_CLIENT_ID=...\n"
 	    "  EMPORIUM_OAUTH_<NAME>_CLIENT_SECRET=..." },
 	  EM_CFG_STR, 0, 0, EM_CFG_FIELD_STR(struct auth_config, oauth_providers) },
+	{ { "EMPORIUM_ADMIN_MFA", "optional",
+	    "second factor (TOTP) for admin accounts: optional, or required (an admin\n"
+	    "without one acts as a customer until it enrols at POST /api/v1/me/mfa/totp)" },
+	  EM_CFG_ENUM, 0, 0,
+	  EM_CFG_FIELD_ENUM(struct auth_config, admin_mfa, "optional|required") },
 };
 
 const struct em_config_section auth_config_section = {
@@ -55,6 +60,7 @@ static const struct em_route_table *const auth_route_tables[] = {
 	&auth_oauth_routes,
 	&auth_routes,
 	&auth_me_routes,
+	&auth_mfa_routes,
 	&auth_admin_routes,
 	NULL,
 };

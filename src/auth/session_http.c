@@ -89,6 +89,28 @@ done:
 bool auth_session_issue(struct em_request *req, const bson_oid_t *user_id,
 			struct em_error *err)
 {
+	bson_t user = BSON_INITIALIZER;
+	bool found = false, mfa;
+
+	/* A caller without the second factor (OpenID Connect) cannot sign in
+	 * an account that has one: it must use its password and code. */
+	if (!auth_user_find_by_id(&req->app->store, user_id, &user, &found, err)) {
+		bson_destroy(&user);
+		return false;
+	}
+	mfa = found && auth_mfa_enabled(&user);
+	bson_destroy(&user);
+	if (mfa) {
+		em_error_set(err, EM_ERR_FORBIDDEN, NULL,
+			     "this account signs in with its password and second factor");
+		return false;
+	}
+	return auth_session_issue_passed(req, user_id, err);
+}
+
+bool auth_session_issue_passed(struct em_request *req, const bson_oid_t *user_id,
+			       struct em_error *err)
+{
 	struct auth_refresh rt;
 	bool ok;
 

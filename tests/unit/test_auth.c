@@ -338,6 +338,58 @@ static int app_teardown(void **state)
 	return 0;
 }
 
+/* RFC 6238 appendix B, the SHA-256 rows (8 digits there; 6 here are their tail). */
+static void test_totp(void **state)
+{
+	const unsigned char *seed = (const unsigned char *)"12345678901234567890123456789012";
+	static const struct { uint64_t t; uint32_t code; } rows[] = {
+		{ 59, 119246 }, { 1111111109, 84774 }, { 1111111111, 62674 },
+		{ 1234567890, 819424 }, { 2000000000, 698825 }, { 20000000000ULL, 737706 },
+	};
+	unsigned char secret[AUTH_TOTP_SECRET_BYTES], back[AUTH_TOTP_SECRET_BYTES];
+	char sealed[256], sealed2[256], code[8], b32[16], rc[AUTH_RECOVERY_CODE_LEN + 1];
+	char h1[65], h2[65];
+	int64_t step;
+	bson_oid_t uid;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_int_equal(auth_totp_code(seed, 32, rows[i].t / 30), rows[i].code);
+	/* base32 (RFC 4648 test vector, unpadded) */
+	auth_base32((const unsigned char *)"foobar", 6, b32, sizeof(b32));
+	assert_string_equal(b32, "MZXW6YTBOI");
+	/* the window: the step before and after, not two away */
+	snprintf(code, sizeof(code), "%06u", (unsigned)auth_totp_code(seed, 32, 1000));
+	assert_true(auth_totp_match(seed, 32, code, 1000 * 30 + 5, &step));
+	assert_int_equal(step, 1000);
+	assert_true(auth_totp_match(seed, 32, code, 1001 * 30 + 5, &step));
+	assert_true(auth_totp_match(seed, 32, code, 999 * 30 + 5, &step));
+	assert_false(auth_totp_match(seed, 32, code, 1002 * 30 + 5, &step));
+	assert_false(auth_totp_match(seed, 32, code, 998 * 30 + 5, &step));
+	assert_false(auth_totp_match(seed, 32, "12345", 1000 * 30, &step));
+	assert_false(auth_totp_match(seed, 32, "12a456", 1000 * 30, &step));
+	/* sealing: random nonces, opens back, refuses a changed box */
+	randombytes_buf(secret, sizeof(secret));
+	assert_true(auth_totp_seal(&cfg, secret, sealed, sizeof(sealed)));
+	assert_true(auth_totp_seal(&cfg, secret, sealed2, sizeof(sealed2)));
+	assert_string_not_equal(sealed, sealed2);
+	assert_true(auth_totp_open(&cfg, sealed, back));
+	assert_memory_equal(secret, back, sizeof(secret));
+	sealed[10] = sealed[10] == 'A' ? 'B' : 'A';
+	assert_false(auth_totp_open(&cfg, sealed, back));
+	assert_false(auth_totp_open(&cfg, "not base64!", back));
+	/* recovery codes: xxxxx-xxxxx, hashed per user */
+	auth_recovery_code_new(rc);
+	assert_int_equal(strlen(rc), AUTH_RECOVERY_CODE_LEN);
+	assert_int_equal(rc[5], '-');
+	bson_oid_init(&uid, NULL);
+	auth_recovery_hash(&cfg, &uid, rc, h1);
+	bson_oid_init(&uid, NULL);
+	auth_recovery_hash(&cfg, &uid, rc, h2);
+	assert_string_not_equal(h1, h2);
+	assert_null(strstr(h1, rc));
+}
+
 int main(void)
 {
 	struct auth_config *ac;
@@ -349,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_access_token),
 		cmocka_unit_test(test_secrets),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_totp),
 		cmocka_unit_test_setup_teardown(test_authenticate_time_claims, app_setup,
 						app_teardown),
 	};
