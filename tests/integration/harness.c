@@ -183,7 +183,6 @@ struct h_par {
 	pthread_barrier_t go;
 	void (*fn)(int i, void *arg);
 	void *arg;
-	int i;
 };
 
 struct h_par_thread {
