@@ -18,6 +18,7 @@ extern const struct em_module media_module;
 extern const struct em_module catalog_module;
 extern const struct em_module inventory_module;
 extern const struct em_module cart_module;
+extern const struct em_module orders_module;
 
 const struct em_module *const em_modules[] = {
 	&ops_module,
@@ -27,6 +28,7 @@ const struct em_module *const em_modules[] = {
 	&catalog_module,
 	&inventory_module,
 	&cart_module,
+	&orders_module,
 	NULL,
 };
 

@@ -20,6 +20,7 @@ enum em_error_kind {
 	EM_ERR_NOT_FOUND,
 	EM_ERR_METHOD,         /* path exists, method does not */
 	EM_ERR_CONFLICT,       /* unique key, state machine */
+	EM_ERR_UNPROCESSABLE,  /* well-formed, but breaks a rule (422) */
 	EM_ERR_PRECONDITION,   /* If-Match on a stale version */
 	EM_ERR_PRECONDITION_REQUIRED, /* If-Match missing where it is required (428) */
 	EM_ERR_TOO_LARGE,      /* body over the limit */

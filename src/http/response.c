@@ -49,6 +49,7 @@ int em_error_status(enum em_error_kind kind)
 	case EM_ERR_NOT_FOUND: return 404;
 	case EM_ERR_METHOD: return 405;
 	case EM_ERR_CONFLICT: return 409;
+	case EM_ERR_UNPROCESSABLE: return 422;
 	case EM_ERR_PRECONDITION: return 412;
 	case EM_ERR_PRECONDITION_REQUIRED: return 428;
 	case EM_ERR_TOO_LARGE: return 413;

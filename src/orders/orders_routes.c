@@ -1,0 +1,546 @@
+/*
+ * orders_routes.c - HTTP for orders:
+ *
+ *   POST /api/v1/orders                 place (Idempotency-Key required)
+ *   GET  /api/v1/orders                 the caller's orders, newest first
+ *   GET  /api/v1/orders/track           ?order=EM-...&email=... (no account)
+ *   GET  /api/v1/orders/{id}            one of the caller's orders
+ *   POST /api/v1/orders/{id}/cancel     the caller's pending order
+ *   GET  /api/v1/admin/orders           staff: filters, newest first
+ *   GET  /api/v1/admin/orders/{id}      staff: with events and who acted
+ *   POST /api/v1/admin/orders/{id}/transitions  staff: {to, note?, carrier?,
+ *                                       tracking_number?, delivered_at?}
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "auth/accounts.h"
+#include "cart/cart.h"
+#include "core/ids.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "http/page.h"
+#include "orders/orders_internal.h"
+
+#define ORDERS_LIST_DEFAULT 20
+
+/*
+ * A problem+json with the order module's extra members (a machine-readable
+ * `code`, and `skus` / `total` where they help the client): RFC 9457
+ * allows extension members, and docs/api/orders.yaml describes them.
+ */
+static void orders_problem(struct em_request *req, const struct em_error *err,
+			   json_object *extra)
+{
+	int status = em_error_status(err->kind);
+	json_object *o, *errs, *e;
+	const char *colon = strchr(err->message, ':');
+	char code[48] = "";
+
+	if (status >= 500 || !(o = json_object_new_object())) {
+		json_object_put(extra);
+		em_response_error(req, err);
+		return;
+	}
+	/* our conflict messages start with their code ("out_of_stock: ...") */
+	if (colon && (size_t)(colon - err->message) < sizeof code) {
+		size_t n = (size_t)(colon - err->message);
+		bool word = n > 0;
+
+		for (size_t i = 0; i < n; i++)
+			word = word && (islower((unsigned char)err->message[i]) ||
+					err->message[i] == '_');
+		if (word)
+			snprintf(code, sizeof code, "%.*s", (int)n, err->message);
+	}
+	json_object_object_add(o, "type", json_object_new_string("about:blank"));
+	json_object_object_add(o, "title", json_object_new_string(em_status_text(status)));
+	json_object_object_add(o, "status", json_object_new_int(status));
+	json_object_object_add(o, "detail", json_object_new_string(err->message));
+	if (code[0])
+		json_object_object_add(o, "code", json_object_new_string(code));
+	if (err->field[0]) {
+		errs = json_object_new_array();
+		e = json_object_new_object();
+		json_object_object_add(e, "field", json_object_new_string(err->field));
+		json_object_object_add(e, "message", json_object_new_string(err->message));
+		json_object_array_add(errs, e);
+		json_object_object_add(o, "errors", errs);
+	}
+	if (extra) {
+		json_object_object_foreach(extra, k, v)
+			json_object_object_add(o, k, json_object_get(v));
+		json_object_put(extra);
+	}
+	if (req->request_id[0])
+		json_object_object_add(o, "request_id", json_object_new_string(req->request_id));
+	em_response_json(req, status, o);
+	snprintf(req->resp.content_type, sizeof req->resp.content_type,
+		 "application/problem+json");
+}
+
+/* The caller's id as an ObjectId (the router authenticated it). */
+static bool orders_caller(const struct em_request *req, bson_oid_t *oid, struct em_error *err)
+{
+	if (!em_oid_parse(req->user_id, oid)) {
+		em_error_set(err, EM_ERR_UNAUTHENTICATED, NULL, "sign in first");
+		return false;
+	}
+	return true;
+}
+
+static bool orders_id_param(struct em_request *req, bson_oid_t *id, struct em_error *err)
+{
+	if (!em_oid_parse(em_request_path_param(req, "id"), id)) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such order");
+		return false;
+	}
+	return true;
+}
+
+/* Only the listed query parameters, each at most once, bounded. */
+static bool orders_query_check(struct em_request *req, const char *const *allowed,
+			       struct em_error *err)
+{
+	for (size_t i = 0; i < req->query.n; i++) {
+		const char *k = req->query.items[i].key;
+		bool known = false;
+
+		for (size_t a = 0; allowed && allowed[a]; a++)
+			known = known || strcmp(k, allowed[a]) == 0;
+		if (!known) {
+			em_error_set(err, EM_ERR_INVALID, k, "unknown query parameter");
+			return false;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(req->query.items[j].key, k) == 0) {
+				em_error_set(err, EM_ERR_INVALID, k, "given more than once");
+				return false;
+			}
+		if (strlen(req->query.items[i].value) > 256) {
+			em_error_set(err, EM_ERR_INVALID, k, "is too long");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Idempotency-Key: 1..255 printable ASCII characters. */
+static bool orders_idem_key(struct em_request *req, const char **key, struct em_error *err)
+{
+	const char *k = em_request_header(req, "Idempotency-Key");
+	size_t n = k ? strlen(k) : 0;
+
+	if (!k || n == 0) {
+		em_error_set(err, EM_ERR_PRECONDITION_REQUIRED, "Idempotency-Key",
+			     "placing an order needs an Idempotency-Key header (a random value "
+			     "per checkout attempt, reused on retries)");
+		return false;
+	}
+	if (n > ORDERS_IDEM_KEY_MAX) {
+		em_error_set(err, EM_ERR_INVALID, "Idempotency-Key", "is longer than 255 characters");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)k[i] < 0x21 || (unsigned char)k[i] > 0x7e) {
+			em_error_set(err, EM_ERR_INVALID, "Idempotency-Key",
+				     "must be printable ASCII without spaces");
+			return false;
+		}
+	*key = k;
+	return true;
+}
+
+static bool orders_oid_field(json_object *body, const char *key, bool required, bool *present,
+			     bson_oid_t *out, struct em_error *err)
+{
+	const char *v = NULL;
+
+	*present = false;
+	if (!em_json_get_string(body, key, 24, 24, required, &v, err))
+		return false;
+	if (!v)
+		return true;
+	if (!em_oid_parse(v, out)) {
+		em_error_set(err, EM_ERR_INVALID, key, "is not an id");
+		return false;
+	}
+	*present = true;
+	return true;
+}
+
+static const char *const orders_place_fields[] = {
+	"shipping_address_id", "billing_address_id", "shipping_method", "payment_method", "note",
+	"expected_total", NULL,
+};
+
+/* Reads and checks the body of POST /orders into in (no database yet). */
+static bool orders_place_parse(struct em_request *req, struct orders_place_request *in,
+			       struct em_error *err)
+{
+	json_object *b = req->json;
+	const char *s = NULL;
+	bool present;
+
+	if (!em_json_check_fields(b, orders_place_fields, err) ||
+	    !orders_oid_field(b, "shipping_address_id", true, &present, &in->shipping_address_id,
+			      err) ||
+	    !orders_oid_field(b, "billing_address_id", false, &in->has_billing_address,
+			      &in->billing_address_id, err))
+		return false;
+	if (!em_json_get_string(b, "shipping_method", 1, sizeof in->shipping_method - 1, false, &s,
+				err))
+		return false;
+	if (s)
+		snprintf(in->shipping_method, sizeof in->shipping_method, "%s", s);
+	s = NULL;
+	if (!em_json_get_string(b, "payment_method", 1, sizeof in->payment_method - 1, true, &s,
+				err))
+		return false;
+	if (strcmp(s, "sslcommerz") != 0 && strcmp(s, "cod") != 0) {
+		em_error_set(err, EM_ERR_INVALID, "payment_method", "must be sslcommerz or cod");
+		return false;
+	}
+	snprintf(in->payment_method, sizeof in->payment_method, "%s", s);
+	s = NULL;
+	if (!em_json_get_string(b, "note", 0, ORDERS_NOTE_MAX, false, &s, err))
+		return false;
+	if (s) {
+		in->has_note = true;
+		snprintf(in->note, sizeof in->note, "%s", s);
+	}
+	return em_json_get_int64(b, "expected_total", 0, INT64_MAX, false,
+				 &in->has_expected_total, &in->expected_total, err);
+}
+
+/* POST /api/v1/orders */
+static bool orders_create(struct em_request *req, struct em_error *err)
+{
+	struct orders_place_request in;
+	struct orders_place_result res;
+	enum orders_idem_outcome outcome;
+	bson_oid_t user;
+	const char *key = NULL;
+	char fingerprint[65], *replay = NULL, where[96], hex[25];
+	int status = 0;
+
+	memset(&in, 0, sizeof in);
+	if (!orders_caller(req, &user, err) || !orders_idem_key(req, &key, err) ||
+	    !orders_place_parse(req, &in, err))
+		return false;
+	in.user_id = &user;
+	in.idem_key = key;
+	orders_idem_fingerprint(req->method, "/api/v1/orders", req->body, req->body_len,
+				fingerprint);
+	if (!orders_idem_begin(&req->app->store, &user, key, fingerprint,
+			       req->app->cfg.request_timeout_s + 5, &outcome, &status, &replay, err))
+		return false;
+	switch (outcome) {
+	case ORDERS_IDEM_MISMATCH:
+		em_error_set(err, EM_ERR_UNPROCESSABLE, "Idempotency-Key",
+			     "this key was used with another request body");
+		return false;
+	case ORDERS_IDEM_BUSY:
+		em_error_set(err, EM_ERR_CONFLICT, "Idempotency-Key",
+			     "the first request with this key is still running; retry shortly");
+		err->retry_after_s = 1;
+		em_response_header(req, "Retry-After", "1");
+		return false;
+	case ORDERS_IDEM_REPLAY: {
+		json_object *o = json_tokener_parse(replay);
+
+		free(replay);
+		if (!o) {
+			em_error_set(err, EM_ERR_INTERNAL, NULL, "a stored response is malformed");
+			return false;
+		}
+		em_response_header(req, "Idempotent-Replayed", "true");
+		{
+			json_object *id;
+
+			if (json_object_object_get_ex(o, "id", &id)) {
+				snprintf(where, sizeof where, "/api/v1/orders/%s",
+					 json_object_get_string(id));
+				em_response_header(req, "Location", where);
+			}
+		}
+		em_response_json(req, status, o);
+		return true;
+	}
+	case ORDERS_IDEM_PROCEED:
+		break;
+	}
+	if (!orders_place(&req->app->store, &req->app->cfg, &in, &res, err)) {
+		/* nothing was written: a retry with this key runs again */
+		orders_idem_abandon(&req->app->store, &user, key);
+		if (err->kind != EM_ERR_INTERNAL && err->kind != EM_ERR_UNAVAILABLE) {
+			orders_problem(req, err, res.problem_extra);
+			res.problem_extra = NULL;
+			orders_place_result_release(&res);
+			return true;
+		}
+		orders_place_result_release(&res);
+		return false;
+	}
+	bson_oid_to_string(&res.order_id, hex);
+	snprintf(where, sizeof where, "/api/v1/orders/%s", hex);
+	em_response_header(req, "Location", where);
+	em_response_json(req, 201, res.order);
+	res.order = NULL;
+	orders_place_result_release(&res);
+	return true;
+}
+
+static const char *const orders_list_params[] = { "limit", "cursor", "status", NULL };
+
+/* Shared by the customer's and the staff's list. */
+static bool orders_list_respond(struct em_request *req, struct orders_list_filter *f, bool staff,
+				struct em_error *err)
+{
+	const char *cursor = NULL;
+	json_object *items = NULL;
+	bson_oid_t after, last;
+	char next[EM_PAGE_OID_CURSOR_SIZE] = "";
+	enum orders_status st;
+	int limit;
+	bool more = false;
+
+	if (!em_page_params(req, ORDERS_LIST_DEFAULT, &limit, &cursor, err))
+		return false;
+	if (cursor && !em_page_cursor_oid_decode(cursor, &after, err))
+		return false;
+	if (f->status && !orders_status_parse(f->status, &st)) {
+		em_error_set(err, EM_ERR_INVALID, "status", "not an order status");
+		return false;
+	}
+	if (!orders_list(&req->app->store, f, limit, cursor ? &after : NULL, staff, &items, &more,
+			 &last, err))
+		return false;
+	if (more)
+		em_page_cursor_oid_encode(&last, next);
+	em_page_respond(req, items, next);
+	return true;
+}
+
+/* GET /api/v1/orders */
+static bool orders_mine(struct em_request *req, struct em_error *err)
+{
+	struct orders_list_filter f;
+	bson_oid_t user;
+
+	memset(&f, 0, sizeof f);
+	if (!orders_query_check(req, orders_list_params, err) || !orders_caller(req, &user, err))
+		return false;
+	f.user_id = &user;
+	f.status = em_request_query(req, "status");
+	return orders_list_respond(req, &f, false, err);
+}
+
+/* GET /api/v1/orders/{id} and GET /api/v1/admin/orders/{id} */
+static bool orders_read(struct em_request *req, bool staff, struct em_error *err)
+{
+	bson_oid_t id, user;
+	bson_t doc;
+	json_object *o;
+
+	if (!orders_query_check(req, NULL, err) || !orders_id_param(req, &id, err) ||
+	    (!staff && !orders_caller(req, &user, err)) ||
+	    !orders_find(&req->app->store, &id, staff ? NULL : &user, &doc, err))
+		return false;
+	o = orders_render(&doc, staff);
+	bson_destroy(&doc);
+	if (!o) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render the order");
+		return false;
+	}
+	em_response_json(req, 200, o);
+	return true;
+}
+
+static bool orders_get(struct em_request *req, struct em_error *err)
+{
+	return orders_read(req, false, err);
+}
+
+static bool orders_admin_get(struct em_request *req, struct em_error *err)
+{
+	return orders_read(req, true, err);
+}
+
+/* Runs a transition and answers the order after it (or the refusal). */
+static bool orders_transition_respond(struct em_request *req, const bson_oid_t *id,
+				      const struct orders_transition *t, bool staff,
+				      struct em_error *err)
+{
+	bson_t doc;
+	json_object *o;
+
+	if (!orders_transition_apply(&req->app->store, &req->app->cfg, id, t, &doc, err)) {
+		if (err->kind == EM_ERR_CONFLICT || err->kind == EM_ERR_INVALID) {
+			orders_problem(req, err, NULL);
+			return true;
+		}
+		return false;
+	}
+	o = orders_render(&doc, staff);
+	bson_destroy(&doc);
+	if (!o) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render the order");
+		return false;
+	}
+	em_response_json(req, 200, o);
+	return true;
+}
+
+/* POST /api/v1/orders/{id}/cancel: the customer's own pending order. */
+static bool orders_cancel(struct em_request *req, struct em_error *err)
+{
+	bson_oid_t id, user;
+	struct orders_transition t = { .to = ORDERS_CANCELLED, .actor = ORDERS_ACTOR_CUSTOMER,
+				       .by_role = "customer", .note = "cancelled by the customer" };
+
+	if (!orders_query_check(req, NULL, err) || !orders_id_param(req, &id, err) ||
+	    !orders_caller(req, &user, err))
+		return false;
+	t.by = &user;
+	t.only_user = &user;
+	return orders_transition_respond(req, &id, &t, false, err);
+}
+
+static const char *const orders_transition_fields[] = {
+	"to", "note", "carrier", "tracking_number", "delivered_at", NULL,
+};
+
+/* POST /api/v1/admin/orders/{id}/transitions */
+static bool orders_admin_transition(struct em_request *req, struct em_error *err)
+{
+	struct orders_transition t;
+	bson_oid_t id, by;
+	const char *to = NULL, *delivered = NULL;
+	bool have_by;
+
+	memset(&t, 0, sizeof t);
+	if (!orders_query_check(req, NULL, err) || !orders_id_param(req, &id, err) ||
+	    !em_json_check_fields(req->json, orders_transition_fields, err) ||
+	    !em_json_get_string(req->json, "to", 1, 32, true, &to, err) ||
+	    !em_json_get_string(req->json, "note", 0, ORDERS_NOTE_MAX, false, &t.note, err) ||
+	    !em_json_get_string(req->json, "carrier", 1, ORDERS_CARRIER_MAX, false, &t.carrier,
+				err) ||
+	    !em_json_get_string(req->json, "tracking_number", 1, ORDERS_TRACKING_MAX, false,
+				&t.tracking_number, err) ||
+	    !em_json_get_string(req->json, "delivered_at", 1, 40, false, &delivered, err))
+		return false;
+	if (!orders_status_parse(to, &t.to)) {
+		em_error_set(err, EM_ERR_INVALID, "to", "not an order status");
+		return false;
+	}
+	if (delivered && !cart_time_parse(delivered, &t.delivered_at)) {
+		em_error_set(err, EM_ERR_INVALID, "delivered_at", "must be an RFC 3339 time");
+		return false;
+	}
+	have_by = em_oid_parse(req->user_id, &by);
+	t.by = have_by ? &by : NULL;
+	t.by_role = req->role == EM_ROLE_ADMIN ? "admin" : "staff";
+	t.actor = ORDERS_ACTOR_STAFF;
+	return orders_transition_respond(req, &id, &t, true, err);
+}
+
+static const char *const orders_admin_params[] = {
+	"limit", "cursor", "status", "payment_method", "number", "email", "from", "to", NULL,
+};
+
+/* GET /api/v1/admin/orders */
+static bool orders_admin_list(struct em_request *req, struct em_error *err)
+{
+	struct orders_list_filter f;
+	const char *from = em_request_query(req, "from"), *to = em_request_query(req, "to");
+	const char *email = em_request_query(req, "email");
+	char normal[256];
+
+	memset(&f, 0, sizeof f);
+	if (!orders_query_check(req, orders_admin_params, err))
+		return false;
+	f.status = em_request_query(req, "status");
+	f.payment_method = em_request_query(req, "payment_method");
+	if (f.payment_method && strcmp(f.payment_method, "cod") != 0 &&
+	    strcmp(f.payment_method, "sslcommerz") != 0) {
+		em_error_set(err, EM_ERR_INVALID, "payment_method", "must be sslcommerz or cod");
+		return false;
+	}
+	f.number = em_request_query(req, "number");
+	if (f.number && !orders_number_valid(f.number)) {
+		em_error_set(err, EM_ERR_INVALID, "number", "not an order number (EM-YYYY-NNNNNN)");
+		return false;
+	}
+	if (email) {
+		if (!auth_email_normalize(email, normal, sizeof normal, err)) {
+			snprintf(err->field, sizeof err->field, "email");
+			return false;
+		}
+		f.email = normal;
+	}
+	if (from && !cart_time_parse(from, &f.from_ms)) {
+		em_error_set(err, EM_ERR_INVALID, "from", "must be an RFC 3339 time");
+		return false;
+	}
+	if (to && !cart_time_parse(to, &f.to_ms)) {
+		em_error_set(err, EM_ERR_INVALID, "to", "must be an RFC 3339 time");
+		return false;
+	}
+	if (from && to && f.from_ms >= f.to_ms) {
+		em_error_set(err, EM_ERR_INVALID, "to", "must be after from");
+		return false;
+	}
+	return orders_list_respond(req, &f, true, err);
+}
+
+static const char *const orders_track_params[] = { "order", "email", NULL };
+
+/* GET /api/v1/orders/track?order=&email= */
+static bool orders_track_get(struct em_request *req, struct em_error *err)
+{
+	const char *number = em_request_query(req, "order"), *email = em_request_query(req, "email");
+	char normal[256];
+	json_object *o = NULL;
+
+	if (!orders_query_check(req, orders_track_params, err))
+		return false;
+	if (!number || !orders_number_valid(number)) {
+		em_error_set(err, EM_ERR_INVALID, "order", "an order number (EM-YYYY-NNNNNN) is needed");
+		return false;
+	}
+	if (!email || !auth_email_normalize(email, normal, sizeof normal, err)) {
+		em_error_set(err, EM_ERR_INVALID, "email", "the order's e-mail address is needed");
+		return false;
+	}
+	if (!orders_track(&req->app->store, number, normal, &o, err))
+		return false;
+	em_response_json(req, 200, o);
+	return true;
+}
+
+static const struct em_route orders_table[] = {
+	{ "POST", "/api/v1/orders", orders_create, EM_ROLE_CUSTOMER, EM_BODY_JSON, NULL },
+	{ "GET", "/api/v1/orders", orders_mine, EM_ROLE_CUSTOMER, EM_BODY_NONE, NULL },
+	/* before {id}: the literal wins over the placeholder */
+	{ "GET", "/api/v1/orders/track", orders_track_get, EM_ROLE_PUBLIC, EM_BODY_NONE, NULL },
+	{ "GET", "/api/v1/orders/{id}", orders_get, EM_ROLE_CUSTOMER, EM_BODY_NONE, NULL },
+	{ "POST", "/api/v1/orders/{id}/cancel", orders_cancel, EM_ROLE_CUSTOMER, EM_BODY_NONE,
+	  NULL },
+};
+
+const struct em_route_table orders_routes = EM_ROUTE_TABLE("orders", orders_table);
+
+static const struct em_route orders_admin_table[] = {
+	{ "GET", "/api/v1/admin/orders", orders_admin_list, EM_ROLE_STAFF, EM_BODY_NONE, NULL },
+	{ "GET", "/api/v1/admin/orders/{id}", orders_admin_get, EM_ROLE_STAFF, EM_BODY_NONE,
+	  NULL },
+	{ "POST", "/api/v1/admin/orders/{id}/transitions", orders_admin_transition, EM_ROLE_STAFF,
+	  EM_BODY_JSON, NULL },
+};
+
+const struct em_route_table orders_admin_routes =
+	EM_ROUTE_TABLE("admin-orders", orders_admin_table);
