@@ -42,7 +42,7 @@ Variables (environment; defaults in [production | local] mode):
                         PREFIX/tls/cert.pem, key.pem]
   NGX_MEDIA_ROOT       uploaded images [/var/lib/emporium/media | PREFIX/media]
   NGX_ADMIN_ROOT       admin panel files [/usr/share/emporium/admin |
-                        <checkout>/web/admin]
+                        <checkout>/web/admin/dist (web/admin/build.sh)]
   NGX_DOCS_ROOT        the API description and its documentation page, as
                        written by tools/openapi/build.sh site DIR
                        [/usr/share/emporium/docs | <checkout>/build/docs-site]
@@ -150,7 +150,7 @@ else
 	val CERT "$prefix/tls/cert.pem"
 	val KEY "$prefix/tls/key.pem"
 	val MEDIA_ROOT "$prefix/media"
-	val ADMIN_ROOT "$(cd "$here/.." && pwd)/web/admin"
+	val ADMIN_ROOT "$(cd "$here/.." && pwd)/web/admin/dist"
 	val DOCS_ROOT "$(cd "$here/.." && pwd)/build/docs-site"
 	val CACHE_DIR "$prefix/cache"
 	val ACCESS_LOG "$prefix/logs/access.log"

@@ -1,0 +1,469 @@
+// panel.test.mjs - the admin panel in Debian's Chromium (playwright-core),
+// against the stack tests/browser/run.sh started. Every check is named;
+// the run ends with "browser: N passed, N failed" and exits 1 on a failure.
+// Console errors, page errors and CSP reports anywhere in the run fail it.
+import { chromium } from 'playwright-core';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+
+const env = (k) => {
+	const v = process.env[k];
+	if (!v) throw new Error(`panel.test.mjs: ${k} is not set (run it through tests/browser/run.sh)`);
+	return v;
+};
+const BASE = env('STACK_BASE');
+const SHOTS = env('BROWSER_SHOTS');
+const ADMIN = { email: env('BROWSER_ADMIN_EMAIL'), password: env('BROWSER_ADMIN_PASSWORD') };
+const STAFF = { email: env('BROWSER_STAFF_EMAIL'), password: env('BROWSER_STAFF_PASSWORD') };
+const CHROMIUM = process.env.BROWSER_CHROMIUM || '/usr/bin/chromium';
+// /work/shared/PITFALLS.md: without the networking flags Chromium keeps
+// calling hosts this network refuses; as root (CI) it needs --no-sandbox.
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let passed = 0, failed = 0;
+const problems = []; // console errors, page errors, CSP reports
+let expectHttpErrors = false; // set around steps that provoke a 4xx on purpose
+
+async function check(name, fn) {
+	const t0 = Date.now();
+	try {
+		await fn();
+		passed++;
+		console.log(`ok - ${name} (${Date.now() - t0} ms)`);
+	} catch (e) {
+		failed++;
+		console.log(`not ok - ${name}: ${String((e && e.message) || e).split('\n').slice(0, 4).join(' | ')}`);
+	}
+}
+function assert(cond, msg) {
+	if (!cond) throw new Error(msg);
+}
+
+// ---- a PNG of one colour, made here so the test ships no binary ----
+function crc32(buf) {
+	let c, crc = 0xffffffff;
+	for (let n = 0; n < buf.length; n++) {
+		c = (crc ^ buf[n]) & 0xff;
+		for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+		crc = (crc >>> 8) ^ c;
+	}
+	return (crc ^ 0xffffffff) >>> 0;
+}
+function chunk(type, data) {
+	const len = Buffer.alloc(4);
+	len.writeUInt32BE(data.length);
+	const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+	const crc = Buffer.alloc(4);
+	crc.writeUInt32BE(crc32(td));
+	return Buffer.concat([len, td, crc]);
+}
+function png(w, h, [r, g, b]) {
+	const ihdr = Buffer.alloc(13);
+	ihdr.writeUInt32BE(w, 0);
+	ihdr.writeUInt32BE(h, 4);
+	ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
+	const row = Buffer.alloc(1 + w * 3);
+	for (let x = 0; x < w; x++) row.set([r, g, b], 1 + x * 3);
+	const raw = Buffer.concat(Array.from({ length: h }, () => row));
+	return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+// ---- the API, straight (setup and cross-checks) ----
+async function api(method, path, { token, json } = {}) {
+	const headers = { Accept: 'application/json' };
+	if (token) headers.Authorization = `Bearer ${token}`;
+	if (json !== undefined) headers['Content-Type'] = 'application/json';
+	const res = await fetch(BASE + path, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+	const text = await res.text();
+	let body = null;
+	try { body = text ? JSON.parse(text) : null; } catch { body = text; }
+	return { status: res.status, body, headers: res.headers };
+}
+async function token(who) {
+	const r = await api('POST', '/api/v1/auth/login', { json: who });
+	assert(r.status === 200, `login ${who.email}: ${r.status} ${JSON.stringify(r.body)}`);
+	return r.body.access_token;
+}
+
+// ---- the browser ----
+function watch(page, label, sink = problems) {
+	page.on('console', (m) => {
+		if (m.type() !== 'error' && m.type() !== 'warning') return;
+		const text = m.text();
+		if (m.type() === 'warning' && !/Content Security Policy|Refused/i.test(text)) return;
+		if (expectHttpErrors && /Failed to load resource: the server responded with a status of 4\d\d/.test(text)) return;
+		sink.push(`${label} console ${m.type()}: ${text}`);
+	});
+	page.on('pageerror', (e) => sink.push(`${label} page error: ${e.message}`));
+	page.on('request', (r) => {
+		if (r.url().includes('/api/v1/csp-reports')) sink.push(`${label} CSP report: ${r.postData()}`);
+	});
+}
+// POSTs to /api/v1/csp-reports in nginx's access log (reports the browser
+// may send outside the page's view)
+const LOGS = process.env.BROWSER_NGINX_LOGS;
+function reportsLogged() {
+	let n = 0;
+	if (LOGS && existsSync(LOGS))
+		for (const f of readdirSync(LOGS)) if (f.includes('access')) n += readFileSync(join(LOGS, f), 'utf8').split('\n').filter((l) => l.includes('/api/v1/csp-reports')).length;
+	return n;
+}
+let reportBaseline = 0;
+async function until(cond, ms, what) {
+	const end = Date.now() + ms;
+	while (!cond()) {
+		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((ok) => setTimeout(ok, 100));
+	}
+}
+async function shot(page, name) {
+	await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+async function heading(page, text) {
+	await page.getByRole('heading', { level: 1, name: text, exact: true }).waitFor();
+}
+async function nav(page, name) {
+	await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name, exact: true }).click();
+	await heading(page, name);
+}
+// inputs, selects and textareas without an accessible name
+async function unlabelled(page) {
+	return page.evaluate(() =>
+		[...document.querySelectorAll('input, select, textarea')]
+			.filter((el) => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+			.map((el) => el.outerHTML.slice(0, 80))
+	);
+}
+async function noOverflow(page) {
+	const w = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+	assert(w[0] <= w[1] + 1, `the page is ${w[0]} px wide in a ${w[1]} px viewport (sideways scrolling)`);
+}
+async function signIn(page, who) {
+	await page.goto(`${BASE}/admin/`);
+	await page.getByRole('button', { name: 'Sign in' }).waitFor();
+	// by keyboard only: the fields in tab order, Enter submits
+	await page.getByLabel('Email').focus();
+	await page.keyboard.type(who.email);
+	await page.keyboard.press('Tab');
+	await page.keyboard.type(who.password);
+	await page.keyboard.press('Enter');
+	await page.getByRole('navigation', { name: 'Screens' }).waitFor();
+}
+
+const run = Date.now().toString(36);
+async function main() {
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true, timeout: 60000 });
+try {
+	const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
+	ctx.setDefaultTimeout(15000);
+	const page = await ctx.newPage();
+	watch(page, 'admin');
+	const adminToken = await token(ADMIN);
+	const product = { title: `Browser test jacket ${run}`, slug: `browser-test-jacket-${run}`, sku1: `BT-${run}-M`, sku2: `BT-${run}-L`, id: null };
+	const img1 = png(64, 48, [200, 30, 30]), img2 = png(40, 40, [30, 90, 200]);
+	const sha = (b) => createHash('sha256').update(b).digest('hex');
+
+	await check('the watchers catch a CSP violation (an inline style injected on purpose, in its own context)', async () => {
+		const c = await browser.newContext({ ignoreHTTPSErrors: true });
+		const seen = [];
+		try {
+			const p = await c.newPage();
+			watch(p, 'selftest', seen);
+			await p.goto(`${BASE}/admin/`);
+			const before = reportsLogged();
+			await p.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<div style="color:red">x</div>'));
+			await until(() => seen.some((x) => x.includes('console error') && /Content Security Policy/.test(x)), 5000, 'the console error');
+			await until(() => seen.some((x) => x.includes('CSP report')), 5000, 'the report request');
+			await until(() => reportsLogged() > before, 5000, 'the report in the access log');
+		} finally {
+			await c.close();
+			reportBaseline = reportsLogged();
+		}
+	});
+
+	await check('/admin/ is the built panel under the admin CSP (no unsafe-inline, no unsafe-eval)', async () => {
+		const res = await fetch(`${BASE}/admin/`);
+		const csp = res.headers.get('content-security-policy') || '';
+		const html = await res.text();
+		assert(res.status === 200, `status ${res.status}`);
+		assert(/script-src 'self'/.test(csp) && /style-src 'self'/.test(csp), `CSP: ${csp}`);
+		assert(!/unsafe-inline|unsafe-eval/.test(csp), `CSP allows unsafe code: ${csp}`);
+		assert(/<script type="module" src="\/admin\/main-[A-Z0-9]+\.js">/.test(html), 'index.html does not load the bundle');
+		assert(!/<style|style=/.test(html), 'index.html has inline styles');
+	});
+
+	await check('a wrong password shows the API error on the sign-in screen', async () => {
+		await page.goto(`${BASE}/admin/`);
+		expectHttpErrors = true;
+		await page.getByLabel('Email').fill(ADMIN.email);
+		await page.getByLabel('Password').fill('not the password');
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await page.locator('.error-summary[role=alert]').waitFor();
+		expectHttpErrors = false;
+		await shot(page, '00-sign-in-error');
+	});
+
+	await check('admin signs in by keyboard and lands on the dashboard with its figures and chart', async () => {
+		await signIn(page, ADMIN);
+		await heading(page, 'Dashboard');
+		await page.locator('.chart canvas').waitFor();
+		await page.getByText('dead jobs').waitFor();
+		const active = await page.locator('.card .figure').first().textContent();
+		assert(/^\d+\+?$/.test(active.trim()) && Number.parseInt(active, 10) > 0, `active products figure: ${active}`);
+		await shot(page, '01-dashboard');
+	});
+
+	await check('the admin sees every screen, each labelled for screen readers', async () => {
+		const links = await page.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents();
+		for (const want of ['Dashboard', 'Products', 'Categories', 'Inventory', 'Coupons', 'Users and roles', 'Jobs'])
+			assert(links.includes(want), `no ${want} in ${links}`);
+		const screens = [['Products', '02-products'], ['Categories', '03-categories'], ['Inventory', '04-inventory'], ['Coupons', '05-coupons'], ['Users and roles', '06-users'], ['Jobs', '07-jobs'], ['Dashboard', null]];
+		for (const [name, file] of screens) {
+			await nav(page, name);
+			await page.waitForLoadState('networkidle');
+			const bad = await unlabelled(page);
+			assert(bad.length === 0, `${name}: fields without a label: ${bad.join(', ')}`);
+			if (file) await shot(page, file);
+		}
+	});
+
+	await check('the product list pages with the API cursors (Next, Previous)', async () => {
+		await nav(page, 'Products');
+		const rows = page.locator('table tbody tr');
+		await rows.first().waitFor();
+		const first = await rows.first().textContent();
+		assert((await rows.count()) === 25, `page 1 has ${await rows.count()} rows`);
+		await page.getByRole('button', { name: 'Next' }).click();
+		await page.getByText('Page 2').waitFor();
+		await page.waitForFunction((f) => document.querySelector('table tbody tr') && document.querySelector('table tbody tr').textContent !== f, first);
+		await page.getByRole('button', { name: 'Previous' }).click();
+		await page.getByText('Page 1').waitFor();
+		await page.waitForFunction((f) => document.querySelector('table tbody tr') && document.querySelector('table tbody tr').textContent === f, first);
+	});
+
+	await check('a problem+json error is shown next to the field it names', async () => {
+		await page.getByRole('link', { name: 'New product' }).click();
+		await heading(page, 'New product');
+		await page.getByLabel('Title', { exact: true }).fill('Bad slug');
+		await page.getByLabel('Slug').fill('Not A Slug!');
+		await page.locator('#f-variants-0--sku').fill(`BAD-${run}`);
+		await page.locator('#f-variants-0--price').fill('10.00');
+		expectHttpErrors = true;
+		await page.getByRole('button', { name: 'Create product' }).click();
+		await page.locator('#f-slug-err').waitFor();
+		expectHttpErrors = false;
+		assert((await page.locator('#f-slug').getAttribute('aria-invalid')) === 'true', 'the slug input is not marked invalid');
+		await shot(page, '08-field-error');
+	});
+
+	await check('create a product with two variants and two images (preview, upload, reorder)', async () => {
+		await page.goto(`${BASE}/admin/products/new`); // a reload: the session survives through the refresh cookie
+		await heading(page, 'New product');
+		await page.getByLabel('Title', { exact: true }).fill(product.title);
+		assert((await page.getByLabel('Slug').inputValue()) === product.slug, 'the slug was not derived from the title');
+		await page.getByLabel('Brand').fill('Emporium Test');
+		await page.getByLabel('Status').selectOption('active');
+		await page.locator('#f-variants-0--sku').fill(product.sku1);
+		await page.locator('#f-variants-0--options-size').fill('M');
+		await page.locator('#f-variants-0--options-color').fill('red');
+		await page.locator('#f-variants-0--price').fill('1250.50');
+		await page.locator('#f-variants-0--stock').fill('7');
+		await page.getByRole('button', { name: 'Add variant' }).click();
+		await page.locator('#f-variants-1--sku').fill(product.sku2);
+		await page.locator('#f-variants-1--options-size').fill('L');
+		await page.locator('#f-variants-1--options-color').fill('red');
+		await page.locator('#f-variants-1--price').fill('1300');
+		await page.locator('#f-variants-1--stock').fill('3');
+		await shot(page, '09-product-new');
+		await page.getByRole('button', { name: 'Create product' }).click();
+		await page.waitForURL(/\/admin\/products\/[0-9a-f]{24}$/);
+		product.id = page.url().split('/').pop();
+		await heading(page, 'Edit product');
+		const file = page.getByLabel('Image file');
+		await file.setInputFiles({ name: 'red.png', mimeType: 'image/png', buffer: img1 });
+		await page.getByRole('img', { name: 'Preview of red.png' }).waitFor();
+		await page.getByLabel('Alt text').fill('Red jacket, front');
+		await page.getByRole('button', { name: 'Upload image' }).click();
+		await page.locator('ol.images li').first().waitFor();
+		await file.setInputFiles({ name: 'blue.png', mimeType: 'image/png', buffer: img2 });
+		await page.getByRole('button', { name: 'Upload image' }).click();
+		await page.locator('ol.images li').nth(1).waitFor();
+		await page.getByRole('button', { name: 'Move image 2 up' }).click();
+		await page.getByText('Image moved to place 1.').waitFor();
+		const r = await api('GET', `/api/v1/admin/products/${product.id}`, { token: adminToken });
+		assert(r.status === 200, `admin GET ${r.status}`);
+		const order = [...r.body.images].sort((a, b) => a.position - b.position).map((i) => i.id);
+		assert(order.length === 2 && order[0] === sha(img2) && order[1] === sha(img1), `image order ${order}`);
+		assert(r.body.variants.length === 2 && r.body.variants[0].price === 125050 && r.body.variants[1].price === 130000, `variants ${JSON.stringify(r.body.variants)}`);
+		await page.locator('ol.images img').nth(1).evaluate((img) => img.decode());
+		await shot(page, '10-product-edit');
+	});
+
+	await check('the new product is in the public catalog (GET /api/v1/products through nginx)', async () => {
+		assert(product.id, 'no product was created');
+		let found = null;
+		for (let i = 0; i < 20 && !found; i++) {
+			// the anonymous catalog is micro-cached for 5 s by nginx
+			const r = await api('GET', '/api/v1/products?sort=newest&limit=20');
+			assert(r.status === 200, `status ${r.status}`);
+			found = r.body.items.find((p) => p.id === product.id);
+			if (!found) await new Promise((ok) => setTimeout(ok, 500));
+		}
+		assert(found, 'not in the first page of the public list');
+		assert(found.variants.length === 2 && found.images.length === 2, `public: ${found.variants.length} variants, ${found.images.length} images`);
+		const media = await fetch(BASE + found.images[0].url);
+		assert(media.status === 200 && /image\/png/.test(media.headers.get('content-type')), `image ${found.images[0].url}: ${media.status}`);
+		const one = await api('GET', `/api/v1/products/${product.id}`);
+		assert(one.status === 200 && one.body.title === product.title, `detail ${one.status}`);
+	});
+
+	await check('edit the product, then restore the earlier version from its history', async () => {
+		assert(product.id, 'no product was created');
+		await page.getByLabel('Title', { exact: true }).fill(`${product.title} renamed`);
+		await page.getByRole('button', { name: 'Save changes' }).click();
+		await page.getByText('Saved.').waitFor();
+		const rows = page.locator('section[aria-labelledby=versions-h] tbody tr');
+		await rows.first().waitFor();
+		// newest first: the top row is the product as it was before the save
+		const top = rows.first();
+		assert((await top.textContent()).includes(product.title), `the newest version is not the one before the rename: ${await top.textContent()}`);
+		const n = (await top.locator('td').first().textContent()).trim();
+		await top.getByRole('button', { name: `Restore version ${n}`, exact: true }).click();
+		await page.getByText(`Version ${n} restored as a new version.`).waitFor();
+		await page.waitForFunction((t) => document.getElementById('f-title').value === t, product.title);
+		await shot(page, '11-product-versions');
+	});
+
+	await check('soft delete and restore the product', async () => {
+		assert(product.id, 'no product was created');
+		await page.getByRole('button', { name: 'Delete product' }).click();
+		await page.getByText('Product deleted (it can be restored).').waitFor();
+		let r = await api('GET', `/api/v1/admin/products/${product.id}`, { token: adminToken });
+		assert(r.body.deleted_at, 'not deleted in the API');
+		await page.getByRole('button', { name: 'Restore product' }).click();
+		await page.getByText('Product restored.').waitFor();
+		r = await api('GET', `/api/v1/admin/products/${product.id}`, { token: adminToken });
+		assert(r.body.deleted_at === null, 'still deleted in the API');
+	});
+
+	await check('adjust stock with a reason; the variant shows in the low-stock list', async () => {
+		await nav(page, 'Inventory');
+		await page.getByLabel('SKU').fill(product.sku1);
+		await page.getByLabel('Change').fill('-5');
+		await page.getByLabel('Reason').fill('browser test: damaged');
+		await page.getByRole('button', { name: 'Adjust', exact: true }).click();
+		await page.getByText(`${product.sku1}: stock 7 → 2 (below its threshold).`).waitFor();
+		await page.getByRole('region', { name: 'Low stock' }).getByRole('cell', { name: product.sku1, exact: true }).waitFor();
+		await shot(page, '12-inventory-adjusted');
+	});
+
+	await check('categories: add two, move the second above the first', async () => {
+		await nav(page, 'Categories');
+		for (const n of ['A', 'B']) {
+			await page.getByLabel('Name').fill(`Browser ${run} ${n}`);
+			await page.getByLabel('Slug').fill(`browser-${run}-${n.toLowerCase()}`);
+			await page.getByRole('button', { name: 'Add category' }).click();
+			await page.getByText(`Browser ${run} ${n} added.`).waitFor();
+		}
+		await page.getByRole('button', { name: `Move Browser ${run} B up` }).click();
+		await page.getByText(`Browser ${run} B moved up.`).waitFor();
+		const r = await api('GET', '/api/v1/categories');
+		const slugs = r.body.items.map((c) => c.slug);
+		const a = slugs.indexOf(`browser-${run}-a`), b = slugs.indexOf(`browser-${run}-b`);
+		assert(a >= 0 && b >= 0 && b < a, `top level order: ${slugs.join(', ')}`);
+		await shot(page, '13-categories');
+	});
+
+	await check('create a coupon', async () => {
+		await nav(page, 'Coupons');
+		await page.getByLabel('Code').fill(`BROWSER${run}`.toUpperCase().slice(0, 32));
+		await page.getByLabel('Percent off').fill('12.5');
+		await page.getByRole('button', { name: 'Create coupon' }).click();
+		await page.getByRole('cell', { name: `BROWSER${run}`.toUpperCase(), exact: true }).waitFor();
+		const r = await api('GET', '/api/v1/admin/coupons?limit=100', { token: adminToken });
+		const c = r.body.items.find((x) => x.code === `BROWSER${run}`.toUpperCase());
+		assert(c && c.percent_bp === 1250 && c.type === 'percent', `coupon ${JSON.stringify(c)}`);
+	});
+
+	await check('the admin makes the second account staff on the users screen', async () => {
+		await nav(page, 'Users and roles');
+		await page.getByLabel('Email starts with').fill('staff@browser');
+		await page.getByRole('button', { name: 'Search' }).click();
+		const select = page.getByLabel(`Role of ${STAFF.email}`);
+		await select.waitFor();
+		await select.selectOption('staff');
+		await page.getByText(`${STAFF.email} is now staff.`).waitFor();
+		const r = await api('GET', `/api/v1/admin/users?email=${encodeURIComponent(STAFF.email)}`, { token: adminToken });
+		assert(r.body.items.length === 1 && r.body.items[0].role === 'staff', `users: ${JSON.stringify(r.body.items)}`);
+	});
+
+	await check('readable on a phone: no sideways scrolling on the dashboard, product and inventory screens', async () => {
+		await page.setViewportSize({ width: 390, height: 844 });
+		await nav(page, 'Dashboard');
+		await page.locator('.chart canvas').waitFor();
+		await noOverflow(page);
+		await shot(page, '14-phone-dashboard');
+		await page.goto(`${BASE}/admin/products/${product.id}`);
+		await heading(page, 'Edit product');
+		await noOverflow(page);
+		await shot(page, '15-phone-product');
+		await nav(page, 'Inventory');
+		await noOverflow(page);
+		await page.setViewportSize({ width: 1280, height: 900 });
+	});
+
+	await check('a staff account sees no users or jobs screen, and the users route is refused', async () => {
+		const sctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
+		sctx.setDefaultTimeout(15000);
+		const sp = await sctx.newPage();
+		watch(sp, 'staff');
+		try {
+			await signIn(sp, STAFF);
+			await heading(sp, 'Dashboard');
+			const links = await sp.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents();
+			assert(links.includes('Products') && links.includes('Inventory'), `staff nav: ${links}`);
+			assert(!links.includes('Users and roles') && !links.includes('Jobs'), `staff nav shows admin screens: ${links}`);
+			assert((await sp.getByText('dead jobs').count()) === 0, 'the staff dashboard shows dead jobs');
+			await shot(sp, '16-staff-dashboard');
+			await sp.goto(`${BASE}/admin/users`);
+			await heading(sp, 'Not allowed');
+			await shot(sp, '17-staff-users-refused');
+			const st = await token(STAFF);
+			const r = await api('GET', '/api/v1/admin/users', { token: st });
+			assert(r.status === 403, `the API gave staff ${r.status} for /admin/users`);
+		} finally {
+			await sctx.close();
+		}
+	});
+
+	await check('sign out ends the session (a reload shows the sign-in screen)', async () => {
+		await page.getByRole('button', { name: 'Sign out' }).click();
+		await page.getByRole('button', { name: 'Sign in' }).waitFor();
+		await page.reload();
+		await page.getByRole('button', { name: 'Sign in' }).waitFor();
+	});
+
+	await ctx.close();
+} finally {
+	await browser.close();
+}
+}
+try {
+	await main();
+} catch (e) {
+	// a failure outside a check (launch, setup) still ends in the count
+	failed++;
+	console.log(`not ok - the run stopped: ${String((e && e.stack) || e).split('\n').slice(0, 6).join(' | ')}`);
+}
+
+const reports = reportsLogged() - reportBaseline;
+await check('no console errors, no page errors and no CSP violation reports during the run', async () => {
+	assert(LOGS && existsSync(LOGS), `no nginx logs at ${LOGS}`);
+	assert(problems.length === 0, problems.slice(0, 5).join(' || '));
+	assert(reports === 0, `${reports} POSTs to /api/v1/csp-reports in the nginx access log since the self-test`);
+});
+
+console.log(`browser: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
