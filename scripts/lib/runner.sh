@@ -20,7 +20,7 @@
 # line "N passed, N failed" (optionally "PREFIX: " before it and
 # ", N skipped" after it; the last such line counts). A skip is never a
 # pass: skipped tests are counted and named at the end. A script suite
-# names a skipped test with a line "skipped: NAME (why)".
+# names a skipped test with a line "skipped: NAME (why)" (or "# skipped:").
 #
 # Globals: runner_passed, runner_failed, runner_skipped (counts),
 # RUNNER_ONLY (patterns, space separated), RUNNER_KILL_AFTER (seconds
@@ -117,9 +117,14 @@ runner_count() {
 		p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
 		f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
 		if [[ $line =~ ,\ ([0-9]+)\ skipped ]]; then s=${BASH_REMATCH[1]}; fi
+		# named skips ("skipped: ...", or "# skipped: ..." as a TAP-style
+		# note) count even when the summary line leaves them out
+		local named=0
 		while IFS= read -r name; do
 			runner_skips+=("$id: $name")
-		done < <(sed -n 's/^skipped: //p' "$out")
+			named=$((named + 1))
+		done < <(sed -n 's/^\(# \)\{0,1\}skipped: //p' "$out")
+		[ "$s" -ge "$named" ] || s=$named
 	fi
 	# a sanitizer report fails the suite even if its tests passed and it
 	# exited 0 (UBSan recovers; a sanitizer that cannot read its

@@ -118,6 +118,12 @@ else
 	not_ok "the skipped test is named at the end and not counted as passed" "$tmp/s_skip.log"
 fi
 
+s_note_skip() {
+	runner_run config 20 bash -c 'echo "ok - a"; echo "# skipped: the root-only check (not root)"; echo "1 passed, 0 failed"'
+}
+scenario "a script suite's '# skipped:' note is a counted, named skip" pass \
+	'^  config: the root-only check \(not root\)$' s_note_skip
+
 # The bug this runner replaced: suites were found by globbing the build
 # tree and skipping any path containing a dot, so a checkout in
 # ~/src/emporium-0.3 ran almost nothing and passed. The list now comes
