@@ -208,10 +208,40 @@ static json_object *list_product_item(const bson_t *doc, void *ctx)
 	return catalog_product_render(doc, true, 0);
 }
 
-static json_object *list_plain_item(const bson_t *doc, void *ctx)
+/*
+ * A version as the API shows it: "id" for _id, and the snapshot rendered
+ * like a staff product (not the raw stored document, whose internal
+ * fields - _id, category_id, stock_rev - are not the API's).
+ */
+static json_object *list_version_item(const bson_t *doc, void *ctx)
 {
+	static const char *const keys[] = { "product_id", "version", "action", "changed_by",
+					    "changed_at" };
+	json_object *all = em_bson_to_json(doc), *o = json_object_new_object(), *v;
+	bson_iter_t it;
+
 	(void)ctx;
-	return em_bson_to_json(doc);
+	if (!all || !o) {
+		json_object_put(all);
+		json_object_put(o);
+		return NULL;
+	}
+	if (json_object_object_get_ex(all, "_id", &v))
+		json_object_object_add(o, "id", json_object_get(v));
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (json_object_object_get_ex(all, keys[i], &v))
+			json_object_object_add(o, keys[i], json_object_get(v));
+	if (bson_iter_init_find(&it, doc, "snapshot") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+		const uint8_t *data;
+		uint32_t len;
+		bson_t snap;
+
+		bson_iter_document(&it, &len, &data);
+		if (bson_init_static(&snap, data, len))
+			json_object_object_add(o, "snapshot", catalog_product_render(&snap, true, 0));
+	}
+	json_object_put(all);
+	return o;
 }
 
 /* GET /api/v1/admin/products?deleted=false|true|all&status=&limit=&cursor= */
@@ -259,7 +289,7 @@ static bool catalog_admin_version_list(struct em_request *req, struct em_error *
 	    !em_page_params(req, CATALOG_LIMIT_DEFAULT, &limit, &cursor, err) ||
 	    !catalog_product_versions(&req->app->store, &id, limit, cursor, &page, err))
 		return false;
-	return catalog_page_respond(req, &page, list_plain_item, NULL, err);
+	return catalog_page_respond(req, &page, list_version_item, NULL, err);
 }
 
 static const struct em_route catalog_admin_product_table[] = {

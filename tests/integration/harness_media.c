@@ -152,18 +152,50 @@ struct hm_buf hm_fixture(const char *name)
 }
 
 /* Inserts a minimal product (the catalog's contract) and returns its id. */
+/*
+ * A product made as staff make one (POST /api/v1/admin/products), so it is
+ * a whole product everywhere it is listed - the contract suite checks the
+ * staff list against the description. Version 1, no images.
+ */
 void hm_product_new(char hex[25])
 {
+	char body[512], auth[2200], rnd[25];
+	const char *hdrs[3] = { auth, "Content-Type: application/json", NULL };
+	struct h_resp r;
+	json_object *j, *id;
 	bson_oid_t oid;
-	char json[512];
 
 	bson_oid_init(&oid, NULL);
-	bson_oid_to_string(&oid, hex);
-	snprintf(json, sizeof(json),
-		 "{\"_id\": {\"$oid\": \"%s\"}, \"title\": \"Test shoe\", \"slug\": \"shoe-%s\","
-		 " \"status\": \"active\", \"variants\": [{\"sku\": \"T-%s\"}],"
-		 " \"version\": {\"$numberLong\": \"1\"}, \"images\": []}", hex, hex, hex);
-	h_db_insert_json("products", json);
+	bson_oid_to_string(&oid, rnd);
+	snprintf(body, sizeof(body),
+		 "{\"title\": \"Test shoe\", \"slug\": \"shoe-%s\", \"status\": \"active\","
+		 " \"options\": [\"size\"], \"variants\": [{\"sku\": \"T-%s\","
+		 " \"options\": {\"size\": \"42\"}, \"price\": 250000, \"stock\": 5}]}", rnd, rnd);
+	h_bearer(hm_staff_token, auth, sizeof(auth));
+	r = h_request("POST", "/api/v1/admin/products", body, strlen(body), hdrs);
+	if (r.status != 201)
+		fail_msg("create a product: %ld %s", r.status, r.body);
+	j = h_json(&r);
+	assert_true(json_object_object_get_ex(j, "id", &id));
+	snprintf(hex, 25, "%s", json_object_get_string(id));
+	json_object_put(j);
+	h_resp_free(&r);
+}
+
+/* A product made, then soft-deleted, through the admin API. */
+void hm_product_deleted(char hex[25])
+{
+	char path[128], auth[2200];
+	const char *hdrs[3] = { auth, "If-Match: \"1\"", NULL };
+	struct h_resp r;
+
+	hm_product_new(hex);
+	h_bearer(hm_staff_token, auth, sizeof(auth));
+	snprintf(path, sizeof(path), "/api/v1/admin/products/%s", hex);
+	r = h_request("DELETE", path, NULL, 0, hdrs);
+	if (r.status != 200 && r.status != 204)
+		fail_msg("delete a product: %ld %s", r.status, r.body);
+	h_resp_free(&r);
 }
 
 long hm_product_version_is(const char *hex, long version)

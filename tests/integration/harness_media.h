@@ -42,6 +42,8 @@ struct hm_buf hm_png_make(uint32_t w, uint32_t h, uint32_t dw, uint32_t dh, unsi
 struct hm_buf hm_fixture(const char *name);
 /* Inserts a minimal product (the catalog's contract) and returns its id. */
 void hm_product_new(char hex[25]);
+/* A product made and then soft-deleted through the admin API. */
+void hm_product_deleted(char hex[25]);
 long hm_product_version_is(const char *hex, long version);
 long hm_product_has_image(const char *hex, const char *image_id);
 struct h_resp hm_upload(const char *token, const char *product, const struct hm_buf *body,

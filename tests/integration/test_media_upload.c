@@ -254,15 +254,9 @@ static void test_upload_refused(void **state)
 	hm_assert_problem_field(&r, 404, NULL);
 	h_resp_free(&r);
 	{
-		char gone[25], json[512];
+		char gone[25];
 
-		bson_oid_init(&oid, NULL);
-		bson_oid_to_string(&oid, gone);
-		snprintf(json, sizeof(json),
-			 "{\"_id\": {\"$oid\": \"%s\"}, \"title\": \"Gone\", \"slug\": \"gone-%s\","
-			 " \"variants\": [{\"sku\": \"G-%s\"}], \"version\": 1, \"images\": [],"
-			 " \"deleted_at\": {\"$date\": \"2024-01-01T00:00:00Z\"}}", gone, gone, gone);
-		h_db_insert_json("products", json);
+		hm_product_deleted(gone);
 		r = hm_upload(hm_staff_token, gone, &body, HM_MULTIPART_CT);
 		hm_assert_problem_field(&r, 404, NULL);
 		h_resp_free(&r);
