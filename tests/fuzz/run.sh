@@ -34,7 +34,8 @@ while [ $# -gt 0 ]; do
 done
 case $seconds in ''|*[!0-9]*) echo "run.sh: --seconds needs a whole number" >&2; exit 2 ;; esac
 
-all="fuzz_parse fuzz_request fuzz_multipart fuzz_probe fuzz_json fuzz_cursor fuzz_auth fuzz_template"
+all="fuzz_parse fuzz_request fuzz_multipart fuzz_probe fuzz_json fuzz_cursor fuzz_auth fuzz_template
+fuzz_pricing"
 names=${only//,/ }
 names=${names:-$all}
 
@@ -56,7 +57,7 @@ targets=""
 for n in $names; do targets="$targets tests/fuzz/$n"; done
 # shellcheck disable=SC2086
 if ! make -C "$build" -j"$(nproc)" $targets >"$build/fuzz-make.out" 2>&1; then
-	grep -E 'error|undefined' "$build/fuzz-make.out" | head -30 >&2
+	grep -E 'error:|undefined reference|No rule' "$build/fuzz-make.out" | head -30 >&2
 	echo "run.sh: the harnesses did not build: see $build/fuzz-make.out" >&2
 	echo "0 passed, 1 failed"
 	exit 1
