@@ -17,6 +17,8 @@ const BASE = env('STACK_BASE');
 const SHOTS = env('BROWSER_SHOTS');
 const ADMIN = { email: env('BROWSER_ADMIN_EMAIL'), password: env('BROWSER_ADMIN_PASSWORD') };
 const STAFF = { email: env('BROWSER_STAFF_EMAIL'), password: env('BROWSER_STAFF_PASSWORD') };
+const CUSTOMER = { email: env('BROWSER_CUSTOMER_EMAIL'), password: env('BROWSER_CUSTOMER_PASSWORD') };
+const MAIL_DIR = env('STACK_MAIL_DIR');
 const CHROMIUM = process.env.BROWSER_CHROMIUM || '/usr/bin/chromium';
 // /work/shared/PITFALLS.md: without the networking flags Chromium keeps
 // calling hosts this network refuses; as root (CI) it needs --no-sandbox.
@@ -71,8 +73,8 @@ function png(w, h, [r, g, b]) {
 }
 
 // ---- the API, straight (setup and cross-checks) ----
-async function api(method, path, { token, json } = {}) {
-	const headers = { Accept: 'application/json' };
+async function api(method, path, { token, json, headers: extra = {} } = {}) {
+	const headers = { Accept: 'application/json', ...extra };
 	if (token) headers.Authorization = `Bearer ${token}`;
 	if (json !== undefined) headers['Content-Type'] = 'application/json';
 	const res = await fetch(BASE + path, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
@@ -85,6 +87,37 @@ async function token(who) {
 	const r = await api('POST', '/api/v1/auth/login', { json: who });
 	assert(r.status === 200, `login ${who.email}: ${r.status} ${JSON.stringify(r.body)}`);
 	return r.body.access_token;
+}
+
+// A cash-on-delivery order placed by the customer through the API: the
+// account made a customer by the admin, an address, one in-stock SKU in
+// the cart, POST /api/v1/orders with an Idempotency-Key.
+async function placeOrder(adminToken) {
+	const u = await api('GET', `/api/v1/admin/users?email=${encodeURIComponent(CUSTOMER.email)}`, { token: adminToken });
+	assert(u.status === 200 && u.body.items.length === 1, `customer account: ${u.status}`);
+	if (u.body.items[0].role !== 'customer') {
+		const r = await api('PATCH', `/api/v1/admin/users/${u.body.items[0].id}`, { token: adminToken, json: { role: 'customer' } });
+		assert(r.status === 200, `role change: ${r.status}`);
+	}
+	const ct = await token(CUSTOMER);
+	const a = await api('POST', '/api/v1/me/addresses', { token: ct, json: { name: 'Browser Customer', line1: '12 Test Road', city: 'Dhaka', postal_code: '1207', country: 'BD', phone: '+8801700000000' } });
+	assert(a.status === 201, `address: ${a.status} ${JSON.stringify(a.body)}`);
+	const list = await api('GET', '/api/v1/products?in_stock=true&limit=5');
+	const v = list.body.items.flatMap((p) => p.variants).find((x) => x.in_stock);
+	assert(v, 'no variant in stock in the demo catalog');
+	const c = await api('POST', '/api/v1/cart/items', { token: ct, json: { sku: v.sku, quantity: 1 } });
+	assert(c.status === 200 || c.status === 201, `cart: ${c.status} ${JSON.stringify(c.body)}`);
+	const o = await api('POST', '/api/v1/orders', { token: ct, json: { shipping_address_id: a.body.id, payment_method: 'cod' }, headers: { 'Idempotency-Key': `browser-${Date.now()}` } });
+	assert(o.status === 201, `order: ${o.status} ${JSON.stringify(o.body)}`);
+	return o.body;
+}
+// the .eml files in the SMTP catcher's directory that contain every needle
+function mailsWith(...needles) {
+	if (!existsSync(MAIL_DIR)) return [];
+	return readdirSync(MAIL_DIR)
+		.filter((f) => f.endsWith('.eml'))
+		.map((f) => readFileSync(join(MAIL_DIR, f), 'utf8'))
+		.filter((m) => needles.every((n) => m.includes(n)));
 }
 
 // ---- the browser ----
@@ -208,18 +241,21 @@ try {
 	await check('admin signs in by keyboard and lands on the dashboard with its figures and chart', async () => {
 		await signIn(page, ADMIN);
 		await heading(page, 'Dashboard');
-		await page.locator('.chart canvas').waitFor();
+		await page.getByRole('figure', { name: 'Products by state' }).locator('canvas').waitFor();
+		await page.getByRole('figure', { name: 'Orders by status' }).locator('canvas').waitFor();
 		await page.getByText('dead jobs').waitFor();
-		const active = await page.locator('.card .figure').first().textContent();
+		const card = page.locator('.card', { hasText: 'active products' }).locator('.figure');
+		await page.waitForFunction(() => ![...document.querySelectorAll('.card .figure')].some((f) => f.textContent === '…'));
+		const active = await card.textContent();
 		assert(/^\d+\+?$/.test(active.trim()) && Number.parseInt(active, 10) > 0, `active products figure: ${active}`);
 		await shot(page, '01-dashboard');
 	});
 
 	await check('the admin sees every screen, each labelled for screen readers', async () => {
 		const links = await page.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents();
-		for (const want of ['Dashboard', 'Products', 'Categories', 'Inventory', 'Coupons', 'Users and roles', 'Jobs'])
+		for (const want of ['Dashboard', 'Products', 'Orders', 'Categories', 'Inventory', 'Coupons', 'Users and roles', 'Jobs'])
 			assert(links.includes(want), `no ${want} in ${links}`);
-		const screens = [['Products', '02-products'], ['Categories', '03-categories'], ['Inventory', '04-inventory'], ['Coupons', '05-coupons'], ['Users and roles', '06-users'], ['Jobs', '07-jobs'], ['Dashboard', null]];
+		const screens = [['Products', '02-products'], ['Orders', '02-orders'], ['Categories', '03-categories'], ['Inventory', '04-inventory'], ['Coupons', '05-coupons'], ['Users and roles', '06-users'], ['Jobs', '07-jobs'], ['Dashboard', null]];
 		for (const [name, file] of screens) {
 			await nav(page, name);
 			await page.waitForLoadState('networkidle');
@@ -373,7 +409,7 @@ try {
 		const slugs = r.body.items.map((c) => c.slug);
 		const a = slugs.indexOf(`browser-${run}-a`), b = slugs.indexOf(`browser-${run}-b`);
 		assert(a >= 0 && b >= 0 && b < a, `top level order: ${slugs.join(', ')}`);
-		await shot(page, '13-categories');
+		await shot(page, '14-categories');
 	});
 
 	await check('create a coupon', async () => {
@@ -399,16 +435,50 @@ try {
 		assert(r.body.items.length === 1 && r.body.items[0].role === 'staff', `users: ${JSON.stringify(r.body.items)}`);
 	});
 
-	await check('readable on a phone: no sideways scrolling on the dashboard, product and inventory screens', async () => {
+	await check('a customer order (placed through the API) is confirmed, then shipped with a tracking number from the panel; the customer gets the mail', async () => {
+		const order = await placeOrder(adminToken);
+		await nav(page, 'Orders');
+		await page.getByLabel('Customer email').fill(CUSTOMER.email);
+		await page.getByRole('button', { name: 'Filter' }).click();
+		await page.getByRole('link', { name: order.number, exact: true }).click();
+		await heading(page, 'Order');
+		await page.getByRole('button', { name: 'Confirm (processing)' }).click();
+		await page.getByRole('button', { name: 'Move to processing' }).click();
+		await page.getByText(`Order ${order.number} is now processing.`).waitFor();
+		await page.getByRole('button', { name: 'Mark shipped' }).click();
+		// without the tracking number the API names the field; the panel shows it there
+		await page.getByLabel('Carrier').fill('Pathao');
+		expectHttpErrors = true;
+		await page.getByRole('button', { name: 'Move to shipped' }).click();
+		await page.locator('#f-tracking_number-err').waitFor();
+		expectHttpErrors = false;
+		const tracking = `PT${run}`.toUpperCase();
+		await page.getByLabel('Tracking number').fill(tracking);
+		await page.getByRole('button', { name: 'Move to shipped' }).click();
+		await page.getByText(`Order ${order.number} is now shipped.`).waitFor();
+		await page.locator('.timeline').getByText(tracking).waitFor();
+		await shot(page, '13-order-shipped');
+		const r = await api('GET', `/api/v1/admin/orders/${order.id}`, { token: adminToken });
+		assert(r.body.status === 'shipped' && r.body.tracking_number === tracking && r.body.carrier === 'Pathao', `order: ${r.body.status} ${r.body.carrier} ${r.body.tracking_number}`);
+		await until(() => mailsWith(CUSTOMER.email, tracking).length > 0, 20000, `the shipping mail to ${CUSTOMER.email} (in ${MAIL_DIR})`);
+	});
+
+	await check('readable on a phone: no sideways scrolling on the dashboard, product, order and inventory screens', async () => {
 		await page.setViewportSize({ width: 390, height: 844 });
 		await nav(page, 'Dashboard');
-		await page.locator('.chart canvas').waitFor();
+		await page.getByRole('figure', { name: 'Orders by status' }).locator('canvas').waitFor();
 		await noOverflow(page);
-		await shot(page, '14-phone-dashboard');
+		await shot(page, '15-phone-dashboard');
 		await page.goto(`${BASE}/admin/products/${product.id}`);
 		await heading(page, 'Edit product');
 		await noOverflow(page);
 		await shot(page, '15-phone-product');
+		await nav(page, 'Orders');
+		await page.locator('table tbody tr').first().waitFor();
+		await page.locator('table tbody tr a').first().click();
+		await heading(page, 'Order');
+		await noOverflow(page);
+		await shot(page, '16-phone-order');
 		await nav(page, 'Inventory');
 		await noOverflow(page);
 		await page.setViewportSize({ width: 1280, height: 900 });
@@ -423,13 +493,13 @@ try {
 			await signIn(sp, STAFF);
 			await heading(sp, 'Dashboard');
 			const links = await sp.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents();
-			assert(links.includes('Products') && links.includes('Inventory'), `staff nav: ${links}`);
+			assert(links.includes('Products') && links.includes('Orders') && links.includes('Inventory'), `staff nav: ${links}`);
 			assert(!links.includes('Users and roles') && !links.includes('Jobs'), `staff nav shows admin screens: ${links}`);
 			assert((await sp.getByText('dead jobs').count()) === 0, 'the staff dashboard shows dead jobs');
-			await shot(sp, '16-staff-dashboard');
+			await shot(sp, '17-staff-dashboard');
 			await sp.goto(`${BASE}/admin/users`);
 			await heading(sp, 'Not allowed');
-			await shot(sp, '17-staff-users-refused');
+			await shot(sp, '18-staff-users-refused');
 			const st = await token(STAFF);
 			const r = await api('GET', '/api/v1/admin/users', { token: st });
 			assert(r.status === 403, `the API gave staff ${r.status} for /admin/users`);

@@ -3,8 +3,9 @@
 #
 # Builds the panel (web/admin/build.sh), starts a stack of its own from
 # BUILD_DIR's programs (scripts/lib/stack.sh, nginx serving the built panel
-# at /admin/), seeds the demo catalog, creates an admin and a staff account
-# with emporium-admin create-admin (as ./scripts/run does), then drives
+# at /admin/), seeds the demo catalog, creates an admin, a staff and a
+# customer account with emporium-admin create-admin (as ./scripts/run
+# does; the test gives the other two their roles through the API), drives
 # Debian's Chromium (/usr/bin/chromium) with playwright-core through
 # panel.test.mjs. Installs chromium through scripts/lib/deps.sh when it is
 # missing. Screenshots of each screen go to $BROWSER_ARTEFACTS (default
@@ -56,7 +57,12 @@ printf '%s\n' "$BROWSER_ADMIN_PASSWORD" | admin_cmd create-admin --email "$BROWS
 	fail "create-admin failed (see $work/admin.log)"
 printf '%s\n' "$BROWSER_STAFF_PASSWORD" | admin_cmd create-admin --email "$BROWSER_STAFF_EMAIL" >>"$work/admin.log" 2>&1 ||
 	fail "create-admin (staff) failed (see $work/admin.log)"
+# and the third, the customer who places an order through the API
+BROWSER_CUSTOMER_EMAIL=customer@browser.emporium.test BROWSER_CUSTOMER_PASSWORD=$(pw)
+printf '%s\n' "$BROWSER_CUSTOMER_PASSWORD" | admin_cmd create-admin --email "$BROWSER_CUSTOMER_EMAIL" >>"$work/admin.log" 2>&1 ||
+	fail "create-admin (customer) failed (see $work/admin.log)"
 export BROWSER_ADMIN_EMAIL BROWSER_ADMIN_PASSWORD BROWSER_STAFF_EMAIL BROWSER_STAFF_PASSWORD
+export BROWSER_CUSTOMER_EMAIL BROWSER_CUSTOMER_PASSWORD
 export BROWSER_SHOTS="$work/shots" BROWSER_NGINX_LOGS="$stack/nginx/logs"
 
 # Node checks the stack's self-signed certificate against its own file

@@ -10,6 +10,7 @@ import { ProductList, ProductEdit } from './screens/products.jsx';
 import { Categories } from './screens/categories.jsx';
 import { Inventory } from './screens/inventory.jsx';
 import { Coupons } from './screens/coupons.jsx';
+import { OrderDetail, OrderList } from './screens/orders.jsx';
 import { Users } from './screens/users.jsx';
 import { Jobs } from './screens/jobs.jsx';
 import './styles.css';
@@ -21,6 +22,8 @@ const ROUTES = [
 	{ path: '/products', title: 'Products', nav: true, roles: STAFF, view: ProductList },
 	{ path: '/products/new', title: 'New product', roles: STAFF, view: ProductEdit },
 	{ path: '/products/:id', title: 'Edit product', roles: STAFF, view: ProductEdit },
+	{ path: '/orders', title: 'Orders', nav: true, roles: STAFF, view: OrderList },
+	{ path: '/orders/:id', title: 'Order', roles: STAFF, view: OrderDetail },
 	{ path: '/categories', title: 'Categories', nav: true, roles: STAFF, view: Categories },
 	{ path: '/inventory', title: 'Inventory', nav: true, roles: STAFF, view: Inventory },
 	{ path: '/coupons', title: 'Coupons', nav: true, roles: STAFF, view: Coupons },

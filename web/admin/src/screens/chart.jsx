@@ -9,7 +9,8 @@ export function BarChart({ title, labels, values, unit }) {
 	const box = useRef(null);
 	useEffect(() => {
 		if (!box.current) return undefined;
-		const width = Math.max(260, Math.min(640, box.current.clientWidth || 480));
+		const fit = () => Math.max(240, Math.min(640, box.current ? box.current.clientWidth : 480));
+		const width = fit();
 		const xs = labels.map((_, i) => i);
 		const plot = new uPlot(
 			{
@@ -27,7 +28,16 @@ export function BarChart({ title, labels, values, unit }) {
 			[xs, values],
 			box.current
 		);
-		return () => plot.destroy();
+		// follow the box (a phone turned, two charts side by side)
+		const ro = new ResizeObserver(() => {
+			const w = fit();
+			if (w !== plot.width) plot.setSize({ width: w, height: 220 });
+		});
+		ro.observe(box.current);
+		return () => {
+			ro.disconnect();
+			plot.destroy();
+		};
 	}, [labels.join('|'), values.join('|')]);
 	return (
 		<figure class="chart">

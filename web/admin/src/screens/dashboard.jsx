@@ -1,6 +1,8 @@
-// dashboard.jsx - what the existing API can tell at a glance: products by
-// state, low-stock variants, coupons, and (admin) dead jobs. The reports
-// API (sales, orders) does not exist yet; its figures come with it.
+// dashboard.jsx - what the existing API can tell at a glance: orders to
+// confirm and ship, payment reviews, orders by status, products by state,
+// low-stock variants, coupons, and (admin) dead jobs, counted by paging
+// the lists. The reports API (sales figures, GET /api/v1/admin/dashboard)
+// does not exist yet; when it does it replaces these counts.
 import { useEffect, useState } from 'preact/hooks';
 import { get, query } from '../api.js';
 import { Link } from '../router.jsx';
@@ -21,6 +23,8 @@ async function count(path, params, per = () => 1) {
 	return { n, more: Boolean(cursor) };
 }
 
+const ORDER_STATES = ['pending', 'payment_review', 'processing', 'shipped', 'delivered', 'returned', 'cancelled'];
+
 const show = (c) => (c ? `${c.n}${c.more ? '+' : ''}` : '…');
 
 export function Dashboard({ who }) {
@@ -36,6 +40,7 @@ export function Dashboard({ who }) {
 		count('/api/v1/admin/inventory/low-stock', {}, (p) => p.variants.length).then(put('low'), fail);
 		count('/api/v1/admin/coupons', {}, (c) => (c.active ? 1 : 0)).then(put('coupons'), fail);
 		if (who.role === 'admin') count('/api/v1/admin/jobs', { status: 'dead' }).then(put('dead'), fail);
+		for (const st of ORDER_STATES) count('/api/v1/admin/orders', { status: st }).then(put(`o_${st}`), fail);
 		// the ten lowest of the newest low-stock products, one row per variant
 		get('/api/v1/admin/inventory/low-stock?limit=20')
 			.then((r) => live && setLow(r.items.flatMap((p) => p.variants.map((v) => ({ ...v, product_id: p.product_id, title: p.title }))).sort((a, b) => a.stock - b.stock).slice(0, 10)), fail);
@@ -45,10 +50,20 @@ export function Dashboard({ who }) {
 	}, [who.role]);
 	const states = ['active', 'draft', 'archived', 'deleted'];
 	const ready = states.every((k) => s[k]);
+	const ordersReady = ORDER_STATES.every((k) => s[`o_${k}`]);
 	return (
 		<div>
 			<ErrorSummary err={err} />
 			<ul class="cards" aria-label="Figures">
+				<li class="card">
+					<span class="figure">{show(s.o_pending)}</span> <Link href="/orders?status=pending">orders to confirm</Link>
+				</li>
+				<li class="card">
+					<span class="figure">{show(s.o_processing)}</span> <Link href="/orders?status=processing">orders to ship</Link>
+				</li>
+				<li class="card">
+					<span class="figure">{show(s.o_payment_review)}</span> <Link href="/orders?status=payment_review">payment reviews</Link>
+				</li>
 				<li class="card">
 					<span class="figure">{show(s.active)}</span> active products
 				</li>
@@ -64,7 +79,10 @@ export function Dashboard({ who }) {
 					</li>
 				)}
 			</ul>
+			<div class="charts">
+			{ordersReady && <BarChart title="Orders by status" labels={ORDER_STATES.map((k) => (k === 'payment_review' ? 'review' : k))} values={ORDER_STATES.map((k) => s[`o_${k}`].n)} unit="orders" />}
 			{ready && <BarChart title="Products by state" labels={states} values={states.map((k) => s[k].n)} unit="products" />}
+			</div>
 			<h2>Lowest stock</h2>
 			{low.length === 0 ? (
 				<p class="muted">No variant is below its threshold.</p>
