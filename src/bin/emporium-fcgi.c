@@ -10,6 +10,7 @@
 #include "auth/auth.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "http/peer.h"
 #include "http/worker.h"
 #include "store/store.h"
 
@@ -36,6 +37,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	em_log_set_level(cfg.log_level);
+	/* refused now rather than by every worker it would start */
+	{
+		struct em_peer_allow allow;
+
+		if (!em_peer_allow_parse(cfg.fcgi_allowed, &allow, &err)) {
+			em_err("configuration error: %s", err.message);
+			return 1;
+		}
+	}
 	if (!auth_config(&cfg)->jwt_secret[0]) {
 		em_err("configuration error: EMPORIUM_JWT_SECRET must be set "
 		       "(at least 32 random bytes, e.g. openssl rand -base64 48)");

@@ -18,6 +18,11 @@ static const struct em_config_entry core_entries[] = {
 	    "Across hosts, listen on a private address and firewall it to the nginx\n"
 	    "hosts: FastCGI has no authentication of its own." },
 	  EM_CFG_STR, 1, 0, CSTR(listen) },
+	{ { "EMPORIUM_FCGI_ALLOWED", "127.0.0.1 ::1",
+	    "with a TCP EMPORIUM_LISTEN: the only addresses that may connect (the nginx\n"
+	    "hosts), addresses or CIDR networks separated by spaces; others are closed\n"
+	    "at once, unread" },
+	  EM_CFG_STR, 1, 0, CSTR(fcgi_allowed) },
 	{ { "EMPORIUM_SOCKET_MODE", "0660",
 	    "permissions of a unix socket (octal); nginx's user must be able to write it" },
 	  EM_CFG_OCTAL, 0, 0777, CNUM(socket_mode) },

@@ -87,6 +87,7 @@ struct em_config_section {
  */
 struct em_config {
 	char listen[EM_CONFIG_STR_MAX];     /* EMPORIUM_LISTEN */
+	char fcgi_allowed[EM_CONFIG_STR_MAX]; /* EMPORIUM_FCGI_ALLOWED (TCP only) */
 	int socket_mode;                    /* EMPORIUM_SOCKET_MODE (octal) */
 	int backlog;                        /* EMPORIUM_BACKLOG */
 	int workers;                        /* EMPORIUM_WORKERS, 0 = cores */

@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/notify.h"
+#include "http/peer.h"
 
 #define MASTER_MAX_WORKERS 256
 
@@ -226,11 +227,13 @@ static void master_reap(struct master *m, bool stopping)
  */
 static void master_reload(struct master *m)
 {
+	struct em_peer_allow allow;
 	struct em_config next;
 	struct em_error err = EM_ERROR_INIT;
 
 	em_notify("RELOADING=1");
-	if (!em_app_config_load(&next, &err)) {
+	if (!em_app_config_load(&next, &err) ||
+	    !em_peer_allow_parse(next.fcgi_allowed, &allow, &err)) {
 		em_err("reload refused, keeping the running configuration: %s", err.message);
 		em_notify("READY=1");
 		return;

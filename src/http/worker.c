@@ -1,5 +1,6 @@
 #include "http/worker.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcgiapp.h>
 #include <poll.h>
@@ -14,6 +15,7 @@
 #include "app/app.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "http/peer.h"
 #include "http/router.h"
 
 static volatile sig_atomic_t worker_stop;
@@ -193,6 +195,9 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid)
 {
 	struct em_app app;
 	struct em_error err = EM_ERROR_INIT;
+	struct em_peer_allow allow;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
 	FCGX_Request fr;
 	struct sigaction sa;
 	sigset_t blocked, unblocked;
@@ -225,6 +230,10 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid)
 	sigemptyset(&unblocked);
 
 	em_log_set_level(cfg->log_level);
+	if (!em_peer_allow_parse(cfg->fcgi_allowed, &allow, &err)) {
+		em_err("%s", err.message);
+		_exit(3);
+	}
 	if (!em_app_open(&app, cfg, "emporium-fcgi", &err)) {
 		em_err("worker cannot start: %s", err.message);
 		_exit(3);
@@ -250,13 +259,31 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid)
 		}
 		if (getppid() != master_pid)
 			break;
-		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		peer_len = sizeof peer;
+		fd = accept4(listen_fd, (struct sockaddr *)&peer, &peer_len, SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
 			    errno == ECONNABORTED || errno == EPROTO)
 				continue; /* another worker took it */
 			em_err("accept failed: %s", strerror(errno));
 			_exit(4);
+		}
+		/* FastCGI trusts its peer completely: over TCP only the nginx
+		 * hosts may talk (unix sockets are guarded by their mode) */
+		if ((peer.ss_family == AF_INET || peer.ss_family == AF_INET6) &&
+		    !em_peer_allowed(&allow, (const struct sockaddr *)&peer)) {
+			char host[INET6_ADDRSTRLEN] = "?";
+
+			if (peer.ss_family == AF_INET)
+				inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, host,
+					  sizeof host);
+			else
+				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&peer)->sin6_addr, host,
+					  sizeof host);
+			em_warn("refused a FastCGI connection from %s (not in EMPORIUM_FCGI_ALLOWED)",
+				host);
+			close(fd);
+			continue;
 		}
 		/* Hand the connection to libfcgi: with ipcFd set and
 		 * keepConnection on, FCGX_Accept_r neither closes it nor calls
