@@ -8,7 +8,7 @@
 # works without a prompt, and otherwise prints the command to run.
 
 DEPS_BUILD="build-essential autoconf automake pkg-config libfcgi-dev libjson-c-dev
-libmongoc-dev libbson-dev libjwt-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev"
+libmongoc-dev libbson-dev libjwt-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev libssl-dev"
 DEPS_RUN="nginx-light openssl curl python3 python3-aiosmtpd ca-certificates"
 DEPS_TEST="valgrind systemd clang libclang-rt-14-dev chromium"
 

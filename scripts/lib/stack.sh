@@ -109,6 +109,22 @@ tls_make() {
 	chmod 600 "$dir/tls/key.pem"
 }
 
+# The SSLCOMMERZ stand-in (tests/sslcommerz-standin): the payment gateway of
+# every local stack, so a demo order can be paid end to end. It POSTs IPNs
+# to the stack's HTTPS, so it trusts the stack's certificate.
+sslcommerz_start() {
+	local dir=$1 port=${STACK_SSLCOMMERZ_PORT:-0}
+	[ -s "$dir/secrets/sslcommerz" ] || { mkdir -p "$dir/secrets" && chmod 700 "$dir/secrets" &&
+		openssl rand -hex 16 > "$dir/secrets/sslcommerz"; }
+	rm -f "$dir/logs/sslcommerz.out"
+	node "$top/tests/sslcommerz-standin/server.js" --port "$port" --store-id emporium-demo \
+		--store-password "$(cat "$dir/secrets/sslcommerz")" --ca "$dir/tls/cert.pem" \
+		>"$dir/logs/sslcommerz.out" 2>>"$dir/logs/sslcommerz.log" &
+	echo $! > "$dir/run/sslcommerz.pid"
+	wait_for 15 grep -q 'ready on' "$dir/logs/sslcommerz.out" || die "the SSLCOMMERZ stand-in did not start"
+	echo "http://$(sed -n 's/.*ready on //p' "$dir/logs/sslcommerz.out")" > "$dir/run/sslcommerz.base"
+}
+
 fcgi_start() {
 	local dir=$1 bin=${STACK_BIN_DIR:-$top}
 	# Secrets are made at first start and kept with the stack's state.
@@ -133,6 +149,11 @@ EMPORIUM_STAFF_EMAIL=${STACK_STAFF_EMAIL:-staff@localhost}
 EMPORIUM_TEMPLATES_DIR=$top/templates
 EMPORIUM_MEDIA_DIR=$dir/media
 EMPORIUM_JOB_POLL_MS=${STACK_JOB_POLL_MS:-200}
+EMPORIUM_SSLCOMMERZ_STORE_ID=emporium-demo
+EMPORIUM_SSLCOMMERZ_STORE_PASSWORD=$(cat "$dir/secrets/sslcommerz")
+EMPORIUM_SSLCOMMERZ_BASE_URL=$(cat "$dir/run/sslcommerz.base")
+EMPORIUM_SHOP_URL=https://localhost:$(cat "$dir/run/https.port")
+EMPORIUM_PAYMENT_RECONCILE_AFTER=${STACK_PAYMENT_RECONCILE_AFTER:-600}
 ENV
 	[ -z "${STACK_ENV_EXTRA:-}" ] || printf '%s\n' "$STACK_ENV_EXTRA" >> "$dir/emporium.env"
 	EMPORIUM_ENV_FILE="$dir/emporium.env" "$bin/emporium-admin" migrate \
@@ -201,6 +222,7 @@ cmd_start() {
 	mongo_start "$dir"
 	smtp_start "$dir"
 	tls_make "$dir"
+	sslcommerz_start "$dir"
 	fcgi_start "$dir"
 	worker_start "$dir"
 	nginx_start "$dir"
@@ -214,6 +236,8 @@ STACK_MAIL_DIR=$dir/mail
 STACK_CA=$dir/tls/cert.pem
 STACK_JWT_SECRET=$(cat "$dir/secrets/jwt")
 STACK_ENV_FILE=$dir/emporium.env
+STACK_SSLCOMMERZ_BASE=$(cat "$dir/run/sslcommerz.base")
+STACK_SSLCOMMERZ_PASSWORD=$(cat "$dir/secrets/sslcommerz")
 STACK_RACE_WORKERS=${STACK_RACE_WORKERS:-8}
 STACK_NGX_AUTH_RATE=${STACK_NGX_AUTH_RATE:-5r/s}
 STACK_NGX_AUTH_BURST=${STACK_NGX_AUTH_BURST:-10}
@@ -226,6 +250,7 @@ cmd_stop() {
 	stop_pidfile "$dir/run/fcgi.pid" 40
 	stop_pidfile "$dir/run/worker.pid" 70
 	stop_pidfile "$dir/run/smtp.pid" 5
+	stop_pidfile "$dir/run/sslcommerz.pid" 5
 	stop_pidfile "$dir/run/mongo.pid" 10
 }
 

@@ -19,6 +19,7 @@ extern const struct em_module catalog_module;
 extern const struct em_module inventory_module;
 extern const struct em_module cart_module;
 extern const struct em_module orders_module;
+extern const struct em_module payments_module;
 
 const struct em_module *const em_modules[] = {
 	&ops_module,
@@ -29,6 +30,7 @@ const struct em_module *const em_modules[] = {
 	&inventory_module,
 	&cart_module,
 	&orders_module,
+	&payments_module,
 	NULL,
 };
 

@@ -238,6 +238,15 @@ struct orders_transition {
 bool orders_transition_apply(struct em_store *st, const struct em_config *cfg,
 			     const bson_oid_t *order_id, const struct orders_transition *t,
 			     bson_t *doc_out, struct em_error *err);
+/*
+ * orders_transition_apply() inside the caller's transaction (session of a
+ * store_txn_run() callback): for a change that must commit together with
+ * the caller's own writes (a payment and the order it pays).
+ */
+bool orders_transition_apply_in(mongoc_client_session_t *session, struct em_store *st,
+				const struct em_config *cfg, const bson_oid_t *order_id,
+				const struct orders_transition *t, bson_t *doc_out,
+				bson_error_t *berr, struct em_error *err);
 
 /* The expiry sweep: cancels unpaid sslcommerz orders past their expires_at. */
 struct jobs_worker;

@@ -314,6 +314,32 @@ bool orders_transition_apply(struct em_store *st, const struct em_config *cfg,
 }
 
 /*
+ * The same change inside the caller's transaction (payments: the payment
+ * record and the order's move commit together or not at all). berr
+ * carries a driver error so that the caller's store_txn_run() retries.
+ */
+bool orders_transition_apply_in(mongoc_client_session_t *session, struct em_store *st,
+				const struct em_config *cfg, const bson_oid_t *order_id,
+				const struct orders_transition *t, bson_t *doc_out,
+				bson_error_t *berr, struct em_error *err)
+{
+	struct transition_ctx c;
+	bool ok;
+
+	memset(&c, 0, sizeof c);
+	c.st = st;
+	c.cfg = cfg;
+	c.id = order_id;
+	c.t = t;
+	ok = tr_txn(session, &c, berr, err);
+	if (ok && doc_out)
+		bson_copy_to(&c.after, doc_out);
+	if (c.have_after)
+		bson_destroy(&c.after);
+	return ok;
+}
+
+/*
  * The expiry sweep (every 60 s in each job worker): unpaid card orders
  * whose expires_at has passed are cancelled through the same transition,
  * guarded on "still pending" - so a payment that lands first wins, and an

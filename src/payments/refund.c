@@ -1,0 +1,484 @@
+/*
+ * refund.c - refunds through the gateway, and the jobs and the sweep of
+ * the payments module.
+ *
+ * A refund is requested in the transaction of its cause (the admin's
+ * route, or a payment that arrived for a closed order), which reserves
+ * its amount on the payment - {refund_reserved <= amount - this}, so two
+ * requests can never refund more than was paid - and enqueues the
+ * "payments_refund" job. The job calls the refund API (refe_id = our
+ * refund's id, so a retried call is recognised as the same refund), then
+ * "payments_refund_poll" jobs ask the refund status API until the
+ * gateway says refunded or cancelled; each state is stored on the refund
+ * and the customer is mailed when it is refunded.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "orders/orders.h"
+#include "payments/payments_internal.h"
+#include "store/txn.h"
+
+bool pay_refund_request(mongoc_client_session_t *session, struct em_store *st,
+			const bson_t *payment, int64_t amount, const char *reason,
+			const char *idem_key, const bson_oid_t *by, bson_oid_t *refund_id,
+			bson_error_t *berr, struct em_error *err)
+{
+	mongoc_collection_t *pays = store_collection(st, "payments"),
+			    *refunds = store_collection(st, "refunds");
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, reply, doc = BSON_INITIALIZER,
+	       payload = BSON_INITIALIZER, lte;
+	bson_t *update = BCON_NEW("$inc", "{", "refund_reserved", BCON_INT64(amount), "}");
+	int64_t paid = pay_int64(payment, "amount", 0), now = em_now_ms();
+	char hex[25], dedupe[64];
+	bson_iter_t it;
+	bool ok = false;
+
+	bson_init(&reply);
+	if (amount <= 0 || amount > paid) {
+		em_error_set(err, EM_ERR_INVALID, "amount", "must be from 1 to the paid amount");
+		goto done;
+	}
+	BSON_APPEND_OID(&filter, "_id", pay_oid(payment, "_id"));
+	BSON_APPEND_DOCUMENT_BEGIN(&filter, "refund_reserved", &lte);
+	BSON_APPEND_INT64(&lte, "$lte", paid - amount);
+	bson_append_document_end(&filter, &lte);
+	if (!store_txn_opts(session, &opts, err))
+		goto done;
+	if (!mongoc_collection_update_one(pays, &filter, update, &opts, &reply, berr)) {
+		store_error_set(err, berr, "reserve refund");
+		goto done;
+	}
+	if (!bson_iter_init_find(&it, &reply, "matchedCount") || bson_iter_as_int64(&it) != 1) {
+		em_error_set(err, EM_ERR_CONFLICT, "amount",
+			     "more than the paid amount less what was refunded already");
+		goto done;
+	}
+	bson_oid_init(refund_id, NULL);
+	BSON_APPEND_OID(&doc, "_id", refund_id);
+	BSON_APPEND_OID(&doc, "order_id", pay_oid(payment, "order_id"));
+	BSON_APPEND_OID(&doc, "payment_id", pay_oid(payment, "_id"));
+	BSON_APPEND_UTF8(&doc, "tran_id", pay_str(payment, "tran_id"));
+	BSON_APPEND_UTF8(&doc, "bank_tran_id", pay_str(payment, "bank_tran_id"));
+	BSON_APPEND_INT64(&doc, "amount", amount);
+	BSON_APPEND_UTF8(&doc, "currency", pay_str(payment, "currency"));
+	BSON_APPEND_UTF8(&doc, "reason", reason);
+	BSON_APPEND_UTF8(&doc, "status", "requested");
+	BSON_APPEND_NULL(&doc, "refund_ref_id");
+	if (idem_key)
+		BSON_APPEND_UTF8(&doc, "idem_key", idem_key);
+	if (by)
+		BSON_APPEND_OID(&doc, "by", by);
+	else
+		BSON_APPEND_NULL(&doc, "by");
+	BSON_APPEND_INT32(&doc, "polls", 0);
+	BSON_APPEND_DATE_TIME(&doc, "created_at", now);
+	BSON_APPEND_DATE_TIME(&doc, "updated_at", now);
+	if (!mongoc_collection_insert_one(refunds, &doc, &opts, NULL, berr)) {
+		store_error_set(err, berr, "record refund");
+		goto done;
+	}
+	bson_oid_to_string(refund_id, hex);
+	BSON_APPEND_UTF8(&payload, "refund_id", hex);
+	snprintf(dedupe, sizeof dedupe, "payments_refund:%s", hex);
+	if (!jobs_enqueue(st, session, "payments_refund", &payload, dedupe, 0, berr, err))
+		goto done;
+	ok = true;
+done:
+	bson_destroy(update);
+	bson_destroy(&reply);
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	bson_destroy(&doc);
+	bson_destroy(&payload);
+	mongoc_collection_destroy(pays);
+	mongoc_collection_destroy(refunds);
+	return ok;
+}
+
+/* The job's refund, by the id in its payload. */
+static bool refund_load(struct jobs_worker *w, const struct jobs_job *job, bson_t *out,
+			bool *found, struct em_error *err)
+{
+	bson_oid_t id;
+	bson_t filter = BSON_INITIALIZER;
+	bson_error_t berr;
+	bool ok;
+
+	*found = false;
+	if (!em_oid_parse(pay_str(&job->payload, "refund_id"), &id)) {
+		em_error_set(err, EM_ERR_INVALID, "refund_id", "is malformed");
+		bson_destroy(&filter);
+		return false;
+	}
+	BSON_APPEND_OID(&filter, "_id", &id);
+	ok = pay_find_one(NULL, &w->store, "refunds", &filter, out, found, &berr, err);
+	bson_destroy(&filter);
+	return ok;
+}
+
+/*
+ * Moves a refund from `from` to `to` (with extra $set fields in set_more,
+ * may be NULL), in session when not NULL. *moved = false when it was no
+ * longer `from` (another worker got there first).
+ */
+static bool refund_move(mongoc_client_session_t *session, struct em_store *st,
+			const bson_oid_t *id, const char *from, const char *to,
+			const char *ref, const char *error, bool *moved, bson_error_t *berr,
+			struct em_error *err)
+{
+	mongoc_collection_t *coll = store_collection(st, "refunds");
+	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, set, opts = BSON_INITIALIZER,
+	       reply;
+	bson_iter_t it;
+	bool ok = false;
+
+	bson_init(&reply);
+	*moved = false;
+	BSON_APPEND_OID(&filter, "_id", id);
+	BSON_APPEND_UTF8(&filter, "status", from);
+	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+	BSON_APPEND_UTF8(&set, "status", to);
+	BSON_APPEND_DATE_TIME(&set, "updated_at", em_now_ms());
+	if (ref)
+		BSON_APPEND_UTF8(&set, "refund_ref_id", ref);
+	if (error)
+		BSON_APPEND_UTF8(&set, "error", error);
+	bson_append_document_end(&update, &set);
+	if (session && !store_txn_opts(session, &opts, err))
+		goto done;
+	if (!mongoc_collection_update_one(coll, &filter, &update, &opts, &reply, berr)) {
+		store_error_set(err, berr, "change refund");
+		goto done;
+	}
+	*moved = bson_iter_init_find(&it, &reply, "modifiedCount") && bson_iter_as_int64(&it) == 1;
+	ok = true;
+done:
+	bson_destroy(&reply);
+	bson_destroy(&filter);
+	bson_destroy(&update);
+	bson_destroy(&opts);
+	mongoc_collection_destroy(coll);
+	return ok;
+}
+
+static bool refund_poll_enqueue(struct em_store *st, const bson_oid_t *id, int n,
+				struct em_error *err)
+{
+	bson_t payload = BSON_INITIALIZER;
+	bson_error_t berr;
+	char hex[25], dedupe[80];
+	/* 1 s, 2 s, 4 s ... capped at 10 min: a bank takes days, a test seconds */
+	int64_t delay = n >= 10 ? 600000 : (int64_t)1000 << (n > 0 ? n - 1 : 0);
+	bool ok;
+
+	if (delay > 600000)
+		delay = 600000;
+	bson_oid_to_string(id, hex);
+	BSON_APPEND_UTF8(&payload, "refund_id", hex);
+	BSON_APPEND_INT32(&payload, "n", n);
+	snprintf(dedupe, sizeof dedupe, "payments_refund_poll:%s:%d", hex, n);
+	ok = jobs_enqueue(st, NULL, "payments_refund_poll", &payload, dedupe, em_now_ms() + delay,
+			  &berr, err);
+	bson_destroy(&payload);
+	return ok;
+}
+
+/* Gives a cancelled or failed refund's reservation back to its payment. */
+static bool refund_unreserve(struct em_store *st, const bson_t *refund, struct em_error *err)
+{
+	mongoc_collection_t *coll = store_collection(st, "payments");
+	bson_t filter = BSON_INITIALIZER;
+	bson_t *update = BCON_NEW("$inc", "{", "refund_reserved",
+				  BCON_INT64(-pay_int64(refund, "amount", 0)), "}");
+	bson_error_t berr;
+	bool ok = true;
+
+	BSON_APPEND_OID(&filter, "_id", pay_oid(refund, "payment_id"));
+	if (!mongoc_collection_update_one(coll, &filter, update, NULL, NULL, &berr)) {
+		store_error_set(err, &berr, "release refund reservation");
+		ok = false;
+	}
+	bson_destroy(update);
+	bson_destroy(&filter);
+	mongoc_collection_destroy(coll);
+	return ok;
+}
+
+bool pay_job_refund(struct jobs_worker *w, const struct jobs_job *job, struct em_error *err)
+{
+	bson_t refund;
+	bson_error_t berr;
+	struct payments_refund_res res;
+	char hex[25], remarks[160];
+	bool found, moved, ok = false;
+
+	if (!refund_load(w, job, &refund, &found, err))
+		return false;
+	if (!found) {
+		em_error_set(err, EM_ERR_NOT_FOUND, "refund_id", "no such refund");
+		return false;
+	}
+	if (strcmp(pay_str(&refund, "status"), "requested") != 0) {
+		ok = true; /* a rerun after the gateway was asked: nothing to do */
+		goto done;
+	}
+	bson_oid_to_string(pay_oid(&refund, "_id"), hex);
+	snprintf(remarks, sizeof remarks, "%s", pay_str(&refund, "reason"));
+	{
+		struct payments_call call = { &w->store, &w->cfg, pay_oid(&refund, "order_id"),
+					      pay_str(&refund, "tran_id") };
+		struct payments_refund_req in = {
+			.bank_tran_id = pay_str(&refund, "bank_tran_id"),
+			.amount = pay_int64(&refund, "amount", 0),
+			.currency = pay_str(&refund, "currency"),
+			.remarks = remarks[0] ? remarks : "refund",
+			.refe_id = hex,
+		};
+
+		if (!payments_sslcommerz.refund(&call, &in, &res, err))
+			goto done; /* the gateway did not answer: retried with backoff */
+	}
+	if (strcmp(res.status, "success") == 0 || strcmp(res.status, "processing") == 0) {
+		if (!res.refund_ref_id[0]) {
+			em_error_set(err, EM_ERR_BAD_GATEWAY, NULL, "the refund answer has no refund_ref_id");
+			goto done;
+		}
+		if (!refund_move(NULL, &w->store, pay_oid(&refund, "_id"), "requested", "processing",
+				 res.refund_ref_id, NULL, &moved, &berr, err))
+			goto done;
+		ok = !moved || refund_poll_enqueue(&w->store, pay_oid(&refund, "_id"), 1, err);
+		goto done;
+	}
+	/* the gateway refused it: the reservation goes back, staff decide */
+	if (!refund_move(NULL, &w->store, pay_oid(&refund, "_id"), "requested", "failed", NULL,
+			 res.error[0] ? res.error : "refused by the gateway", &moved, &berr, err))
+		goto done;
+	ok = !moved || refund_unreserve(&w->store, &refund, err);
+	em_warn("refund %s refused by the gateway: %s", hex, res.error);
+done:
+	bson_destroy(&refund);
+	return ok;
+}
+
+struct refunded_ctx {
+	struct em_store *st;
+	const struct em_config *cfg;
+	const bson_t *refund;
+	bool moved;
+};
+
+/* refunded: the refund, the payment's total refunded, the order, the mail */
+static bool refunded_txn(mongoc_client_session_t *session, void *vctx, bson_error_t *berr,
+			 struct em_error *err)
+{
+	struct refunded_ctx *c = vctx;
+	const bson_t *r = c->refund;
+	mongoc_collection_t *pays = store_collection(c->st, "payments");
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, payment, order, vars;
+	bson_t *update = BCON_NEW("$inc", "{", "refunded", BCON_INT64(pay_int64(r, "amount", 0)), "}");
+	bool ok = false, have_payment = false, have_order = false;
+	char dedupe[80], money[64], hex[25];
+
+	bson_init(&vars);
+	if (!refund_move(session, c->st, pay_oid(r, "_id"), "processing", "refunded", NULL, NULL,
+			 &c->moved, berr, err))
+		goto done;
+	if (!c->moved) {
+		ok = true;
+		goto done;
+	}
+	BSON_APPEND_OID(&filter, "_id", pay_oid(r, "payment_id"));
+	if (!store_txn_opts(session, &opts, err))
+		goto done;
+	if (!mongoc_collection_update_one(pays, &filter, update, &opts, NULL, berr)) {
+		store_error_set(err, berr, "count refund");
+		goto done;
+	}
+	if (!pay_find_one(session, c->st, "payments", &filter, &payment, &have_payment, berr, err))
+		goto done;
+	bson_reinit(&filter);
+	BSON_APPEND_OID(&filter, "_id", pay_oid(r, "order_id"));
+	if (!pay_find_one(session, c->st, "orders", &filter, &order, &have_order, berr, err))
+		goto done;
+	if (!have_payment || !have_order) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "the refund's payment or order is gone");
+		goto done;
+	}
+	/* the order's own payment refunded in full: the order is refunded */
+	if (pay_int64(&payment, "refunded", 0) >= pay_int64(&payment, "amount", 0)) {
+		mongoc_collection_t *orders = store_collection(c->st, "orders");
+		bson_t *set = BCON_NEW("$set", "{", "payment_status", BCON_UTF8("refunded"),
+				       "updated_at", BCON_DATE_TIME(em_now_ms()), "}");
+		bool done_ok = mongoc_collection_update_one(orders, &filter, set, &opts, NULL, berr);
+
+		bson_destroy(set);
+		mongoc_collection_destroy(orders);
+		if (!done_ok) {
+			store_error_set(err, berr, "mark order refunded");
+			goto done;
+		}
+	}
+	if (!orders_money_format(pay_int64(r, "amount", 0), pay_str(r, "currency"), money,
+				 sizeof money))
+		snprintf(money, sizeof money, "%lld", (long long)pay_int64(r, "amount", 0));
+	BSON_APPEND_UTF8(&vars, "name", pay_str(&order, "name")[0] ? pay_str(&order, "name") : "customer");
+	BSON_APPEND_UTF8(&vars, "order_id", pay_str(&order, "number"));
+	BSON_APPEND_UTF8(&vars, "amount", money);
+	bson_oid_to_string(pay_oid(r, "_id"), hex);
+	snprintf(dedupe, sizeof dedupe, "payment_refunded:%s", hex);
+	if (!jobs_email_enqueue(c->st, session, pay_str(&order, "email"), "payment_refunded", &vars,
+				dedupe, berr, err))
+		goto done;
+	ok = true;
+done:
+	if (have_payment)
+		bson_destroy(&payment);
+	if (have_order)
+		bson_destroy(&order);
+	bson_destroy(&vars);
+	bson_destroy(update);
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	mongoc_collection_destroy(pays);
+	return ok;
+}
+
+bool pay_job_refund_poll(struct jobs_worker *w, const struct jobs_job *job, struct em_error *err)
+{
+	bson_t refund;
+	bson_error_t berr;
+	struct payments_refund_res res;
+	int n = (int)pay_int64(&job->payload, "n", 1);
+	bool found, moved, ok = false;
+
+	if (!refund_load(w, job, &refund, &found, err))
+		return false;
+	if (!found) {
+		em_error_set(err, EM_ERR_NOT_FOUND, "refund_id", "no such refund");
+		return false;
+	}
+	if (strcmp(pay_str(&refund, "status"), "processing") != 0) {
+		ok = true;
+		goto done;
+	}
+	{
+		struct payments_call call = { &w->store, &w->cfg, pay_oid(&refund, "order_id"),
+					      pay_str(&refund, "tran_id") };
+
+		if (!payments_sslcommerz.refund_status(&call, pay_str(&refund, "refund_ref_id"), &res,
+						       err))
+			goto done;
+	}
+	if (strcmp(res.status, "refunded") == 0) {
+		struct refunded_ctx c = { &w->store, &w->cfg, &refund, false };
+
+		ok = store_txn_run(&w->store, refunded_txn, &c, err);
+	} else if (strcmp(res.status, "cancelled") == 0) {
+		ok = refund_move(NULL, &w->store, pay_oid(&refund, "_id"), "processing", "cancelled",
+				 NULL, "cancelled by the gateway", &moved, &berr, err) &&
+		     (!moved || refund_unreserve(&w->store, &refund, err));
+	} else {
+		/* still processing: ask again later (a new job, so the outbox's
+		 * own attempt limit never parks a refund that is merely slow) */
+		ok = refund_poll_enqueue(&w->store, pay_oid(&refund, "_id"), n + 1, err);
+	}
+done:
+	bson_destroy(&refund);
+	return ok;
+}
+
+bool pay_job_validate(struct jobs_worker *w, const struct jobs_job *job, struct em_error *err)
+{
+	enum payments_outcome outcome;
+
+	/* queue_on_failure false: a gateway still down fails this job, which
+	 * the outbox retries with backoff */
+	return payments_notification_apply(&w->store, &w->cfg, "VALID",
+					   pay_str(&job->payload, "tran_id"),
+					   pay_str(&job->payload, "val_id"), NULL, false, &outcome,
+					   NULL, err);
+}
+
+/*
+ * Reconciliation: attempts still open EMPORIUM_PAYMENT_RECONCILE_AFTER
+ * after they were last looked at are claimed (checked_at compared and
+ * set, so of several workers one asks) and the gateway is queried by
+ * tran_id; a paid one goes through the same exactly-once path as an IPN.
+ */
+bool pay_reconcile_sweep(struct jobs_worker *w, struct em_error *err)
+{
+	const struct payments_config *pc = payments_config(&w->cfg);
+	mongoc_collection_t *coll = store_collection(&w->store, "payment_attempts");
+	int64_t now = em_now_ms(), before = now - (int64_t)pc->reconcile_after_s * 1000;
+	bson_t *filter = BCON_NEW("status", BCON_UTF8("open"), "checked_at", "{", "$lt",
+				  BCON_DATE_TIME(before), "}", "created_at", "{", "$gt",
+				  BCON_DATE_TIME(now - 7LL * 86400 * 1000), "}");
+	bson_t *opts = BCON_NEW("limit", BCON_INT64(20), "sort", "{", "checked_at", BCON_INT32(1), "}");
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_error_t berr;
+	char tran[20][PAYMENTS_TRAN_ID_MAX + 1];
+	int64_t checked[20];
+	size_t n = 0;
+	bool ok = true;
+
+	if (!pc->store_id[0])
+		goto done;
+	cur = mongoc_collection_find_with_opts(coll, filter, opts, NULL);
+	while (n < 20 && mongoc_cursor_next(cur, &doc)) {
+		bson_iter_t it;
+
+		snprintf(tran[n], sizeof tran[n], "%s", pay_str(doc, "tran_id"));
+		checked[n] = bson_iter_init_find(&it, doc, "checked_at") && BSON_ITER_HOLDS_DATE_TIME(&it) ?
+				     bson_iter_date_time(&it) : 0;
+		if (tran[n][0])
+			n++;
+	}
+	if (mongoc_cursor_error(cur, &berr)) {
+		store_error_set(err, &berr, "find open payment attempts");
+		ok = false;
+	}
+	mongoc_cursor_destroy(cur);
+	for (size_t i = 0; ok && i < n; i++) {
+		bson_t *f = BCON_NEW("tran_id", BCON_UTF8(tran[i]), "status", BCON_UTF8("open"),
+				     "checked_at", BCON_DATE_TIME(checked[i]));
+		bson_t *u = BCON_NEW("$set", "{", "checked_at", BCON_DATE_TIME(now), "}");
+		bson_t reply;
+		bson_iter_t it;
+		bool claimed;
+		struct payments_txn t;
+		bool found;
+		struct em_error e = EM_ERROR_INIT;
+		enum payments_outcome outcome;
+
+		claimed = mongoc_collection_update_one(coll, f, u, NULL, &reply, &berr) &&
+			  bson_iter_init_find(&it, &reply, "modifiedCount") && bson_iter_as_int64(&it) == 1;
+		bson_destroy(&reply);
+		bson_destroy(f);
+		bson_destroy(u);
+		if (!claimed)
+			continue;
+		{
+			struct payments_call call = { &w->store, &w->cfg, NULL, tran[i] };
+
+			if (!payments_sslcommerz.query(&call, tran[i], &t, &found, &e) || !found)
+				continue; /* asked again after the next interval */
+		}
+		if (strcmp(t.status, "PENDING") == 0 || !t.status[0])
+			continue;
+		if (!payments_notification_apply(&w->store, &w->cfg,
+						 strcmp(t.status, "VALIDATED") == 0 ? "VALID" : t.status,
+						 tran[i], t.val_id, NULL, true, &outcome, NULL, &e))
+			continue; /* refused or failed: logged by the apply path */
+		em_info("reconciliation: attempt %s %s", tran[i], payments_outcome_name(outcome));
+	}
+done:
+	bson_destroy(filter);
+	bson_destroy(opts);
+	mongoc_collection_destroy(coll);
+	return ok;
+}

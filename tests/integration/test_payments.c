@@ -1,0 +1,730 @@
+/*
+ * Integration tests for src/payments through the real path: HTTPS ->
+ * nginx -> emporium-fcgi -> database, with tests/sslcommerz-standin as
+ * the gateway (scripts/lib/stack.sh starts it; STACK_SSLCOMMERZ_BASE).
+ * The stand-in plays the customer (POST /_standin/act) and sends the
+ * IPN itself, signed as the gateway signs it, to the stack's ipn_url.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "harness_catalog.h"
+#include "harness_orders.h"
+#include "payments/payments.h"
+
+static char prod[25];
+static char admin_tok[2048], admin_auth[2200], admin_id[25];
+
+static int suite_setup(void **state)
+{
+	(void)state;
+	hc_init();
+	/* 1500.00 BDT a shirt: with Dhaka shipping (60.00) an order is 1560.00 */
+	ho_product("Paid Shirt",
+		   "[{\"sku\": \"PS1\", \"options\": {\"size\": \"M\", \"color\": \"teal\"},"
+		   " \"price\": 150000, \"stock\": 500}]",
+		   prod);
+	h_user_token("admin", admin_tok, sizeof admin_tok, admin_id, sizeof admin_id);
+	h_bearer(admin_tok, admin_auth, sizeof admin_auth);
+	return 0;
+}
+
+/* ---- the stand-in ---- */
+
+static struct h_resp standin(const char *method, const char *path, const char *json)
+{
+	char url[512];
+	const char *h[] = { "Content-Type: application/json", NULL };
+
+	snprintf(url, sizeof url, "%s%s", h_env("STACK_SSLCOMMERZ_BASE"), path);
+	return h_request(method, url, json, json ? strlen(json) : 0, json ? h : NULL);
+}
+
+static void standin_config(const char *json)
+{
+	struct h_resp r = standin("POST", "/_standin/config", json);
+
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+}
+
+/*
+ * The customer acts at the gateway: opts is extra JSON members ("" for
+ * none). Returns the stand-in's answer {form, ipns, return_url} (put it).
+ */
+static json_object *act(const char *tran_id, const char *action, const char *opts)
+{
+	char body[1024];
+	struct h_resp r;
+	json_object *j;
+
+	snprintf(body, sizeof body, "{\"tran_id\": \"%s\", \"action\": \"%s\"%s%s}", tran_id, action,
+		 opts[0] ? ", " : "", opts);
+	r = standin("POST", "/_standin/act", body);
+	if (r.status != 200)
+		fail_msg("act: %ld %s", r.status, r.body);
+	j = h_json(&r);
+	h_resp_free(&r);
+	return j;
+}
+
+/* The HTTP status the stack answered the stand-in's IPN number i with. */
+static long act_ipn_status(json_object *a, size_t i)
+{
+	json_object *ipns = hc_jget(a, "ipns"), *one, *st;
+
+	assert_non_null(ipns);
+	assert_true(json_object_array_length(ipns) > i);
+	one = json_object_array_get_idx(ipns, i);
+	assert_true(json_object_object_get_ex(one, "status", &st));
+	return (long)json_object_get_int64(st);
+}
+
+/* The signed form of an act answer, urlencoded (free it). */
+static char *form_encode(json_object *a)
+{
+	json_object *form = hc_jget(a, "form");
+	CURL *curl = curl_easy_init();
+	size_t cap = 8192, used = 0;
+	char *out = malloc(cap);
+
+	assert_non_null(form);
+	assert_non_null(curl);
+	assert_non_null(out);
+	out[0] = '\0';
+	json_object_object_foreach(form, k, v) {
+		char *e = curl_easy_escape(curl, json_object_get_string(v), 0);
+
+		assert_non_null(e);
+		used += (size_t)snprintf(out + used, cap - used, "%s%s=%s", used ? "&" : "", k, e);
+		curl_free(e);
+		assert_true(used < cap);
+	}
+	curl_easy_cleanup(curl);
+	return out;
+}
+
+static struct h_resp post_form(const char *path, const char *form)
+{
+	const char *h[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
+
+	return h_request("POST", path, form, strlen(form), h);
+}
+
+/* ---- orders ---- */
+
+/* A customer's new order paid with method; its id into id. */
+static void order_new(struct ho_customer *c, const char *method, char id[25])
+{
+	char body[256], key[33];
+	struct h_resp r;
+	json_object *j;
+
+	ho_cart_add(c, ho_sku("PS1"), 1);
+	snprintf(body, sizeof body, "{\"shipping_address_id\": \"%s\", \"payment_method\": \"%s\"}",
+		 c->address, method);
+	ho_key(key);
+	r = ho_place(c, key, body);
+	if (r.status != 201)
+		fail_msg("place: %ld %s", r.status, r.body);
+	j = h_json(&r);
+	snprintf(id, 25, "%s", hc_jstr(j, "id"));
+	json_object_put(j);
+	h_resp_free(&r);
+}
+
+/* A session for the order: 201 and its tran_id, or the status returned. */
+static long session(const struct ho_customer *c, const char *order_id, char tran_id[40])
+{
+	char body[80];
+	struct h_resp r;
+	long st;
+
+	snprintf(body, sizeof body, "{\"order_id\": \"%s\"}", order_id);
+	r = ho_req(c, "POST", "/api/v1/payments/sslcommerz/session", body, NULL);
+	st = r.status;
+	if (st == 201) {
+		json_object *j = h_json(&r);
+
+		snprintf(tran_id, 40, "%s", hc_jstr(j, "tran_id"));
+		assert_true(strncmp(hc_jstr(j, "gateway_url"), h_env("STACK_SSLCOMMERZ_BASE"),
+				    strlen(h_env("STACK_SSLCOMMERZ_BASE"))) == 0);
+		assert_true(strlen(tran_id) > 0 && strlen(tran_id) <= 30);
+		json_object_put(j);
+	} else if (st >= 400) {
+		h_assert_problem(&r, st);
+	}
+	h_resp_free(&r);
+	return st;
+}
+
+/* The order's status and payment_status as its customer sees them. */
+static void order_state(const struct ho_customer *c, const char *id, char *status, char *pay)
+{
+	char path[80];
+	struct h_resp r;
+	json_object *j;
+
+	snprintf(path, sizeof path, "/api/v1/orders/%s", id);
+	r = ho_req(c, "GET", path, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	snprintf(status, 32, "%s", hc_jstr(j, "status"));
+	snprintf(pay, 32, "%s", hc_jstr(j, "payment_status"));
+	json_object_put(j);
+	h_resp_free(&r);
+}
+
+static void assert_order(const struct ho_customer *c, const char *id, const char *status,
+			 const char *pay)
+{
+	char s[32], p[32];
+
+	order_state(c, id, s, p);
+	if (strcmp(s, status) != 0 || strcmp(p, pay) != 0)
+		fail_msg("order %s is %s/%s, expected %s/%s", id, s, p, status, pay);
+}
+
+static long payments_of(const char *order_id)
+{
+	char f[96];
+
+	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}}", order_id);
+	return h_db_count("payments", f);
+}
+
+/* Waits up to ms for the order to reach status/pay. */
+static bool order_wait(const struct ho_customer *c, const char *id, const char *status,
+		       const char *pay, long ms)
+{
+	char s[32], p[32];
+
+	for (long t = 0; t <= ms; t += 250) {
+		order_state(c, id, s, p);
+		if (strcmp(s, status) == 0 && strcmp(p, pay) == 0)
+			return true;
+		h_sleep_ms(250);
+	}
+	fprintf(stderr, "# order %s stayed %s/%s (waited for %s/%s)\n", id, s, p, status, pay);
+	return false;
+}
+
+/* The order's number (for its mails). */
+static void order_number(const struct ho_customer *c, const char *id, char out[40])
+{
+	char path[80];
+	struct h_resp r;
+	json_object *j;
+
+	snprintf(path, sizeof path, "/api/v1/orders/%s", id);
+	r = ho_req(c, "GET", path, NULL, NULL);
+	j = h_json(&r);
+	snprintf(out, 40, "%s", hc_jstr(j, "number"));
+	json_object_put(j);
+	h_resp_free(&r);
+}
+
+/* ---- tests ---- */
+
+/* session -> the customer pays at the stand-in -> IPN -> processing, one
+ * payment, the confirmation mail once */
+static void test_pay_end_to_end(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], number[40], f[160], *mail;
+	json_object *a;
+	struct h_resp r;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_order(&c, id, "pending", "unpaid");
+	assert_int_equal(session(&c, id, tran), 201);
+	a = act(tran, "pay", "");
+	assert_int_equal(act_ipn_status(a, 0), 200);
+	json_object_put(a);
+	assert_order(&c, id, "processing", "paid");
+	assert_int_equal(payments_of(id), 1);
+	snprintf(f, sizeof f, "{\"tran_id\": \"%s\", \"status\": \"paid\"}", tran);
+	assert_int_equal(h_db_count("payment_attempts", f), 1);
+	order_number(&c, id, number);
+	mail = h_mail_wait(c.email, number, 15000);
+	assert_non_null(mail);
+	free(mail);
+	/* once: the confirmation's outbox job is one (dedupe), and a replayed
+	 * notification makes no other */
+	snprintf(f, sizeof f, "{\"dedupe_key\": \"order_confirmation:%s\"}", number);
+	assert_int_equal(h_db_count("jobs", f), 1);
+	/* the session asked the gateway with every mandatory field right: the
+	 * stand-in refuses a session otherwise; the validation was asked with
+	 * the right credentials (the stand-in records <right>/<wrong>) */
+	r = standin("GET", "/_standin/calls", NULL);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "validationserverAPI.php"));
+	assert_null(strstr(r.body, "<wrong>"));
+	h_resp_free(&r);
+	/* a paid order takes no new session */
+	assert_int_equal(session(&c, id, tran), 409);
+}
+
+struct replay_arg {
+	const char *form;
+	long status[16];
+	const char *path[16];
+};
+
+static void replay_one(int i, void *varg)
+{
+	struct replay_arg *arg = varg;
+	struct h_resp r = post_form(arg->path[i], arg->form);
+
+	arg->status[i] = r.status;
+	h_resp_free(&r);
+}
+
+/* the same IPN 10 times at once: one payment, one event, every answer 200 */
+static void test_ipn_replay_concurrent(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], f[200];
+	struct replay_arg arg;
+	json_object *a;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_int_equal(session(&c, id, tran), 201);
+	a = act(tran, "pay", "\"drop_ipn\": true");
+	arg.form = form_encode(a);
+	json_object_put(a);
+	assert_order(&c, id, "pending", "unpaid");
+	for (int i = 0; i < 10; i++)
+		arg.path[i] = "/api/v1/payments/sslcommerz/ipn";
+	h_parallel(10, replay_one, &arg);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(arg.status[i], 200);
+	assert_int_equal(payments_of(id), 1);
+	assert_order(&c, id, "processing", "paid");
+	/* one move to processing among the order's events */
+	snprintf(f, sizeof f, "{\"_id\": {\"$oid\": \"%s\"}}", id);
+	{
+		char *doc = h_db_find_json("orders", f);
+		json_object *o = doc ? json_tokener_parse(doc) : NULL, *ev = o ? hc_jget(o, "events") : NULL;
+		int moves = 0;
+
+		assert_non_null(ev);
+		for (size_t i = 0; i < json_object_array_length(ev); i++)
+			moves += strcmp(hc_jstr(json_object_array_get_idx(ev, i), "to"), "processing") == 0;
+		assert_int_equal(moves, 1);
+		json_object_put(o);
+		free(doc);
+	}
+	free((char *)arg.form);
+}
+
+/* the IPN and the browser's success return at once: one payment */
+static void test_ipn_and_success_race(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40];
+	struct replay_arg arg;
+	json_object *a;
+
+	(void)state;
+	for (int round = 0; round < 3; round++) {
+		ho_customer_new(&c, false);
+		order_new(&c, "sslcommerz", id);
+		assert_int_equal(session(&c, id, tran), 201);
+		a = act(tran, "pay", "\"drop_ipn\": true");
+		arg.form = form_encode(a);
+		json_object_put(a);
+		for (int i = 0; i < 4; i++)
+			arg.path[i] = i % 2 ? "/api/v1/payments/sslcommerz/success" :
+					      "/api/v1/payments/sslcommerz/ipn";
+		h_parallel(4, replay_one, &arg);
+		assert_int_equal(arg.status[0], 200);
+		assert_int_equal(arg.status[1], 303);
+		assert_int_equal(payments_of(id), 1);
+		assert_order(&c, id, "processing", "paid");
+		free((char *)arg.form);
+	}
+}
+
+/* An IPN that fails a check changes nothing; answer 4xx. */
+static void refused_ipn(const struct ho_customer *c, const char *id, const char *form,
+			long want)
+{
+	struct h_resp r = post_form("/api/v1/payments/sslcommerz/ipn", form);
+
+	if (r.status != want)
+		fail_msg("IPN answered %ld (wanted %ld): %s", r.status, want, r.body);
+	h_assert_problem(&r, want);
+	h_resp_free(&r);
+	assert_order(c, id, "pending", "unpaid");
+	assert_int_equal(payments_of(id), 0);
+}
+
+static void test_tampered_and_mismatched(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], *form, *p;
+	json_object *a;
+	struct h_resp r;
+	char loc[512];
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_int_equal(session(&c, id, tran), 201);
+
+	/* a signed field changed after signing (the stand-in tampers) */
+	a = act(tran, "pay", "\"drop_ipn\": true, \"tamper\": {\"amount\": \"1.00\"}");
+	form = form_encode(a);
+	json_object_put(a);
+	refused_ipn(&c, id, form, 400);
+	free(form);
+	/* a field dropped from verify_key */
+	a = act(tran, "pay", "\"drop_ipn\": true, \"again\": true, \"trim_key\": \"amount\"");
+	form = form_encode(a);
+	json_object_put(a);
+	refused_ipn(&c, id, form, 400);
+	/* the same form with one byte of the risk level changed */
+	p = strstr(form, "risk_level=0");
+	assert_non_null(p);
+	p[11] = '1';
+	refused_ipn(&c, id, form, 400);
+	free(form);
+	/* signed by another store's password */
+	a = act(tran, "pay", "\"drop_ipn\": true, \"again\": true, \"password\": \"another-store-pw\"");
+	form = form_encode(a);
+	json_object_put(a);
+	refused_ipn(&c, id, form, 400);
+	free(form);
+	/* a genuine IPN, but the customer was charged one paisa less: the
+	 * validation API says so, and the order's own total decides */
+	a = act(tran, "pay", "\"drop_ipn\": true, \"again\": true, \"amount\": \"1559.99\"");
+	form = form_encode(a);
+	json_object_put(a);
+	refused_ipn(&c, id, form, 400);
+	free(form);
+	/* another currency */
+	a = act(tran, "pay", "\"drop_ipn\": true, \"again\": true, \"currency\": \"USD\"");
+	form = form_encode(a);
+	json_object_put(a);
+	refused_ipn(&c, id, form, 400);
+	free(form);
+	/* an unknown tran_id (a signed form for a session of nobody's) */
+	/* a forged success return (no signature): 303, nothing changes */
+	r = post_form("/api/v1/payments/sslcommerz/success", "status=VALID&tran_id=EMforged&val_id=x");
+	assert_int_equal(r.status, 303);
+	assert_true(h_header(&r, "Location", loc, sizeof loc));
+	assert_non_null(strstr(loc, "status=failed"));
+	h_resp_free(&r);
+	assert_order(&c, id, "pending", "unpaid");
+	/* not a form */
+	r = h_request("POST", "/api/v1/payments/sslcommerz/ipn", "{}", 2,
+		      (const char *const[]){ "Content-Type: application/json", NULL });
+	h_assert_problem(&r, 415);
+	h_resp_free(&r);
+	/* after all that, the genuine payment still goes through */
+	a = act(tran, "pay", "\"again\": true");
+	assert_int_equal(act_ipn_status(a, 0), 200);
+	json_object_put(a);
+	assert_order(&c, id, "processing", "paid");
+	assert_int_equal(payments_of(id), 1);
+}
+
+/* risk_level 1: paid, held in payment_review */
+static void test_risky(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40];
+	json_object *a;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_int_equal(session(&c, id, tran), 201);
+	a = act(tran, "pay", "\"risk_level\": 1");
+	assert_int_equal(act_ipn_status(a, 0), 200);
+	json_object_put(a);
+	assert_order(&c, id, "payment_review", "paid");
+}
+
+/* sessions: another's order 404, a new attempt voids the open one, a
+ * failed or cancelled payment marks the attempt only */
+static void test_sessions(void **state)
+{
+	struct ho_customer c, other;
+	char id[25], t1[40], t2[40], f[160];
+	json_object *a;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	ho_customer_new(&other, false);
+	order_new(&c, "sslcommerz", id);
+	assert_int_equal(session(&other, id, t1), 404);
+	assert_int_equal(session(&c, id, t1), 201);
+	assert_int_equal(session(&c, id, t2), 201);
+	assert_string_not_equal(t1, t2);
+	snprintf(f, sizeof f, "{\"tran_id\": \"%s\", \"status\": \"void\"}", t1);
+	assert_int_equal(h_db_count("payment_attempts", f), 1);
+	a = act(t2, "fail", "");
+	assert_int_equal(act_ipn_status(a, 0), 200);
+	json_object_put(a);
+	snprintf(f, sizeof f, "{\"tran_id\": \"%s\", \"status\": \"failed\"}", t2);
+	assert_int_equal(h_db_count("payment_attempts", f), 1);
+	assert_order(&c, id, "pending", "unpaid");
+	/* a COD order takes no card session */
+	order_new(&c, "cod", id);
+	assert_int_equal(session(&c, id, t1), 409);
+}
+
+/* the IPN never arrives: reconciliation finds the payment */
+static void test_dropped_ipn_reconciled(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], f[160];
+	json_object *a;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_int_equal(session(&c, id, tran), 201);
+	a = act(tran, "pay", "\"drop_ipn\": true");
+	json_object_put(a);
+	assert_order(&c, id, "pending", "unpaid");
+	/* the attempt was last looked at an hour ago (RECONCILE_AFTER is 10 min) */
+	snprintf(f, sizeof f, "{\"tran_id\": \"%s\"}", tran);
+	h_db_update("payment_attempts", f,
+		    "{\"$set\": {\"checked_at\": {\"$date\": \"2020-01-01T00:00:00Z\"}}}");
+	assert_true(order_wait(&c, id, "processing", "paid", 20000));
+	assert_int_equal(payments_of(id), 1);
+}
+
+/* the validation API answers 500 twice: the IPN is queued, the job retries */
+static void test_validation_down_then_up(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40];
+	json_object *a;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_int_equal(session(&c, id, tran), 201);
+	standin_config("{\"fail_validations\": 2}");
+	a = act(tran, "pay", "");
+	assert_int_equal(act_ipn_status(a, 0), 200);
+	json_object_put(a);
+	assert_true(order_wait(&c, id, "processing", "paid", 90000));
+	assert_int_equal(payments_of(id), 1);
+	standin_config("{\"fail_validations\": 0}");
+}
+
+static long refund(const char *id, const char *key, const char *body)
+{
+	char path[96], hk[300];
+	const char *h[] = { admin_auth, "Content-Type: application/json", hk, NULL };
+	struct h_resp r;
+	long st;
+
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/refunds", id);
+	snprintf(hk, sizeof hk, "Idempotency-Key: %s", key);
+	r = h_request("POST", path, body, strlen(body), h);
+	st = r.status;
+	h_resp_free(&r);
+	return st;
+}
+
+static bool refunds_wait(const char *id, const char *status, long n, long ms)
+{
+	char f[160];
+
+	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"status\": \"%s\"}", id, status);
+	for (long t = 0; t <= ms; t += 250) {
+		if (h_db_count("refunds", f) == n)
+			return true;
+		h_sleep_ms(250);
+	}
+	return false;
+}
+
+/* partial, then the rest: refunded; never more than was paid */
+static void test_refunds(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], k1[33], k2[33];
+	json_object *a;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_int_equal(session(&c, id, tran), 201);
+	a = act(tran, "pay", "");
+	json_object_put(a);
+	assert_order(&c, id, "processing", "paid");
+	ho_key(k1);
+	ho_key(k2);
+	assert_int_equal(refund(id, k1, "{\"amount\": 56000, \"reason\": \"one item damaged\"}"), 202);
+	/* the same key and body: the same refund, not a second */
+	assert_int_equal(refund(id, k1, "{\"amount\": 56000, \"reason\": \"one item damaged\"}"), 200);
+	assert_int_equal(refund(id, k1, "{\"amount\": 100, \"reason\": \"other\"}"), 422);
+	/* more than paid less reserved */
+	assert_int_equal(refund(id, k2, "{\"amount\": 100001, \"reason\": \"too much\"}"), 409);
+	assert_true(refunds_wait(id, "refunded", 1, 20000));
+	assert_order(&c, id, "processing", "paid");
+	assert_int_equal(refund(id, k2, "{\"amount\": 100000, \"reason\": \"the rest\"}"), 202);
+	assert_true(refunds_wait(id, "refunded", 2, 20000));
+	assert_true(order_wait(&c, id, "processing", "refunded", 5000));
+	ho_key(k1);
+	assert_int_equal(refund(id, k1, "{\"amount\": 1, \"reason\": \"again\"}"), 409);
+}
+
+/* the order was cancelled before the payment landed: recorded, refunded */
+static void test_payment_after_cancel(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], path[96], f[160];
+	json_object *a;
+	struct h_resp r;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_int_equal(session(&c, id, tran), 201);
+	snprintf(path, sizeof path, "/api/v1/orders/%s/cancel", id);
+	r = ho_req(&c, "POST", path, NULL, NULL);
+	assert_true(r.status == 200);
+	h_resp_free(&r);
+	assert_order(&c, id, "cancelled", "unpaid");
+	a = act(tran, "pay", "");
+	assert_int_equal(act_ipn_status(a, 0), 200);
+	json_object_put(a);
+	assert_int_equal(payments_of(id), 1);
+	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"applied\": \"late\"}", id);
+	assert_int_equal(h_db_count("payments", f), 1);
+	assert_true(refunds_wait(id, "refunded", 1, 20000));
+	assert_true(order_wait(&c, id, "cancelled", "refunded", 5000));
+}
+
+/* COD: staff confirm, then record the cash, which must be the total */
+static struct h_resp cod_collect(const char *path, const char *body)
+{
+	const char *h[] = { admin_auth, "Content-Type: application/json", NULL };
+
+	return h_request("POST", path, body, strlen(body), h);
+}
+
+static void test_cod(void **state)
+{
+	struct ho_customer c;
+	char id[25], path[96];
+	struct h_resp r;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "cod", id);
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/payments", id);
+	/* before it is confirmed */
+	r = cod_collect(path, "{\"method\": \"cod\", \"amount\": 156000}");
+	h_assert_problem(&r, 409);
+	h_resp_free(&r);
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/transitions", id);
+	r = hc_staff("POST", path, "{\"to\": \"processing\"}", NULL);
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	assert_order(&c, id, "processing", "unpaid");
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/payments", id);
+	r = cod_collect(path, "{\"method\": \"cod\", \"amount\": 155999}");
+	h_assert_problem(&r, 400);
+	h_resp_free(&r);
+	r = cod_collect(path, "{\"method\": \"cod\", \"amount\": 156000}");
+	assert_int_equal(r.status, 201);
+	h_resp_free(&r);
+	assert_order(&c, id, "processing", "paid");
+	r = cod_collect(path, "{\"method\": \"cod\", \"amount\": 156000}");
+	h_assert_problem(&r, 409);
+	h_resp_free(&r);
+	assert_int_equal(payments_of(id), 1);
+}
+
+/* every call in the log, no secret anywhere in it (nor in the database) */
+static void test_logs(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], path[128], pw_md5[33];
+	const char *pw = h_env("STACK_SSLCOMMERZ_PASSWORD");
+	const char *h[] = { admin_auth, NULL };
+	json_object *a, *j, *items;
+	struct h_resp r;
+	bool session_seen = false, ipn_seen = false, validation_seen = false;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_int_equal(session(&c, id, tran), 201);
+	a = act(tran, "pay", "");
+	json_object_put(a);
+	assert_order(&c, id, "processing", "paid");
+	snprintf(path, sizeof path, "/api/v1/admin/payments/logs?order_id=%s", id);
+	r = h_request("GET", path, NULL, 0, h);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	items = hc_jget(j, "items");
+	assert_non_null(items);
+	for (size_t i = 0; i < json_object_array_length(items); i++) {
+		const char *kind = hc_jstr(json_object_array_get_idx(items, i), "kind");
+
+		session_seen |= strcmp(kind, "session") == 0;
+		ipn_seen |= strcmp(kind, "ipn") == 0;
+		validation_seen |= strcmp(kind, "validation") == 0;
+	}
+	assert_true(session_seen && ipn_seen && validation_seen);
+	assert_null(strstr(r.body, pw));
+	assert_true(payments_md5_hex(pw, strlen(pw), pw_md5));
+	assert_null(strstr(r.body, pw_md5));
+	assert_non_null(strstr(r.body, "\"store_passwd\":\"***\""));
+	json_object_put(j);
+	h_resp_free(&r);
+	/* nowhere in the database, in any collection */
+	assert_int_equal(h_db_dump_count(pw, NULL), 0);
+	assert_int_equal(h_db_dump_count(pw_md5, NULL), 0);
+	/* customers cannot read the log */
+	r = ho_req(&c, "GET", path, NULL, NULL);
+	h_assert_problem(&r, 403);
+	h_resp_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pay_end_to_end),
+		cmocka_unit_test(test_ipn_replay_concurrent),
+		cmocka_unit_test(test_ipn_and_success_race),
+		cmocka_unit_test(test_tampered_and_mismatched),
+		cmocka_unit_test(test_risky),
+		cmocka_unit_test(test_sessions),
+		cmocka_unit_test(test_dropped_ipn_reconciled),
+		cmocka_unit_test(test_validation_down_then_up),
+		cmocka_unit_test(test_refunds),
+		cmocka_unit_test(test_payment_after_cancel),
+		cmocka_unit_test(test_cod),
+		cmocka_unit_test(test_logs),
+	};
+	int rc;
+
+	h_init();
+	rc = cmocka_run_group_tests_name("payments", tests, suite_setup, NULL);
+	h_cleanup();
+	return rc;
+}
