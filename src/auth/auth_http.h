@@ -52,6 +52,6 @@ bool auth_body_string(json_object *obj, const char *key, size_t min, size_t max,
 		      bool required, const char **out, struct em_error *err);
 
 /* The client's address for the per-address throttles ("unknown" if none). */
-const char *auth_client_addr(const struct em_request *req);
+const char *auth_client_addr(struct em_request *req);
 
 #endif

@@ -11,6 +11,7 @@
 #include "app/app.h"
 #include "auth/auth.h"
 #include "auth/auth_http.h"
+#include "http/peer.h"
 #include "core/json.h"
 
 bool auth_body_check(struct em_request *req, const char *const *allowed, struct em_error *err)
@@ -33,9 +34,13 @@ bool auth_body_string(json_object *obj, const char *key, size_t min, size_t max,
 	return true;
 }
 
-const char *auth_client_addr(const struct em_request *req)
+/* The client as the throttles count it: an IPv6 client by its /64. */
+const char *auth_client_addr(struct em_request *req)
 {
-	return req->remote_addr && *req->remote_addr ? req->remote_addr : "unknown";
+	char key[64];
+
+	em_peer_client_key(req->remote_addr, key, sizeof key);
+	return em_request_strdup(req, key);
 }
 
 /* Set-Cookie for the refresh token and its CSRF companion. */

@@ -108,3 +108,22 @@ bool em_peer_allowed(const struct em_peer_allow *allow, const struct sockaddr *s
 			return true;
 	return false;
 }
+
+void em_peer_client_key(const char *addr, char *out, size_t size)
+{
+	struct in6_addr a6;
+
+	if (addr && strchr(addr, ':') && inet_pton(AF_INET6, addr, &a6) == 1 &&
+	    !IN6_IS_ADDR_V4MAPPED(&a6)) {
+		snprintf(out, size, "%x:%x:%x:%x::/64", (a6.s6_addr[0] << 8) | a6.s6_addr[1],
+			 (a6.s6_addr[2] << 8) | a6.s6_addr[3], (a6.s6_addr[4] << 8) | a6.s6_addr[5],
+			 (a6.s6_addr[6] << 8) | a6.s6_addr[7]);
+		return;
+	}
+	if (addr && strchr(addr, ':') && inet_pton(AF_INET6, addr, &a6) == 1) {
+		/* ::ffff:a.b.c.d is the IPv4 client a.b.c.d */
+		inet_ntop(AF_INET, a6.s6_addr + 12, out, (socklen_t)size);
+		return;
+	}
+	snprintf(out, size, "%s", addr && *addr ? addr : "unknown");
+}

@@ -42,4 +42,13 @@ bool em_peer_allow_parse(const char *text, struct em_peer_allow *out, struct em_
  * compared as IPv4) is in the list. */
 bool em_peer_allowed(const struct em_peer_allow *allow, const struct sockaddr *sa);
 
+/*
+ * The key per-client limits count under: an IPv4 address as it is, an
+ * IPv6 address as its /64 ("2001:db8:1:2::/64"), since one subscriber
+ * gets a whole /64 and could otherwise rotate through it to dodge every
+ * per-address limit. Anything unparsable is used as it is. out gets at
+ * most size-1 bytes.
+ */
+void em_peer_client_key(const char *addr, char *out, size_t size);
+
 #endif

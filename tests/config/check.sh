@@ -231,9 +231,13 @@ assert_conf "CORS: exact-origin allowlist map, credentials only for listed origi
 if grep -qE 'Access-Control-Allow-Origin +("\*"|\*|\$http_origin)' "$conf"; then
 	notok "CORS: never '*' and never the raw Origin header"
 else ok "CORS: never '*' and never the raw Origin header"; fi
-assert_conf "rate limits: auth and api zones, 429, limit_conn per address" \
-	'^limit_req_zone \$binary_remote_addr zone=emporium_auth:10m rate=5r/s;' \
-	'^limit_req_zone \$binary_remote_addr zone=emporium_api:10m rate=50r/s;' \
+assert_conf "rate limits: auth and api zones, 429, limit_conn per client (IPv6 by /64)" \
+	'^map \$remote_addr \$emporium_client \{' \
+	'"~\^\(\?<p64>\[0-9a-f\]\+:\[0-9a-f\]\+:\[0-9a-f\]\+:\[0-9a-f\]\+\):" \$p64;' \
+	'default \$binary_remote_addr;' \
+	'^limit_req_zone \$emporium_client zone=emporium_auth:10m rate=5r/s;' \
+	'^limit_req_zone \$emporium_client zone=emporium_api:10m rate=50r/s;' \
+	'^limit_conn_zone \$emporium_client zone=emporium_conn:10m;' \
 	'limit_req zone=emporium_auth burst=10 nodelay;' 'limit_req zone=emporium_api burst=100 nodelay;' \
 	'^ *limit_req_status 429;' '^ *limit_conn_status 429;' '^ *limit_conn emporium_conn [0-9]+;'
 assert_conf "micro-cache: zone, key, 5s, bypass on credentials, lock, stale, X-Cache-Status" \

@@ -81,12 +81,37 @@ static void test_malformed_names_the_variable(void **state)
 	}
 }
 
+/* Throttles count an IPv6 client by its /64, an IPv4 one by its address. */
+static void test_client_key(void **state)
+{
+	char a[64], b[64];
+
+	(void)state;
+	em_peer_client_key("2001:db8:1:2::1", a, sizeof a);
+	assert_string_equal(a, "2001:db8:1:2::/64");
+	em_peer_client_key("2001:db8:1:2:ffff:eeee:dddd:cccc", b, sizeof b);
+	assert_string_equal(a, b);
+	em_peer_client_key("2001:db8:1:3::1", b, sizeof b);
+	assert_string_not_equal(a, b);
+	em_peer_client_key("2001:db8::1:0:0:1", a, sizeof a);
+	em_peer_client_key("2001:db8:0:0:5::9", b, sizeof b);
+	assert_string_equal(a, "2001:db8:0:0::/64");
+	assert_string_equal(a, b);
+	em_peer_client_key("203.0.113.7", a, sizeof a);
+	assert_string_equal(a, "203.0.113.7");
+	em_peer_client_key("::ffff:203.0.113.7", a, sizeof a);
+	assert_string_equal(a, "203.0.113.7");
+	em_peer_client_key(NULL, a, sizeof a);
+	assert_string_equal(a, "unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_is_loopback),
 		cmocka_unit_test(test_networks),
 		cmocka_unit_test(test_malformed_names_the_variable),
+		cmocka_unit_test(test_client_key),
 	};
 
 	return cmocka_run_group_tests_name("peer", tests, NULL, NULL);
