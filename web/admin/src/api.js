@@ -123,7 +123,8 @@ export const get = (path) => request('GET', path).then((r) => r.data);
 
 export async function login(email, password, totp) {
 	const body = { email, password };
-	if (totp) body.totp = totp;
+	// six digits are a TOTP code; anything else typed there is a recovery code
+	if (totp) body[/^\d{6}$/.test(totp) ? 'totp' : 'recovery_code'] = totp;
 	const { data } = await request('POST', '/api/v1/auth/login', { json: body, auth: false });
 	setSession(data);
 	return session();

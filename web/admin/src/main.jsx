@@ -13,6 +13,7 @@ import { Coupons } from './screens/coupons.jsx';
 import { OrderDetail, OrderList } from './screens/orders.jsx';
 import { Users } from './screens/users.jsx';
 import { Jobs } from './screens/jobs.jsx';
+import { Security } from './screens/security.jsx';
 import './styles.css';
 
 // Each screen with the roles that may open it (the API enforces the same).
@@ -29,6 +30,7 @@ const ROUTES = [
 	{ path: '/coupons', title: 'Coupons', nav: true, roles: STAFF, view: Coupons },
 	{ path: '/users', title: 'Users and roles', nav: true, roles: ['admin'], view: Users },
 	{ path: '/jobs', title: 'Jobs', nav: true, roles: ['admin'], view: Jobs },
+	{ path: '/security', title: 'Security', nav: true, roles: STAFF, view: Security },
 ];
 
 function SignIn() {
@@ -41,13 +43,19 @@ function SignIn() {
 		setBusy(true);
 		setErr(null);
 		try {
-			const s = await login(String(f.get('email')), String(f.get('password')), needTotp ? String(f.get('totp')) : '');
+			const second = needTotp ? String(f.get('totp') || '').trim() : '';
+			const s = await login(String(f.get('email')), String(f.get('password')), second);
 			if (s && s.role !== 'staff' && s.role !== 'admin') {
 				await logout();
 				setErr(new ApiError(403, { title: 'Not a staff account', detail: 'This panel is for staff and admins.' }));
 			}
 		} catch (x) {
-			if (x instanceof ApiError && x.field('totp')) setNeedTotp(true);
+			if (x instanceof ApiError && x.status === 401 && x.field('totp') && !needTotp) {
+				// the password was right and the account has a second factor:
+				// not an error yet, just the next question
+				setNeedTotp(true);
+				return;
+			}
 			setErr(x);
 		} finally {
 			setBusy(false);
@@ -66,8 +74,8 @@ function SignIn() {
 					<input type="password" autocomplete="current-password" required {...aria('password', err)} />
 				</Field>
 				{needTotp && (
-					<Field label="Authenticator code" name="totp" err={err}>
-						<input inputmode="numeric" autocomplete="one-time-code" maxLength={16} {...aria('totp', err)} />
+					<Field label="Authenticator code" name="totp" err={err} hint="This account has two-factor sign-in: the 6 digits your app shows, or one of your recovery codes.">
+						<input autocomplete="one-time-code" maxLength={16} autoFocus {...aria('totp', err, true)} />
 					</Field>
 				)}
 				<button type="submit" class="primary" disabled={busy}>
