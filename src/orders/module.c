@@ -52,8 +52,8 @@ static const struct store_index orders_indexes[] = {
 	  "{\"unique\": true}" },
 	{ "idempotency_keys", "created_at_ttl", "{\"created_at\": 1}",
 	  "{\"expireAfterSeconds\": 86400}" },
-	/* the per-customer coupon limit counts these; cancel removes an order's */
-	{ "coupon_redemptions", "coupon_user", "{\"coupon_id\": 1, \"user_id\": 1}", "{}" },
+	/* a cancel removes its order's redemption (the cart module indexes
+	 * them by coupon and customer, for the per-customer limit) */
 	{ "coupon_redemptions", "order_id", "{\"order_id\": 1}", "{}" },
 };
 
