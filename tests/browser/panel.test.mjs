@@ -389,6 +389,25 @@ try {
 		await shot(page, '11-product-versions');
 	});
 
+	await check('a save over someone else\'s change is refused (If-Match) and says so; a reload shows their change', async () => {
+		assert(product.id, 'no product was created');
+		const cur = await api('GET', `/api/v1/admin/products/${product.id}`, { token: adminToken });
+		const etag = cur.headers.get('etag');
+		assert(etag, 'the admin product has no ETag');
+		const other = await api('PATCH', `/api/v1/admin/products/${product.id}`, { token: adminToken, json: { brand: 'Changed Elsewhere' }, headers: { 'If-Match': etag } });
+		assert(other.status === 200, `the concurrent PATCH: ${other.status} ${JSON.stringify(other.body)}`);
+		await page.getByLabel('Title', { exact: true }).fill(`${product.title} (stale edit)`);
+		expectHttpErrors = true;
+		await page.getByRole('button', { name: 'Save changes' }).click();
+		await page.getByText('Someone changed this product meanwhile: reload to see their change.').waitFor();
+		expectHttpErrors = false;
+		const after = await api('GET', `/api/v1/admin/products/${product.id}`, { token: adminToken });
+		assert(after.body.title === product.title && after.body.brand === 'Changed Elsewhere', `the stale save went through: ${after.body.title} / ${after.body.brand}`);
+		await page.reload();
+		await heading(page, 'Edit product');
+		await page.waitForFunction(() => document.getElementById('f-brand') && document.getElementById('f-brand').value === 'Changed Elsewhere');
+	});
+
 	await check('soft delete and restore the product', async () => {
 		assert(product.id, 'no product was created');
 		await page.getByRole('button', { name: 'Delete product' }).click();
