@@ -22,7 +22,8 @@
  *
  * Checked: the response is complete and well-formed (a known status, no
  * CR/LF inside a header, Content-Length equal to the body, a JSON body
- * that parses, a problem+json body whose status matches) and never a 500:
+ * that parses, a problem+json body whose status matches, Cache-Control
+ * and the request's X-Request-Id), holds no secret, and is never a 500:
  * with the database down, every failure is a 4xx or a 503 (set
  * FUZZ_ALLOW_500=1 to look past that). FUZZ_VERBOSE=1 prints every
  * response (with EMPORIUM_LOG_LEVEL=debug, the logs too).
@@ -43,9 +44,12 @@
 
 #define FUZZ_MAX_HEADERS 48
 #define FUZZ_USER_ID "5f00000000000000000000a1"
+#define FUZZ_SECRET "fuzz-secret-0123456789abcdef0123456789abcdef"
+#define FUZZ_REQUEST_ID "0123456789abcdef0123456789abcdef"
 
 static struct em_app app;
 static em_authenticate_fn real_authenticate;
+static char media_dir[] = "/tmp/emporium-fuzz-media-XXXXXX";
 static bool allow_500, verbose;
 
 /* "Authorization: Fuzz staff" signs in as FUZZ_USER_ID, role staff. */
@@ -68,27 +72,35 @@ static bool fuzz_authenticate(struct em_request *req, enum em_role *role, struct
 	return real_authenticate(req, role, err);
 }
 
+/* The media directory stays empty (every upload stops at the database):
+ * it goes when the process does. */
+static void media_dir_remove(void)
+{
+	rmdir(media_dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct em_error err = EM_ERROR_INIT;
-	char media[] = "/tmp/emporium-fuzz-media-XXXXXX", uri[128];
+	char uri[128];
 
 	(void)argc;
 	(void)argv;
-	if (!mkdtemp(media)) {
+	if (!mkdtemp(media_dir)) {
 		perror("fuzz_request: mkdtemp");
 		abort();
 	}
+	atexit(media_dir_remove);
 	snprintf(uri, sizeof(uri),
 		 "mongodb://%%2Ftmp%%2Femporium-fuzz-nodb-%ld.sock/?serverSelectionTryOnce=false&serverSelectionTimeoutMS=1",
 		 (long)getpid());
 	setenv("EMPORIUM_ENV_FILE", "/dev/null", 1);
-	setenv("EMPORIUM_JWT_SECRET", "fuzz-secret-0123456789abcdef0123456789abcdef", 1);
+	setenv("EMPORIUM_JWT_SECRET", FUZZ_SECRET, 1);
 	setenv("EMPORIUM_MONGODB_URI", uri, 1);
 	setenv("EMPORIUM_DB_TIMEOUT_MS", "100", 1);
 	setenv("EMPORIUM_ARGON2_MEMORY_KIB", "8192", 1);
 	setenv("EMPORIUM_ARGON2_ITERATIONS", "1", 1);
-	setenv("EMPORIUM_MEDIA_DIR", media, 1);
+	setenv("EMPORIUM_MEDIA_DIR", media_dir, 1);
 	if (!getenv("EMPORIUM_LOG_LEVEL"))
 		setenv("EMPORIUM_LOG_LEVEL", "error", 1);
 	allow_500 = getenv("FUZZ_ALLOW_500") && strcmp(getenv("FUZZ_ALLOW_500"), "1") == 0;
@@ -214,6 +226,9 @@ static void response_check(const struct em_request *req, const char *out, size_t
 			has_cc = true;
 	}
 	FUZZ_CHECK(has_cc);
+	/* the request id nginx gave comes back */
+	FUZZ_CHECK(memmem(out, (size_t)(blank + 2 - out), "\r\nX-Request-Id: " FUZZ_REQUEST_ID "\r\n",
+			  sizeof("\r\nX-Request-Id: " FUZZ_REQUEST_ID "\r\n") - 1));
 	body_len = (size_t)(end - (blank + 4));
 	if (status != 204 && status != 304)
 		FUZZ_CHECK(has_len && clen == req->resp.body_len);
@@ -265,7 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	envp[n++] = xstrdup("REMOTE_ADDR=127.0.0.1");
-	envp[n++] = xstrdup("REQUEST_ID=0123456789abcdef0123456789abcdef");
+	envp[n++] = xstrdup("REQUEST_ID=" FUZZ_REQUEST_ID);
 	envp[n++] = xstrdup("SERVER_PROTOCOL=HTTP/1.1");
 	envp[n++] = xstrdup("HTTPS=on");
 	while ((line = line_next(&p, end, &len)) != NULL && len > 0) {
@@ -306,6 +321,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz: %s %.*s ->\n%.*s\n", req.method, (int)req.uri_path_len,
 			req.uri_path, (int)(out_len > 2000 ? 2000 : out_len), out);
 	response_check(&req, out, out_len);
+	/* no secret ever leaves (unless the request itself held it: refusals
+	 * may quote what they refuse) */
+	if (!memmem(data, size, FUZZ_SECRET, sizeof(FUZZ_SECRET) - 1))
+		FUZZ_CHECK(!memmem(out, out_len, FUZZ_SECRET, sizeof(FUZZ_SECRET) - 1));
 	free(out);
 	em_request_release(&req);
 	em_log_set_request(NULL, NULL);
