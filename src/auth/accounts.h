@@ -34,6 +34,8 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/ids.h"
+#include "core/time.h"
 #include "store/store.h"
 
 #define AUTH_EMAIL_MAX 254
@@ -324,10 +326,5 @@ bool auth_doc_oid(const bson_t *doc, const char *key, bson_oid_t *out);
 
 /* The user as the API shows it: id, email, name, phone, role, ... */
 json_object *auth_user_json(const bson_t *doc);
-
-/* Parses a 24-hex-digit id; false on anything else. */
-bool auth_oid_parse(const char *s, bson_oid_t *out);
-
-int64_t auth_now_ms(void);
 
 #endif

@@ -109,7 +109,7 @@ int auth_cmd_create_admin(const struct em_config *cfg, int argc, char **argv)
 	bson_oid_t new_id, uid;
 	bool opened = false, found = false;
 	int rc = 1;
-	int64_t now = auth_now_ms();
+	int64_t now = em_now_ms();
 	bson_t user = BSON_INITIALIZER;
 
 	pw[0] = '\0';

@@ -119,7 +119,7 @@ static bool auth_admin_user_get(struct em_request *req, struct em_error *err)
 {
 	bson_oid_t uid;
 
-	if (!auth_oid_parse(em_request_path_param(req, "id"), &uid)) {
+	if (!em_oid_parse(em_request_path_param(req, "id"), &uid)) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such user");
 		return false;
 	}
@@ -146,7 +146,7 @@ static bool auth_admin_user_patch(struct em_request *req, struct em_error *err)
 	enum em_role r;
 	bool ok = false, disable = false, has_disabled = false, replied = false;
 
-	if (!auth_oid_parse(id, &uid)) {
+	if (!em_oid_parse(id, &uid)) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such user");
 		goto done;
 	}
@@ -171,7 +171,7 @@ static bool auth_admin_user_patch(struct em_request *req, struct em_error *err)
 	}
 	/* Compare the ids, not their spelling: hex digits in either case
 	 * name the same account. */
-	if (auth_oid_parse(req->user_id, &self) && bson_oid_equal(&uid, &self)) {
+	if (em_oid_parse(req->user_id, &self) && bson_oid_equal(&uid, &self)) {
 		em_error_set(err, EM_ERR_CONFLICT, NULL,
 			     "admins cannot change their own role or disable themselves");
 		goto done;
@@ -180,7 +180,7 @@ static bool auth_admin_user_patch(struct em_request *req, struct em_error *err)
 		BSON_APPEND_UTF8(&set, "role", role);
 	if (has_disabled)
 		BSON_APPEND_BOOL(&set, "disabled", disable);
-	BSON_APPEND_DATE_TIME(&set, "updated_at", auth_now_ms());
+	BSON_APPEND_DATE_TIME(&set, "updated_at", em_now_ms());
 	BSON_APPEND_DOCUMENT(&update, "$set", &set);
 	filter = BCON_NEW("_id", BCON_OID(&uid));
 	coll = store_collection(&req->app->store, "users");

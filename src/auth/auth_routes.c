@@ -181,7 +181,7 @@ static bool auth_account_register(struct em_request *req, struct em_error *err)
 	bson_t *doc = NULL;
 	bson_oid_t oid;
 	bool allowed, ok = false;
-	int64_t now = auth_now_ms();
+	int64_t now = em_now_ms();
 
 	hash[0] = '\0';
 	if (!auth_body_check(req, register_fields, err) ||
@@ -293,7 +293,7 @@ static bool auth_email_verify(struct em_request *req, struct em_error *err)
 		goto done;
 	filter = BCON_NEW("_id", BCON_OID(&uid));
 	update = BCON_NEW("$set", "{", "email_verified", BCON_BOOL(true), "updated_at",
-			  BCON_DATE_TIME(auth_now_ms()), "}");
+			  BCON_DATE_TIME(em_now_ms()), "}");
 	coll = store_collection(&req->app->store, "users");
 	if (!mongoc_collection_update_one(coll, filter, update, NULL, NULL, &berr)) {
 		store_error_set(err, &berr, "verify user");
@@ -570,7 +570,7 @@ static bool auth_password_reset(struct em_request *req, struct em_error *err)
 		goto done;
 	filter = BCON_NEW("_id", BCON_OID(&uid));
 	update = BCON_NEW("$set", "{", "password_hash", BCON_UTF8(hash), "email_verified",
-			  BCON_BOOL(true), "updated_at", BCON_DATE_TIME(auth_now_ms()), "}");
+			  BCON_BOOL(true), "updated_at", BCON_DATE_TIME(em_now_ms()), "}");
 	coll = store_collection(&req->app->store, "users");
 	if (!mongoc_collection_update_one(coll, filter, update, NULL, NULL, &berr)) {
 		store_error_set(err, &berr, "set password");

@@ -22,7 +22,7 @@
 /* The caller's id (set by the authenticator) as an ObjectId. */
 static bool auth_me_oid(struct em_request *req, bson_oid_t *oid, struct em_error *err)
 {
-	if (!auth_oid_parse(req->user_id, oid)) {
+	if (!em_oid_parse(req->user_id, oid)) {
 		em_error_set(err, EM_ERR_UNAUTHENTICATED, NULL, "no signed-in account");
 		return false;
 	}
@@ -95,7 +95,7 @@ static bool auth_me_patch(struct em_request *req, struct em_error *err)
 		BSON_APPEND_UTF8(&set, "phone", phone);
 	else if (json_object_object_get_ex(req->json, "phone", &v))
 		BSON_APPEND_NULL(&set, "phone");
-	BSON_APPEND_DATE_TIME(&set, "updated_at", auth_now_ms());
+	BSON_APPEND_DATE_TIME(&set, "updated_at", em_now_ms());
 	BSON_APPEND_DOCUMENT(&update, "$set", &set);
 	filter = BCON_NEW("_id", BCON_OID(&uid));
 	coll = store_collection(&req->app->store, "users");
@@ -282,7 +282,7 @@ static bool auth_addr_load(mongoc_collection_t *coll, const bson_oid_t *uid, con
 	bson_error_t berr;
 	bool ok = false;
 
-	if (!auth_oid_parse(id, aid)) {
+	if (!em_oid_parse(id, aid)) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such address");
 		return false;
 	}
@@ -365,7 +365,7 @@ static bool auth_addr_create(struct em_request *req, struct em_error *err)
 	bson_error_t berr;
 	bson_oid_t uid, aid;
 	int ship, bill;
-	int64_t n, now = auth_now_ms();
+	int64_t n, now = em_now_ms();
 	bool ok = false;
 	char hex[25], loc[64];
 
@@ -464,7 +464,7 @@ static bool auth_addr_patch(struct em_request *req, struct em_error *err)
 	    !auth_body_check(req, addr_body_fields, err) ||
 	    !auth_addr_parse(req->json, false, &set, &unset, &ship, &bill, err))
 		goto done;
-	BSON_APPEND_DATE_TIME(&set, "updated_at", auth_now_ms());
+	BSON_APPEND_DATE_TIME(&set, "updated_at", em_now_ms());
 	BSON_APPEND_DOCUMENT(&update, "$set", &set);
 	if (!bson_empty(&unset))
 		BSON_APPEND_DOCUMENT(&update, "$unset", &unset);
@@ -503,7 +503,7 @@ static bool auth_addr_delete(struct em_request *req, struct em_error *err)
 
 	if (!auth_me_oid(req, &uid, err))
 		return false;
-	if (!auth_oid_parse(em_request_path_param(req, "id"), &aid)) {
+	if (!em_oid_parse(em_request_path_param(req, "id"), &aid)) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such address");
 		return false;
 	}

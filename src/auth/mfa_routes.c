@@ -27,7 +27,7 @@ static bool auth_mfa_user(struct em_request *req, bson_t *user, bson_oid_t *uid,
 	const char *role;
 	bool found = false;
 
-	if (!auth_oid_parse(req->user_id, uid)) {
+	if (!em_oid_parse(req->user_id, uid)) {
 		em_error_set(err, EM_ERR_UNAUTHENTICATED, NULL, "no signed-in account");
 		return false;
 	}
@@ -88,7 +88,7 @@ static bool auth_mfa_totp_begin(struct em_request *req, struct em_error *err)
 	}
 	filter = BCON_NEW("_id", BCON_OID(&uid));
 	update = BCON_NEW("$set", "{", "mfa.enabled", BCON_BOOL(false), "mfa.pending_box",
-			  BCON_UTF8(sealed), "updated_at", BCON_DATE_TIME(auth_now_ms()), "}");
+			  BCON_UTF8(sealed), "updated_at", BCON_DATE_TIME(em_now_ms()), "}");
 	coll = store_collection(&req->app->store, "users");
 	if (!mongoc_collection_update_one(coll, filter, update, NULL, NULL, &berr)) {
 		store_error_set(err, &berr, "store a pending TOTP secret");
@@ -183,7 +183,7 @@ static bool auth_mfa_totp_confirm(struct em_request *req, struct em_error *err)
 	BSON_APPEND_BOOL(&set, "mfa.enabled", true);
 	BSON_APPEND_UTF8(&set, "mfa.secret_box", pending);
 	BSON_APPEND_INT64(&set, "mfa.last_step", step);
-	BSON_APPEND_DATE_TIME(&set, "mfa.enrolled_at", auth_now_ms());
+	BSON_APPEND_DATE_TIME(&set, "mfa.enrolled_at", em_now_ms());
 	BSON_APPEND_ARRAY_BEGIN(&set, "mfa.recovery", &arr);
 	for (int i = 0; i < AUTH_RECOVERY_CODES; i++) {
 		char key[16];
@@ -194,7 +194,7 @@ static bool auth_mfa_totp_confirm(struct em_request *req, struct em_error *err)
 		BSON_APPEND_UTF8(&arr, key, hash);
 	}
 	bson_append_array_end(&set, &arr);
-	BSON_APPEND_DATE_TIME(&set, "updated_at", auth_now_ms());
+	BSON_APPEND_DATE_TIME(&set, "updated_at", em_now_ms());
 	bson_append_document_end(&update, &set);
 	BSON_APPEND_DOCUMENT_BEGIN(&update, "$unset", &unset);
 	BSON_APPEND_UTF8(&unset, "mfa.pending_box", "");

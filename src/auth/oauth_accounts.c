@@ -20,6 +20,7 @@
 #include "core/curl_body.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/time.h"
 
 /* ---- accounts ---- */
 
@@ -121,7 +122,7 @@ static bool oauth_user_link(struct em_store *st, const bson_t *user, const char 
 	bson_error_t berr;
 	bson_oid_t id;
 	bson_iter_t it;
-	int64_t now = (int64_t)time(NULL) * 1000;
+	int64_t now = em_now_ms();
 	bool was_verified = oauth_doc_bool(user, "email_verified"), ok = false;
 
 	if (!oauth_doc_id(user, &id)) {
@@ -185,7 +186,7 @@ static bool oauth_user_create(struct em_store *st, const char *provider,
 	mongoc_collection_t *coll;
 	bson_t doc = BSON_INITIALIZER, arr, link;
 	bson_error_t berr;
-	int64_t now = (int64_t)time(NULL) * 1000;
+	int64_t now = em_now_ms();
 	char name[101];
 	bool ok;
 

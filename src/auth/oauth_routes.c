@@ -38,6 +38,7 @@
 #include "auth/oauth.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/time.h"
 
 #define OAUTH_SECRET_BYTES 32
 #define OAUTH_SECRET_LEN 43            /* base64url of 32 bytes, unpadded */
@@ -94,7 +95,7 @@ static bool oauth_state_store(struct em_request *req, const char *provider, cons
 	mongoc_collection_t *coll = store_collection(&req->app->store, "oauth_states");
 	bson_t doc = BSON_INITIALIZER;
 	bson_error_t berr;
-	int64_t now = (int64_t)time(NULL) * 1000;
+	int64_t now = em_now_ms();
 	char hash[65];
 	bool ok;
 
@@ -230,7 +231,7 @@ static bool oauth_state_take(struct em_request *req, const char *provider, const
 	bson_t query = BSON_INITIALIZER, update = BSON_INITIALIZER, set, gt, reply, value;
 	bson_error_t berr;
 	bson_iter_t it;
-	int64_t now = (int64_t)time(NULL) * 1000;
+	int64_t now = em_now_ms();
 	char hash[65];
 	bool ok = false;
 

@@ -47,7 +47,7 @@ bool auth_code_issue(struct em_store *st, const struct em_config *cfg,
 	bson_t reply;
 	bson_error_t berr;
 	char hash[65];
-	int64_t now = auth_now_ms();
+	int64_t now = em_now_ms();
 	bool ok = false;
 
 	*sent = false;
@@ -154,7 +154,7 @@ static bool auth_code_try_take(mongoc_collection_t *coll, const bson_oid_t *user
 	BSON_APPEND_OID(&filter, "user_id", user_id);
 	BSON_APPEND_UTF8(&filter, "purpose", purpose);
 	BSON_APPEND_DOCUMENT_BEGIN(&filter, "expires_at", &gt);
-	BSON_APPEND_DATE_TIME(&gt, "$gt", auth_now_ms());
+	BSON_APPEND_DATE_TIME(&gt, "$gt", em_now_ms());
 	bson_append_document_end(&filter, &gt);
 	BSON_APPEND_DOCUMENT_BEGIN(&filter, "attempts", &gt);
 	BSON_APPEND_INT32(&gt, "$lt", AUTH_CODE_MAX_ATTEMPTS);

@@ -19,7 +19,7 @@ bool auth_throttle_peek(struct em_store *st, const char *key, int *count, int *r
 	const bson_t *doc;
 	bson_error_t berr;
 	bson_iter_t it;
-	int64_t now = auth_now_ms(), until = 0;
+	int64_t now = em_now_ms(), until = 0;
 	bool ok = true;
 
 	*count = 0;
@@ -46,7 +46,7 @@ bool auth_throttle_hit(struct em_store *st, const char *key, int window_s, int *
 		       int *retry_after, struct em_error *err)
 {
 	mongoc_collection_t *coll = store_collection(st, "rate_limits");
-	int64_t now = auth_now_ms();
+	int64_t now = em_now_ms();
 	bson_t *filter = BCON_NEW("_id", BCON_UTF8(key), "expires_at", "{", "$gt",
 				  BCON_DATE_TIME(now), "}");
 	bson_t *update = BCON_NEW("$inc", "{", "count", BCON_INT32(1), "}",

@@ -34,14 +34,6 @@
 
 #define AUTH_REFRESH_BYTES 32
 
-int64_t auth_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool auth_sodium_ready(void)
 {
 	/* Idempotent and cheap after the first call; picks the fastest
@@ -142,7 +134,7 @@ static bool auth_refresh_store(struct em_store *st, const struct em_config *cfg,
 	bson_t doc = BSON_INITIALIZER;
 	bson_error_t berr;
 	char hash[65], fam[33];
-	int64_t now = auth_now_ms(), end;
+	int64_t now = em_now_ms(), end;
 	bool ok = false;
 
 	if (!family) {
@@ -203,7 +195,7 @@ static bool auth_refresh_revoke(struct em_store *st, mongoc_client_session_t *se
 				const bson_t *match, struct em_error *err)
 {
 	mongoc_collection_t *coll = store_collection(st, "refresh_tokens");
-	bson_t *update = BCON_NEW("$set", "{", "revoked_at", BCON_DATE_TIME(auth_now_ms()), "}");
+	bson_t *update = BCON_NEW("$set", "{", "revoked_at", BCON_DATE_TIME(em_now_ms()), "}");
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
 	bson_error_t berr;
 	bool ok = false;
@@ -245,7 +237,7 @@ bool auth_refresh_rotate(struct em_store *st, const struct em_config *cfg,
 	bson_iter_t it;
 	bson_oid_t user_id;
 	char hash[65], family[33] = "";
-	int64_t now = auth_now_ms(), started = 0;
+	int64_t now = em_now_ms(), started = 0;
 	bool ok = false, exists = false;
 	const char *s;
 
@@ -458,7 +450,7 @@ bool auth_session_make(struct em_store *st, const struct em_config *cfg,
 		goto done;
 	auth_csrf_token(cfg, rt->token, out->csrf);
 	out->expires_in = auth_config(cfg)->access_ttl_s;
-	left = (rt->expires_ms - auth_now_ms()) / 1000;
+	left = (rt->expires_ms - em_now_ms()) / 1000;
 	out->refresh_max_age = left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 	ok = true;
 done:

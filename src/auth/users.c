@@ -9,14 +9,6 @@
 #include "auth/accounts.h"
 #include "auth/auth.h"
 
-bool auth_oid_parse(const char *s, bson_oid_t *out)
-{
-	if (!s || strlen(s) != 24 || !bson_oid_is_valid(s, 24))
-		return false;
-	bson_oid_init_from_string(out, s);
-	return true;
-}
-
 const char *auth_doc_utf8(const bson_t *doc, const char *key)
 {
 	bson_iter_t it;
@@ -94,22 +86,12 @@ bool auth_user_find_by_email(struct em_store *st, const char *email, bson_t *out
 	return ok;
 }
 
-/* ISO 8601 UTC from a BSON date, into buf. */
-static void auth_date_iso(int64_t ms, char *buf, size_t size)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 json_object *auth_user_json(const bson_t *doc)
 {
 	json_object *o = json_object_new_object();
 	bson_oid_t oid;
 	bson_iter_t it;
-	char hex[25], date[32];
+	char hex[25], date[EM_TIME_RFC3339_SIZE];
 	const char *s;
 
 	if (!o)
@@ -130,10 +112,10 @@ json_object *auth_user_json(const bson_t *doc)
 			       json_object_new_boolean(auth_doc_bool(doc, "email_verified")));
 	json_object_object_add(o, "disabled",
 			       json_object_new_boolean(auth_doc_bool(doc, "disabled")));
-	if (bson_iter_init_find(&it, doc, "created_at") && BSON_ITER_HOLDS_DATE_TIME(&it)) {
-		auth_date_iso(bson_iter_date_time(&it), date, sizeof(date));
+	/* the one timestamp format (RFC 3339 UTC with milliseconds) */
+	if (bson_iter_init_find(&it, doc, "created_at") && BSON_ITER_HOLDS_DATE_TIME(&it) &&
+	    em_time_rfc3339(bson_iter_date_time(&it), date, sizeof(date)))
 		json_object_object_add(o, "created_at", json_object_new_string(date));
-	}
 	return o;
 }
 
@@ -145,7 +127,7 @@ bool auth_user_is_verified(struct em_store *st, const char *user_id_hex, bool *v
 	bool found = false, ok;
 
 	*verified = false;
-	if (!auth_oid_parse(user_id_hex, &oid)) {
+	if (!em_oid_parse(user_id_hex, &oid)) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such user");
 		bson_destroy(&user);
 		return false;

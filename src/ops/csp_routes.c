@@ -25,6 +25,7 @@
 
 #include "app/app.h"
 #include "core/json.h"
+#include "core/time.h"
 #include "ops/ops.h"
 
 #define CSP_FIELD_MAX 1024
@@ -172,7 +173,7 @@ static bool ops_csp_report_create(struct em_request *req, struct em_error *err)
 		directive = effective ? effective : "(none)";
 	snprintf(dir, sizeof(dir), "%.*s", (int)strcspn(directive, " "), directive);
 	csp_blocked_key(blocked_uri, blocked, sizeof(blocked));
-	if (!csp_count(&req->app->store, (int64_t)time(NULL) * 1000, dir, blocked, document_uri,
+	if (!csp_count(&req->app->store, em_now_ms(), dir, blocked, document_uri,
 		       source_file, err))
 		return false;
 	em_response_empty(req, 204);

@@ -211,10 +211,10 @@ static void test_fields(void **state)
 	assert_false(auth_phone_check("phone", "12345", &err));
 	assert_false(auth_phone_check("phone", "call me maybe", &err));
 	assert_false(auth_phone_check("phone", "+1234567890123456", &err));
-	assert_true(auth_oid_parse("0123456789abcdef01234567", &oid));
-	assert_false(auth_oid_parse("0123456789abcdef0123456", &oid));
-	assert_false(auth_oid_parse("0123456789abcdef0123456z", &oid));
-	assert_false(auth_oid_parse(NULL, &oid));
+	assert_true(em_oid_parse("0123456789abcdef01234567", &oid));
+	assert_false(em_oid_parse("0123456789abcdef0123456", &oid));
+	assert_false(em_oid_parse("0123456789abcdef0123456z", &oid));
+	assert_false(em_oid_parse(NULL, &oid));
 	{
 		enum em_role r;
 
