@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # stack.sh - start and stop a whole local Emporium stack in one directory:
 # database (a real mongod on PATH, $MONGODB_URI, or tests/mongo-standin),
-# the SMTP catcher, emporium-fcgi, migrate, and nginx with a self-signed
-# certificate. Used by ./scripts/run, ./scripts/test and bench/.
+# the SMTP catcher, the SSLCOMMERZ stand-in (tests/sslcommerz-standin),
+# emporium-fcgi, migrate, and nginx with a self-signed certificate. Used by
+# ./scripts/run, ./scripts/test and bench/.
 #
 #   stack.sh start DIR     start everything; writes DIR/stack.env
 #   stack.sh stop DIR      stop everything started in DIR

@@ -466,7 +466,7 @@ static void test_sessions(void **state)
 {
 	struct ho_customer c, other;
 	char id[25], t1[40], t2[40], f[160];
-	json_object *a;
+	json_object *a, *a_last;
 
 	(void)state;
 	ho_customer_new(&c, false);
@@ -480,9 +480,29 @@ static void test_sessions(void **state)
 	assert_int_equal(h_db_count("payment_attempts", f), 1);
 	a = act(t2, "fail", "");
 	assert_int_equal(act_ipn_status(a, 0), 200);
-	json_object_put(a);
+	a_last = a;
 	snprintf(f, sizeof f, "{\"tran_id\": \"%s\", \"status\": \"failed\"}", t2);
 	assert_int_equal(h_db_count("payment_attempts", f), 1);
+	assert_order(&c, id, "pending", "unpaid");
+	/* the browser's fail and cancel returns change nothing: 303 to the shop */
+	{
+		char *form = form_encode(a_last), loc[512];
+		struct h_resp r;
+
+		r = post_form("/api/v1/payments/sslcommerz/fail", form);
+		assert_int_equal(r.status, 303);
+		assert_true(h_header(&r, "Location", loc, sizeof loc));
+		assert_non_null(strstr(loc, "/checkout/payment?status=failed&order="));
+		assert_non_null(strstr(loc, id));
+		h_resp_free(&r);
+		r = post_form("/api/v1/payments/sslcommerz/cancel", form);
+		assert_int_equal(r.status, 303);
+		assert_true(h_header(&r, "Location", loc, sizeof loc));
+		assert_non_null(strstr(loc, "status=cancelled"));
+		h_resp_free(&r);
+		free(form);
+		json_object_put(a_last);
+	}
 	assert_order(&c, id, "pending", "unpaid");
 	/* a COD order takes no card session */
 	order_new(&c, "cod", id);
