@@ -2,6 +2,8 @@
  * module.c - the jobs module: the transactional outbox, the job runner
  * (emporium-worker), mail over SMTP, and the admin view of the queue.
  */
+#include <stdio.h>
+
 #include "app/module.h"
 #include "core/curl_body.h"
 #include "jobs/jobs.h"
@@ -48,8 +50,12 @@ static bool jobs_config_check(const void *values, struct em_error *err)
 	char name[256], addr[256];
 
 	if (!mail_from_parse(c->mail_from, name, sizeof(name), addr, sizeof(addr), err)) {
+		char why[sizeof(err->message)];
+
+		/* err->message is both the reason and the destination: copy it */
+		snprintf(why, sizeof why, "%s", err->message);
 		em_error_set(err, EM_ERR_INVALID, "EMPORIUM_MAIL_FROM",
-			     "EMPORIUM_MAIL_FROM is not a valid From: (%s)", err->message);
+			     "EMPORIUM_MAIL_FROM is not a valid From: (%s)", why);
 		return false;
 	}
 	if (c->staff_email[0] && !mail_address_valid(c->staff_email)) {
