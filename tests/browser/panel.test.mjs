@@ -531,7 +531,9 @@ try {
 			const links = await sp.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents();
 			assert(links.includes('Products') && links.includes('Orders') && links.includes('Inventory') && links.includes('Security'), `staff nav: ${links}`);
 			assert(!links.includes('Users and roles') && !links.includes('Jobs'), `staff nav shows admin screens: ${links}`);
+			await sp.waitForFunction(() => ![...document.querySelectorAll('.card .figure')].some((f) => f.textContent === '…'));
 			assert((await sp.getByText('dead jobs').count()) === 0, 'the staff dashboard shows dead jobs');
+			assert((await sp.locator('.card .figure', { hasText: '—' }).count()) === 0, 'a staff dashboard figure could not be had');
 			await shot(sp, '17-staff-dashboard');
 			await sp.goto(`${BASE}/admin/users`);
 			await heading(sp, 'Not allowed');

@@ -1,4 +1,4 @@
-// categories.jsx - the category tree: add, move up/down among siblings
+// categories.jsx - the category tree: add (after its siblings), move up/down among siblings
 // (positions renumbered 0, 10, 20... so later inserts fit between), delete
 // an empty leaf.
 import { useEffect, useState } from 'preact/hooks';
@@ -59,7 +59,11 @@ export function Categories() {
 		e.preventDefault();
 		const form = e.currentTarget;
 		const f = new FormData(form);
-		const body = { name: String(f.get('name')), slug: String(f.get('slug')), parent: f.get('parent') ? String(f.get('parent')) : null };
+		const parent = f.get('parent') ? String(f.get('parent')) : null;
+		// a new category goes after its siblings (the API's default is 0, the top)
+		const siblings = parent ? (flat.find((c) => c.id === parent) || { children: [] }).children || [] : tree || [];
+		const position = Math.min(1000000, siblings.reduce((m, c) => Math.max(m, c.position + 10), 0));
+		const body = { name: String(f.get('name')), slug: String(f.get('slug')), parent, position };
 		setFormErr(null);
 		try {
 			const r = await request('POST', '/api/v1/admin/categories', { json: body });

@@ -11,8 +11,8 @@ import { BarChart } from './chart.jsx';
 
 const MAX_PAGES = 10; // at most 1000 rows counted per figure; more shows as "1000+"
 
-// count(path, params, per): pages through a list, summing per(item).
-async function count(path, params, per = () => 1) {
+// countAll(path, params, per): pages through a list, summing per(item).
+async function countAll(path, params, per = () => 1) {
 	let n = 0, cursor = null, pages = 0;
 	do {
 		const r = await get(path + query({ ...params, limit: 100, cursor }));
@@ -25,7 +25,7 @@ async function count(path, params, per = () => 1) {
 
 const ORDER_STATES = ['pending', 'payment_review', 'processing', 'shipped', 'delivered', 'returned', 'cancelled'];
 
-const show = (c) => (c ? `${c.n}${c.more ? '+' : ''}` : '…');
+const show = (c) => (!c ? '…' : c.error ? '—' : `${c.n}${c.more ? '+' : ''}`);
 
 export function Dashboard({ who }) {
 	const [s, setS] = useState({});
@@ -34,7 +34,10 @@ export function Dashboard({ who }) {
 	useEffect(() => {
 		let live = true;
 		const put = (k) => (v) => live && setS((o) => ({ ...o, [k]: v }));
-		const fail = (e) => live && setErr(e);
+		const failed = (e) => live && setErr(e);
+		// a figure that cannot be had shows a dash, not a spinner for ever
+		const count = (path, params, per) => countAll(path, params, per).catch((e) => (failed(e), { error: true, n: 0 }));
+		const fail = failed;
 		for (const st of ['active', 'draft', 'archived']) count('/api/v1/admin/products', { status: st, deleted: 'false' }).then(put(st), fail);
 		count('/api/v1/admin/products', { deleted: 'true' }).then(put('deleted'), fail);
 		count('/api/v1/admin/inventory/low-stock', {}, (p) => p.variants.length).then(put('low'), fail);
@@ -49,8 +52,8 @@ export function Dashboard({ who }) {
 		};
 	}, [who.role]);
 	const states = ['active', 'draft', 'archived', 'deleted'];
-	const ready = states.every((k) => s[k]);
-	const ordersReady = ORDER_STATES.every((k) => s[`o_${k}`]);
+	const ready = states.every((k) => s[k] && !s[k].error);
+	const ordersReady = ORDER_STATES.every((k) => s[`o_${k}`] && !s[`o_${k}`].error);
 	return (
 		<div>
 			<ErrorSummary err={err} />
