@@ -82,6 +82,8 @@ static const struct store_index payments_indexes[] = {
 	{ "refunds", "order_key_unique", "{\"order_id\": 1, \"idem_key\": 1}",
 	  "{\"unique\": true, \"partialFilterExpression\": {\"idem_key\": {\"$exists\": true}}}" },
 	{ "refunds", "payment_id", "{\"payment_id\": 1}", "{}" },
+	/* the sweep of cancelled paid orders waiting for their refund */
+	{ "orders", "payments_refund_requested", "{\"payment_status\": 1, \"payment_method\": 1}", "{}" },
 };
 
 static const struct jobs_handler payments_job_handlers[] = {
@@ -95,6 +97,7 @@ static const struct jobs_handler payments_job_handlers[] = {
  * it asks the gateway about, so several workers never ask twice. */
 static const struct jobs_periodic payments_periodics[] = {
 	{ "payments_reconcile", 5, pay_reconcile_sweep },
+	{ "payments_cancelled_refunds", 5, pay_refund_requested_sweep },
 	{ NULL, 0, NULL },
 };
 

@@ -49,6 +49,8 @@ bool pay_job_refund(struct jobs_worker *w, const struct jobs_job *job, struct em
 bool pay_job_refund_poll(struct jobs_worker *w, const struct jobs_job *job, struct em_error *err);
 /* The reconciliation sweep. */
 bool pay_reconcile_sweep(struct jobs_worker *w, struct em_error *err);
+/* Refunds for paid card orders that were cancelled (payment_status refund_requested). */
+bool pay_refund_requested_sweep(struct jobs_worker *w, struct em_error *err);
 
 /* ---- routes ---- */
 extern const struct em_route_table payments_routes;

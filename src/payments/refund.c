@@ -482,3 +482,79 @@ done:
 	mongoc_collection_destroy(coll);
 	return ok;
 }
+
+struct refund_sweep_ctx {
+	struct em_store *st;
+	const bson_t *payment;
+	int64_t amount;
+};
+
+static bool refund_sweep_txn(mongoc_client_session_t *session, void *vctx, bson_error_t *berr,
+			     struct em_error *err)
+{
+	struct refund_sweep_ctx *c = vctx;
+	bson_oid_t id;
+
+	return pay_refund_request(session, c->st, c->payment, c->amount, "order cancelled",
+				  "order-cancelled", NULL, &id, berr, err);
+}
+
+/*
+ * Orders the orders module marked refund_requested (a paid card order
+ * cancelled by staff) get their refund here: what is left of the payment
+ * after other refunds, once - the refund's Idempotency-Key
+ * "order-cancelled" is unique per order, so of several workers (and of
+ * every later sweep) one request is written.
+ */
+bool pay_refund_requested_sweep(struct jobs_worker *w, struct em_error *err)
+{
+	mongoc_collection_t *coll = store_collection(&w->store, "orders");
+	bson_t *filter = BCON_NEW("payment_status", BCON_UTF8("refund_requested"), "payment_method",
+				  BCON_UTF8("sslcommerz"));
+	bson_t *opts = BCON_NEW("limit", BCON_INT64(20), "projection", "{", "_id", BCON_INT32(1), "}");
+	mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, opts, NULL);
+	const bson_t *doc;
+	bson_error_t berr;
+	bson_oid_t ids[20];
+	size_t n = 0;
+	bool ok = true;
+
+	while (n < 20 && mongoc_cursor_next(cur, &doc))
+		if (pay_oid(doc, "_id"))
+			bson_oid_copy(pay_oid(doc, "_id"), &ids[n++]);
+	if (mongoc_cursor_error(cur, &berr)) {
+		store_error_set(err, &berr, "find orders to refund");
+		ok = false;
+	}
+	mongoc_cursor_destroy(cur);
+	bson_destroy(filter);
+	bson_destroy(opts);
+	mongoc_collection_destroy(coll);
+	for (size_t i = 0; ok && i < n; i++) {
+		bson_t f = BSON_INITIALIZER, payment;
+		bool found = false;
+		struct em_error e = EM_ERROR_INIT;
+		int64_t left;
+
+		BSON_APPEND_OID(&f, "order_id", &ids[i]);
+		BSON_APPEND_UTF8(&f, "method", "sslcommerz");
+		BSON_APPEND_UTF8(&f, "applied", "order");
+		if (!pay_find_one(NULL, &w->store, "payments", &f, &payment, &found, &berr, &e) || !found) {
+			bson_destroy(&f);
+			continue;
+		}
+		bson_destroy(&f);
+		left = pay_int64(&payment, "amount", 0) - pay_int64(&payment, "refund_reserved", 0);
+		if (left > 0) {
+			struct refund_sweep_ctx c = { &w->store, &payment, left };
+
+			if (store_txn_run(&w->store, refund_sweep_txn, &c, &e))
+				em_info("order cancelled after payment: refund of %lld requested",
+					(long long)left);
+			else if (e.kind != EM_ERR_CONFLICT)
+				em_warn("refund for a cancelled order not requested: %s", e.message);
+		}
+		bson_destroy(&payment);
+	}
+	return ok;
+}

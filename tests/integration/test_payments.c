@@ -637,6 +637,49 @@ static void test_payment_after_cancel(void **state)
 	assert_true(order_wait(&c, id, "cancelled", "refunded", 5000));
 }
 
+/* staff cancel a paid order: the rest of its payment is refunded, once */
+static void test_cancel_paid_refunds(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], path[96], k[33];
+	json_object *a;
+	struct h_resp r;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_int_equal(session(&c, id, tran), 201);
+	a = act(tran, "pay", "");
+	json_object_put(a);
+	assert_order(&c, id, "processing", "paid");
+	/* part of it refunded by hand first */
+	ho_key(k);
+	assert_int_equal(refund(id, k, "{\"amount\": 6000, \"reason\": \"shipping waived\"}"), 202);
+	assert_true(refunds_wait(id, "refunded", 1, 20000));
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/transitions", id);
+	r = hc_staff("POST", path, "{\"to\": \"cancelled\", \"note\": \"out of stock\"}", NULL);
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	assert_order(&c, id, "cancelled", "refund_requested");
+	assert_true(refunds_wait(id, "refunded", 2, 30000));
+	assert_true(order_wait(&c, id, "cancelled", "refunded", 5000));
+	/* the rest, exactly: 1560.00 - 60.00 */
+	{
+		char f[200];
+
+		snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"amount\": 150000,"
+			 " \"status\": \"refunded\"}", id);
+		assert_int_equal(h_db_count("refunds", f), 1);
+	}
+	h_sleep_ms(6000); /* another sweep or two: still two refunds */
+	{
+		char f[120];
+
+		snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}}", id);
+		assert_int_equal(h_db_count("refunds", f), 2);
+	}
+}
+
 /* COD: staff confirm, then record the cash, which must be the total */
 static struct h_resp cod_collect(const char *path, const char *body)
 {
@@ -738,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_validation_down_then_up),
 		cmocka_unit_test(test_refunds),
 		cmocka_unit_test(test_payment_after_cancel),
+		cmocka_unit_test(test_cancel_paid_refunds),
 		cmocka_unit_test(test_cod),
 		cmocka_unit_test(test_logs),
 	};
