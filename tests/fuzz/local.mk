@@ -5,7 +5,7 @@
 # CFLAGS=-fsanitize=fuzzer-no-link), never by the gcc trees' `make`.
 FUZZERS = tests/fuzz/fuzz_parse tests/fuzz/fuzz_request tests/fuzz/fuzz_multipart \
 	tests/fuzz/fuzz_probe tests/fuzz/fuzz_json tests/fuzz/fuzz_cursor \
-	tests/fuzz/fuzz_auth tests/fuzz/fuzz_template tests/fuzz/fuzz_pricing
+	tests/fuzz/fuzz_auth tests/fuzz/fuzz_template tests/fuzz/fuzz_pricing tests/fuzz/fuzz_ipn
 EXTRA_PROGRAMS = $(FUZZERS)
 
 # The harnesses themselves are held to -Werror whatever the tree's flags.
@@ -63,6 +63,11 @@ tests_fuzz_fuzz_pricing_SOURCES = tests/fuzz/fuzz_pricing.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_pricing_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 tests_fuzz_fuzz_pricing_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_pricing_LDADD = $(EM_LIBS)
+
+tests_fuzz_fuzz_ipn_SOURCES = tests/fuzz/fuzz_ipn.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_ipn_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+tests_fuzz_fuzz_ipn_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_ipn_LDADD = $(EM_LIBS)
 
 fuzzers: $(FUZZERS)
 

@@ -35,7 +35,7 @@ done
 case $seconds in ''|*[!0-9]*) echo "run.sh: --seconds needs a whole number" >&2; exit 2 ;; esac
 
 all="fuzz_parse fuzz_request fuzz_multipart fuzz_probe fuzz_json fuzz_cursor fuzz_auth fuzz_template
-fuzz_pricing"
+fuzz_pricing fuzz_ipn"
 names=${only//,/ }
 names=${names:-$all}
 
