@@ -637,6 +637,40 @@ static void test_payment_after_cancel(void **state)
 	assert_true(order_wait(&c, id, "cancelled", "refunded", 5000));
 }
 
+/* the expiry sweep cancels the unpaid order, then the customer pays:
+ * recorded, refunded automatically, staff told */
+static void test_payment_after_expiry(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], f[160], number[40], *mail;
+	json_object *a;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_int_equal(session(&c, id, tran), 201);
+	order_number(&c, id, number);
+	snprintf(f, sizeof f, "{\"_id\": {\"$oid\": \"%s\"}}", id);
+	h_db_update("orders", f, "{\"$set\": {\"expires_at\": {\"$date\": \"2020-01-01T00:00:00Z\"}}}");
+	/* the orders module's sweep runs every 60 s in the job worker */
+	assert_true(order_wait(&c, id, "cancelled", "unpaid", 75000));
+	a = act(tran, "pay", "");
+	assert_int_equal(act_ipn_status(a, 0), 200);
+	json_object_put(a);
+	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"applied\": \"late\"}", id);
+	assert_int_equal(h_db_count("payments", f), 1);
+	assert_true(refunds_wait(id, "refunded", 1, 20000));
+	assert_true(order_wait(&c, id, "cancelled", "refunded", 5000));
+	mail = h_mail_wait(getenv("STACK_STAFF_EMAIL") ? getenv("STACK_STAFF_EMAIL") : "staff@localhost",
+			   tran, 15000);
+	assert_non_null(mail);
+	assert_non_null(strstr(mail, number));
+	free(mail);
+	mail = h_mail_wait(c.email, "We have refunded", 15000);
+	assert_non_null(mail);
+	free(mail);
+}
+
 /* staff cancel a paid order: the rest of its payment is refunded, once */
 static void test_cancel_paid_refunds(void **state)
 {
@@ -781,6 +815,7 @@ int main(void)
 		cmocka_unit_test(test_validation_down_then_up),
 		cmocka_unit_test(test_refunds),
 		cmocka_unit_test(test_payment_after_cancel),
+		cmocka_unit_test(test_payment_after_expiry),
 		cmocka_unit_test(test_cancel_paid_refunds),
 		cmocka_unit_test(test_cod),
 		cmocka_unit_test(test_logs),
