@@ -278,8 +278,31 @@ try {
 			await page.waitForLoadState('networkidle');
 			const bad = await unlabelled(page);
 			assert(bad.length === 0, `${name}: fields without a label: ${bad.join(', ')}`);
+			const shape = await page.evaluate(() => [document.querySelectorAll('h1').length, document.querySelectorAll('main').length]);
+			assert(shape[0] === 1 && shape[1] === 1, `${name}: ${shape[0]} h1, ${shape[1]} main`);
+			// the move happens in an effect after the screen painted: give it a moment
+			await page.waitForFunction(() => document.activeElement && document.activeElement.tagName === 'H1', null, { timeout: 3000 }).catch(async () => {
+				throw new Error(`${name}: focus is on ${await page.evaluate(() => document.activeElement && document.activeElement.tagName)}, not the screen's heading`);
+			});
 			if (file) await shot(page, file);
 		}
+	});
+
+	await check('keyboard: the skip link is the first Tab stop, shows when focused, and moves focus into the main content', async () => {
+		await page.goto(`${BASE}/admin/inventory`);
+		await heading(page, 'Inventory');
+		const first = await page.evaluate(() => {
+			const t = [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]')].filter((e) => e.tabIndex >= 0 && !e.disabled);
+			return t[0] && t[0].textContent;
+		});
+		assert(first === 'Skip to content', `the first Tab stop is ${first}`);
+		await page.locator('.skip').focus();
+		const box = await page.locator('.skip').boundingBox();
+		assert(box && box.x >= 0 && box.y >= 0, `the focused skip link is off screen: ${JSON.stringify(box)}`);
+		await page.keyboard.press('Enter');
+		await page.keyboard.press('Tab');
+		const inMain = await page.evaluate(() => Boolean(document.activeElement.closest('main')));
+		assert(inMain, 'after the skip link the next Tab stop is outside main');
 	});
 
 	await check('the product list pages with the API cursors (Next, Previous)', async () => {
