@@ -47,9 +47,14 @@ export function ErrorSummary({ err }) {
 				<ul>
 					{err.errors.map((e) => (
 						<li key={e.field}>
-							<a href={`#${fieldId(e.field)}`} onClick={(ev) => focusField(ev, e.field)}>
-								{e.field}
-							</a>
+							{/* a link only when the form has that input */}
+							{document.getElementById(fieldId(e.field)) ? (
+								<a href={`#${fieldId(e.field)}`} onClick={(ev) => focusField(ev, e.field)}>
+									{e.field}
+								</a>
+							) : (
+								<code>{e.field}</code>
+							)}
 							: {e.message}
 						</li>
 					))}

@@ -190,6 +190,27 @@ function bodyFrom(f, creating) {
 	return body;
 }
 
+// The API names some fields in its own terms: "attributes.<name>" for an
+// attribute, "sku" for a SKU repeated in the product. Point those at the
+// inputs that hold them, so the message shows next to the right one.
+function remap(x, f) {
+	if (!(x instanceof ApiError) || !x.errors.length) return x;
+	const errors = x.errors.map((e) => {
+		const m = /^attributes\.(.+)$/.exec(e.field);
+		if (m) {
+			const i = f.attributes.findIndex((a) => a.k === m[1]);
+			if (i >= 0) return { ...e, field: `attributes[${i}].name` };
+		}
+		if (e.field === 'sku') {
+			const seen = new Set();
+			const i = f.variants.findIndex((v) => (seen.has(v.sku.trim()) ? true : (seen.add(v.sku.trim()), false)));
+			if (i >= 0) return { ...e, field: `variants[${i}].sku` };
+		}
+		return e;
+	});
+	return new ApiError(x.status, { ...x.problem, errors });
+}
+
 export function ProductEdit({ params }) {
 	const id = params.id || null;
 	const [prod, setProd] = useState(null);
@@ -252,7 +273,7 @@ export function ProductEdit({ params }) {
 			await load();
 			setMsg('Saved.');
 		} catch (x) {
-			setErr(x);
+			setErr(remap(x, f));
 			if (x instanceof ApiError && x.status === 412) setMsg('Someone changed this product meanwhile: reload to see their change.');
 		} finally {
 			setBusy(false);
