@@ -22,6 +22,7 @@
 #include "payments/payments.h"
 
 static char prod[25];
+static char last_gateway_url[1024]; /* of the last session() */
 static char admin_tok[2048], admin_auth[2200], admin_id[25];
 
 static int suite_setup(void **state)
@@ -156,6 +157,7 @@ static long session(const struct ho_customer *c, const char *order_id, char tran
 		json_object *j = h_json(&r);
 
 		snprintf(tran_id, 40, "%s", hc_jstr(j, "tran_id"));
+		snprintf(last_gateway_url, sizeof last_gateway_url, "%s", hc_jstr(j, "gateway_url"));
 		assert_true(strncmp(hc_jstr(j, "gateway_url"), h_env("STACK_SSLCOMMERZ_BASE"),
 				    strlen(h_env("STACK_SSLCOMMERZ_BASE"))) == 0);
 		assert_true(strlen(tran_id) > 0 && strlen(tran_id) <= 30);
@@ -274,6 +276,66 @@ static void test_pay_end_to_end(void **state)
 	h_resp_free(&r);
 	/* a paid order takes no new session */
 	assert_int_equal(session(&c, id, tran), 409);
+}
+
+/* A person at the hosted page: it shows the amount, Pay sends the IPN and
+ * answers a page that POSTs the browser back to the shop's success URL. */
+static void test_pay_hosted_page(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], loc[512], form[8192] = "";
+	const char *h[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
+	struct h_resp r;
+	const char *p;
+	CURL *curl = curl_easy_init();
+	size_t used = 0;
+
+	(void)state;
+	assert_non_null(curl);
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_int_equal(session(&c, id, tran), 201);
+	r = h_request("GET", last_gateway_url, NULL, 0, NULL);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "BDT 1560.00"));
+	h_resp_free(&r);
+	r = h_request("POST", last_gateway_url, "action=pay", 10, h);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "/api/v1/payments/sslcommerz/success\""));
+	/* the page's hidden inputs, as the browser would POST them */
+	for (p = strstr(r.body, "<input type=\"hidden\" name=\""); p;
+	     p = strstr(p, "<input type=\"hidden\" name=\"")) {
+		const char *n = p + 27, *ne = strchr(n, '"'), *v, *ve;
+		char name[64], value[512], *e;
+
+		assert_non_null(ne);
+		v = strstr(ne, "value=\"");
+		assert_non_null(v);
+		v += 7;
+		ve = strchr(v, '"');
+		assert_non_null(ve);
+		snprintf(name, sizeof name, "%.*s", (int)(ne - n), n);
+		snprintf(value, sizeof value, "%.*s", (int)(ve - v), v);
+		e = curl_easy_escape(curl, value, 0);
+		used += (size_t)snprintf(form + used, sizeof form - used, "%s%s=%s", used ? "&" : "", name, e);
+		curl_free(e);
+		p = ve;
+	}
+	h_resp_free(&r);
+	curl_easy_cleanup(curl);
+	assert_non_null(strstr(form, "verify_sign="));
+	/* the IPN came first and paid the order; the return says so */
+	assert_order(&c, id, "processing", "paid");
+	r = post_form("/api/v1/payments/sslcommerz/success", form);
+	assert_int_equal(r.status, 303);
+	assert_true(h_header(&r, "Location", loc, sizeof loc));
+	assert_non_null(strstr(loc, "status=paid"));
+	h_resp_free(&r);
+	assert_int_equal(payments_of(id), 1);
+	/* the page is closed now */
+	r = h_request("GET", last_gateway_url, NULL, 0, NULL);
+	assert_int_equal(r.status, 410);
+	h_resp_free(&r);
 }
 
 struct replay_arg {
@@ -454,10 +516,14 @@ static void test_risky(void **state)
 	ho_customer_new(&c, false);
 	order_new(&c, "sslcommerz", id);
 	assert_int_equal(session(&c, id, tran), 201);
-	a = act(tran, "pay", "\"risk_level\": 1");
+	/* the gateway sends it twice: the second is a replay */
+	a = act(tran, "pay", "\"risk_level\": 1, \"ipn_twice\": true");
 	assert_int_equal(act_ipn_status(a, 0), 200);
+	assert_int_equal(act_ipn_status(a, 1), 200);
+	assert_non_null(strstr(json_object_to_json_string(a), "replay"));
 	json_object_put(a);
 	assert_order(&c, id, "payment_review", "paid");
+	assert_int_equal(payments_of(id), 1);
 }
 
 /* sessions: another's order 404, a new attempt voids the open one, a
@@ -806,6 +872,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pay_end_to_end),
+		cmocka_unit_test(test_pay_hosted_page),
 		cmocka_unit_test(test_ipn_replay_concurrent),
 		cmocka_unit_test(test_ipn_and_success_race),
 		cmocka_unit_test(test_tampered_and_mismatched),
