@@ -14,13 +14,19 @@
  *   bits 0-1: 0 raw header, 1 signed claims, 2 signed HS512, 3 wrong key
  *   bits 2-4: the user: 0 customer, 1 staff, 2 admin, 3 role "root",
  *             4 no role, 5 disabled staff, 6 no such user, 7 database down
+ *   bit 5: the user's token_version is 1 (else absent: 0)
+ *   bit 6: the user has a second factor (mfa.enabled)
+ *   bit 7: EMPORIUM_ADMIN_MFA=required (else optional)
  * Checked: an accepted token verifies with the key as HS256, carries the
  * configured iss and aud, is unexpired (30 s leeway), was issued no later
  * than now + 30 s and before it expires, is not "not before" a later time,
- * names a 24-hex-digit sub, and its role is the user's, who is enabled;
+ * names a 24-hex-digit sub, carries the user's token_version, and its
+ * role is the user's, who is enabled (an admin without a second factor
+ * under EMPORIUM_ADMIN_MFA=required is held at customer);
  * a refusal is a 401 with WWW-Authenticate, or a 503 when the database
  * is down.
  */
+#include <errno.h>
 #include <jwt.h>
 #include <stdbool.h>
 #include <time.h>
@@ -33,7 +39,9 @@
 #define FUZZ_SECRET "fuzz-secret-0123456789abcdef0123456789abcdef"
 
 static struct em_app app;
+static struct auth_config *mfa_setting; /* app's auth section, set per input */
 static unsigned fuzz_user; /* bits 2-4 of the current input */
+static bool fuzz_user_tv, fuzz_user_mfa, fuzz_mfa_required;
 static bson_t *fuzz_user_doc;
 static int fuzz_coll, fuzz_cursor;
 
@@ -84,6 +92,15 @@ bool __wrap_mongoc_cursor_next(mongoc_cursor_t *cur, const bson_t **doc)
 		BSON_APPEND_UTF8(fuzz_user_doc, "role", "staff");
 		BSON_APPEND_BOOL(fuzz_user_doc, "disabled", true);
 	}
+	if (fuzz_user_tv)
+		BSON_APPEND_INT32(fuzz_user_doc, "token_version", 1);
+	if (fuzz_user_mfa) {
+		bson_t mfa;
+
+		BSON_APPEND_DOCUMENT_BEGIN(fuzz_user_doc, "mfa", &mfa);
+		BSON_APPEND_BOOL(&mfa, "enabled", true);
+		bson_append_document_end(fuzz_user_doc, &mfa);
+	}
 	*doc = fuzz_user_doc;
 	return true;
 }
@@ -124,6 +141,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	em_log_set_level(app.cfg.log_level);
+	mfa_setting = em_config_section_mut(&app.cfg, &auth_config_section);
 	fuzz_user_doc = bson_new();
 	return 0;
 }
@@ -160,7 +178,8 @@ static void check_accepted(const char *header, enum em_role role, const char *us
 	const struct auth_config *ac = auth_config(&app.cfg);
 	const char *tok = header + 7;
 	jwt_t *jwt = NULL;
-	long exp, iat;
+	long exp, iat, tv;
+	enum em_role token_role;
 	const char *s;
 
 	while (*tok == ' ')
@@ -180,10 +199,19 @@ static void check_accepted(const char *header, enum em_role role, const char *us
 	s = jwt_get_grant(jwt, "sub");
 	FUZZ_CHECK(s && strlen(s) == 24 && strspn(s, "0123456789abcdefABCDEF") == 24);
 	FUZZ_CHECK(strcmp(user_id, s) == 0);
+	errno = 0;
+	tv = jwt_get_grant_int(jwt, "tv");
+	if (errno == ENOENT) /* libjwt: -1 for an absent claim; it means version 0 */
+		tv = 0;
+	FUZZ_CHECK(tv == (fuzz_user_tv ? 1 : 0));
 	s = jwt_get_grant(jwt, "role");
-	FUZZ_CHECK(s && strcmp(s, auth_role_name(role)) == 0);
+	FUZZ_CHECK(s && auth_role_parse(s, &token_role));
 	/* and the account: enabled, with that role */
-	FUZZ_CHECK(fuzz_user <= 2 && (int)fuzz_user + 1 == (int)role);
+	FUZZ_CHECK(fuzz_user <= 2 && (int)fuzz_user + 1 == (int)token_role);
+	if (token_role == EM_ROLE_ADMIN && fuzz_mfa_required && !fuzz_user_mfa)
+		FUZZ_CHECK(role == EM_ROLE_CUSTOMER);
+	else
+		FUZZ_CHECK(role == token_role);
 	jwt_free(jwt);
 }
 
@@ -201,6 +229,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	how = data[0] & 3;
 	fuzz_user = (data[0] >> 2) & 7;
+	fuzz_user_tv = data[0] & 32;
+	fuzz_user_mfa = data[0] & 64;
+	fuzz_mfa_required = data[0] & 128;
+	snprintf(mfa_setting->admin_mfa, sizeof(mfa_setting->admin_mfa), "%s",
+		 fuzz_mfa_required ? "required" : "optional");
 	rest = fuzz_cstr(data + 1, size - 1);
 	header = how == 0 ? xstrdup(rest) : header_signed(rest, how);
 	free(rest);
