@@ -499,6 +499,10 @@ try {
 		const select = page.getByLabel(`Role of ${STAFF.email}`);
 		await select.waitFor();
 		await select.selectOption('staff');
+		// choosing is not saving
+		const r0 = await api('GET', `/api/v1/admin/users?email=${encodeURIComponent(STAFF.email)}`, { token: adminToken });
+		assert(r0.body.items[0].role === 'admin', `the role changed before Save: ${r0.body.items[0].role}`);
+		await page.getByRole('button', { name: `Save the role of ${STAFF.email}` }).click();
 		await page.getByText(`${STAFF.email} is now staff.`).waitFor();
 		const r = await api('GET', `/api/v1/admin/users?email=${encodeURIComponent(STAFF.email)}`, { token: adminToken });
 		assert(r.body.items.length === 1 && r.body.items[0].role === 'staff', `users: ${JSON.stringify(r.body.items)}`);

@@ -9,12 +9,18 @@ export function Users({ who }) {
 	const [applied, setApplied] = useState('');
 	const [err, setErr] = useState(null);
 	const [msg, setMsg] = useState('');
+	const [roles, setRoles] = useState({}); // chosen, not yet saved
 	const p = usePager((cursor) => get('/api/v1/admin/users' + query({ email: applied, limit: 25, cursor })), [applied]);
 	const patch = async (u, json, done) => {
 		setErr(null);
 		setMsg('');
 		try {
 			await request('PATCH', `/api/v1/admin/users/${u.id}`, { json });
+			setRoles((r) => {
+				const n = { ...r };
+				delete n[u.id];
+				return n;
+			});
 			setMsg(done);
 			p.reload();
 		} catch (x) {
@@ -59,11 +65,20 @@ export function Users({ who }) {
 									<label class="sr-only" for={`role-${u.id}`}>
 										Role of {u.email}
 									</label>
-									<select id={`role-${u.id}`} value={u.role || 'customer'} disabled={self} onChange={(e) => patch(u, { role: e.currentTarget.value }, `${u.email} is now ${e.currentTarget.value}.`)}>
-										<option value="customer">customer</option>
-										<option value="staff">staff</option>
-										<option value="admin">admin</option>
-									</select>
+									{/* applied by its button: arrow keys on a closed select fire
+									    change events, which must not change anyone's role */}
+									<span class="buttons">
+										<select id={`role-${u.id}`} value={roles[u.id] || u.role || 'customer'} disabled={self} onChange={(e) => setRoles({ ...roles, [u.id]: e.currentTarget.value })}>
+											<option value="customer">customer</option>
+											<option value="staff">staff</option>
+											<option value="admin">admin</option>
+										</select>
+										{roles[u.id] && roles[u.id] !== u.role && (
+											<button type="button" class="primary" aria-label={`Save the role of ${u.email}`} onClick={() => patch(u, { role: roles[u.id] }, `${u.email} is now ${roles[u.id]}.`)}>
+												Save
+											</button>
+										)}
+									</span>
 								</td>
 								<td>
 									<button type="button" disabled={self} onClick={() => patch(u, { disabled: !u.disabled }, `${u.email} ${u.disabled ? 'enabled' : 'disabled'}.`)} aria-label={`${u.disabled ? 'Enable' : 'Disable'} ${u.email}`}>
