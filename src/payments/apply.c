@@ -221,8 +221,11 @@ static bool apply_txn(mongoc_client_session_t *session, void *vctx, bson_error_t
 		bson_destroy(&pay);
 		if (!refunded)
 			goto done;
-		/* an order nobody paid otherwise now waits for this refund */
+		/* a closed order nobody paid otherwise now waits for this refund
+		 * (a pending one, paid through a voided attempt, still takes
+		 * its payment through the open one) */
 		if (strcmp(pay_str(&order, "payment_status"), "unpaid") == 0 &&
+		    strcmp(pay_str(&order, "status"), "pending") != 0 &&
 		    !apply_order_paid(session, c, order_id, "refund_requested", berr, err))
 			goto done;
 		{

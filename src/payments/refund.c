@@ -308,8 +308,12 @@ static bool refunded_txn(mongoc_client_session_t *session, void *vctx, bson_erro
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "the refund's payment or order is gone");
 		goto done;
 	}
-	/* the order's own payment refunded in full: the order is refunded */
-	if (pay_int64(&payment, "refunded", 0) >= pay_int64(&payment, "amount", 0)) {
+	/* the order's own payment refunded in full, or a late one for an order
+	 * that waited only for that refund: the order is refunded (a late
+	 * payment for an order still pending leaves it unpaid) */
+	if (pay_int64(&payment, "refunded", 0) >= pay_int64(&payment, "amount", 0) &&
+	    (strcmp(pay_str(&payment, "applied"), "order") == 0 ||
+	     strcmp(pay_str(&order, "payment_status"), "refund_requested") == 0)) {
 		mongoc_collection_t *orders = store_collection(c->st, "orders");
 		bson_t *set = BCON_NEW("$set", "{", "payment_status", BCON_UTF8("refunded"),
 				       "updated_at", BCON_DATE_TIME(em_now_ms()), "}");

@@ -23,6 +23,7 @@
 
 static char prod[25];
 static char last_gateway_url[1024]; /* of the last session() */
+static bool refunds_wait(const char *id, const char *status, long n, long ms);
 static char admin_tok[2048], admin_auth[2200], admin_id[25];
 
 static int suite_setup(void **state)
@@ -570,6 +571,18 @@ static void test_sessions(void **state)
 		json_object_put(a_last);
 	}
 	assert_order(&c, id, "pending", "unpaid");
+	/* the voided attempt paid after all (another tab): recorded, refunded,
+	 * and the order still waits for a payment through a new attempt */
+	a = act(t1, "pay", "");
+	assert_int_equal(act_ipn_status(a, 0), 200);
+	json_object_put(a);
+	assert_true(refunds_wait(id, "refunded", 1, 20000));
+	assert_order(&c, id, "pending", "unpaid");
+	assert_int_equal(session(&c, id, t2), 201);
+	a = act(t2, "pay", "");
+	json_object_put(a);
+	assert_order(&c, id, "processing", "paid");
+	assert_int_equal(payments_of(id), 2);
 	/* a COD order takes no card session */
 	order_new(&c, "cod", id);
 	assert_int_equal(session(&c, id, t1), 409);
