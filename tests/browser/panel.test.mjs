@@ -175,6 +175,12 @@ async function heading(page, text) {
 	await page.getByRole('heading', { level: 1, name: text, exact: true }).waitFor();
 }
 async function nav(page, name) {
+	// on a phone the list is behind the Menu button
+	const menu = page.getByRole('button', { name: 'Menu' });
+	if (await menu.isVisible()) {
+		await menu.click();
+		assert((await menu.getAttribute('aria-expanded')) === 'true', 'the Menu button does not say it is open');
+	}
 	await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name, exact: true }).click();
 	await heading(page, name);
 }

@@ -89,6 +89,7 @@ function SignIn() {
 function Shell({ who }) {
 	const route = useRoute();
 	const heading = useRef(null);
+	const [menu, setMenu] = useState(false);
 	let found = null, params = {};
 	for (const r of ROUTES) {
 		const m = match(r.path, route.path);
@@ -102,10 +103,12 @@ function Shell({ who }) {
 	const title = !found ? 'Not found' : allowed ? found.title : 'Not allowed';
 	useEffect(() => {
 		document.title = `${title} · Emporium admin`;
+		setMenu(false);
 		// a screen change moves focus to its heading, as a page load would
 		if (heading.current) heading.current.focus();
 	}, [route.path, title]);
 	const View = allowed ? found.view : null;
+	// on a phone the screens' list folds behind a Menu button
 	return (
 		<div class="shell">
 			<a class="skip" href="#main">
@@ -113,7 +116,10 @@ function Shell({ who }) {
 			</a>
 			<header class="top">
 				<span class="brand">Emporium admin</span>
-				<nav aria-label="Screens">
+				<button type="button" class="menu-toggle" aria-expanded={menu ? 'true' : 'false'} aria-controls="screens" onClick={() => setMenu(!menu)}>
+					Menu
+				</button>
+				<nav aria-label="Screens" id="screens" class={menu ? 'open' : ''}>
 					<ul>
 						{ROUTES.filter((r) => r.nav && r.roles.includes(who.role)).map((r) => {
 							const on = r.path === '/' ? route.path === '/' : route.path.startsWith(r.path);

@@ -500,7 +500,7 @@ function Images({ prod, reload }) {
 				<ol class="images">
 					{images.map((img, i) => (
 						<li key={img.id}>
-							<img src={img.url} alt={img.alt || `Image ${i + 1} of ${prod.title}`} width={img.width} height={img.height} loading="lazy" />
+							<img src={img.url} alt={img.alt || `Image ${i + 1} of ${prod.title}`} width={img.width} height={img.height} />
 							<span class="muted">
 								{i + 1}. {img.width}×{img.height} {img.alt}
 							</span>
