@@ -7,10 +7,12 @@ import { ApiError } from './api.js';
 // An element id for an API field name ("variants[1].price").
 export const fieldId = (name) => `f-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
 
-// <Field label name err>{input}</Field>: the input must carry id={fieldId(name)}.
-export function Field({ label, name, err, hint, children, class: cls }) {
+// <Field label name err>{input}</Field>: the input must carry
+// id={fieldId(name)} (aria(name, ...) gives it), or the same explicit id
+// given to both when one form's field names repeat another's.
+export function Field({ label, name, err, hint, children, class: cls, id: explicit }) {
 	const msg = err instanceof ApiError ? err.field(name) : null;
-	const id = fieldId(name);
+	const id = explicit || fieldId(name);
 	return (
 		<div class={`field${msg ? ' invalid' : ''}${cls ? ` ${cls}` : ''}`}>
 			<label for={id}>{label}</label>
@@ -22,8 +24,8 @@ export function Field({ label, name, err, hint, children, class: cls }) {
 }
 
 // aria attributes for an input bound to API field NAME.
-export function aria(name, err, hint) {
-	const id = fieldId(name);
+export function aria(name, err, hint, explicit) {
+	const id = explicit || fieldId(name);
 	const msg = err instanceof ApiError ? err.field(name) : null;
 	const by = [hint ? `${id}-hint` : null, msg ? `${id}-err` : null].filter(Boolean).join(' ');
 	return { id, name, 'aria-invalid': msg ? 'true' : undefined, 'aria-describedby': by || undefined };

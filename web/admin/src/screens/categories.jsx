@@ -11,6 +11,8 @@ export function Categories() {
 	const [formErr, setFormErr] = useState(null);
 	const [msg, setMsg] = useState('');
 	const [busy, setBusy] = useState(false);
+	const [editing, setEditing] = useState(null); // the category being renamed
+	const [renameErr, setRenameErr] = useState(null);
 	const load = () =>
 		get('/api/v1/categories')
 			.then((r) => setTree(r.items))
@@ -75,6 +77,21 @@ export function Categories() {
 		}
 	};
 
+	const rename = async (e, n) => {
+		e.preventDefault();
+		const el = e.currentTarget;
+		const f = new FormData(el);
+		setRenameErr(null);
+		try {
+			await request('PATCH', `/api/v1/admin/categories/${n.id}`, { json: { name: String(f.get('name')), slug: String(f.get('slug')) } });
+			setEditing(null);
+			await load();
+			setMsg(`${f.get('name')} saved.`);
+		} catch (x) {
+			setRenameErr(x);
+		}
+	};
+
 	const Nodes = ({ nodes }) => (
 		<ul class="tree">
 			{nodes.map((n, i) => (
@@ -90,11 +107,30 @@ export function Categories() {
 							<button type="button" id={`cat-down-${n.id}`} disabled={busy || i === nodes.length - 1} aria-label={`Move ${n.name} down`} onClick={() => move(nodes, i, 1)}>
 								↓ Down
 							</button>
+							<button type="button" disabled={busy} aria-label={`Rename ${n.name}`} aria-expanded={editing === n.id ? 'true' : 'false'} onClick={() => (setEditing(editing === n.id ? null : n.id), setRenameErr(null))}>
+								Rename
+							</button>
 							<button type="button" class="danger" disabled={busy} aria-label={`Delete ${n.name}`} onClick={() => remove(n)}>
 								Delete
 							</button>
 						</span>
 					</span>
+					{editing === n.id && (
+						<form class="grid rename" onSubmit={(e) => rename(e, n)} noValidate aria-label={`Rename ${n.name}`}>
+							<ErrorSummary err={renameErr} />
+							<Field label="New name" name="name" err={renameErr} id={`rn-name-${n.id}`}>
+								<input defaultValue={n.name} maxLength={100} {...aria('name', renameErr, false, `rn-name-${n.id}`)} />
+							</Field>
+							<Field label="New slug" name="slug" err={renameErr} id={`rn-slug-${n.id}`}>
+								<input defaultValue={n.slug} maxLength={100} {...aria('slug', renameErr, false, `rn-slug-${n.id}`)} />
+							</Field>
+							<div class="actions">
+								<button type="submit" class="primary">
+									Save
+								</button>
+							</div>
+						</form>
+					)}
 					{n.children && n.children.length > 0 && <Nodes nodes={n.children} />}
 				</li>
 			))}

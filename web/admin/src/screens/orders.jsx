@@ -21,9 +21,14 @@ const LABEL = { processing: 'Confirm (processing)', shipped: 'Mark shipped', del
 const human = (s) => (s || '').replace(/_/g, ' ');
 
 export function OrderList({ search }) {
-	const [f, setF] = useState({ status: search.get('status') || '', payment_method: '', number: '', email: '' });
+	const [f, setF] = useState({ status: search.get('status') || '', payment_method: '', number: '', email: '', from: '', to: '' });
 	const [applied, setApplied] = useState(f);
-	const p = usePager((cursor) => get('/api/v1/admin/orders' + query({ ...applied, limit: 25, cursor })), [applied.status, applied.payment_method, applied.number, applied.email]);
+	// the date inputs are UTC days; the API wants RFC 3339 instants
+	const day = (d, end) => (d ? `${d}T${end ? '23:59:59' : '00:00:00'}Z` : '');
+	const p = usePager(
+		(cursor) => get('/api/v1/admin/orders' + query({ ...applied, from: day(applied.from), to: day(applied.to, true), limit: 25, cursor })),
+		[applied.status, applied.payment_method, applied.number, applied.email, applied.from, applied.to]
+	);
 	const set = (k) => (e) => setF((o) => ({ ...o, [k]: e.currentTarget.value }));
 	const err = p.error instanceof ApiError ? p.error : null;
 	return (
@@ -51,6 +56,12 @@ export function OrderList({ search }) {
 				</Field>
 				<Field label="Customer email" name="email" err={err}>
 					<input type="email" value={f.email} onInput={set('email')} maxLength={254} {...aria('email', err)} />
+				</Field>
+				<Field label="Placed from (UTC)" name="from" err={err}>
+					<input type="date" value={f.from} onInput={set('from')} {...aria('from', err)} />
+				</Field>
+				<Field label="Placed until (UTC)" name="to" err={err}>
+					<input type="date" value={f.to} onInput={set('to')} {...aria('to', err)} />
 				</Field>
 				<div class="actions">
 					<button type="submit">Filter</button>
