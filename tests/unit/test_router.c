@@ -241,6 +241,27 @@ static void test_page(void **state)
 	em_request_release(&req);
 }
 
+/*
+ * Every status a handler or an error kind answers has its reason phrase:
+ * the payment returns' 303 went out as "Status: 303 Unknown" (found by
+ * tests/fuzz/fuzz_request).
+ */
+static void test_status_text(void **state)
+{
+	static const int used[] = { 200, 201, 202, 204, 302, 303, 304, 400, 401, 403, 404, 405,
+				    409, 412, 413, 414, 415, 422, 428, 429, 500, 502, 503, 504 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++)
+		if (strcmp(em_status_text(used[i]), "Unknown") == 0)
+			fail_msg("no reason phrase for %d", used[i]);
+	assert_string_equal(em_status_text(303), "See Other");
+	for (int k = EM_ERR_NONE; k <= EM_ERR_INTERNAL; k++)
+		assert_string_not_equal(em_status_text(em_error_status((enum em_error_kind)k)),
+					"Unknown");
+	assert_string_equal(em_status_text(299), "Unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_json_body),
 		cmocka_unit_test(test_page),
+		cmocka_unit_test(test_status_text),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
