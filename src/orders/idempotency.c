@@ -141,7 +141,11 @@ bool orders_idem_begin(struct em_store *st, const bson_oid_t *user, const char *
 		goto done;
 	}
 	for (;;) {
-		bson_reinit(&have);
+		/* bson_copy_to in idem_read initializes `have` afresh: what a
+		 * previous turn copied into it must be freed first, not kept by
+		 * bson_reinit (LeakSanitizer: 256 bytes per waiting turn) */
+		bson_destroy(&have);
+		bson_init(&have);
 		if (!idem_read(coll, user, key, &have, &found, err))
 			goto done;
 		if (!found) {
