@@ -43,6 +43,14 @@ bool pay_refund_request(mongoc_client_session_t *session, struct em_store *st,
 			const char *idem_key, const bson_oid_t *by, bson_oid_t *refund_id,
 			bson_error_t *berr, struct em_error *err);
 
+/*
+ * A refund is done (r: the refund with _id, payment_id, order_id, amount,
+ * currency; the payment's refunded already counts it): the order is
+ * refunded when its payment is refunded in full, the customer is mailed.
+ */
+bool pay_refund_done(mongoc_client_session_t *session, struct em_store *st, const bson_t *r,
+		     bson_error_t *berr, struct em_error *err);
+
 /* Job handlers. */
 bool pay_job_validate(struct jobs_worker *w, const struct jobs_job *job, struct em_error *err);
 bool pay_job_refund(struct jobs_worker *w, const struct jobs_job *job, struct em_error *err);

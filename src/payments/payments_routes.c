@@ -574,8 +574,9 @@ static bool pr_refund(struct em_request *req, struct em_error *err)
 		goto done;
 	}
 	bson_reinit(&filter);
+	/* the order's own payment: by card through the gateway, or cash on
+	 * delivery, whose refund staff give back by hand (recorded as done) */
 	BSON_APPEND_OID(&filter, "order_id", &oid);
-	BSON_APPEND_UTF8(&filter, "method", "sslcommerz");
 	BSON_APPEND_UTF8(&filter, "applied", "order");
 	if (!pay_find_one(NULL, pr_st(req), "payments", &filter, &payment, &have_payment, &berr, err))
 		goto done;
@@ -590,7 +591,7 @@ static bool pr_refund(struct em_request *req, struct em_error *err)
 		if (order_found)
 			bson_destroy(&order);
 		if (order_found)
-			em_error_set(err, EM_ERR_CONFLICT, "amount", "the order has no card payment to refund");
+			em_error_set(err, EM_ERR_CONFLICT, "amount", "the order has no payment to refund");
 		else
 			em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such order");
 		goto done;
@@ -615,8 +616,10 @@ static bool pr_refund(struct em_request *req, struct em_error *err)
 		BSON_APPEND_INT64(&r, "amount", amount);
 		BSON_APPEND_UTF8(&r, "currency", pay_str(&payment, "currency"));
 		BSON_APPEND_UTF8(&r, "reason", reason);
-		BSON_APPEND_UTF8(&r, "status", "requested");
-		em_response_json(req, 202, pr_refund_json(&r));
+		bool manual = strcmp(pay_str(&payment, "method"), "cod") == 0;
+
+		BSON_APPEND_UTF8(&r, "status", manual ? "refunded" : "requested");
+		em_response_json(req, manual ? 201 : 202, pr_refund_json(&r));
 		bson_destroy(&r);
 	}
 	ok = true;

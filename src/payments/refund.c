@@ -31,15 +31,23 @@ bool pay_refund_request(mongoc_client_session_t *session, struct em_store *st,
 			    *refunds = store_collection(st, "refunds");
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, reply, doc = BSON_INITIALIZER,
 	       payload = BSON_INITIALIZER, lte;
-	bson_t *update = BCON_NEW("$inc", "{", "refund_reserved", BCON_INT64(amount), "}");
+	/* cash is given back by hand: the refund is done when staff record it */
+	bool manual = strcmp(pay_str(payment, "method"), "cod") == 0;
+	bson_t *update = manual ? BCON_NEW("$inc", "{", "refund_reserved", BCON_INT64(amount),
+					   "refunded", BCON_INT64(amount), "}") :
+				  BCON_NEW("$inc", "{", "refund_reserved", BCON_INT64(amount), "}");
 	int64_t paid = pay_int64(payment, "amount", 0), now = em_now_ms();
 	char hex[25], dedupe[64];
 	bson_iter_t it;
 	bool ok = false;
 
 	bson_init(&reply);
-	if (amount <= 0 || amount > paid) {
-		em_error_set(err, EM_ERR_INVALID, "amount", "must be from 1 to the paid amount");
+	if (amount <= 0) {
+		em_error_set(err, EM_ERR_INVALID, "amount", "must be at least 1");
+		goto done;
+	}
+	if (amount > paid) {
+		em_error_set(err, EM_ERR_CONFLICT, "amount", "more than the paid amount");
 		goto done;
 	}
 	BSON_APPEND_OID(&filter, "_id", pay_oid(payment, "_id"));
@@ -66,7 +74,8 @@ bool pay_refund_request(mongoc_client_session_t *session, struct em_store *st,
 	BSON_APPEND_INT64(&doc, "amount", amount);
 	BSON_APPEND_UTF8(&doc, "currency", pay_str(payment, "currency"));
 	BSON_APPEND_UTF8(&doc, "reason", reason);
-	BSON_APPEND_UTF8(&doc, "status", "requested");
+	BSON_APPEND_UTF8(&doc, "status", manual ? "refunded" : "requested");
+	BSON_APPEND_UTF8(&doc, "method", manual ? "manual" : "gateway");
 	BSON_APPEND_NULL(&doc, "refund_ref_id");
 	if (idem_key)
 		BSON_APPEND_UTF8(&doc, "idem_key", idem_key);
@@ -79,6 +88,10 @@ bool pay_refund_request(mongoc_client_session_t *session, struct em_store *st,
 	BSON_APPEND_DATE_TIME(&doc, "updated_at", now);
 	if (!mongoc_collection_insert_one(refunds, &doc, &opts, NULL, berr)) {
 		store_error_set(err, berr, "record refund");
+		goto done;
+	}
+	if (manual) {
+		ok = pay_refund_done(session, st, &doc, berr, err);
 		goto done;
 	}
 	bson_oid_to_string(refund_id, hex);
@@ -278,12 +291,10 @@ static bool refunded_txn(mongoc_client_session_t *session, void *vctx, bson_erro
 	struct refunded_ctx *c = vctx;
 	const bson_t *r = c->refund;
 	mongoc_collection_t *pays = store_collection(c->st, "payments");
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, payment, order, vars;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
 	bson_t *update = BCON_NEW("$inc", "{", "refunded", BCON_INT64(pay_int64(r, "amount", 0)), "}");
-	bool ok = false, have_payment = false, have_order = false;
-	char dedupe[80], money[64], hex[25];
+	bool ok = false;
 
-	bson_init(&vars);
 	if (!refund_move(session, c->st, pay_oid(r, "_id"), "processing", "refunded", NULL, NULL,
 			 &c->moved, berr, err))
 		goto done;
@@ -298,11 +309,31 @@ static bool refunded_txn(mongoc_client_session_t *session, void *vctx, bson_erro
 		store_error_set(err, berr, "count refund");
 		goto done;
 	}
-	if (!pay_find_one(session, c->st, "payments", &filter, &payment, &have_payment, berr, err))
+	ok = pay_refund_done(session, c->st, r, berr, err);
+done:
+	bson_destroy(update);
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	mongoc_collection_destroy(pays);
+	return ok;
+}
+
+bool pay_refund_done(mongoc_client_session_t *session, struct em_store *st, const bson_t *r,
+		     bson_error_t *berr, struct em_error *err)
+{
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, payment, order, vars;
+	bool ok = false, have_payment = false, have_order = false;
+	char dedupe[80], money[64], hex[25];
+
+	bson_init(&vars);
+	BSON_APPEND_OID(&filter, "_id", pay_oid(r, "payment_id"));
+	if (!store_txn_opts(session, &opts, err))
+		goto done;
+	if (!pay_find_one(session, st, "payments", &filter, &payment, &have_payment, berr, err))
 		goto done;
 	bson_reinit(&filter);
 	BSON_APPEND_OID(&filter, "_id", pay_oid(r, "order_id"));
-	if (!pay_find_one(session, c->st, "orders", &filter, &order, &have_order, berr, err))
+	if (!pay_find_one(session, st, "orders", &filter, &order, &have_order, berr, err))
 		goto done;
 	if (!have_payment || !have_order) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "the refund's payment or order is gone");
@@ -314,7 +345,7 @@ static bool refunded_txn(mongoc_client_session_t *session, void *vctx, bson_erro
 	if (pay_int64(&payment, "refunded", 0) >= pay_int64(&payment, "amount", 0) &&
 	    (strcmp(pay_str(&payment, "applied"), "order") == 0 ||
 	     strcmp(pay_str(&order, "payment_status"), "refund_requested") == 0)) {
-		mongoc_collection_t *orders = store_collection(c->st, "orders");
+		mongoc_collection_t *orders = store_collection(st, "orders");
 		bson_t *set = BCON_NEW("$set", "{", "payment_status", BCON_UTF8("refunded"),
 				       "updated_at", BCON_DATE_TIME(em_now_ms()), "}");
 		bool done_ok = mongoc_collection_update_one(orders, &filter, set, &opts, NULL, berr);
@@ -334,7 +365,7 @@ static bool refunded_txn(mongoc_client_session_t *session, void *vctx, bson_erro
 	BSON_APPEND_UTF8(&vars, "amount", money);
 	bson_oid_to_string(pay_oid(r, "_id"), hex);
 	snprintf(dedupe, sizeof dedupe, "payment_refunded:%s", hex);
-	if (!jobs_email_enqueue(c->st, session, pay_str(&order, "email"), "payment_refunded", &vars,
+	if (!jobs_email_enqueue(st, session, pay_str(&order, "email"), "payment_refunded", &vars,
 				dedupe, berr, err))
 		goto done;
 	ok = true;
@@ -344,10 +375,8 @@ done:
 	if (have_order)
 		bson_destroy(&order);
 	bson_destroy(&vars);
-	bson_destroy(update);
 	bson_destroy(&filter);
 	bson_destroy(&opts);
-	mongoc_collection_destroy(pays);
 	return ok;
 }
 

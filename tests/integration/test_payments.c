@@ -832,6 +832,20 @@ static void test_cod(void **state)
 	h_assert_problem(&r, 409);
 	h_resp_free(&r);
 	assert_int_equal(payments_of(id), 1);
+	/* cash given back by hand: recorded as done at once, never more than paid */
+	{
+		char k[33];
+
+		ho_key(k);
+		assert_int_equal(refund(id, k, "{\"amount\": 156001, \"reason\": \"too much\"}"), 409);
+		ho_key(k);
+		assert_int_equal(refund(id, k, "{\"amount\": 156000, \"reason\": \"returned at the door\"}"),
+				 201);
+		assert_true(refunds_wait(id, "refunded", 1, 1000));
+		assert_order(&c, id, "processing", "refunded");
+		ho_key(k);
+		assert_int_equal(refund(id, k, "{\"amount\": 1, \"reason\": \"again\"}"), 409);
+	}
 }
 
 /* every call in the log, no secret anywhere in it (nor in the database) */
