@@ -50,9 +50,12 @@ struct em_module {
 	/* The largest body an EM_BODY_UPLOAD route of this module takes, or NULL. */
 	int64_t (*upload_max_body)(const struct em_config *cfg);
 
-	/* MongoDB: the indexes its queries need (migrate creates them). */
+	/* MongoDB: the indexes its queries need, and the $jsonSchema validators
+	 * of the collections it writes (migrate puts both in place). */
 	const struct store_index *indexes;
 	size_t nindexes;
+	const struct store_validator *validators;
+	size_t nvalidators;
 
 	/* emporium-worker: job types, terminated by { NULL, NULL }, and sweeps,
 	 * terminated by { NULL, 0, NULL } (see jobs.h for their contracts). */

@@ -94,7 +94,9 @@ int64_t em_modules_upload_max_body(const struct em_config *cfg)
 bool em_modules_indexes_create(struct em_store *st, struct em_error *err)
 {
 	for (size_t i = 0; em_modules[i]; i++)
-		if (!store_indexes_create(st, em_modules[i]->indexes, em_modules[i]->nindexes, err)) {
+		if (!store_indexes_create(st, em_modules[i]->indexes, em_modules[i]->nindexes, err) ||
+		    !store_validators_apply(st, em_modules[i]->validators, em_modules[i]->nvalidators,
+					    err)) {
 			char why[sizeof(err->message)];
 
 			snprintf(why, sizeof(why), "%s", err->message);

@@ -33,8 +33,9 @@ em_authenticate_fn em_modules_authenticator(void);
 /* The largest upload any module's EM_BODY_UPLOAD route takes (0: none). */
 int64_t em_modules_upload_max_body(const struct em_config *cfg);
 
-/* Creates every module's indexes (emporium-admin migrate); safe to re-run.
- * err names the module whose index failed. */
+/* Creates every module's indexes and puts its validators in place
+ * (emporium-admin migrate); safe to re-run. err names the module whose
+ * index or validator failed. */
 bool em_modules_indexes_create(struct em_store *st, struct em_error *err);
 
 /* The handler for a job type, or NULL. */

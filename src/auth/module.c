@@ -118,12 +118,25 @@ static bool auth_process_init(const struct em_config *cfg, struct em_error *err)
 	return em_curl_process_init(cfg, err) && auth_password_init(cfg, err);
 }
 
+/* What MongoDB itself refuses to store for this module (migrate puts it
+ * in place): int64 money and quantities, enums, required fields. */
+static const struct store_validator auth_validators[] = {
+	{ "users",
+	  "{\"bsonType\": \"object\", \"required\": [\"email\", \"role\"], "
+	  "\"properties\": {\"email\": {\"bsonType\": \"string\", \"maxLength\": 254, "
+	  "\"minLength\": 3}, \"role\": {\"enum\": [\"customer\", \"staff\", \"admin\"]}, "
+	  "\"email_verified\": {\"bsonType\": \"bool\"}, "
+	  "\"disabled\": {\"bsonType\": \"bool\"}}}" },
+};
+
 const struct em_module auth_module = {
 	.name = "auth",
 	.routes = auth_route_tables,
 	.authenticate = auth_request_authenticate,
 	.indexes = auth_indexes,
 	.nindexes = EM_COUNT(auth_indexes),
+	.validators = auth_validators,
+	.nvalidators = EM_COUNT(auth_validators),
 	.job_handlers = auth_job_handlers,
 	.admin_cmds = auth_admin_cmds,
 	.config = &auth_config_section,

@@ -93,11 +93,46 @@ static const struct em_admin_cmd cart_admin_cmds[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* What MongoDB itself refuses to store for this module (migrate puts it
+ * in place): int64 money and quantities, enums, required fields. */
+static const struct store_validator cart_validators[] = {
+	{ "carts",
+	  "{\"bsonType\": \"object\", "
+	  "\"properties\": {\"user_id\": {\"bsonType\": \"objectId\"}, "
+	  "\"token_hash\": {\"bsonType\": \"string\", \"maxLength\": 64, "
+	  "\"minLength\": 64}, \"items\": {\"bsonType\": \"array\", "
+	  "\"items\": {\"bsonType\": \"object\", \"required\": [\"sku\", \"quantity\"], "
+	  "\"properties\": {\"sku\": {\"bsonType\": \"string\", \"maxLength\": 64, "
+	  "\"minLength\": 1}, \"quantity\": {\"bsonType\": \"long\", \"minimum\": 1}, "
+	  "\"price_at_add\": {\"bsonType\": \"long\", \"minimum\": 0}}}}}}" },
+	{ "coupons",
+	  "{\"bsonType\": \"object\", \"required\": [\"code\", \"code_key\", \"type\", "
+	  "\"used_count\", \"active\"], "
+	  "\"properties\": {\"code\": {\"bsonType\": \"string\", \"maxLength\": 32, "
+	  "\"minLength\": 1}, \"code_key\": {\"bsonType\": \"string\", \"maxLength\": 32, "
+	  "\"minLength\": 1}, \"type\": {\"enum\": [\"percent\", \"fixed\", "
+	  "\"free_shipping\"]}, \"percent_bp\": {\"bsonType\": \"long\", \"minimum\": 1}, "
+	  "\"amount\": {\"bsonType\": \"long\", \"minimum\": 1}, "
+	  "\"max_discount\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"min_subtotal\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"usage_limit\": {\"bsonType\": \"long\", \"minimum\": 1}, "
+	  "\"usage_limit_per_customer\": {\"bsonType\": \"long\", \"minimum\": 1}, "
+	  "\"used_count\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"active\": {\"bsonType\": \"bool\"}}}" },
+	{ "coupon_redemptions",
+	  "{\"bsonType\": \"object\", \"required\": [\"coupon_id\", \"user_id\", "
+	  "\"order_id\"], \"properties\": {\"coupon_id\": {\"bsonType\": \"objectId\"}, "
+	  "\"user_id\": {\"bsonType\": \"objectId\"}, "
+	  "\"order_id\": {\"bsonType\": \"objectId\"}}}" },
+};
+
 const struct em_module cart_module = {
 	.name = "cart",
 	.routes = cart_route_tables,
 	.indexes = cart_indexes,
 	.nindexes = EM_COUNT(cart_indexes),
+	.validators = cart_validators,
+	.nvalidators = EM_COUNT(cart_validators),
 	.admin_cmds = cart_admin_cmds,
 	.config = &cart_config_section,
 };

@@ -69,11 +69,35 @@ static const struct em_admin_cmd catalog_admin_cmds[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* What MongoDB itself refuses to store for this module (migrate puts it
+ * in place): int64 money and quantities, enums, required fields. */
+static const struct store_validator catalog_validators[] = {
+	{ "products",
+	  "{\"bsonType\": \"object\", \"required\": [\"title\", \"slug\", \"status\", "
+	  "\"variants\", \"version\"], "
+	  "\"properties\": {\"title\": {\"bsonType\": \"string\", \"maxLength\": 200, "
+	  "\"minLength\": 1}, \"slug\": {\"bsonType\": \"string\", \"maxLength\": 100, "
+	  "\"minLength\": 1}, \"status\": {\"enum\": [\"draft\", \"active\", "
+	  "\"archived\"]}, \"min_price\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"max_price\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"total_stock\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"version\": {\"bsonType\": \"long\", \"minimum\": 1}, "
+	  "\"variants\": {\"bsonType\": \"array\", \"items\": {\"bsonType\": \"object\", "
+	  "\"required\": [\"sku\", \"price\", \"stock\"], "
+	  "\"properties\": {\"sku\": {\"bsonType\": \"string\", \"maxLength\": 64, "
+	  "\"minLength\": 1}, \"price\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"compare_at_price\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"stock\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"low_stock_threshold\": {\"bsonType\": \"long\", \"minimum\": 0}}}}}}" },
+};
+
 const struct em_module catalog_module = {
 	.name = "catalog",
 	.routes = catalog_route_tables,
 	.indexes = catalog_indexes,
 	.nindexes = EM_COUNT(catalog_indexes),
+	.validators = catalog_validators,
+	.nvalidators = EM_COUNT(catalog_validators),
 	.admin_cmds = catalog_admin_cmds,
 	.config = &catalog_config_section,
 };

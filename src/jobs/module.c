@@ -109,11 +109,24 @@ static const struct jobs_periodic jobs_job_periodics[] = {
 	{ NULL, 0, NULL },
 };
 
+/* What MongoDB itself refuses to store for this module (migrate puts it
+ * in place): int64 money and quantities, enums, required fields. */
+static const struct store_validator jobs_validators[] = {
+	{ "jobs",
+	  "{\"bsonType\": \"object\", \"required\": [\"type\", \"status\", "
+	  "\"dedupe_key\"], \"properties\": {\"type\": {\"bsonType\": \"string\", "
+	  "\"maxLength\": 64, \"minLength\": 1}, \"status\": {\"enum\": [\"pending\", "
+	  "\"running\", \"done\", \"dead\"]}, \"dedupe_key\": {\"bsonType\": \"string\", "
+	  "\"maxLength\": 512, \"minLength\": 1}}}" },
+};
+
 const struct em_module jobs_module = {
 	.name = "jobs",
 	.routes = jobs_route_tables,
 	.indexes = jobs_indexes,
 	.nindexes = EM_COUNT(jobs_indexes),
+	.validators = jobs_validators,
+	.nvalidators = EM_COUNT(jobs_validators),
 	.job_handlers = jobs_job_handlers,
 	.periodics = jobs_job_periodics,
 	.config = &jobs_config_section,

@@ -63,11 +63,60 @@ static const struct jobs_periodic orders_periodics[] = {
 	{ NULL, 0, NULL },
 };
 
+/* What MongoDB itself refuses to store for this module (migrate puts it
+ * in place): int64 money and quantities, enums, required fields. */
+static const struct store_validator orders_validators[] = {
+	{ "orders",
+	  "{\"bsonType\": \"object\", \"required\": [\"number\", \"user_id\", \"status\", "
+	  "\"payment_method\", \"payment_status\", \"currency\", \"lines\", \"subtotal\", "
+	  "\"discount\", \"shipping\", \"tax\", \"total\", \"version\", \"created_at\"], "
+	  "\"properties\": {\"number\": {\"bsonType\": \"string\", "
+	  "\"pattern\": \"^EM-[0-9]{4}-[0-9]{6,12}$\"}, "
+	  "\"user_id\": {\"bsonType\": \"objectId\"}, "
+	  "\"email\": {\"bsonType\": \"string\", \"maxLength\": 254}, "
+	  "\"status\": {\"enum\": [\"pending\", \"payment_review\", \"processing\", "
+	  "\"shipped\", \"delivered\", \"returned\", \"cancelled\"]}, "
+	  "\"payment_method\": {\"enum\": [\"sslcommerz\", \"cod\"]}, "
+	  "\"payment_status\": {\"bsonType\": \"string\", \"maxLength\": 32}, "
+	  "\"currency\": {\"bsonType\": \"string\", \"maxLength\": 3, \"minLength\": 3}, "
+	  "\"lines\": {\"bsonType\": \"array\", \"minItems\": 1, \"maxItems\": 1000, "
+	  "\"items\": {\"bsonType\": \"object\", \"required\": [\"sku\", \"quantity\", "
+	  "\"unit_price\", \"line_total\", \"discount\", \"tax\"], "
+	  "\"properties\": {\"sku\": {\"bsonType\": \"string\", \"maxLength\": 64, "
+	  "\"minLength\": 1}, \"quantity\": {\"bsonType\": \"long\", \"minimum\": 1}, "
+	  "\"unit_price\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"line_total\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"discount\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"tax\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"returned_quantity\": {\"bsonType\": \"long\", \"minimum\": 0}}}}, "
+	  "\"subtotal\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"discount\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"shipping\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"tax\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"total\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"note\": {\"bsonType\": [\"string\", \"null\"], \"maxLength\": 500}, "
+	  "\"version\": {\"bsonType\": \"long\", \"minimum\": 1}, "
+	  "\"created_at\": {\"bsonType\": \"date\"}}}" },
+	{ "idempotency_keys",
+	  "{\"bsonType\": \"object\", \"required\": [\"user_id\", \"key\", "
+	  "\"fingerprint\", \"state\", \"created_at\"], "
+	  "\"properties\": {\"user_id\": {\"bsonType\": \"objectId\"}, "
+	  "\"key\": {\"bsonType\": \"string\", \"maxLength\": 255, \"minLength\": 1}, "
+	  "\"fingerprint\": {\"bsonType\": \"string\", \"maxLength\": 64, "
+	  "\"minLength\": 64}, \"state\": {\"enum\": [\"running\", \"done\"]}, "
+	  "\"created_at\": {\"bsonType\": \"date\"}}}" },
+	{ "counters",
+	  "{\"bsonType\": \"object\", \"required\": [\"seq\"], "
+	  "\"properties\": {\"seq\": {\"bsonType\": \"long\", \"minimum\": 1}}}" },
+};
+
 const struct em_module orders_module = {
 	.name = "orders",
 	.routes = orders_route_tables,
 	.indexes = orders_indexes,
 	.nindexes = EM_COUNT(orders_indexes),
+	.validators = orders_validators,
+	.nvalidators = EM_COUNT(orders_validators),
 	.periodics = orders_periodics,
 	.config = &orders_config_section,
 };

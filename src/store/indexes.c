@@ -62,3 +62,58 @@ bool store_indexes_create(struct em_store *st, const struct store_index *ix, siz
 			return false;
 	return true;
 }
+
+#define STORE_NAMESPACE_EXISTS 48
+
+/* Runs create (or collMod) with the validator; *exists when create found it there. */
+static bool validator_command(struct em_store *st, const char *cmd_name,
+			      const struct store_validator *v, const bson_t *schema, bool *exists,
+			      struct em_error *err)
+{
+	bson_t cmd = BSON_INITIALIZER, validator, reply;
+	bson_error_t berr;
+	bool ok;
+
+	*exists = false;
+	BSON_APPEND_UTF8(&cmd, cmd_name, v->collection);
+	BSON_APPEND_DOCUMENT_BEGIN(&cmd, "validator", &validator);
+	BSON_APPEND_DOCUMENT(&validator, "$jsonSchema", schema);
+	bson_append_document_end(&cmd, &validator);
+	BSON_APPEND_UTF8(&cmd, "validationLevel", "strict");
+	BSON_APPEND_UTF8(&cmd, "validationAction", "error");
+	ok = mongoc_database_write_command_with_opts(st->db, &cmd, NULL, &reply, &berr);
+	if (!ok && berr.code == STORE_NAMESPACE_EXISTS) {
+		*exists = true;
+	} else if (!ok) {
+		store_error_set(err, &berr, cmd_name);
+		em_error_set(err, err->kind == EM_ERR_UNAVAILABLE ? EM_ERR_UNAVAILABLE : EM_ERR_INTERNAL,
+			     NULL, "validator of %s: %s", v->collection, berr.message);
+	}
+	bson_destroy(&reply);
+	bson_destroy(&cmd);
+	return ok;
+}
+
+bool store_validators_apply(struct em_store *st, const struct store_validator *v, size_t n,
+			    struct em_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		bson_error_t berr;
+		bson_t *schema = bson_new_from_json((const uint8_t *)v[i].schema, -1, &berr);
+		bool exists = false, ok;
+
+		if (!schema) {
+			em_error_set(err, EM_ERR_INTERNAL, NULL, "validator of %s: bad schema: %s",
+				     v[i].collection, berr.message);
+			return false;
+		}
+		ok = validator_command(st, "create", &v[i], schema, &exists, err);
+		if (!ok && exists)
+			ok = validator_command(st, "collMod", &v[i], schema, &exists, err);
+		bson_destroy(schema);
+		if (!ok)
+			return false;
+		em_info("validator on %s is in place", v[i].collection);
+	}
+	return true;
+}

@@ -35,4 +35,25 @@ struct store_index {
 bool store_indexes_create(struct em_store *st, const struct store_index *ix, size_t n,
 			  struct em_error *err);
 
+/*
+ * A collection's $jsonSchema validator: what MongoDB itself refuses to
+ * store (money and quantities that are not int64, a status outside its
+ * enum, a missing required field), so a bug in the C code cannot write a
+ * document the rest of the code cannot read. schema is the $jsonSchema
+ * document as relaxed extended JSON (static text in the module's
+ * descriptor: the one place the schema is written).
+ */
+struct store_validator {
+	const char *collection;
+	const char *schema;
+};
+
+/*
+ * Puts each validator on its collection (create, or collMod when the
+ * collection exists), validationLevel strict, validationAction error;
+ * safe to re-run. err names the collection of a failure.
+ */
+bool store_validators_apply(struct em_store *st, const struct store_validator *v, size_t n,
+			    struct em_error *err);
+
 #endif

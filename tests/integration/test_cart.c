@@ -643,7 +643,7 @@ static const char *apply(const struct call *c, const char *code)
 
 static void test_coupon_rules_and_reasons(void **state)
 {
-	char bearer[1100], uid[25], code[64], body[1024], id[25], filter[256], doc[512];
+	char bearer[1100], uid[25], code[64], body[1024], id[25], filter[256], doc[1536];
 	struct call u;
 	struct h_resp r;
 
@@ -713,7 +713,19 @@ static void test_coupon_rules_and_reasons(void **state)
 	make_coupon(body, NULL);
 	snprintf(code, sizeof code, "First%s", hc_tag);
 	assert_string_equal(apply(&u, code), "");
-	snprintf(doc, sizeof doc, "{\"user_id\": {\"$oid\": \"%s\"}, \"status\": \"delivered\"}", uid);
+	/* a delivered earlier order, whole (the database validates orders) */
+	snprintf(doc, sizeof doc,
+		 "{\"number\": \"EM-2020-%06ld\", \"user_id\": {\"$oid\": \"%s\"},"
+		 " \"status\": \"delivered\", \"payment_method\": \"cod\","
+		 " \"payment_status\": \"paid\", \"currency\": \"BDT\","
+		 " \"lines\": [{\"sku\": \"OLD-1\", \"quantity\": {\"$numberLong\": \"1\"},"
+		 " \"unit_price\": {\"$numberLong\": \"100\"}, \"line_total\": {\"$numberLong\": \"100\"},"
+		 " \"discount\": {\"$numberLong\": \"0\"}, \"tax\": {\"$numberLong\": \"0\"}}],"
+		 " \"subtotal\": {\"$numberLong\": \"100\"}, \"discount\": {\"$numberLong\": \"0\"},"
+		 " \"shipping\": {\"$numberLong\": \"0\"}, \"tax\": {\"$numberLong\": \"0\"},"
+		 " \"total\": {\"$numberLong\": \"100\"}, \"version\": {\"$numberLong\": \"1\"},"
+		 " \"created_at\": {\"$date\": 1600000000000}}",
+		 (long)(h_now_s() * 1000) % 1000000, uid);
 	h_db_insert_json("orders", doc);
 	assert_string_equal(apply(&u, code), "first_order_only");
 	/* scope: a category the line is not under */

@@ -473,6 +473,9 @@ static void test_admin_list(void **state)
 	(void)state;
 	ho_customer_new(&c, false);
 	place_one(&c, ho_sku("OS1"), 1, id1, n1);
+	/* "newest first" is the ObjectId's order: to the second (two workers
+	 * placing orders in one second may list them either way) */
+	h_sleep_ms(1100);
 	place_one(&c, ho_sku("OS1"), 1, id2, n2);
 	snprintf(path, sizeof path, "/api/v1/admin/orders?email=%s&limit=1", c.email);
 	r = hc_staff("GET", path, NULL, NULL);
@@ -491,6 +494,15 @@ static void test_admin_list(void **state)
 	j = h_json(&r);
 	assert_string_equal(hc_jstr(j, "items.0.number"), n1);
 	assert_null(hc_jget(j, "next_cursor"));
+	json_object_put(j);
+	h_resp_free(&r);
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s", id1);
+	r = hc_staff("GET", path, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	assert_string_equal(hc_jstr(j, "number"), n1);
+	assert_string_equal(hc_jstr(j, "user_id"), c.id);
+	assert_string_equal(hc_jstr(j, "events.0.by.role"), "customer");
 	json_object_put(j);
 	h_resp_free(&r);
 	snprintf(path, sizeof path, "/api/v1/admin/orders?number=%s", n1);
