@@ -630,6 +630,48 @@ static void test_validation_down_then_up(void **state)
 	standin_config("{\"fail_validations\": 0}");
 }
 
+/* a gateway slower than EMPORIUM_SSLCOMMERZ_TIMEOUT: the session is a 502
+ * (the attempt failed, nothing paid); the IPN's validation times out and
+ * is retried by the job worker (its own, longer, timeout) */
+static void test_gateway_slow(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], f[160];
+	json_object *a;
+	struct h_resp r;
+	double t0;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_true(h_stack_reconfigure("EMPORIUM_SSLCOMMERZ_TIMEOUT=1"));
+	standin_config("{\"slow_ms\": 2500}");
+	t0 = h_now_s();
+	{
+		char body[80];
+
+		snprintf(body, sizeof body, "{\"order_id\": \"%s\"}", id);
+		r = ho_req(&c, "POST", "/api/v1/payments/sslcommerz/session", body, NULL);
+	}
+	h_assert_problem(&r, 502);
+	h_resp_free(&r);
+	assert_true(h_now_s() - t0 < 2.4); /* bounded by the timeout, not the gateway */
+	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"status\": \"failed\"}", id);
+	assert_int_equal(h_db_count("payment_attempts", f), 1);
+	standin_config("{\"slow_ms\": 0}");
+	assert_int_equal(session(&c, id, tran), 201);
+	standin_config("{\"slow_ms\": 2500}");
+	a = act(tran, "pay", "");
+	assert_int_equal(act_ipn_status(a, 0), 200);
+	assert_non_null(strstr(json_object_to_json_string(a), "queued"));
+	json_object_put(a);
+	assert_order(&c, id, "pending", "unpaid");
+	assert_true(order_wait(&c, id, "processing", "paid", 20000));
+	standin_config("{\"slow_ms\": 0}");
+	assert_true(h_stack_reconfigure(NULL));
+	assert_int_equal(payments_of(id), 1);
+}
+
 static long refund(const char *id, const char *key, const char *body)
 {
 	char path[96], hk[300];
@@ -907,6 +949,7 @@ int main(void)
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_dropped_ipn_reconciled),
 		cmocka_unit_test(test_validation_down_then_up),
+		cmocka_unit_test(test_gateway_slow),
 		cmocka_unit_test(test_refunds),
 		cmocka_unit_test(test_payment_after_cancel),
 		cmocka_unit_test(test_payment_after_expiry),
