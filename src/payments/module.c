@@ -23,7 +23,8 @@ static const struct em_config_entry payments_config_entries[] = {
 	    "overrides the mode's host (a stand-in in tests; http:// is allowed only here)" },
 	  EM_CFG_STR, 0, 0, EM_CFG_FIELD_STR(struct payments_config, base_url) },
 	{ { "EMPORIUM_SSLCOMMERZ_TIMEOUT", "10",
-	    "seconds one gateway call may take (a slower answer is retried later)" },
+	    "seconds one gateway call may take (a slower answer is retried later);\n"
+	    "keep it well below EMPORIUM_REQUEST_TIMEOUT: the IPN makes one call" },
 	  EM_CFG_INT, 1, 60, EM_CFG_FIELD_NUM(struct payments_config, gateway_timeout_s) },
 	{ { "EMPORIUM_SHOP_URL", "https://localhost:8443",
 	    "the shop's web front: the gateway's returns are redirected to\n"
