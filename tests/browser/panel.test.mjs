@@ -174,6 +174,8 @@ async function shot(page, name) {
 async function heading(page, text) {
 	await page.getByRole('heading', { level: 1, name: text, exact: true }).waitFor();
 }
+// the nav's short names for screens whose heading is longer
+const NAV = { 'Users and roles': 'Users', 'Payment log': 'Payments' };
 async function nav(page, name) {
 	// on a phone the list is behind the Menu button
 	const menu = page.getByRole('button', { name: 'Menu' });
@@ -181,7 +183,7 @@ async function nav(page, name) {
 		await menu.click();
 		assert((await menu.getAttribute('aria-expanded')) === 'true', 'the Menu button does not say it is open');
 	}
-	await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name, exact: true }).click();
+	await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name: NAV[name] || name, exact: true }).click();
 	await heading(page, name);
 }
 // inputs, selects and textareas without an accessible name
@@ -276,9 +278,9 @@ try {
 
 	await check('the admin sees every screen, each labelled for screen readers', async () => {
 		const links = await page.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents();
-		for (const want of ['Dashboard', 'Products', 'Orders', 'Categories', 'Inventory', 'Coupons', 'Users and roles', 'Jobs'])
+		for (const want of ['Dashboard', 'Products', 'Orders', 'Categories', 'Inventory', 'Coupons', 'Users', 'Jobs', 'Payments', 'Security'])
 			assert(links.includes(want), `no ${want} in ${links}`);
-		const screens = [['Products', '02-products'], ['Orders', '02-orders'], ['Categories', '03-categories'], ['Inventory', '04-inventory'], ['Coupons', '05-coupons'], ['Users and roles', '06-users'], ['Jobs', '07-jobs'], ['Dashboard', null]];
+		const screens = [['Products', '02-products'], ['Orders', '02-orders'], ['Categories', '03-categories'], ['Inventory', '04-inventory'], ['Coupons', '05-coupons'], ['Users and roles', '06-users'], ['Jobs', '07-jobs'], ['Payment log', '07-payment-log'], ['Dashboard', null]];
 		for (const [name, file] of screens) {
 			await nav(page, name);
 			await page.waitForLoadState('networkidle');
@@ -521,7 +523,7 @@ try {
 		assert(r.body.items.length === 1 && r.body.items[0].role === 'staff', `users: ${JSON.stringify(r.body.items)}`);
 	});
 
-	await check('a customer order (placed through the API) is confirmed, then shipped with a tracking number from the panel; the customer gets the mail', async () => {
+	await check('a customer order (placed through the API) is confirmed, then shipped with a tracking number from the panel, its cash recorded; the customer gets the mail', async () => {
 		const order = await placeOrder(adminToken);
 		await nav(page, 'Orders');
 		await page.getByLabel('Customer email').fill(CUSTOMER.email);
@@ -544,9 +546,13 @@ try {
 		await page.getByRole('button', { name: 'Move to shipped' }).click();
 		await page.getByText(`Order ${order.number} is now shipped.`).waitFor();
 		await page.locator('.timeline').getByText(tracking).waitFor();
+		// cash on delivery: the cash is recorded once the order is out
+		await page.getByRole('button', { name: /^Record cash collected/ }).click();
+		await page.getByText(/^Cash of .* recorded\.$/).waitFor();
 		await shot(page, '13-order-shipped');
 		const r = await api('GET', `/api/v1/admin/orders/${order.id}`, { token: adminToken });
 		assert(r.body.status === 'shipped' && r.body.tracking_number === tracking && r.body.carrier === 'Pathao', `order: ${r.body.status} ${r.body.carrier} ${r.body.tracking_number}`);
+		assert(r.body.payment_status === 'paid', `payment status after the cash was recorded: ${r.body.payment_status}`);
 		await until(() => mailsWith(CUSTOMER.email, tracking).length > 0, 20000, `the shipping mail to ${CUSTOMER.email} (in ${MAIL_DIR})`);
 	});
 
@@ -581,7 +587,7 @@ try {
 			await heading(sp, 'Dashboard');
 			const links = await sp.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents();
 			assert(links.includes('Products') && links.includes('Orders') && links.includes('Inventory') && links.includes('Security'), `staff nav: ${links}`);
-			assert(!links.includes('Users and roles') && !links.includes('Jobs'), `staff nav shows admin screens: ${links}`);
+			assert(!links.includes('Users') && !links.includes('Jobs') && !links.includes('Payments'), `staff nav shows admin screens: ${links}`);
 			await sp.waitForFunction(() => ![...document.querySelectorAll('.card .figure')].some((f) => f.textContent === '…'));
 			assert((await sp.getByText('dead jobs').count()) === 0, 'the staff dashboard shows dead jobs');
 			assert((await sp.locator('.card .figure', { hasText: '—' }).count()) === 0, 'a staff dashboard figure could not be had');

@@ -14,6 +14,7 @@ import { OrderDetail, OrderList } from './screens/orders.jsx';
 import { Users } from './screens/users.jsx';
 import { Jobs } from './screens/jobs.jsx';
 import { Security } from './screens/security.jsx';
+import { PaymentLog } from './screens/payments.jsx';
 import './styles.css';
 
 // Each screen with the roles that may open it (the API enforces the same).
@@ -28,8 +29,9 @@ const ROUTES = [
 	{ path: '/categories', title: 'Categories', nav: true, roles: STAFF, view: Categories },
 	{ path: '/inventory', title: 'Inventory', nav: true, roles: STAFF, view: Inventory },
 	{ path: '/coupons', title: 'Coupons', nav: true, roles: STAFF, view: Coupons },
-	{ path: '/users', title: 'Users and roles', nav: true, roles: ['admin'], view: Users },
+	{ path: '/users', title: 'Users and roles', nav: 'Users', roles: ['admin'], view: Users },
 	{ path: '/jobs', title: 'Jobs', nav: true, roles: ['admin'], view: Jobs },
+	{ path: '/payments', title: 'Payment log', nav: 'Payments', roles: ['admin'], view: PaymentLog },
 	{ path: '/security', title: 'Security', nav: true, roles: STAFF, view: Security },
 ];
 
@@ -126,7 +128,7 @@ function Shell({ who }) {
 							return (
 								<li key={r.path}>
 									<Link href={r.path} aria-current={on ? 'page' : undefined}>
-										{r.title}
+										{typeof r.nav === 'string' ? r.nav : r.title}
 									</Link>
 								</li>
 							);

@@ -6,6 +6,7 @@ import { ApiError, get, query, request } from '../api.js';
 import { formatMoney } from '../money.js';
 import { Link } from '../router.jsx';
 import { ErrorSummary, Field, Loading, Pager, Status, TableWrap, aria, fmtDate, usePager } from '../ui.jsx';
+import { OrderPayment } from './payments.jsx';
 
 const STATUSES = ['pending', 'payment_review', 'processing', 'shipped', 'delivered', 'returned', 'cancelled'];
 
@@ -120,7 +121,7 @@ function Address({ a }) {
 	);
 }
 
-export function OrderDetail({ params }) {
+export function OrderDetail({ params, who }) {
 	const [o, setO] = useState(null);
 	const [err, setErr] = useState(null);
 	const [loadErr, setLoadErr] = useState(null);
@@ -214,6 +215,7 @@ export function OrderDetail({ params }) {
 					</form>
 				)}
 			</section>
+			<OrderPayment o={o} who={who} reload={load} />
 			<h3>Lines</h3>
 			<TableWrap label="Order lines">
 				<thead>
