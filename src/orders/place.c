@@ -475,6 +475,164 @@ static void place_mail_vars(bson_t *vars, const char *name, const char *number,
 	BSON_APPEND_UTF8(vars, "address", address);
 }
 
+/*
+ * The quote's refusals, before anything is written: an empty cart, an
+ * unavailable line, a coupon that no longer applies, no shipping for the
+ * address, a total other than the one shown, cash on delivery when it is
+ * off or over its limit.
+ */
+static bool place_checks(struct place_ctx *c, const struct cart_quote *q, struct em_error *err)
+{
+	const struct orders_place_request *in = c->in;
+	const struct orders_config *oc = orders_config(c->cfg);
+	bool cod = strcmp(in->payment_method, "cod") == 0;
+
+	if (!q->found || q->nlines == 0) {
+		em_error_set(err, EM_ERR_CONFLICT, "cart", "cart_empty: the cart has nothing to order");
+		return false;
+	}
+	if (q->unavailable) {
+		em_error_set(err, EM_ERR_CONFLICT, "cart",
+			     "unavailable: a line's product is no longer sold; remove it first");
+		return false;
+	}
+	if (q->coupon_code[0] && !q->coupon_applies) {
+		em_error_set(err, EM_ERR_CONFLICT, "coupon", "%s: the cart's coupon does not apply",
+			     q->coupon_reason ? q->coupon_reason : "unknown");
+		return false;
+	}
+	if (!q->result.shipping_quoted) {
+		em_error_set(err, EM_ERR_INVALID, "shipping_address_id",
+			     "no shipping method serves this address");
+		return false;
+	}
+	if (in->has_expected_total && in->expected_total != q->result.total) {
+		c->extra = json_object_new_object();
+		json_object_object_add(c->extra, "total", json_object_new_int64(q->result.total));
+		json_object_object_add(c->extra, "expected_total",
+				       json_object_new_int64(in->expected_total));
+		em_error_set(err, EM_ERR_CONFLICT, "expected_total",
+			     "price_changed: the cart's total is not the one shown; review it");
+		return false;
+	}
+	if (cod && !oc->cod_enabled) {
+		em_error_set(err, EM_ERR_INVALID, "payment_method", "cash on delivery is not offered");
+		return false;
+	}
+	if (cod && oc->cod_max_total && q->result.total > oc->cod_max_total) {
+		em_error_set(err, EM_ERR_INVALID, "payment_method",
+			     "this total is over the cash-on-delivery limit");
+		return false;
+	}
+	return true;
+}
+
+/* What the order is placed with besides the cart: who, where to. */
+struct place_who {
+	char email[256], name[256], city[128];
+	bson_t ship_addr, bill_addr;
+	const char *zone;
+};
+
+/* The first event of every order: placed by its customer. */
+static void place_first_event(bson_t *doc, const bson_oid_t *user, int64_t now)
+{
+	bson_t evs, ev, by;
+
+	BSON_APPEND_ARRAY_BEGIN(doc, "events", &evs);
+	BSON_APPEND_DOCUMENT_BEGIN(&evs, "0", &ev);
+	BSON_APPEND_NULL(&ev, "from");
+	BSON_APPEND_UTF8(&ev, "to", "pending");
+	BSON_APPEND_DOCUMENT_BEGIN(&ev, "by", &by);
+	BSON_APPEND_OID(&by, "id", user);
+	BSON_APPEND_UTF8(&by, "role", "customer");
+	bson_append_document_end(&ev, &by);
+	BSON_APPEND_DATE_TIME(&ev, "at", now);
+	BSON_APPEND_UTF8(&ev, "note", "order placed");
+	bson_append_document_end(&evs, &ev);
+	bson_append_array_end(doc, &evs);
+}
+
+/* The order document (orders.h lists its fields), from the quote. */
+static void place_order_doc(bson_t *doc, const struct place_ctx *c, const struct cart_quote *q,
+			    const struct place_who *w, int64_t now)
+{
+	const struct orders_place_request *in = c->in;
+	bool cod = strcmp(in->payment_method, "cod") == 0;
+	bson_t child;
+
+	BSON_APPEND_OID(doc, "_id", &c->order_id);
+	BSON_APPEND_UTF8(doc, "number", c->number);
+	BSON_APPEND_OID(doc, "user_id", in->user_id);
+	BSON_APPEND_UTF8(doc, "email", w->email);
+	BSON_APPEND_UTF8(doc, "name", w->name);
+	BSON_APPEND_UTF8(doc, "status", "pending");
+	BSON_APPEND_UTF8(doc, "payment_method", in->payment_method);
+	BSON_APPEND_UTF8(doc, "payment_status", "unpaid");
+	BSON_APPEND_UTF8(doc, "currency", q->result.currency);
+	place_lines(doc, q);
+	BSON_APPEND_INT64(doc, "subtotal", q->result.subtotal);
+	BSON_APPEND_INT64(doc, "discount", q->result.discount);
+	BSON_APPEND_INT64(doc, "shipping", q->result.shipping);
+	BSON_APPEND_INT64(doc, "tax", q->result.tax);
+	BSON_APPEND_INT64(doc, "total", q->result.total);
+	BSON_APPEND_BOOL(doc, "prices_include_tax", cart_config(c->cfg)->prices_include_tax);
+	if (q->coupon_applies) {
+		BSON_APPEND_DOCUMENT_BEGIN(doc, "coupon", &child);
+		BSON_APPEND_OID(&child, "id", &q->coupon->id);
+		BSON_APPEND_UTF8(&child, "code", q->coupon->code);
+		bson_append_document_end(doc, &child);
+	} else {
+		BSON_APPEND_NULL(doc, "coupon");
+	}
+	BSON_APPEND_UTF8(doc, "shipping_method", q->result.method ? q->result.method : "");
+	BSON_APPEND_UTF8(doc, "shipping_zone", w->zone);
+	BSON_APPEND_DOCUMENT(doc, "shipping_address", &w->ship_addr);
+	BSON_APPEND_DOCUMENT(doc, "billing_address", &w->bill_addr);
+	if (in->has_note)
+		BSON_APPEND_UTF8(doc, "note", in->note);
+	else
+		BSON_APPEND_NULL(doc, "note");
+	BSON_APPEND_NULL(doc, "carrier");
+	BSON_APPEND_NULL(doc, "tracking_number");
+	BSON_APPEND_NULL(doc, "delivered_at");
+	/* a card order holds its stock until it is paid, or expires */
+	if (cod)
+		BSON_APPEND_NULL(doc, "expires_at");
+	else
+		BSON_APPEND_DATE_TIME(doc, "expires_at",
+				      now + (int64_t)orders_config(c->cfg)->payment_timeout_s * 1000);
+	place_first_event(doc, in->user_id, now);
+	BSON_APPEND_INT64(doc, "version", 1);
+	BSON_APPEND_DATE_TIME(doc, "created_at", now);
+	BSON_APPEND_DATE_TIME(doc, "updated_at", now);
+}
+
+/* Who orders and where to: the account and its two addresses, the zone. */
+static bool place_who_read(mongoc_client_session_t *session, struct place_ctx *c,
+			   const struct cart_shipping *ship, struct place_who *w,
+			   bson_error_t *berr, struct em_error *err)
+{
+	const struct orders_place_request *in = c->in;
+
+	if (!place_user(session, c->st, in->user_id, w->email, sizeof w->email, w->name,
+			sizeof w->name, berr, err) ||
+	    !place_address(session, c->st, in->user_id, &in->shipping_address_id,
+			   "shipping_address_id", &w->ship_addr, w->city, sizeof w->city, berr, err) ||
+	    !place_address(session, c->st, in->user_id,
+			   in->has_billing_address ? &in->billing_address_id
+						   : &in->shipping_address_id,
+			   "billing_address_id", &w->bill_addr, NULL, 0, berr, err))
+		return false;
+	w->zone = cart_shipping_zone_for_city(ship, w->city);
+	if (in->shipping_method[0] &&
+	    !pricing_method_find(ship->methods, ship->nmethods, in->shipping_method)) {
+		em_error_set(err, EM_ERR_INVALID, "shipping_method", "unknown shipping method");
+		return false;
+	}
+	return true;
+}
+
 static bool place_txn(mongoc_client_session_t *session, void *vctx, bson_error_t *berr,
 		      struct em_error *err)
 {
@@ -483,11 +641,10 @@ static bool place_txn(mongoc_client_session_t *session, void *vctx, bson_error_t
 	const struct cart_config *cc = cart_config(c->cfg);
 	struct cart_shipping *ship = xmalloc(sizeof *ship);
 	struct cart_quote q;
-	bson_t ship_addr = BSON_INITIALIZER, bill_addr = BSON_INITIALIZER, doc = BSON_INITIALIZER;
-	bson_t vars = BSON_INITIALIZER, opts = BSON_INITIALIZER, child, ev, evs;
+	struct place_who w;
+	bson_t doc = BSON_INITIALIZER, vars = BSON_INITIALIZER, opts = BSON_INITIALIZER;
 	mongoc_collection_t *coll = NULL;
-	char email[256], name[256], city[128], dedupe[96];
-	const char *zone, *method = in->shipping_method[0] ? in->shipping_method : NULL;
+	char dedupe[96];
 	bool ok = false, quoted = false, cod = strcmp(in->payment_method, "cod") == 0;
 	int64_t now = em_now_ms();
 
@@ -496,127 +653,25 @@ static bool place_txn(mongoc_client_session_t *session, void *vctx, bson_error_t
 	json_object_put(c->extra);
 	c->order = c->extra = NULL;
 	bson_oid_init(&c->order_id, NULL);
-	if (!place_user(session, c->st, in->user_id, email, sizeof email, name, sizeof name, berr,
-			err) ||
-	    !place_address(session, c->st, in->user_id, &in->shipping_address_id,
-			   "shipping_address_id", &ship_addr, city, sizeof city, berr, err) ||
-	    !place_address(session, c->st, in->user_id,
-			   in->has_billing_address ? &in->billing_address_id
-						   : &in->shipping_address_id,
-			   "billing_address_id", &bill_addr, NULL, 0, berr, err))
-		goto done;
+	memset(&w, 0, sizeof w);
+	bson_init(&w.ship_addr);
+	bson_init(&w.bill_addr);
 	if (!cart_shipping_parse(cc->shipping_methods, cc->shipping_cities,
 				 cc->shipping_default_zone, ship, err)) {
-		err->kind = EM_ERR_INTERNAL;
+		err->kind = EM_ERR_INTERNAL; /* checked at start: a bug */
 		goto done;
 	}
-	zone = cart_shipping_zone_for_city(ship, city);
-	if (method && !pricing_method_find(ship->methods, ship->nmethods, method)) {
-		em_error_set(err, EM_ERR_INVALID, "shipping_method", "unknown shipping method");
-		goto done;
-	}
-	if (!cart_quote_user(c->st, session, c->cfg, in->user_id, zone, method, &q, berr, err))
+	if (!place_who_read(session, c, ship, &w, berr, err) ||
+	    !cart_quote_user(c->st, session, c->cfg, in->user_id, w.zone,
+			     in->shipping_method[0] ? in->shipping_method : NULL, &q, berr, err))
 		goto done;
 	quoted = true;
-	if (!q.found || q.nlines == 0) {
-		em_error_set(err, EM_ERR_CONFLICT, "cart", "cart_empty: the cart has nothing to order");
-		goto done;
-	}
-	if (q.unavailable) {
-		em_error_set(err, EM_ERR_CONFLICT, "cart",
-			     "unavailable: a line's product is no longer sold; remove it first");
-		goto done;
-	}
-	if (q.coupon_code[0] && !q.coupon_applies) {
-		em_error_set(err, EM_ERR_CONFLICT, "coupon", "%s: the cart's coupon does not apply",
-			     q.coupon_reason ? q.coupon_reason : "unknown");
-		goto done;
-	}
-	if (!q.result.shipping_quoted) {
-		em_error_set(err, EM_ERR_INVALID, "shipping_address_id",
-			     "no shipping method serves this address");
-		goto done;
-	}
-	if (in->has_expected_total && in->expected_total != q.result.total) {
-		c->extra = json_object_new_object();
-		json_object_object_add(c->extra, "total", json_object_new_int64(q.result.total));
-		json_object_object_add(c->extra, "expected_total",
-				       json_object_new_int64(in->expected_total));
-		em_error_set(err, EM_ERR_CONFLICT, "expected_total",
-			     "price_changed: the cart's total is not the one shown; review it");
-		goto done;
-	}
-	if (cod && !orders_config(c->cfg)->cod_enabled) {
-		em_error_set(err, EM_ERR_INVALID, "payment_method",
-			     "cash on delivery is not offered");
-		goto done;
-	}
-	if (cod && orders_config(c->cfg)->cod_max_total &&
-	    q.result.total > orders_config(c->cfg)->cod_max_total) {
-		em_error_set(err, EM_ERR_INVALID, "payment_method",
-			     "this total is over the cash-on-delivery limit");
-		goto done;
-	}
-	if (!place_number(session, c->st, c->number, sizeof c->number, berr, err) ||
+	if (!place_checks(c, &q, err) ||
+	    !place_number(session, c->st, c->number, sizeof c->number, berr, err) ||
 	    !place_stock(session, c, &q, berr, err) ||
 	    (q.coupon_applies && !place_coupon(session, c, &q, berr, err)))
 		goto done;
-
-	BSON_APPEND_OID(&doc, "_id", &c->order_id);
-	BSON_APPEND_UTF8(&doc, "number", c->number);
-	BSON_APPEND_OID(&doc, "user_id", in->user_id);
-	BSON_APPEND_UTF8(&doc, "email", email);
-	BSON_APPEND_UTF8(&doc, "name", name);
-	BSON_APPEND_UTF8(&doc, "status", "pending");
-	BSON_APPEND_UTF8(&doc, "payment_method", in->payment_method);
-	BSON_APPEND_UTF8(&doc, "payment_status", "unpaid");
-	BSON_APPEND_UTF8(&doc, "currency", q.result.currency);
-	place_lines(&doc, &q);
-	BSON_APPEND_INT64(&doc, "subtotal", q.result.subtotal);
-	BSON_APPEND_INT64(&doc, "discount", q.result.discount);
-	BSON_APPEND_INT64(&doc, "shipping", q.result.shipping);
-	BSON_APPEND_INT64(&doc, "tax", q.result.tax);
-	BSON_APPEND_INT64(&doc, "total", q.result.total);
-	BSON_APPEND_BOOL(&doc, "prices_include_tax", cc->prices_include_tax);
-	if (q.coupon_applies) {
-		BSON_APPEND_DOCUMENT_BEGIN(&doc, "coupon", &child);
-		BSON_APPEND_OID(&child, "id", &q.coupon->id);
-		BSON_APPEND_UTF8(&child, "code", q.coupon->code);
-		bson_append_document_end(&doc, &child);
-	} else {
-		BSON_APPEND_NULL(&doc, "coupon");
-	}
-	BSON_APPEND_UTF8(&doc, "shipping_method", q.result.method ? q.result.method : "");
-	BSON_APPEND_UTF8(&doc, "shipping_zone", zone);
-	BSON_APPEND_DOCUMENT(&doc, "shipping_address", &ship_addr);
-	BSON_APPEND_DOCUMENT(&doc, "billing_address", &bill_addr);
-	if (in->has_note)
-		BSON_APPEND_UTF8(&doc, "note", in->note);
-	else
-		BSON_APPEND_NULL(&doc, "note");
-	BSON_APPEND_NULL(&doc, "carrier");
-	BSON_APPEND_NULL(&doc, "tracking_number");
-	BSON_APPEND_NULL(&doc, "delivered_at");
-	if (cod)
-		BSON_APPEND_NULL(&doc, "expires_at");
-	else
-		BSON_APPEND_DATE_TIME(&doc, "expires_at",
-				      now + (int64_t)orders_config(c->cfg)->payment_timeout_s * 1000);
-	BSON_APPEND_ARRAY_BEGIN(&doc, "events", &evs);
-	BSON_APPEND_DOCUMENT_BEGIN(&evs, "0", &ev);
-	BSON_APPEND_NULL(&ev, "from");
-	BSON_APPEND_UTF8(&ev, "to", "pending");
-	BSON_APPEND_DOCUMENT_BEGIN(&ev, "by", &child);
-	BSON_APPEND_OID(&child, "id", in->user_id);
-	BSON_APPEND_UTF8(&child, "role", "customer");
-	bson_append_document_end(&ev, &child);
-	BSON_APPEND_DATE_TIME(&ev, "at", now);
-	BSON_APPEND_UTF8(&ev, "note", "order placed");
-	bson_append_document_end(&evs, &ev);
-	bson_append_array_end(&doc, &evs);
-	BSON_APPEND_INT64(&doc, "version", 1);
-	BSON_APPEND_DATE_TIME(&doc, "created_at", now);
-	BSON_APPEND_DATE_TIME(&doc, "updated_at", now);
+	place_order_doc(&doc, c, &q, &w, now);
 	coll = store_collection(c->st, "orders");
 	if (!store_txn_opts(session, &opts, err))
 		goto done;
@@ -626,10 +681,11 @@ static bool place_txn(mongoc_client_session_t *session, void *vctx, bson_error_t
 	}
 	if (!orders_cart_clear(session, c->st, &q.cart_id, berr, err))
 		goto done;
+	/* cash on delivery is confirmed now; a card order when it is paid */
 	if (cod) {
-		place_mail_vars(&vars, name, c->number, &q, &ship_addr);
+		place_mail_vars(&vars, w.name, c->number, &q, &w.ship_addr);
 		snprintf(dedupe, sizeof dedupe, "order_confirmation:%s", c->number);
-		if (!jobs_email_enqueue(c->st, session, email, "order_confirmation", &vars, dedupe,
+		if (!jobs_email_enqueue(c->st, session, w.email, "order_confirmation", &vars, dedupe,
 					berr, err))
 			goto done;
 	}
@@ -649,8 +705,8 @@ done:
 	free(ship);
 	if (coll)
 		mongoc_collection_destroy(coll);
-	bson_destroy(&ship_addr);
-	bson_destroy(&bill_addr);
+	bson_destroy(&w.ship_addr);
+	bson_destroy(&w.bill_addr);
 	bson_destroy(&doc);
 	bson_destroy(&vars);
 	bson_destroy(&opts);
