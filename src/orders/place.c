@@ -61,55 +61,37 @@ static bool place_address(mongoc_client_session_t *session, struct em_store *st,
 			  bson_t *snap, char *city, size_t city_size, bson_error_t *berr,
 			  struct em_error *err)
 {
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-	mongoc_collection_t *coll = store_collection(st, "addresses");
-	mongoc_cursor_t *cur = NULL;
-	const bson_t *doc;
-	bool ok = false, found = false;
+	bson_t filter = BSON_INITIALIZER, doc;
+	bson_iter_t it;
+	bool found = false;
 
 	/* the caller's id in the filter: another account's address is a 404 */
 	BSON_APPEND_OID(&filter, "_id", id);
 	BSON_APPEND_OID(&filter, "user_id", user);
-	BSON_APPEND_INT64(&opts, "limit", 1);
-	if (!store_txn_opts(session, &opts, err))
-		goto done;
-	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-	if (mongoc_cursor_next(cur, &doc)) {
-		found = true;
-		for (size_t i = 0; i < EM_ORDERS_COUNT(place_address_fields); i++) {
-			bson_iter_t it;
-
-			if (bson_iter_init_find(&it, doc, place_address_fields[i]) &&
-			    BSON_ITER_HOLDS_UTF8(&it))
-				BSON_APPEND_UTF8(snap, place_address_fields[i],
-						 bson_iter_utf8(&it, NULL));
-			else
-				BSON_APPEND_NULL(snap, place_address_fields[i]);
-		}
-		if (city) {
-			bson_iter_t it;
-
-			city[0] = '\0';
-			if (bson_iter_init_find(&it, doc, "city") && BSON_ITER_HOLDS_UTF8(&it))
-				snprintf(city, city_size, "%s", bson_iter_utf8(&it, NULL));
-		}
+	if (!store_find_one(st, session, "addresses", &filter, &doc, &found, berr, "read address",
+			    err)) {
+		bson_destroy(&filter);
+		return false;
 	}
-	if (mongoc_cursor_error(cur, berr)) {
-		store_error_set(err, berr, "read address");
-		goto done;
-	}
+	bson_destroy(&filter);
 	if (!found) {
 		em_error_set(err, EM_ERR_NOT_FOUND, field, "no such address in your address book");
-		goto done;
+		return false;
 	}
-	ok = true;
-done:
-	if (cur)
-		mongoc_cursor_destroy(cur);
-	mongoc_collection_destroy(coll);
-	bson_destroy(&filter);
-	bson_destroy(&opts);
-	return ok;
+	for (size_t i = 0; i < EM_ORDERS_COUNT(place_address_fields); i++) {
+		if (bson_iter_init_find(&it, &doc, place_address_fields[i]) &&
+		    BSON_ITER_HOLDS_UTF8(&it))
+			BSON_APPEND_UTF8(snap, place_address_fields[i], bson_iter_utf8(&it, NULL));
+		else
+			BSON_APPEND_NULL(snap, place_address_fields[i]);
+	}
+	if (city) {
+		city[0] = '\0';
+		if (bson_iter_init_find(&it, &doc, "city") && BSON_ITER_HOLDS_UTF8(&it))
+			snprintf(city, city_size, "%s", bson_iter_utf8(&it, NULL));
+	}
+	bson_destroy(&doc);
+	return true;
 }
 
 /* The account, in the session: e-mail and name, verified and enabled. */
@@ -117,52 +99,40 @@ static bool place_user(mongoc_client_session_t *session, struct em_store *st,
 		       const bson_oid_t *user, char *email, size_t esize, char *name, size_t nsize,
 		       bson_error_t *berr, struct em_error *err)
 {
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-	mongoc_collection_t *coll = store_collection(st, "users");
-	mongoc_cursor_t *cur = NULL;
-	const bson_t *doc;
-	bool ok = false, found = false, verified = false, disabled = true;
+	bson_t filter = BSON_INITIALIZER, doc;
+	bson_iter_t it;
+	bool found = false, verified, disabled;
 
 	BSON_APPEND_OID(&filter, "_id", user);
-	BSON_APPEND_INT64(&opts, "limit", 1);
-	if (!store_txn_opts(session, &opts, err))
-		goto done;
-	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-	if (mongoc_cursor_next(cur, &doc)) {
-		bson_iter_t it;
-
-		found = true;
-		email[0] = name[0] = '\0';
-		if (bson_iter_init_find(&it, doc, "email") && BSON_ITER_HOLDS_UTF8(&it))
-			snprintf(email, esize, "%s", bson_iter_utf8(&it, NULL));
-		if (bson_iter_init_find(&it, doc, "name") && BSON_ITER_HOLDS_UTF8(&it))
-			snprintf(name, nsize, "%s", bson_iter_utf8(&it, NULL));
-		verified = bson_iter_init_find(&it, doc, "email_verified") &&
-			   BSON_ITER_HOLDS_BOOL(&it) && bson_iter_bool(&it);
-		disabled = bson_iter_init_find(&it, doc, "disabled") && BSON_ITER_HOLDS_BOOL(&it) &&
-			   bson_iter_bool(&it);
+	if (!store_find_one(st, session, "users", &filter, &doc, &found, berr, "read user", err)) {
+		bson_destroy(&filter);
+		return false;
 	}
-	if (mongoc_cursor_error(cur, berr)) {
-		store_error_set(err, berr, "read user");
-		goto done;
-	}
-	if (!found || disabled) {
+	bson_destroy(&filter);
+	if (!found) {
 		em_error_set(err, EM_ERR_UNAUTHENTICATED, NULL, "this account cannot place orders");
-		goto done;
+		return false;
+	}
+	email[0] = name[0] = '\0';
+	if (bson_iter_init_find(&it, &doc, "email") && BSON_ITER_HOLDS_UTF8(&it))
+		snprintf(email, esize, "%s", bson_iter_utf8(&it, NULL));
+	if (bson_iter_init_find(&it, &doc, "name") && BSON_ITER_HOLDS_UTF8(&it))
+		snprintf(name, nsize, "%s", bson_iter_utf8(&it, NULL));
+	verified = bson_iter_init_find(&it, &doc, "email_verified") && BSON_ITER_HOLDS_BOOL(&it) &&
+		   bson_iter_bool(&it);
+	disabled = bson_iter_init_find(&it, &doc, "disabled") && BSON_ITER_HOLDS_BOOL(&it) &&
+		   bson_iter_bool(&it);
+	bson_destroy(&doc);
+	if (disabled) {
+		em_error_set(err, EM_ERR_UNAUTHENTICATED, NULL, "this account cannot place orders");
+		return false;
 	}
 	if (!verified) {
 		em_error_set(err, EM_ERR_FORBIDDEN, NULL,
 			     "confirm your e-mail address before placing an order");
-		goto done;
+		return false;
 	}
-	ok = true;
-done:
-	if (cur)
-		mongoc_cursor_destroy(cur);
-	mongoc_collection_destroy(coll);
-	bson_destroy(&filter);
-	bson_destroy(&opts);
-	return ok;
+	return true;
 }
 
 /* The next order number of the year: a counter incremented in the session. */

@@ -109,36 +109,19 @@ json_object *orders_render(const bson_t *doc, bool staff)
 bool orders_find(struct em_store *st, const bson_oid_t *id, const bson_oid_t *user_id,
 		 bson_t *out, struct em_error *err)
 {
-	mongoc_collection_t *coll = store_collection(st, "orders");
 	bson_t filter = BSON_INITIALIZER;
-	bson_t *opts = BCON_NEW("limit", BCON_INT64(1));
-	mongoc_cursor_t *cur;
-	const bson_t *doc;
-	bson_error_t berr;
-	bool ok = false, found = false;
+	bool found = false, ok;
 
 	BSON_APPEND_OID(&filter, "_id", id);
 	/* a customer's own orders only: another's is the same 404 as none */
 	if (user_id)
 		BSON_APPEND_OID(&filter, "user_id", user_id);
-	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
-	if (mongoc_cursor_next(cur, &doc)) {
-		bson_copy_to(doc, out);
-		found = true;
-	}
-	if (mongoc_cursor_error(cur, &berr)) {
-		if (found)
-			bson_destroy(out);
-		store_error_set(err, &berr, "read order");
-	} else if (!found) {
-		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such order");
-	} else {
-		ok = true;
-	}
-	mongoc_cursor_destroy(cur);
-	bson_destroy(opts);
+	ok = store_find_one(st, NULL, "orders", &filter, out, &found, NULL, "read order", err);
 	bson_destroy(&filter);
-	mongoc_collection_destroy(coll);
+	if (ok && !found) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such order");
+		ok = false;
+	}
 	return ok;
 }
 

@@ -39,40 +39,18 @@ static const char *tr_str(const bson_t *doc, const char *key)
 static bool tr_read(mongoc_client_session_t *session, struct transition_ctx *c, bson_t *out,
 		    bson_error_t *berr, struct em_error *err)
 {
-	mongoc_collection_t *coll = store_collection(c->st, "orders");
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-	mongoc_cursor_t *cur = NULL;
-	const bson_t *doc;
-	bool ok = false, found = false;
+	bson_t filter = BSON_INITIALIZER;
+	bool found = false, ok;
 
 	BSON_APPEND_OID(&filter, "_id", c->id);
 	if (c->t->only_user)
 		BSON_APPEND_OID(&filter, "user_id", c->t->only_user);
-	BSON_APPEND_INT64(&opts, "limit", 1);
-	if (!store_txn_opts(session, &opts, err))
-		goto done;
-	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-	if (mongoc_cursor_next(cur, &doc)) {
-		bson_copy_to(doc, out);
-		found = true;
-	}
-	if (mongoc_cursor_error(cur, berr)) {
-		if (found)
-			bson_destroy(out);
-		store_error_set(err, berr, "read order");
-		goto done;
-	}
-	if (!found) {
-		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such order");
-		goto done;
-	}
-	ok = true;
-done:
-	if (cur)
-		mongoc_cursor_destroy(cur);
-	mongoc_collection_destroy(coll);
+	ok = store_find_one(c->st, session, "orders", &filter, out, &found, berr, "read order", err);
 	bson_destroy(&filter);
-	bson_destroy(&opts);
+	if (ok && !found) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such order");
+		ok = false;
+	}
 	return ok;
 }
 

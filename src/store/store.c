@@ -146,3 +146,43 @@ void store_error_set(struct em_error *err, const bson_error_t *berr, const char 
 	em_error_set(err, EM_ERR_INTERNAL, NULL, "MongoDB %s failed: %s (%u.%u)", what,
 		     berr->message, berr->domain, berr->code);
 }
+
+bool store_find_one(struct em_store *st, mongoc_client_session_t *session,
+		    const char *collection, const bson_t *filter, bson_t *out, bool *found,
+		    bson_error_t *berr, const char *what, struct em_error *err)
+{
+	mongoc_collection_t *coll = store_collection(st, collection);
+	bson_t opts = BSON_INITIALIZER;
+	mongoc_cursor_t *cur = NULL;
+	const bson_t *doc;
+	bson_error_t local;
+	bool ok = false;
+
+	*found = false;
+	BSON_APPEND_INT64(&opts, "limit", 1);
+	if (session && !mongoc_client_session_append(session, &opts, &local)) {
+		store_error_set(err, &local, what);
+		goto done;
+	}
+	cur = mongoc_collection_find_with_opts(coll, filter, &opts, NULL);
+	if (mongoc_cursor_next(cur, &doc)) {
+		bson_copy_to(doc, out);
+		*found = true;
+	}
+	if (mongoc_cursor_error(cur, &local)) {
+		if (*found)
+			bson_destroy(out);
+		*found = false;
+		if (berr)
+			*berr = local;
+		store_error_set(err, &local, what);
+		goto done;
+	}
+	ok = true;
+done:
+	if (cur)
+		mongoc_cursor_destroy(cur);
+	mongoc_collection_destroy(coll);
+	bson_destroy(&opts);
+	return ok;
+}

@@ -48,4 +48,15 @@ void store_error_set(struct em_error *err, const bson_error_t *berr, const char 
 /* True when berr is a duplicate key error (E11000). */
 bool store_error_is_duplicate(const bson_error_t *berr);
 
+/*
+ * Reads the first document of collection matching filter into *out (a
+ * copy: bson_destroy it) and sets *found; session may be NULL or a
+ * transaction's (store_txn_run). A driver failure fills berr (may be NULL)
+ * and err through store_error_set with `what`; no document is not an
+ * error (*found false, out untouched).
+ */
+bool store_find_one(struct em_store *st, mongoc_client_session_t *session,
+		    const char *collection, const bson_t *filter, bson_t *out, bool *found,
+		    bson_error_t *berr, const char *what, struct em_error *err);
+
 #endif
