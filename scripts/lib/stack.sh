@@ -179,7 +179,7 @@ nginx_start() {
 	local dir=$1 https http
 	https=$(cat "$dir/run/https.port"); http=$(cat "$dir/run/http.port")
 	mkdir -p "$dir/nginx" "$dir/media" "$dir/admin"
-	local admin_root=${STACK_ADMIN_ROOT:-$top/web/admin}
+	local admin_root=${STACK_ADMIN_ROOT:-$top/web/admin/dist}
 	if [ ! -d "$admin_root" ]; then
 		# not built: a placeholder page, so /admin/ answers with its headers
 		admin_root="$dir/admin"
