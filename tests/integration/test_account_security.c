@@ -1,5 +1,5 @@
 /*
- * Regression tests for the account holes of issue 10 (the accounts items:
+ * Regression tests for the account holes a security review found (the accounts items:
  * 1, 2, 4, 5, 8, 9, 10, 11, 14, 20), each through the real path (HTTPS ->
  * nginx -> emporium-fcgi -> database, mail through emporium-worker and the
  * SMTP catcher) and each failing on the code before the fix. The races

@@ -1,5 +1,5 @@
 /*
- * Integration tests for user administration (issue 4), split from
+ * Integration tests for user administration, split from
  * test_accounts.c: the admin users API (roles, pagination, search, role
  * changes and disabling take effect at once) and emporium-admin
  * create-admin.

@@ -320,7 +320,7 @@ static void test_facets(void **state)
 	h_resp_free(&r);
 }
 
-/* ---- issue 10 item 19: category changes in parallel ---- */
+/* ---- category changes in parallel (races on the tree) ---- */
 
 /* Up to three staff requests released together (h_parallel). */
 struct cat_race {

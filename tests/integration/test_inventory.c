@@ -127,7 +127,7 @@ static void test_adjust_basic(void **state)
 }
 
 /*
- * Issue 10 item 17: a SKU holding "\u0000" is refused naming the field;
+ * A SKU holding "\u0000" is refused naming the field;
  * it used to be read up to the NUL and adjust the SKU before it.
  */
 static void test_sku_with_nul_refused(void **state)

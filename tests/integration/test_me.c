@@ -1,5 +1,5 @@
 /*
- * Integration tests for the signed-in user's own data (issue 4), split
+ * Integration tests for the signed-in user's own data split
  * from test_accounts.c: /me (no mass assignment) and the address book
  * (validation, defaults, another user's address is a 404, the bound).
  */

@@ -1,5 +1,5 @@
 /*
- * The second factor for staff and admin accounts (issue 10 #24), through
+ * The second factor for staff and admin accounts, through
  * nginx -> emporium-fcgi -> database: enrolment in two steps, the sign-in
  * that then asks for a TOTP code (RFC 6238, SHA-256, computed here from
  * the secret the server showed), replay refused, recovery codes single

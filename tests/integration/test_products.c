@@ -290,7 +290,7 @@ static void public_variant_check(json_object *v, bool in_stock, int left)
 }
 
 /*
- * Issue 10 item 12: the public catalog (detail and list) shows in_stock
+ * The public catalog (detail and list) shows in_stock
  * and "only N left" up to EMPORIUM_LOW_STOCK_PUBLIC (5), never the exact
  * stock; staff read the figures.
  */

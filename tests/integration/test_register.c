@@ -1,5 +1,5 @@
 /*
- * Integration tests for accounts (issue 4), split from test_accounts.c:
+ * Integration tests for accounts, split from the old test_accounts.c:
  * registration, e-mail verification with a mailed one-time code, its
  * attempt limit and resend cooldown, and the password reset by code.
  * Everything goes HTTPS -> nginx -> emporium-fcgi -> database, and the
@@ -69,7 +69,7 @@ static void test_register_verify_login(void **state)
 	h_mail_code(email, "verification code", code);
 
 	/* unverified: no session (anyone can register any address, so the
-	 * password alone proves nothing: issue 10 #1) */
+	 * password alone proves nothing: account pre-hijacking) */
 	assert_int_equal(h_login(email, H_PW, access, sizeof(access), NULL, 0), 403);
 
 	/* a wrong code, then the right one, then the right one again */

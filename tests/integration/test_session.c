@@ -1,5 +1,5 @@
 /*
- * Integration tests for sessions (issue 4), split from test_accounts.c:
+ * Integration tests for sessions, split from the old test_accounts.c:
  * login, its uniform errors and timing, access-token checks, refresh
  * rotation and reuse detection, cookie + CSRF refresh and logout, and the
  * brute-force and per-address throttles. HTTPS -> nginx -> emporium-fcgi
@@ -162,7 +162,7 @@ static void test_refresh_cookie_csrf(void **state)
 
 		r = h_req_json("POST", "/api/v1/auth/refresh", NULL, good);
 		assert_int_equal(r.status, 200);
-		/* a cookie client gets its new token in the cookie only (issue 10 #4) */
+		/* a cookie client gets its new token in the cookie only */
 		assert_null(strstr(r.body, "refresh_token"));
 		{
 			const char *c = strstr(r.headers, "__Host-emporium_rt=");

@@ -178,7 +178,7 @@ static void test_fields(void **state)
 
 	(void)state;
 	assert_true(auth_name_check("name", "Ann Smith", &err));
-	/* a person's name is mailed: no links, addresses or symbols (issue 10 #9) */
+	/* a person's name is mailed: no links, addresses or symbols */
 	assert_true(auth_person_name_check("name", "Ann O'Brien-Smith", &err));
 	assert_true(auth_person_name_check("name", "Zoë Ångström", &err));
 	assert_true(auth_person_name_check("name", "আনিসা রহমান", &err));
