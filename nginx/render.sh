@@ -46,6 +46,9 @@ Variables (environment; defaults in [production | local] mode):
   NGX_DOCS_ROOT        the API description and its documentation page, as
                        written by tools/openapi/build.sh site DIR
                        [/usr/share/emporium/docs | <checkout>/build/docs-site]
+  NGX_TRUSTED_PROXIES  space-separated addresses or CIDR networks of the load
+                       balancers in front: their X-Forwarded-For names the
+                       client (real_ip), so limits and logs see clients []
   NGX_CORS_ORIGINS     space-separated exact origins allowed by CORS, e.g.
                        "https://shop.example.com https://admin.example.com" []
   NGX_AUTH_RATE        /api/v1/auth/ rate per client address [5r/s]
@@ -137,6 +140,7 @@ val DEFAULT_SERVER on
 val WORKERS 2
 val ERROR_LOG_LEVEL warn
 V[CORS_ORIGINS]=${NGX_CORS_ORIGINS:-}
+V[TRUSTED_PROXIES]=${NGX_TRUSTED_PROXIES:-}
 if [ "$mode" = production ]; then
 	val CERT /etc/emporium/tls/fullchain.pem
 	val KEY /etc/emporium/tls/privkey.pem
@@ -267,10 +271,25 @@ for o in ${origin_list[@]+"${origin_list[@]}"}; do
 	cors+="\"$o\" \"$o\";"$'\n'
 done
 V[CORS_MAP_ENTRIES]=${cors%$'\n'}
+# Behind a load balancer: only the listed proxies may name the client in
+# X-Forwarded-For (anyone else's header is ignored); the rightmost address
+# that is not a trusted proxy is the client.
+realip=''
+for t in ${V[TRUSTED_PROXIES]}; do
+	[[ $t =~ ^[0-9a-fA-F:.]+(/[0-9]{1,3})?$ ]] ||
+		die "NGX_TRUSTED_PROXIES: '$t' is not an address or network (e.g. 10.0.0.0/8 or 2001:db8::/32)"
+	realip+="set_real_ip_from $t;"$'\n'
+done
+if [ -n "$realip" ]; then
+	realip+="real_ip_header X-Forwarded-For;"$'\n'"real_ip_recursive on;"
+else
+	realip='# no NGX_TRUSTED_PROXIES: clients connect directly (X-Forwarded-For is not trusted)'
+fi
+V[REAL_IP]=$realip
 
 if [ $list = 1 ]; then
 	echo "# mode: $mode"
-	for k in PREFIX HTTPS_PORT HTTP_PORT SERVER_NAME PUBLIC_HOST UPSTREAMS CERT KEY MEDIA_ROOT ADMIN_ROOT DOCS_ROOT \
+	for k in PREFIX HTTPS_PORT HTTP_PORT SERVER_NAME PUBLIC_HOST TRUSTED_PROXIES UPSTREAMS CERT KEY MEDIA_ROOT ADMIN_ROOT DOCS_ROOT \
 		CORS_ORIGINS AUTH_RATE AUTH_BURST API_RATE API_BURST CONN_PER_IP MAX_BODY \
 		UPLOAD_MAX_BODY FASTCGI_READ_TIMEOUT CACHE_DIR ACCESS_LOG ADMIN_IMG_SRC IPV6 \
 		DEFAULT_SERVER SITE_CONF WORKERS USER ERROR_LOG_LEVEL; do

@@ -141,7 +141,7 @@ prod_env=(NGX_HTTPS_PORT=8443 NGX_HTTP_PORT=8080 NGX_SERVER_NAME='shop.example.c
 	NGX_CORS_ORIGINS='https://shop.example.com https://admin.example.com'
 	NGX_CERT="$W/tls/cert.pem" NGX_KEY="$W/tls/key.pem" NGX_MEDIA_ROOT="$P/media"
 	NGX_ADMIN_ROOT="$P/admin" NGX_CACHE_DIR="$P/cache" NGX_ACCESS_LOG="$P/access.log"
-	NGX_IPV6=on)
+	NGX_IPV6=on NGX_TRUSTED_PROXIES='10.0.0.0/8 2001:db8::/32')
 check "render.sh: production site config with test values" \
 	render_env "${prod_env[@]}" "$render" --mode production \
 	--template "$root/nginx/emporium.conf.in" --out "$P/emporium.conf"
@@ -152,6 +152,18 @@ if grep -q '^ *server 10.0.0.6:9000' "$P/emporium.conf" && grep -q '^ *server 10
 	grep -q '^ *server unix:/run/emporium/fcgi.sock;' "$P/emporium.conf"; then
 	ok "rendered upstream lists every NGX_UPSTREAMS entry"
 else notok "rendered upstream lists every NGX_UPSTREAMS entry" "$(grep -A5 '^upstream' "$P/emporium.conf")"; fi
+if grep -q '^set_real_ip_from 10.0.0.0/8;' "$P/emporium.conf" &&
+	grep -q '^set_real_ip_from 2001:db8::/32;' "$P/emporium.conf" &&
+	grep -q '^real_ip_header X-Forwarded-For;' "$P/emporium.conf" &&
+	grep -q '^real_ip_recursive on;' "$P/emporium.conf" &&
+	! grep -q 'set_real_ip_from' "$W/prod-default.conf"; then
+	ok "NGX_TRUSTED_PROXIES: real_ip from the listed proxies only (none by default)"
+else notok "NGX_TRUSTED_PROXIES: real_ip from the listed proxies only (none by default)"; fi
+if out=$(render_env NGX_TRUSTED_PROXIES='lb.example' "$render" --mode production \
+	--template "$root/nginx/emporium.conf.in" --out - 2>&1); then
+	notok "render.sh: refuses a host name in NGX_TRUSTED_PROXIES"
+elif grep -q NGX_TRUSTED_PROXIES <<<"$out"; then ok "render.sh: refuses a host name in NGX_TRUSTED_PROXIES"
+else notok "render.sh: refuses a host name in NGX_TRUSTED_PROXIES" "$out"; fi
 if grep -q 'return 301 https://shop.example.com:8443$request_uri;' "$P/emporium.conf"; then
 	ok "HTTP->HTTPS redirect goes to the first server name and keeps the HTTPS port (:8443)"
 else notok "HTTP->HTTPS redirect goes to the first server name and keeps the HTTPS port (:8443)"; fi
@@ -416,6 +428,7 @@ for _ in 1 2 3; do
 	live_env=(NGX_PREFIX="$L" NGX_HTTPS_PORT="$HTTPS_PORT" NGX_HTTP_PORT="$HTTP_PORT"
 		NGX_UPSTREAMS="unix:$SOCK" NGX_CERT="$W/tls/cert.pem" NGX_KEY="$W/tls/key.pem"
 		NGX_MEDIA_ROOT="$L/media" NGX_ADMIN_ROOT="$L/admin" NGX_PUBLIC_HOST=127.0.0.1
+		NGX_TRUSTED_PROXIES=127.0.0.1
 		NGX_CORS_ORIGINS="$ORIGIN_OK https://admin.example.com")
 	render_env "${live_env[@]}" "$render" --template "$root/nginx/emporium.conf.in" --out "$L/conf/emporium.conf" &&
 		render_env "${live_env[@]}" "$render" --template "$root/nginx/local.conf.in" --out "$L/conf/nginx.conf" ||
@@ -625,6 +638,11 @@ if [ -n "$python" ]; then
 		if ! has_hdr Access-Control-Allow-Origin && sec_headers_ok >/dev/null; then
 			ok "app's own Access-Control-Allow-Origin hidden; security headers added to app responses"
 		else notok "app's own Access-Control-Allow-Origin hidden; security headers added to app responses" "$(cat "$L/h")"; fi
+		# behind a trusted proxy (127.0.0.1 here) the client is the one it names
+		fetch -H 'X-Forwarded-For: 198.51.100.23, 203.0.113.9' "$B/api/v1/health"
+		if grep -q '"remote_addr": "203.0.113.9"' "$L/b"; then
+			ok "real_ip: a trusted proxy's X-Forwarded-For names the client (REMOTE_ADDR 203.0.113.9)"
+		else notok "real_ip: a trusted proxy's X-Forwarded-For names the client (REMOTE_ADDR 203.0.113.9)" "$(cat "$L/b")"; fi
 		fetch "$B/api/v1/missing"
 		if [ "$code" = 404 ] && grep -q 'from the app' "$L/b" && [[ $(hdr Content-Type) == application/problem+json* ]]; then
 			ok "app's own 404 problem+json passes through untouched (intercept off)"

@@ -110,6 +110,7 @@ class Handler(socketserver.StreamRequestHandler):
             "keep_conn": keep,
             "body_length": len(body),
             "http_proxy": p.get("HTTP_PROXY"),
+            "remote_addr": p.get("REMOTE_ADDR"),
         })
         data = json.dumps(payload).encode()
         head = (f"Status: {status}\r\nContent-Type: {ctype}\r\n"
