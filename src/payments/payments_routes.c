@@ -630,6 +630,104 @@ done:
 	return ok;
 }
 
+/* ---- admin: an order's payments and refunds ---- */
+
+static void pr_json_date(json_object *o, const char *name, const bson_t *doc, const char *key)
+{
+	bson_iter_t it;
+	char when[EM_TIME_RFC3339_SIZE];
+
+	if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_DATE_TIME(&it) &&
+	    em_time_rfc3339(bson_iter_date_time(&it), when, sizeof when))
+		json_object_object_add(o, name, json_object_new_string(when));
+	else
+		json_object_object_add(o, name, NULL);
+}
+
+static json_object *pr_payment_item(const bson_t *doc, void *ctx)
+{
+	json_object *o = json_object_new_object();
+	char hex[25];
+
+	(void)ctx;
+	bson_oid_to_string(pay_oid(doc, "_id"), hex);
+	json_object_object_add(o, "id", json_object_new_string(hex));
+	json_object_object_add(o, "method", json_object_new_string(pay_str(doc, "method")));
+	json_object_object_add(o, "tran_id", json_object_new_string(pay_str(doc, "tran_id")));
+	json_object_object_add(o, "amount", json_object_new_int64(pay_int64(doc, "amount", 0)));
+	json_object_object_add(o, "currency", json_object_new_string(pay_str(doc, "currency")));
+	json_object_object_add(o, "refunded", json_object_new_int64(pay_int64(doc, "refunded", 0)));
+	json_object_object_add(o, "applied", json_object_new_string(pay_str(doc, "applied")));
+	json_object_object_add(o, "bank_tran_id", json_object_new_string(pay_str(doc, "bank_tran_id")));
+	json_object_object_add(o, "card_brand", json_object_new_string(pay_str(doc, "card_brand")));
+	json_object_object_add(o, "risk_level", json_object_new_int64(pay_int64(doc, "risk_level", 0)));
+	pr_json_date(o, "created_at", doc, "created_at");
+	return o;
+}
+
+static json_object *pr_refund_item(const bson_t *doc, void *ctx)
+{
+	json_object *o = pr_refund_json(doc);
+
+	(void)ctx;
+	json_object_object_add(o, "refund_ref_id", pay_str(doc, "refund_ref_id")[0] ?
+			       json_object_new_string(pay_str(doc, "refund_ref_id")) : NULL);
+	pr_json_date(o, "created_at", doc, "created_at");
+	pr_json_date(o, "updated_at", doc, "updated_at");
+	return o;
+}
+
+/* Every payment or refund of the order, oldest first (a handful: no pages). */
+static bool pr_order_list(struct em_request *req, const char *collection, store_page_render_fn fn,
+			  struct em_error *err)
+{
+	bson_oid_t oid;
+	bson_t order, filter = BSON_INITIALIZER, last = BSON_INITIALIZER;
+	bson_t *opts = BCON_NEW("limit", BCON_INT64(101), "sort", "{", "_id", BCON_INT32(1), "}");
+	mongoc_collection_t *coll = NULL;
+	mongoc_cursor_t *cur = NULL;
+	json_object *items = NULL, *out;
+	bson_error_t berr;
+	bool more = false, ok = false;
+
+	if (!em_oid_parse(em_request_path_param(req, "id"), &oid)) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such order");
+		goto done;
+	}
+	if (!orders_find(pr_st(req), &oid, NULL, &order, err))
+		goto done;
+	bson_destroy(&order);
+	BSON_APPEND_OID(&filter, "order_id", &oid);
+	coll = store_collection(pr_st(req), collection);
+	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
+	if (!store_page_collect(cur, 100, fn, NULL, collection, &items, &last, &more, &berr, err))
+		goto done;
+	out = json_object_new_object();
+	json_object_object_add(out, "items", items);
+	items = NULL;
+	em_response_json(req, 200, out);
+	ok = true;
+done:
+	if (cur)
+		mongoc_cursor_destroy(cur);
+	if (coll)
+		mongoc_collection_destroy(coll);
+	bson_destroy(opts);
+	bson_destroy(&filter);
+	bson_destroy(&last);
+	return ok;
+}
+
+static bool pr_payments_list(struct em_request *req, struct em_error *err)
+{
+	return pr_order_list(req, "payments", pr_payment_item, err);
+}
+
+static bool pr_refunds_list(struct em_request *req, struct em_error *err)
+{
+	return pr_order_list(req, "refunds", pr_refund_item, err);
+}
+
 /* ---- admin: cash collected ---- */
 
 struct cod_ctx {
@@ -781,6 +879,9 @@ static const struct em_route payments_table[] = {
 static const struct em_route payments_admin_table[] = {
 	{ "GET", "/api/v1/admin/payments/logs", pr_logs, EM_ROLE_ADMIN, EM_BODY_NONE, NULL },
 	{ "POST", "/api/v1/admin/orders/{id}/refunds", pr_refund, EM_ROLE_ADMIN, EM_BODY_JSON, NULL },
+	{ "GET", "/api/v1/admin/orders/{id}/refunds", pr_refunds_list, EM_ROLE_STAFF, EM_BODY_NONE, NULL },
+	{ "GET", "/api/v1/admin/orders/{id}/payments", pr_payments_list, EM_ROLE_STAFF, EM_BODY_NONE,
+	  NULL },
 	{ "POST", "/api/v1/admin/orders/{id}/payments", pr_cod_collect, EM_ROLE_STAFF, EM_BODY_JSON,
 	  NULL },
 };

@@ -729,6 +729,35 @@ static void test_refunds(void **state)
 	assert_true(order_wait(&c, id, "processing", "refunded", 5000));
 	ho_key(k1);
 	assert_int_equal(refund(id, k1, "{\"amount\": 1, \"reason\": \"again\"}"), 409);
+	/* staff see both refunds and the payment refunded in full */
+	{
+		char path[96];
+		struct h_resp r;
+		json_object *j, *items;
+
+		snprintf(path, sizeof path, "/api/v1/admin/orders/%s/refunds", id);
+		r = hc_staff("GET", path, NULL, NULL);
+		assert_int_equal(r.status, 200);
+		j = h_json(&r);
+		items = hc_jget(j, "items");
+		assert_int_equal(json_object_array_length(items), 2);
+		assert_string_equal(hc_jstr(json_object_array_get_idx(items, 0), "status"), "refunded");
+		assert_string_equal(hc_jstr(json_object_array_get_idx(items, 1), "status"), "refunded");
+		json_object_put(j);
+		h_resp_free(&r);
+		snprintf(path, sizeof path, "/api/v1/admin/orders/%s/payments", id);
+		r = hc_staff("GET", path, NULL, NULL);
+		assert_int_equal(r.status, 200);
+		j = h_json(&r);
+		items = hc_jget(j, "items");
+		assert_int_equal(json_object_array_length(items), 1);
+		assert_non_null(strstr(r.body, "\"refunded\":156000"));
+		json_object_put(j);
+		h_resp_free(&r);
+		r = ho_req(&c, "GET", path, NULL, NULL);
+		h_assert_problem(&r, 403);
+		h_resp_free(&r);
+	}
 }
 
 /* the order was cancelled before the payment landed: recorded, refunded */
