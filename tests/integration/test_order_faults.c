@@ -1,0 +1,664 @@
+/*
+ * Checkouts under faults, through nginx on the race pool (8 workers), with
+ * the invariants checked after:
+ *   - FastCGI workers SIGKILLed at random every 50-100 ms while 60
+ *     customers check out overlapping 3-line carts at once;
+ *   - the database stopped while checkouts run, more checkouts during the
+ *     outage (each a 503 problem+json within the request timeout), then
+ *     the database started again.
+ * After each: every client retries its failed checkout with the same
+ * Idempotency-Key until it is placed (exactly one order per customer);
+ * for every SKU initial stock = final stock + units in orders; every
+ * order line has its one stock decrement and no "order EM-..." decrement
+ * lacks its order; every order has its one confirmation job in the
+ * outbox; every 201 a client saw is an order in the database.
+ *
+ * The stand-in keeps its data in memory: stopping it loses everything. So
+ * the suite first restarts a stand-in that has no --dbpath with one (and
+ * runs the migrations again), which wipes what earlier suites wrote: it
+ * runs in the last group of scripts/test, beside test_serving. Against an
+ * external MONGODB_URI the outage test is skipped (not ours to stop).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <mongoc/mongoc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness_orders.h"
+
+enum { KILL_N = 60, OUT_N = 24, SKUS = 6, MAX_N = 64 };
+
+#define STOCK0 1000L
+/* the request timeout the suite runs with: an idempotency claim of a
+ * request that died is taken over after it + 5 s */
+#define REQ_TIMEOUT_S 8
+#define SETTLE_S 45.0
+
+struct shop {
+	char prod[25];
+	char skus[SKUS][96];
+};
+
+struct run {
+	struct ho_customer who[MAX_N];
+	char keys[MAX_N][33];
+	long status[MAX_N];
+	bool problem[MAX_N];    /* the answer was application/problem+json */
+	double secs[MAX_N];
+	char first_id[MAX_N][25]; /* the order id of a 201, "" if none */
+	int n;
+};
+
+static bool persistent_db; /* the database survives a stop (not in memory) */
+
+/* ---- the database, read directly ---- */
+
+static mongoc_collection_t *db_coll(mongoc_client_t **client, const char *name)
+{
+	const char *db = getenv("STACK_DB_NAME") ? getenv("STACK_DB_NAME") : "emporium";
+
+	*client = mongoc_client_new(h_env("STACK_MONGODB_URI"));
+	assert_non_null(*client);
+	return mongoc_client_get_collection(*client, db, name);
+}
+
+static const char *doc_str(const bson_t *doc, const char *key)
+{
+	bson_iter_t it;
+
+	if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it))
+		return bson_iter_utf8(&it, NULL);
+	return "";
+}
+
+static bool sku_ours(const struct shop *s, const char *sku)
+{
+	for (int k = 0; k < SKUS; k++)
+		if (strcmp(s->skus[k], sku) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Walks every order that holds one of the shop's SKUs: checks its
+ * confirmation job and, per line, its one stock decrement; adds the
+ * line's units to units[sku] (non-cancelled orders). Returns the number of
+ * lines seen.
+ */
+static long orders_walk(const struct shop *s, long units[SKUS], long *norders)
+{
+	mongoc_client_t *client;
+	mongoc_collection_t *coll = db_coll(&client, "orders");
+	bson_t *filter = bson_new(), arr;
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_error_t berr;
+	long lines = 0;
+	char key[8];
+
+	BSON_APPEND_DOCUMENT_BEGIN(filter, "lines.sku", &arr);
+	{
+		bson_t in;
+
+		BSON_APPEND_ARRAY_BEGIN(&arr, "$in", &in);
+		for (int k = 0; k < SKUS; k++) {
+			snprintf(key, sizeof key, "%d", k);
+			BSON_APPEND_UTF8(&in, key, s->skus[k]);
+		}
+		bson_append_array_end(&arr, &in);
+	}
+	bson_append_document_end(filter, &arr);
+	memset(units, 0, sizeof(long) * SKUS);
+	*norders = 0;
+	cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
+	while (mongoc_cursor_next(cur, &doc)) {
+		char number[64], f[400];
+		bool cancelled = strcmp(doc_str(doc, "status"), "cancelled") == 0;
+		bson_iter_t it, ls, l;
+
+		snprintf(number, sizeof number, "%s", doc_str(doc, "number"));
+		(*norders)++;
+		/* cash on delivery: its confirmation mail, once, in the outbox */
+		snprintf(f, sizeof f, "{\"dedupe_key\": \"order_confirmation:%s\"}", number);
+		if (h_db_count("jobs", f) != 1)
+			fail_msg("order %s has %ld confirmation jobs", number, h_db_count("jobs", f));
+		assert_true(bson_iter_init_find(&it, doc, "lines") && bson_iter_recurse(&it, &ls));
+		while (bson_iter_next(&ls)) {
+			const char *sku = NULL;
+			int64_t q = 0;
+
+			assert_true(bson_iter_recurse(&ls, &l));
+			while (bson_iter_next(&l)) {
+				if (strcmp(bson_iter_key(&l), "sku") == 0)
+					sku = bson_iter_utf8(&l, NULL);
+				else if (strcmp(bson_iter_key(&l), "quantity") == 0)
+					q = bson_iter_as_int64(&l);
+			}
+			assert_non_null(sku);
+			lines++;
+			for (int k = 0; k < SKUS; k++)
+				if (!cancelled && strcmp(s->skus[k], sku) == 0)
+					units[k] += (long)q;
+			/* the line's stock decrement, exactly one */
+			snprintf(f, sizeof f,
+				 "{\"sku\": \"%s\", \"reason\": \"order %s\", \"delta\": %lld}", sku,
+				 number, (long long)-q);
+			if (h_db_count("inventory_adjustments", f) != 1)
+				fail_msg("order %s line %s x%lld: %ld decrements", number, sku,
+					 (long long)q, h_db_count("inventory_adjustments", f));
+		}
+	}
+	if (mongoc_cursor_error(cur, &berr))
+		fail_msg("orders: %s", berr.message);
+	mongoc_cursor_destroy(cur);
+	bson_destroy(filter);
+	mongoc_collection_destroy(coll);
+	mongoc_client_destroy(client);
+	return lines;
+}
+
+/* Every "order EM-..." decrement of the shop's SKUs names an existing
+ * order that holds the SKU; returns how many there are. */
+static long adjustments_walk(const struct shop *s)
+{
+	mongoc_client_t *client;
+	mongoc_collection_t *coll = db_coll(&client, "inventory_adjustments");
+	bson_t *filter = BCON_NEW("reason", BCON_REGEX("^order ", ""));
+	mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
+	const bson_t *doc;
+	bson_error_t berr;
+	long n = 0;
+
+	while (mongoc_cursor_next(cur, &doc)) {
+		const char *sku = doc_str(doc, "sku"), *reason = doc_str(doc, "reason");
+		char f[400];
+
+		if (!sku_ours(s, sku))
+			continue;
+		n++;
+		snprintf(f, sizeof f, "{\"number\": \"%s\", \"lines.sku\": \"%s\"}", reason + 6, sku);
+		if (h_db_count("orders", f) != 1)
+			fail_msg("decrement of %s (%s) without its order", sku, reason);
+	}
+	if (mongoc_cursor_error(cur, &berr))
+		fail_msg("adjustments: %s", berr.message);
+	mongoc_cursor_destroy(cur);
+	bson_destroy(filter);
+	mongoc_collection_destroy(coll);
+	mongoc_client_destroy(client);
+	return n;
+}
+
+/* Every invariant of the file comment, over the shop and its runs. */
+static void invariants_check(const struct shop *s, struct run *const *runs, int nruns)
+{
+	long units[SKUS], norders, lines, adjustments, expected = 0;
+	char f[200];
+
+	lines = orders_walk(s, units, &norders);
+	adjustments = adjustments_walk(s);
+	fprintf(stderr, "  %ld orders, %ld lines, %ld order decrements\n", norders, lines,
+		adjustments);
+	/* each line has one decrement (orders_walk), each decrement its order:
+	 * equal counts leave no decrement over */
+	assert_int_equal(adjustments, lines);
+	for (int k = 0; k < SKUS; k++) {
+		long left = ho_stock(s->prod, s->skus[k]);
+
+		if (left + units[k] != STOCK0)
+			fail_msg("%s: %ld left + %ld ordered != %ld", s->skus[k], left, units[k],
+				 STOCK0);
+	}
+	for (int r = 0; r < nruns; r++) {
+		for (int i = 0; i < runs[r]->n; i++) {
+			/* exactly one order per customer (each placed once, retried
+			 * with its key) */
+			snprintf(f, sizeof f, "{\"user_id\": {\"$oid\": \"%s\"}}", runs[r]->who[i].id);
+			if (h_db_count("orders", f) != 1)
+				fail_msg("customer %d of run %d has %ld orders", i, r,
+					 h_db_count("orders", f));
+			/* every 201 a client saw is that order */
+			if (runs[r]->first_id[i][0]) {
+				snprintf(f, sizeof f, "{\"_id\": {\"$oid\": \"%s\"}, \"user_id\":"
+					 " {\"$oid\": \"%s\"}}", runs[r]->first_id[i],
+					 runs[r]->who[i].id);
+				if (h_db_count("orders", f) != 1)
+					fail_msg("a 201 (order %s) the client saw is not in the database",
+						 runs[r]->first_id[i]);
+			}
+			expected++;
+		}
+	}
+	assert_int_equal(norders, expected);
+}
+
+/* ---- the shop, the customers, the checkouts ---- */
+
+static void shop_make(struct shop *s, const char *name)
+{
+	char variants[2048];
+	size_t o;
+
+	o = (size_t)snprintf(variants, sizeof variants, "[");
+	for (int k = 0; k < SKUS; k++) {
+		char base[16];
+
+		snprintf(base, sizeof base, "%.3s%d", name, k);
+		snprintf(s->skus[k], sizeof s->skus[k], "%s", ho_sku(base));
+		o += (size_t)snprintf(variants + o, sizeof variants - o,
+				      "%s{\"sku\": \"%s\", \"options\": {\"size\": \"s%d\"},"
+				      " \"price\": %d, \"stock\": %ld}",
+				      k ? ", " : "", base, k, 10000 + k * 100, STOCK0);
+	}
+	snprintf(variants + o, sizeof variants - o, "]");
+	ho_product(name, variants, s->prod);
+	for (int k = 0; k < SKUS; k++)
+		assert_int_equal(ho_stock(s->prod, s->skus[k]), STOCK0);
+}
+
+/* n customers, each with three overlapping SKUs of the shop (1..3 units). */
+static void run_prepare(struct run *r, const struct shop *s, int n)
+{
+	memset(r, 0, sizeof *r);
+	r->n = n;
+	for (int i = 0; i < n; i++) {
+		ho_customer_new(&r->who[i], false);
+		for (int k = 0; k < 3; k++)
+			ho_cart_add(&r->who[i], s->skus[(i + k) % SKUS], 1 + (i + k) % 3);
+		ho_key(r->keys[i]);
+	}
+}
+
+static double now_s(void)
+{
+	return h_now_s();
+}
+
+/* One checkout of customer i with its key; records what it got. No cmocka
+ * assertions here: this runs on a thread of its own. */
+static void run_one(struct run *r, int i)
+{
+	struct h_resp resp;
+	double t0 = now_s();
+	char ct[128];
+
+	h_source_set(2 + i % 250);
+	resp = ho_place(&r->who[i], r->keys[i], NULL);
+	h_source_set(0);
+	r->secs[i] = now_s() - t0;
+	r->status[i] = resp.ok ? resp.status : 0;
+	r->problem[i] = h_header(&resp, "content-type", ct, sizeof ct) &&
+			strstr(ct, "application/problem+json") != NULL;
+	if (r->status[i] == 201 && resp.body) {
+		json_object *j = json_tokener_parse(resp.body), *id;
+
+		if (j && json_object_object_get_ex(j, "id", &id))
+			snprintf(r->first_id[i], sizeof r->first_id[i], "%s",
+				 json_object_get_string(id));
+		json_object_put(j);
+	}
+	h_resp_free(&resp);
+}
+
+static void run_par(int i, void *arg)
+{
+	run_one(arg, i);
+}
+
+static long run_count(const struct run *r, long status)
+{
+	long n = 0;
+
+	for (int i = 0; i < r->n; i++)
+		n += r->status[i] == status;
+	return n;
+}
+
+/*
+ * Every checkout that did not get its 201 is retried with the same key
+ * until it does: a 409 while the dead request's claim is still leased,
+ * 502/503/504 or no answer while the stack recovers. Anything else is a
+ * failure. Returns the number of retries.
+ */
+static long run_settle(struct run *r)
+{
+	double deadline = now_s() + SETTLE_S;
+	long retries = 0;
+
+	for (int i = 0; i < r->n; i++) {
+		while (r->status[i] != 201) {
+			struct h_resp resp;
+			char id[25] = "";
+
+			if (now_s() > deadline)
+				fail_msg("checkout %d still not placed after %.0f s (last %ld)", i,
+					 SETTLE_S, r->status[i]);
+			h_source_set(2 + i % 250);
+			resp = ho_place(&r->who[i], r->keys[i], NULL);
+			h_source_set(0);
+			retries++;
+			r->status[i] = resp.ok ? resp.status : 0;
+			if (r->status[i] == 201) {
+				ho_jstr(&resp, "id", id, sizeof id);
+				/* a 201 seen before is the same order */
+				if (r->first_id[i][0])
+					assert_string_equal(id, r->first_id[i]);
+				else
+					snprintf(r->first_id[i], sizeof r->first_id[i], "%s", id);
+			} else if (r->status[i] == 409) {
+				if (!resp.body || !strstr(resp.body, "still running"))
+					fail_msg("retry %d: 409 %s", i, resp.body ? resp.body : "");
+				h_sleep_ms(500);
+			} else if (r->status[i] == 0 || r->status[i] == 502 ||
+				   r->status[i] == 503 || r->status[i] == 504) {
+				h_sleep_ms(300);
+			} else {
+				fail_msg("retry %d: %ld %s", i, r->status[i], resp.body ? resp.body : "");
+			}
+			h_resp_free(&resp);
+		}
+	}
+	return retries;
+}
+
+/* ---- the stack ---- */
+
+static pid_t mongo_pid(void)
+{
+	char path[1024];
+	FILE *f;
+	int pid = 0;
+
+	snprintf(path, sizeof path, "%s/run/mongo.pid", h_env("STACK_DIR"));
+	f = fopen(path, "r");
+	if (f && fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	if (f)
+		fclose(f);
+	return (pid_t)pid;
+}
+
+/* Whether the database process's command line holds needle. */
+static bool mongo_cmdline_has(const char *needle)
+{
+	char path[64], buf[4096];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)mongo_pid());
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+/* /health/ready answers 200 ten times in a row (every worker is back). */
+static bool stack_ready(int max_tries)
+{
+	int streak = 0;
+
+	for (int tries = 0; tries < max_tries && streak < 10; tries++) {
+		struct h_resp r;
+
+		h_source_set(2 + tries % 250);
+		r = h_get("/api/v1/health/ready");
+		h_source_set(0);
+		streak = r.status == 200 ? streak + 1 : 0;
+		h_resp_free(&r);
+		if (streak == 0)
+			h_sleep_ms(200);
+	}
+	return streak >= 10;
+}
+
+/* The build's emporium-admin migrate (the indexes) on the stack. */
+static int stack_migrate(void)
+{
+	char exe[1024], cmd[2048];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	assert_true(n > 0);
+	exe[n] = '\0';
+	/* <build>/tests/integration/test_x -> <build>/emporium-admin */
+	for (int i = 0; i < 3; i++) {
+		char *slash = strrchr(exe, '/');
+
+		assert_non_null(slash);
+		*slash = '\0';
+	}
+	snprintf(cmd, sizeof cmd, "EMPORIUM_ENV_FILE='%s' '%s/emporium-admin' migrate >/dev/null 2>&1",
+		 h_env("STACK_ENV_FILE"), exe);
+	return system(cmd);
+}
+
+static int suite_setup(void **state)
+{
+	char extra[128], dbpath[1024];
+
+	(void)state;
+	/* the stand-in started again keeps its data in STACK_DIR/faults-db */
+	snprintf(dbpath, sizeof dbpath, "%s/faults-db", h_env("STACK_DIR"));
+	assert_int_equal(setenv("STACK_MONGO_DBPATH", dbpath, 1), 0);
+	if (getenv("MONGODB_URI")) {
+		persistent_db = false;
+	} else if (mongo_cmdline_has("server.js") && !mongo_cmdline_has("--dbpath")) {
+		fprintf(stderr, "  restarting the stand-in with --dbpath (its data is lost)\n");
+		assert_true(h_stack_ctl("mongo-stop"));
+		assert_true(h_stack_ctl("mongo-start"));
+		assert_true(mongo_cmdline_has("--dbpath"));
+		assert_int_equal(stack_migrate(), 0);
+		assert_true(stack_ready(150));
+		persistent_db = true;
+	} else {
+		persistent_db = true; /* mongod, or a stand-in with --dbpath */
+	}
+	hc_init();
+	snprintf(extra, sizeof extra, "EMPORIUM_WORKERS=%d\nEMPORIUM_REQUEST_TIMEOUT=%d",
+		 h_race_workers(), REQ_TIMEOUT_S);
+	assert_true(h_stack_reconfigure(extra));
+	for (int i = 0; i < 100 && h_worker_pids((pid_t[64]){ 0 }, 64) < h_race_workers(); i++)
+		h_sleep_ms(100);
+	assert_true(h_worker_pids((pid_t[64]){ 0 }, 64) >= h_race_workers());
+	assert_true(stack_ready(150));
+	return 0;
+}
+
+static int suite_teardown(void **state)
+{
+	(void)state;
+	return h_stack_reconfigure(NULL) ? 0 : -1;
+}
+
+/* ---- workers killed mid-checkout ---- */
+
+struct killer {
+	atomic_int stop;
+	int kills;
+	pthread_t th;
+};
+
+/*
+ * SIGKILLs a random worker every 50-100 ms. Only workers that have lived
+ * 2 s are chosen: the master backs off respawning workers that die young
+ * (a crash loop), and the pool must stay a pool.
+ */
+static void *killer_main(void *arg)
+{
+	struct killer *k = arg;
+	pid_t seen[512];
+	double born[512];
+	int nseen = 0;
+	bool first_look = true;
+	unsigned seed = (unsigned)getpid();
+
+	while (!atomic_load(&k->stop)) {
+		pid_t pids[64], cand[64];
+		int n, nc = 0;
+		double t;
+
+		h_sleep_ms(50 + rand_r(&seed) % 51);
+		t = now_s();
+		n = h_worker_pids(pids, 64);
+		for (int i = 0; i < n; i++) {
+			int j;
+
+			for (j = 0; j < nseen && seen[j] != pids[i]; j++)
+				;
+			if (j == nseen && nseen < 512) {
+				/* the pool of the first look is old already */
+				seen[nseen] = pids[i];
+				born[nseen++] = first_look ? t - 10 : t;
+			}
+			if (j < nseen && t - born[j] >= 2.0)
+				cand[nc++] = pids[i];
+		}
+		first_look = false;
+		if (nc > 0 && kill(cand[rand_r(&seed) % (unsigned)nc], SIGKILL) == 0)
+			k->kills++;
+	}
+	return NULL;
+}
+
+static void test_workers_killed_mid_checkout(void **state)
+{
+	static struct shop s;
+	static struct run r;
+	struct run *runs[1] = { &r };
+	struct killer k;
+	pid_t first[64];
+	int nfirst;
+	long retries;
+
+	(void)state;
+	shop_make(&s, "Kil");
+	run_prepare(&r, &s, KILL_N);
+	memset(&k, 0, sizeof k);
+	atomic_init(&k.stop, 0);
+	nfirst = h_worker_pids(first, 64);
+	assert_true(nfirst >= 2);
+	assert_int_equal(pthread_create(&k.th, NULL, killer_main, &k), 0);
+	h_parallel(KILL_N, run_par, &r);
+	atomic_store(&k.stop, 1);
+	pthread_join(k.th, NULL);
+	fprintf(stderr, "  %d workers killed; first answers: %ld x 201, %ld x 502, %ld x 503,"
+		" %ld x 504, %ld dropped, %ld other\n", k.kills, run_count(&r, 201),
+		run_count(&r, 502), run_count(&r, 503), run_count(&r, 504), run_count(&r, 0),
+		KILL_N - run_count(&r, 201) - run_count(&r, 502) - run_count(&r, 503) -
+			run_count(&r, 504) - run_count(&r, 0));
+	/* the faults happened: workers died while the checkouts ran */
+	assert_true(k.kills >= 2);
+	for (int i = 0; i < KILL_N; i++)
+		if (r.status[i] != 201 && r.status[i] != 0 && r.status[i] != 502 &&
+		    r.status[i] != 503 && r.status[i] != 504)
+			fail_msg("checkout %d answered %ld", i, r.status[i]);
+	/* the master brings the pool back */
+	for (int i = 0; i < 100 && h_worker_pids(first, 64) < nfirst; i++)
+		h_sleep_ms(100);
+	assert_true(h_worker_pids(first, 64) >= nfirst);
+	retries = run_settle(&r);
+	fprintf(stderr, "  settled with %ld retries\n", retries);
+	invariants_check(&s, runs, 1);
+}
+
+/* ---- the database stopped mid-checkout ---- */
+
+struct outage {
+	struct run *r;
+	bool stopped;
+};
+
+/* Thread 0 stops the database a moment after the checkouts start. */
+static void outage_par(int i, void *arg)
+{
+	struct outage *o = arg;
+
+	if (i == 0) {
+		h_sleep_ms(60);
+		o->stopped = h_stack_ctl("mongo-stop");
+		return;
+	}
+	run_one(o->r, i - 1);
+}
+
+static void test_database_stopped_mid_checkout(void **state)
+{
+	static struct shop s;
+	static struct run during, down;
+	struct run *runs[2] = { &during, &down };
+	struct outage o = { .r = &during, .stopped = false };
+	long retries;
+
+	(void)state;
+	if (getenv("MONGODB_URI")) {
+		skip(); /* an external database is not ours to stop */
+	}
+	assert_true(persistent_db);
+	shop_make(&s, "Out");
+	run_prepare(&during, &s, OUT_N);
+	run_prepare(&down, &s, OUT_N);
+	h_parallel(OUT_N + 1, outage_par, &o);
+	assert_true(o.stopped);
+	fprintf(stderr, "  during the stop: %ld x 201, %ld x 503, %ld other\n",
+		run_count(&during, 201), run_count(&during, 503),
+		OUT_N - run_count(&during, 201) - run_count(&during, 503));
+	for (int i = 0; i < OUT_N; i++) {
+		if (during.status[i] != 201 && (during.status[i] != 503 || !during.problem[i]))
+			fail_msg("checkout %d during the stop: %ld after %.1f s", i,
+				 during.status[i], during.secs[i]);
+		if (during.secs[i] >= REQ_TIMEOUT_S)
+			fail_msg("checkout %d during the stop took %.1f s", i, during.secs[i]);
+	}
+	/* the database is down: every checkout is a prompt 503 problem */
+	h_parallel(OUT_N, run_par, &down);
+	{
+		double worst = 0;
+
+		for (int i = 0; i < OUT_N; i++)
+			worst = down.secs[i] > worst ? down.secs[i] : worst;
+		fprintf(stderr, "  while down: %ld x 503 (slowest %.2f s)\n", run_count(&down, 503),
+			worst);
+	}
+	for (int i = 0; i < OUT_N; i++) {
+		if (down.status[i] != 503 || !down.problem[i])
+			fail_msg("checkout %d while down: %ld (problem+json %d) after %.1f s", i,
+				 down.status[i], down.problem[i], down.secs[i]);
+		if (down.secs[i] >= REQ_TIMEOUT_S)
+			fail_msg("checkout %d while down took %.1f s", i, down.secs[i]);
+	}
+	assert_true(h_stack_ctl("mongo-start"));
+	assert_true(stack_ready(150));
+	retries = run_settle(&during) + run_settle(&down);
+	fprintf(stderr, "  settled with %ld retries\n", retries);
+	invariants_check(&s, runs, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_workers_killed_mid_checkout),
+		cmocka_unit_test(test_database_stopped_mid_checkout),
+	};
+	int rc;
+
+	h_init();
+	rc = cmocka_run_group_tests_name("order-faults", tests, suite_setup, suite_teardown);
+	h_cleanup();
+	return rc;
+}
