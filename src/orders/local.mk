@@ -15,3 +15,8 @@ tests_integration_test_order_races_SOURCES = tests/integration/test_order_races.
 	tests/integration/harness_orders.c tests/integration/harness_orders.h \
 	tests/integration/harness_catalog.c tests/integration/harness_catalog.h
 tests_integration_test_order_races_LDADD = $(INTEGRATION_LDADD)
+INTEGRATION_TESTS += tests/integration/test_order_faults
+tests_integration_test_order_faults_SOURCES = tests/integration/test_order_faults.c \
+	tests/integration/harness_orders.c tests/integration/harness_orders.h \
+	tests/integration/harness_catalog.c tests/integration/harness_catalog.h
+tests_integration_test_order_faults_LDADD = $(INTEGRATION_LDADD)
