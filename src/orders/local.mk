@@ -2,11 +2,16 @@
 libemporium_a_SOURCES += src/orders/orders.h src/orders/orders_internal.h \
 	src/orders/module.c src/orders/state.c src/orders/number.c src/orders/place.c \
 	src/orders/idempotency.c src/orders/read.c src/orders/transition.c src/orders/mail.c \
-	src/orders/orders_routes.c
+	src/orders/orders_routes.c src/orders/returns.c src/orders/returns_routes.c
 UNIT_TESTS += tests/unit/test_orders
 tests_unit_test_orders_SOURCES = tests/unit/test_orders.c
 tests_unit_test_orders_LDADD = $(EM_LIBS) $(CMOCKA_LIBS)
-INTEGRATION_TESTS += tests/integration/test_orders tests/integration/test_order_races
+INTEGRATION_TESTS += tests/integration/test_orders tests/integration/test_order_races \
+	tests/integration/test_returns
+tests_integration_test_returns_SOURCES = tests/integration/test_returns.c \
+	tests/integration/harness_orders.c tests/integration/harness_orders.h \
+	tests/integration/harness_catalog.c tests/integration/harness_catalog.h
+tests_integration_test_returns_LDADD = $(INTEGRATION_LDADD)
 tests_integration_test_orders_SOURCES = tests/integration/test_orders.c \
 	tests/integration/harness_orders.c tests/integration/harness_orders.h \
 	tests/integration/harness_catalog.c tests/integration/harness_catalog.h

@@ -34,6 +34,7 @@ const struct em_config_section orders_config_section = {
 static const struct em_route_table *const orders_route_tables[] = {
 	&orders_routes,
 	&orders_admin_routes,
+	&orders_returns_routes,
 	NULL,
 };
 
@@ -55,6 +56,8 @@ static const struct store_index orders_indexes[] = {
 	/* a cancel removes its order's redemption (the cart module indexes
 	 * them by coupon and customer, for the per-customer limit) */
 	{ "coupon_redemptions", "order_id", "{\"order_id\": 1}", "{}" },
+	/* an order's returns (listed, and summed for what is still open) */
+	{ "order_returns", "order_status", "{\"order_id\": 1, \"status\": 1}", "{}" },
 };
 
 static const struct jobs_periodic orders_periodics[] = {
@@ -108,6 +111,21 @@ static const struct store_validator orders_validators[] = {
 	{ "counters",
 	  "{\"bsonType\": \"object\", \"required\": [\"seq\"], "
 	  "\"properties\": {\"seq\": {\"bsonType\": \"long\", \"minimum\": 1}}}" },
+	{ "order_returns",
+	  "{\"bsonType\": \"object\", \"required\": [\"order_id\", \"user_id\", "
+	  "\"status\", \"items\", \"reason\", \"version\", \"created_at\"], "
+	  "\"properties\": {\"order_id\": {\"bsonType\": \"objectId\"}, "
+	  "\"user_id\": {\"bsonType\": \"objectId\"}, "
+	  "\"status\": {\"enum\": [\"requested\", \"approved\", \"rejected\", "
+	  "\"received\"]}, "
+	  "\"items\": {\"bsonType\": \"array\", \"minItems\": 1, \"maxItems\": 100, "
+	  "\"items\": {\"bsonType\": \"object\", \"required\": [\"sku\", \"quantity\"], "
+	  "\"properties\": {\"sku\": {\"bsonType\": \"string\", \"maxLength\": 64, "
+	  "\"minLength\": 1}, \"quantity\": {\"bsonType\": \"long\", \"minimum\": 1}}}}, "
+	  "\"reason\": {\"bsonType\": \"string\", \"maxLength\": 500, \"minLength\": 1}, "
+	  "\"refund_amount\": {\"bsonType\": [\"long\", \"null\"], \"minimum\": 0}, "
+	  "\"version\": {\"bsonType\": \"long\", \"minimum\": 1}, "
+	  "\"created_at\": {\"bsonType\": \"date\"}}}" },
 };
 
 const struct em_module orders_module = {

@@ -32,6 +32,15 @@
  *            request), state: "running"|"done", started_at, status: int32,
  *            body: string (the response), order_id, created_at (TTL 24 h) }
  *   coupon_redemptions { coupon_id, user_id, order_id, created_at }
+ *   order_returns { _id, order_id, user_id, number (the order's),
+ *            status: "requested"|"approved"|"rejected"|"received",
+ *            items: [{ sku, title, quantity: int64 }], reason,
+ *            reject_reason: string|null, currency,
+ *            received: [{ sku, quantity, restock: bool, refund_amount }],
+ *            refund_amount: int64|null (the received lines' share),
+ *            refund_requested: bool, events: [{ from, to, by: { id, role },
+ *            at, note }], version: int64, created_at, updated_at }
+ *            (returns.c says why a collection and not an array on the order)
  *
  * Every change of an order is one transaction: the status compared and
  * set (so of two concurrent transitions one wins), the event appended,
@@ -247,6 +256,79 @@ bool orders_transition_apply_in(mongoc_client_session_t *session, struct em_stor
 				const struct em_config *cfg, const bson_oid_t *order_id,
 				const struct orders_transition *t, bson_t *doc_out,
 				bson_error_t *berr, struct em_error *err);
+
+/* ---- returns (returns.c) ---- */
+
+#define ORDERS_RETURN_REASON_MAX 500
+#define ORDERS_RETURN_ITEMS_MAX  100
+#define ORDERS_RETURN_QTY_MAX    10000
+#define ORDERS_RETURNS_LIST_MAX  100
+#define ORDERS_SKU_MAX           64
+
+/* A line of a return request (quantity) or of a receipt (restock). */
+struct orders_return_item {
+	char sku[ORDERS_SKU_MAX + 1];
+	int64_t quantity;
+	bool restock;
+};
+
+struct orders_return_request {
+	const bson_oid_t *user_id;                /* the order's customer */
+	const struct orders_return_item *items;   /* distinct SKUs, quantity >= 1 */
+	size_t nitems;
+	const char *reason;                       /* 1..ORDERS_RETURN_REASON_MAX bytes */
+};
+
+/*
+ * Asks for a return of a delivered order, in one transaction: the order
+ * must be the customer's (EM_ERR_NOT_FOUND otherwise), delivered
+ * (EM_ERR_CONFLICT), within the return window of delivered_at
+ * (EM_ERR_UNPROCESSABLE), each SKU a line of it and each quantity at most
+ * what is neither returned nor asked for by an open return
+ * (EM_ERR_UNPROCESSABLE). Inserts the return (requested) and mails the
+ * customer. *out (may be NULL) receives the return.
+ */
+bool orders_return_create(struct em_store *st, const struct em_config *cfg,
+			  const bson_oid_t *order_id, const struct orders_return_request *req,
+			  bson_t *out, struct em_error *err);
+
+enum orders_return_step {
+	ORDERS_RETURN_APPROVE,   /* requested -> approved */
+	ORDERS_RETURN_REJECT,    /* requested -> rejected (reason) */
+	ORDERS_RETURN_RECEIVE,   /* approved -> received (lines: restock per SKU) */
+};
+
+struct orders_return_change {
+	enum orders_return_step step;
+	const bson_oid_t *by;                     /* the staff member */
+	const char *by_role;                      /* "staff" | "admin" */
+	const char *reason;                       /* reject: required; else a note or NULL */
+	const struct orders_return_item *lines;   /* receive: every SKU of the return once */
+	size_t nlines;
+};
+
+/*
+ * A staff step of return return_id of order order_id, in one transaction
+ * with a compare-and-set on the return's status (of two concurrent steps
+ * one wins; the other is EM_ERR_CONFLICT). Receive restocks the lines
+ * marked so, records refund_amount (the lines' share of what the order
+ * charged) and refund_requested, adds the units to the order's
+ * lines[].returned_quantity and, when every unit is back, moves the order
+ * delivered -> returned (system). Each step mails the customer.
+ */
+bool orders_return_change(struct em_store *st, const struct em_config *cfg,
+			  const bson_oid_t *order_id, const bson_oid_t *return_id,
+			  const struct orders_return_change *chg, bson_t *out,
+			  struct em_error *err);
+
+/* A return as the API shows it (staff: with user_id, version). */
+json_object *orders_return_render(const bson_t *doc, bool staff);
+
+/* The returns of an order, oldest first (a customer's own order only:
+ * user_id non-NULL, another's is EM_ERR_NOT_FOUND). *items a new array. */
+bool orders_returns_list(struct em_store *st, const bson_oid_t *order_id,
+			 const bson_oid_t *user_id, bool staff, json_object **items,
+			 struct em_error *err);
 
 /* The expiry sweep: cancels unpaid sslcommerz orders past their expires_at. */
 struct jobs_worker;

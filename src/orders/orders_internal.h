@@ -61,5 +61,6 @@ bool orders_mail_status(mongoc_client_session_t *session, struct em_store *st,
 /* ---- routes ---- */
 extern const struct em_route_table orders_routes;
 extern const struct em_route_table orders_admin_routes;
+extern const struct em_route_table orders_returns_routes;
 
 #endif

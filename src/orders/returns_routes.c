@@ -1,0 +1,278 @@
+/*
+ * returns_routes.c - HTTP for returns (the rules are in returns.c):
+ *
+ *   POST /api/v1/orders/{id}/returns          the customer: {items: [{sku,
+ *                                             quantity}], reason}
+ *   GET  /api/v1/orders/{id}/returns          the customer's returns of it
+ *   GET  /api/v1/admin/orders/{id}/returns    staff
+ *   POST /api/v1/admin/orders/{id}/returns/{rid}/approve   staff: {note?}
+ *   POST /api/v1/admin/orders/{id}/returns/{rid}/reject    staff: {reason}
+ *   POST /api/v1/admin/orders/{id}/returns/{rid}/receive   staff: {lines:
+ *                                             [{sku, restock: bool}], note?}
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "core/ids.h"
+#include "core/json.h"
+#include "orders/orders_internal.h"
+
+static bool ret_id_param(struct em_request *req, const char *name, bson_oid_t *id,
+			 struct em_error *err)
+{
+	if (!em_oid_parse(em_request_path_param(req, name), id)) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such %s",
+			     strcmp(name, "id") == 0 ? "order" : "return");
+		return false;
+	}
+	return true;
+}
+
+static bool ret_no_query(struct em_request *req, struct em_error *err)
+{
+	if (req->query.n) {
+		em_error_set(err, EM_ERR_INVALID, req->query.items[0].key, "unknown query parameter");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Reads body[key] as an array of 1..ORDERS_RETURN_ITEMS_MAX objects
+ * {sku, quantity} (want_qty) or {sku, restock} into items, each SKU once.
+ */
+static bool ret_items_parse(json_object *body, const char *key, bool want_qty,
+			    struct orders_return_item *items, size_t *n, struct em_error *err)
+{
+	static const char *const qty_fields[] = { "sku", "quantity", NULL };
+	static const char *const restock_fields[] = { "sku", "restock", NULL };
+	json_object *arr;
+	size_t len;
+
+	*n = 0;
+	if (!json_object_object_get_ex(body, key, &arr) || !json_object_is_type(arr, json_type_array)) {
+		em_error_set(err, EM_ERR_INVALID, key, "an array is required");
+		return false;
+	}
+	len = json_object_array_length(arr);
+	if (len == 0 || len > ORDERS_RETURN_ITEMS_MAX) {
+		em_error_set(err, EM_ERR_INVALID, key, "needs 1 to %d entries", ORDERS_RETURN_ITEMS_MAX);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		json_object *el = json_object_array_get_idx(arr, i), *v;
+		struct orders_return_item *it = &items[i];
+		const char *sku = NULL;
+		char field[48];
+		bool present;
+
+		snprintf(field, sizeof field, "%s[%zu]", key, i);
+		if (!el || !json_object_is_type(el, json_type_object)) {
+			em_error_set(err, EM_ERR_INVALID, field, "must be an object");
+			return false;
+		}
+		if (!em_json_check_fields(el, want_qty ? qty_fields : restock_fields, err) ||
+		    !em_json_get_string(el, "sku", 1, ORDERS_SKU_MAX, true, &sku, err))
+			goto field;
+		memset(it, 0, sizeof *it);
+		snprintf(it->sku, sizeof it->sku, "%s", sku);
+		if (want_qty) {
+			if (!em_json_get_int64(el, "quantity", 1, ORDERS_RETURN_QTY_MAX, true, &present,
+					       &it->quantity, err))
+				goto field;
+		} else {
+			if (!json_object_object_get_ex(el, "restock", &v) ||
+			    !json_object_is_type(v, json_type_boolean)) {
+				em_error_set(err, EM_ERR_INVALID, "restock", "true or false is required");
+				goto field;
+			}
+			it->restock = json_object_get_boolean(v);
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(items[j].sku, it->sku) == 0) {
+				em_error_set(err, EM_ERR_INVALID, "sku", "%s is listed twice", it->sku);
+				goto field;
+			}
+		*n = i + 1;
+		continue;
+field:
+		/* name the entry: "items[1].quantity" */
+		{
+			char full[sizeof field + sizeof err->field + 1];
+
+			snprintf(full, sizeof full, "%s.%s", field, err->field);
+			snprintf(err->field, sizeof err->field, "%.*s", (int)(sizeof err->field - 1),
+				 full);
+		}
+		return false;
+	}
+	return true;
+}
+
+static bool ret_respond(struct em_request *req, int status, const bson_t *doc, bool staff,
+			struct em_error *err)
+{
+	json_object *o = orders_return_render(doc, staff);
+
+	if (!o) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render the return");
+		return false;
+	}
+	em_response_json(req, status, o);
+	return true;
+}
+
+static const char *const ret_create_fields[] = { "items", "reason", NULL };
+
+/* POST /api/v1/orders/{id}/returns */
+static bool ret_create(struct em_request *req, struct em_error *err)
+{
+	struct orders_return_item items[ORDERS_RETURN_ITEMS_MAX];
+	struct orders_return_request in;
+	bson_oid_t id, user, rid;
+	bson_iter_t it;
+	bson_t doc;
+	char where[128], hex[25], ohex[25];
+	bool ok;
+
+	memset(&in, 0, sizeof in);
+	if (!ret_no_query(req, err) || !ret_id_param(req, "id", &id, err))
+		return false;
+	if (!em_oid_parse(req->user_id, &user)) {
+		em_error_set(err, EM_ERR_UNAUTHENTICATED, NULL, "sign in first");
+		return false;
+	}
+	if (!em_json_check_fields(req->json, ret_create_fields, err) ||
+	    !ret_items_parse(req->json, "items", true, items, &in.nitems, err) ||
+	    !em_json_get_string(req->json, "reason", 1, ORDERS_RETURN_REASON_MAX, true, &in.reason,
+				err))
+		return false;
+	in.user_id = &user;
+	in.items = items;
+	if (!orders_return_create(&req->app->store, &req->app->cfg, &id, &in, &doc, err))
+		return false;
+	if (bson_iter_init_find(&it, &doc, "_id") && BSON_ITER_HOLDS_OID(&it)) {
+		bson_oid_copy(bson_iter_oid(&it), &rid);
+		bson_oid_to_string(&rid, hex);
+		bson_oid_to_string(&id, ohex);
+		snprintf(where, sizeof where, "/api/v1/orders/%s/returns/%s", ohex, hex);
+		em_response_header(req, "Location", where);
+	}
+	ok = ret_respond(req, 201, &doc, false, err);
+	bson_destroy(&doc);
+	return ok;
+}
+
+static bool ret_list(struct em_request *req, bool staff, struct em_error *err)
+{
+	bson_oid_t id, user;
+	json_object *items = NULL, *o;
+
+	if (!ret_no_query(req, err) || !ret_id_param(req, "id", &id, err))
+		return false;
+	if (!staff && !em_oid_parse(req->user_id, &user)) {
+		em_error_set(err, EM_ERR_UNAUTHENTICATED, NULL, "sign in first");
+		return false;
+	}
+	if (!orders_returns_list(&req->app->store, &id, staff ? NULL : &user, staff, &items, err))
+		return false;
+	o = json_object_new_object();
+	if (!o) {
+		json_object_put(items);
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "out of memory");
+		return false;
+	}
+	json_object_object_add(o, "items", items);
+	em_response_json(req, 200, o);
+	return true;
+}
+
+static bool ret_list_mine(struct em_request *req, struct em_error *err)
+{
+	return ret_list(req, false, err);
+}
+
+static bool ret_list_staff(struct em_request *req, struct em_error *err)
+{
+	return ret_list(req, true, err);
+}
+
+/* The staff steps: parse what the step takes, run it, answer the return. */
+static bool ret_step(struct em_request *req, enum orders_return_step step, struct em_error *err)
+{
+	static const char *const approve_fields[] = { "note", NULL };
+	static const char *const reject_fields[] = { "reason", NULL };
+	static const char *const receive_fields[] = { "lines", "note", NULL };
+	struct orders_return_item lines[ORDERS_RETURN_ITEMS_MAX];
+	struct orders_return_change chg;
+	bson_oid_t id, rid, by;
+	bson_t doc;
+	bool ok;
+
+	memset(&chg, 0, sizeof chg);
+	if (!ret_no_query(req, err) || !ret_id_param(req, "id", &id, err) ||
+	    !ret_id_param(req, "rid", &rid, err))
+		return false;
+	chg.step = step;
+	switch (step) {
+	case ORDERS_RETURN_APPROVE:
+		if (!em_json_check_fields(req->json, approve_fields, err) ||
+		    !em_json_get_string(req->json, "note", 0, ORDERS_NOTE_MAX, false, &chg.reason,
+					err))
+			return false;
+		break;
+	case ORDERS_RETURN_REJECT:
+		if (!em_json_check_fields(req->json, reject_fields, err) ||
+		    !em_json_get_string(req->json, "reason", 1, ORDERS_RETURN_REASON_MAX, true,
+					&chg.reason, err))
+			return false;
+		break;
+	case ORDERS_RETURN_RECEIVE:
+		if (!em_json_check_fields(req->json, receive_fields, err) ||
+		    !ret_items_parse(req->json, "lines", false, lines, &chg.nlines, err) ||
+		    !em_json_get_string(req->json, "note", 0, ORDERS_NOTE_MAX, false, &chg.reason,
+					err))
+			return false;
+		chg.lines = lines;
+		break;
+	}
+	chg.by = em_oid_parse(req->user_id, &by) ? &by : NULL;
+	chg.by_role = req->role == EM_ROLE_ADMIN ? "admin" : "staff";
+	if (!orders_return_change(&req->app->store, &req->app->cfg, &id, &rid, &chg, &doc, err))
+		return false;
+	ok = ret_respond(req, 200, &doc, true, err);
+	bson_destroy(&doc);
+	return ok;
+}
+
+static bool ret_approve(struct em_request *req, struct em_error *err)
+{
+	return ret_step(req, ORDERS_RETURN_APPROVE, err);
+}
+
+static bool ret_reject(struct em_request *req, struct em_error *err)
+{
+	return ret_step(req, ORDERS_RETURN_REJECT, err);
+}
+
+static bool ret_receive_route(struct em_request *req, struct em_error *err)
+{
+	return ret_step(req, ORDERS_RETURN_RECEIVE, err);
+}
+
+static const struct em_route returns_table[] = {
+	{ "POST", "/api/v1/orders/{id}/returns", ret_create, EM_ROLE_CUSTOMER, EM_BODY_JSON, NULL },
+	{ "GET", "/api/v1/orders/{id}/returns", ret_list_mine, EM_ROLE_CUSTOMER, EM_BODY_NONE,
+	  NULL },
+	{ "GET", "/api/v1/admin/orders/{id}/returns", ret_list_staff, EM_ROLE_STAFF, EM_BODY_NONE,
+	  NULL },
+	{ "POST", "/api/v1/admin/orders/{id}/returns/{rid}/approve", ret_approve, EM_ROLE_STAFF,
+	  EM_BODY_JSON, NULL },
+	{ "POST", "/api/v1/admin/orders/{id}/returns/{rid}/reject", ret_reject, EM_ROLE_STAFF,
+	  EM_BODY_JSON, NULL },
+	{ "POST", "/api/v1/admin/orders/{id}/returns/{rid}/receive", ret_receive_route,
+	  EM_ROLE_STAFF, EM_BODY_JSON, NULL },
+};
+
+const struct em_route_table orders_returns_routes = EM_ROUTE_TABLE("order-returns", returns_table);

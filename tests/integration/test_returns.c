@@ -1,0 +1,515 @@
+/*
+ * Integration tests for returns through nginx: a delivered order returned
+ * in two parts (request, approve, receive with and without restock: the
+ * stock back, the order delivered after the first part and returned after
+ * the last, the refund amounts adding up to exactly the lines' charge),
+ * every refusal changing nothing, a rejected return, two staff approving
+ * one return at once (one wins, one event, one mail), and each mail once.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness_orders.h"
+
+static char prod[25];
+
+static int suite_setup(void **state)
+{
+	(void)state;
+	hc_init();
+	ho_product("Return Shirt",
+		   "[{\"sku\": \"RS1\", \"options\": {\"size\": \"M\"}, \"price\": 150000,"
+		   " \"stock\": 50},"
+		   " {\"sku\": \"RS2\", \"options\": {\"size\": \"L\"}, \"price\": 99950,"
+		   " \"stock\": 50}]",
+		   prod);
+	return 0;
+}
+
+static void place(struct ho_customer *c, long q1, long q2, char *id)
+{
+	struct h_resp r;
+	json_object *j;
+	char key[33];
+
+	if (q1)
+		ho_cart_add(c, ho_sku("RS1"), q1);
+	if (q2)
+		ho_cart_add(c, ho_sku("RS2"), q2);
+	ho_key(key);
+	r = ho_place(c, key, NULL);
+	if (r.status != 201)
+		fail_msg("place: %ld %s", r.status, r.body);
+	j = h_json(&r);
+	snprintf(id, 25, "%s", hc_jstr(j, "id"));
+	json_object_put(j);
+	h_resp_free(&r);
+}
+
+static void staff_ok(const char *path, const char *body)
+{
+	struct h_resp r = hc_staff("POST", path, body, NULL);
+
+	if (r.status != 200)
+		fail_msg("%s: %ld %s", path, r.status, r.body);
+	h_resp_free(&r);
+}
+
+/* pending -> processing -> shipped -> delivered, as staff. */
+static void deliver(const char *id)
+{
+	char path[160];
+
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/transitions", id);
+	staff_ok(path, "{\"to\": \"processing\"}");
+	staff_ok(path, "{\"to\": \"shipped\", \"carrier\": \"pathao\", \"tracking_number\": \"R1\"}");
+	staff_ok(path, "{\"to\": \"delivered\"}");
+}
+
+static struct h_resp ret_post(const struct ho_customer *c, const char *id, const char *body)
+{
+	char path[160];
+
+	snprintf(path, sizeof path, "/api/v1/orders/%s/returns", id);
+	return ho_req(c, "POST", path, body, NULL);
+}
+
+/* Asks for a return; asserts 201 and gives its id. */
+static void ret_ok(const struct ho_customer *c, const char *id, const char *body, char *rid)
+{
+	struct h_resp r = ret_post(c, id, body);
+	json_object *j;
+
+	if (r.status != 201)
+		fail_msg("return: %ld %s", r.status, r.body);
+	j = h_json(&r);
+	assert_string_equal(hc_jstr(j, "status"), "requested");
+	snprintf(rid, 25, "%s", hc_jstr(j, "id"));
+	assert_int_equal(strlen(rid), 24);
+	json_object_put(j);
+	h_resp_free(&r);
+}
+
+static struct h_resp ret_step(const char *id, const char *rid, const char *step,
+			      const char *body)
+{
+	char path[200];
+
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/returns/%s/%s", id, rid, step);
+	return hc_staff("POST", path, body, NULL);
+}
+
+static long long jint(json_object *j, const char *path)
+{
+	json_object *v = hc_jget(j, path);
+
+	assert_non_null(v);
+	assert_true(json_object_is_type(v, json_type_int));
+	return (long long)json_object_get_int64(v);
+}
+
+static json_object *order_get(const char *id)
+{
+	char path[160];
+	struct h_resp r;
+	json_object *j;
+
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s", id);
+	r = hc_staff("GET", path, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	h_resp_free(&r);
+	return j;
+}
+
+/* What line i of order j charged: line_total - discount (+ tax when excluded). */
+static long long line_charge(json_object *j, int i)
+{
+	char p[64];
+	long long v;
+	json_object *inc = hc_jget(j, "prices_include_tax");
+
+	snprintf(p, sizeof p, "lines.%d.line_total", i);
+	v = jint(j, p);
+	snprintf(p, sizeof p, "lines.%d.discount", i);
+	v -= jint(j, p);
+	if (!inc || !json_object_get_boolean(inc)) {
+		snprintf(p, sizeof p, "lines.%d.tax", i);
+		v += jint(j, p);
+	}
+	return v;
+}
+
+static long jobs_with(const char *tpl, const char *rid)
+{
+	char f[160];
+
+	snprintf(f, sizeof f, "{\"dedupe_key\": \"%s:%s\"}", tpl, rid);
+	return h_db_count("jobs", f);
+}
+
+/* The whole flow: 1 of 2 back with restock, then the rest. */
+static void test_return_flow(void **state)
+{
+	struct ho_customer c;
+	struct h_resp r;
+	json_object *j, *o;
+	char id[25], rid1[25], rid2[25], body[512], *mail;
+	long s1, s2;
+	long long refund1, refund2, charge;
+	int i1;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	place(&c, 2, 1, id);
+	deliver(id);
+	s1 = ho_stock(prod, ho_sku("RS1"));
+	s2 = ho_stock(prod, ho_sku("RS2"));
+	o = order_get(id);
+	i1 = strcmp(hc_jstr(o, "lines.0.sku"), ho_sku("RS1")) == 0 ? 0 : 1;
+	charge = line_charge(o, 0) + line_charge(o, 1);
+	json_object_put(o);
+
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}], \"reason\": \"too small\"}",
+		 ho_sku("RS1"));
+	ret_ok(&c, id, body, rid1);
+	mail = h_mail_wait(c.email, rid1, 15000);
+	assert_non_null(mail);
+	free(mail);
+	r = ret_step(id, rid1, "approve", "{\"note\": \"ok\"}");
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	assert_string_equal(hc_jstr(j, "status"), "approved");
+	json_object_put(j);
+	h_resp_free(&r);
+	/* a receipt must name every SKU of the return */
+	snprintf(body, sizeof body, "{\"lines\": [{\"sku\": \"%s\", \"restock\": true}]}",
+		 ho_sku("RS2"));
+	r = ret_step(id, rid1, "receive", body);
+	h_assert_problem(&r, 422);
+	h_resp_free(&r);
+	snprintf(body, sizeof body, "{\"lines\": [{\"sku\": \"%s\", \"restock\": true}]}",
+		 ho_sku("RS1"));
+	r = ret_step(id, rid1, "receive", body);
+	if (r.status != 200)
+		fail_msg("receive: %ld %s", r.status, r.body);
+	j = h_json(&r);
+	assert_string_equal(hc_jstr(j, "status"), "received");
+	refund1 = jint(j, "refund_amount");
+	assert_true(hc_jget(j, "refund_requested") &&
+		    json_object_get_boolean(hc_jget(j, "refund_requested")));
+	json_object_put(j);
+	h_resp_free(&r);
+	/* received twice: refused, stock given back once */
+	r = ret_step(id, rid1, "receive", body);
+	h_assert_problem(&r, 409);
+	h_resp_free(&r);
+	assert_int_equal(ho_stock(prod, ho_sku("RS1")), s1 + 1);
+	assert_int_equal(ho_stock(prod, ho_sku("RS2")), s2);
+	o = order_get(id);
+	assert_string_equal(hc_jstr(o, "status"), "delivered");
+	{
+		char p[48];
+
+		snprintf(p, sizeof p, "lines.%d.returned_quantity", i1);
+		assert_int_equal(jint(o, p), 1);
+	}
+	json_object_put(o);
+
+	/* the rest: RS1's other unit (restocked) and RS2 (damaged: not) */
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}, {\"sku\": \"%s\","
+		 " \"quantity\": 1}], \"reason\": \"changed my mind\"}",
+		 ho_sku("RS1"), ho_sku("RS2"));
+	ret_ok(&c, id, body, rid2);
+	r = ret_step(id, rid2, "approve", "{}");
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	snprintf(body, sizeof body,
+		 "{\"lines\": [{\"sku\": \"%s\", \"restock\": false}, {\"sku\": \"%s\","
+		 " \"restock\": true}]}",
+		 ho_sku("RS2"), ho_sku("RS1"));
+	r = ret_step(id, rid2, "receive", body);
+	if (r.status != 200)
+		fail_msg("receive: %ld %s", r.status, r.body);
+	j = h_json(&r);
+	refund2 = jint(j, "refund_amount");
+	json_object_put(j);
+	h_resp_free(&r);
+	assert_int_equal(ho_stock(prod, ho_sku("RS1")), s1 + 2);
+	assert_int_equal(ho_stock(prod, ho_sku("RS2")), s2);
+	o = order_get(id);
+	assert_string_equal(hc_jstr(o, "status"), "returned");
+	json_object_put(o);
+	/* every unit back: the refunds add up to exactly what the lines charged */
+	assert_true(refund1 > 0);
+	assert_int_equal(refund1 + refund2, charge);
+	/* nothing more to return */
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}], \"reason\": \"again\"}",
+		 ho_sku("RS1"));
+	r = ret_post(&c, id, body);
+	h_assert_problem(&r, 409);
+	h_resp_free(&r);
+	/* each step mailed once */
+	assert_int_equal(jobs_with("return_requested", rid1), 1);
+	assert_int_equal(jobs_with("return_approved", rid1), 1);
+	assert_int_equal(jobs_with("return_received", rid1), 1);
+	assert_int_equal(jobs_with("return_requested", rid2), 1);
+	assert_int_equal(jobs_with("return_approved", rid2), 1);
+	assert_int_equal(jobs_with("return_received", rid2), 1);
+	mail = h_mail_wait(c.email, "has been received", 15000);
+	assert_non_null(mail);
+	free(mail);
+	/* the customer lists both; in the database: int64 money */
+	snprintf(body, sizeof body, "/api/v1/orders/%s/returns", id);
+	r = ho_req(&c, "GET", body, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	assert_int_equal(json_object_array_length(hc_jget(j, "items")), 2);
+	assert_null(hc_jget(j, "items.0.user_id"));
+	json_object_put(j);
+	h_resp_free(&r);
+	snprintf(body, sizeof body, "{\"order_id\": {\"$oid\": \"%s\"}, \"status\": \"received\","
+		 " \"refund_amount\": {\"$type\": \"long\"}}", id);
+	assert_int_equal(h_db_count("order_returns", body), 2);
+}
+
+static long returns_of(const char *id)
+{
+	char f[128];
+
+	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}}", id);
+	return h_db_count("order_returns", f);
+}
+
+/* Every refusal: a 4xx problem+json, nothing written. */
+static void test_refusals(void **state)
+{
+	struct ho_customer c, other;
+	struct h_resp r;
+	char id[25], id2[25], body[1024], reason[600], f[200], rid[25];
+	long stock;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	ho_customer_new(&other, false);
+	place(&c, 2, 0, id);
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}], \"reason\": \"broken\"}",
+		 ho_sku("RS1"));
+	/* not delivered yet */
+	r = ret_post(&c, id, body);
+	h_assert_problem(&r, 409);
+	h_resp_free(&r);
+	deliver(id);
+	/* another customer's order: the same as none */
+	r = ret_post(&other, id, body);
+	h_assert_problem(&r, 404);
+	h_resp_free(&r);
+	r = ret_post(&c, "0123456789abcdef01234567", body);
+	h_assert_problem(&r, 404);
+	h_resp_free(&r);
+	/* more than was delivered */
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 3}], \"reason\": \"broken\"}",
+		 ho_sku("RS1"));
+	r = ret_post(&c, id, body);
+	h_assert_problem(&r, 422);
+	h_resp_free(&r);
+	/* a SKU the order does not have (but the shop does) */
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}], \"reason\": \"broken\"}",
+		 ho_sku("RS2"));
+	r = ret_post(&c, id, body);
+	h_assert_problem(&r, 422);
+	h_resp_free(&r);
+	/* quantity 0, negative, huge, not an integer */
+	{
+		static const char *const bad[] = { "0", "-1", "99999999999999999999", "1.5", "\"1\"",
+						   "100000" };
+
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			snprintf(body, sizeof body,
+				 "{\"items\": [{\"sku\": \"%s\", \"quantity\": %s}],"
+				 " \"reason\": \"broken\"}", ho_sku("RS1"), bad[i]);
+			r = ret_post(&c, id, body);
+			h_assert_problem(&r, 400);
+			h_resp_free(&r);
+		}
+	}
+	/* reason: missing, empty, over 500 characters */
+	memset(reason, 'x', 501);
+	reason[501] = '\0';
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}], \"reason\": \"%s\"}",
+		 ho_sku("RS1"), reason);
+	r = ret_post(&c, id, body);
+	h_assert_problem_field(&r, 400, "reason");
+	h_resp_free(&r);
+	snprintf(body, sizeof body, "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}]}",
+		 ho_sku("RS1"));
+	r = ret_post(&c, id, body);
+	h_assert_problem(&r, 400);
+	h_resp_free(&r);
+	/* shapes: no items, the same SKU twice, an unknown or $-key */
+	r = ret_post(&c, id, "{\"items\": [], \"reason\": \"x\"}");
+	h_assert_problem(&r, 400);
+	h_resp_free(&r);
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}, {\"sku\": \"%s\","
+		 " \"quantity\": 1}], \"reason\": \"x\"}", ho_sku("RS1"), ho_sku("RS1"));
+	r = ret_post(&c, id, body);
+	h_assert_problem(&r, 400);
+	h_resp_free(&r);
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1, \"$set\": 1}], \"reason\": \"x\"}",
+		 ho_sku("RS1"));
+	r = ret_post(&c, id, body);
+	h_assert_problem(&r, 400);
+	h_resp_free(&r);
+	assert_int_equal(returns_of(id), 0);
+
+	/* after the window (7 days by default) */
+	place(&c, 1, 0, id2);
+	deliver(id2);
+	snprintf(f, sizeof f, "{\"_id\": {\"$oid\": \"%s\"}}", id2);
+	snprintf(body, sizeof body, "{\"$set\": {\"delivered_at\": {\"$date\": %lld}}}",
+		 (long long)((h_now_s() - 8 * 86400.0) * 1000));
+	h_db_update("orders", f, body);
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}], \"reason\": \"late\"}",
+		 ho_sku("RS1"));
+	r = ret_post(&c, id2, body);
+	h_assert_problem(&r, 422);
+	h_resp_free(&r);
+	assert_int_equal(returns_of(id2), 0);
+
+	/* an open request holds its units: 2 asked, then 1 more is too many */
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 2}], \"reason\": \"both\"}",
+		 ho_sku("RS1"));
+	ret_ok(&c, id, body, rid);
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}], \"reason\": \"one more\"}",
+		 ho_sku("RS1"));
+	r = ret_post(&c, id, body);
+	h_assert_problem(&r, 422);
+	h_resp_free(&r);
+	assert_int_equal(returns_of(id), 1);
+	/* a customer cannot take staff steps */
+	snprintf(f, sizeof f, "/api/v1/admin/orders/%s/returns/%s/approve", id, rid);
+	r = ho_req(&c, "POST", f, "{}", NULL);
+	h_assert_problem(&r, 403);
+	h_resp_free(&r);
+	/* receive before approve; reject without a reason; unknown return */
+	stock = ho_stock(prod, ho_sku("RS1"));
+	snprintf(body, sizeof body, "{\"lines\": [{\"sku\": \"%s\", \"restock\": true}]}",
+		 ho_sku("RS1"));
+	r = ret_step(id, rid, "receive", body);
+	h_assert_problem(&r, 409);
+	h_resp_free(&r);
+	assert_int_equal(ho_stock(prod, ho_sku("RS1")), stock);
+	r = ret_step(id, rid, "reject", "{}");
+	h_assert_problem_field(&r, 400, "reason");
+	h_resp_free(&r);
+	r = ret_step(id, "0123456789abcdef01234567", "approve", "{}");
+	h_assert_problem(&r, 404);
+	h_resp_free(&r);
+	r = ret_step(id2, rid, "approve", "{}"); /* the return of another order */
+	h_assert_problem(&r, 404);
+	h_resp_free(&r);
+	/* rejected: mailed with the reason, and its units free again */
+	r = ret_step(id, rid, "reject", "{\"reason\": \"worn and washed\"}");
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	r = ret_step(id, rid, "approve", "{}");
+	h_assert_problem(&r, 409);
+	h_resp_free(&r);
+	{
+		char *mail = h_mail_wait(c.email, "worn and washed", 15000);
+
+		assert_non_null(mail);
+		free(mail);
+	}
+	assert_int_equal(jobs_with("return_rejected", rid), 1);
+	assert_int_equal(jobs_with("return_approved", rid), 0);
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 2}], \"reason\": \"both again\"}",
+		 ho_sku("RS1"));
+	ret_ok(&c, id, body, rid);
+	assert_int_equal(returns_of(id), 2);
+}
+
+struct approve_race {
+	const char *id, *rid;
+	long status[16];
+};
+
+static void approve_one(int i, void *arg)
+{
+	struct approve_race *a = arg;
+	struct h_resp r = ret_step(a->id, a->rid, "approve", "{}");
+
+	a->status[i] = r.status;
+	h_resp_free(&r);
+}
+
+/* Two (and more) staff approve one return at once: exactly one wins. */
+static void test_concurrent_approve(void **state)
+{
+	static struct approve_race a;
+	struct ho_customer c;
+	char id[25], rid[25], body[256], f[200];
+	int ok = 0, conflict = 0;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	place(&c, 1, 0, id);
+	deliver(id);
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}], \"reason\": \"race\"}",
+		 ho_sku("RS1"));
+	ret_ok(&c, id, body, rid);
+	memset(&a, 0, sizeof a);
+	a.id = id;
+	a.rid = rid;
+	h_parallel(8, approve_one, &a);
+	for (int i = 0; i < 8; i++) {
+		if (a.status[i] == 200)
+			ok++;
+		else if (a.status[i] == 409)
+			conflict++;
+		else
+			fail_msg("approve %d: %ld", i, a.status[i]);
+	}
+	assert_int_equal(ok, 1);
+	assert_int_equal(conflict, 7);
+	snprintf(f, sizeof f, "{\"_id\": {\"$oid\": \"%s\"}, \"status\": \"approved\","
+		 " \"events\": {\"$size\": 2}, \"version\": 2}", rid);
+	assert_int_equal(h_db_count("order_returns", f), 1);
+	assert_int_equal(jobs_with("return_approved", rid), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_return_flow),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_concurrent_approve),
+	};
+
+	int rc;
+
+	h_init();
+	rc = cmocka_run_group_tests_name("returns", tests, suite_setup, NULL);
+	h_cleanup();
+	return rc;
+}
