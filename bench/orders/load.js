@@ -1,0 +1,175 @@
+// bench/orders/load.js - the checkout load of bench/orders/run.sh. A checkout
+// empties its cart, so every request needs a customer with a fresh cart:
+// the tool plants N customers (users in the database, HS256 access tokens
+// minted as src/auth/auth.h specifies, an address and a 3-line cart through
+// the API), then fires their N checkouts (cash on delivery) through nginx
+// with C in flight, and reads the CPU of the FastCGI pool and the database
+// from /proc around the firing only.
+//
+//   node load.js MODE N C
+//     MODE spread: each order on 3 SKUs of its own
+//          hot:    each order on the one hot SKU + 2 SKUs of its own
+// Environment: STACK_BASE, STACK_MONGODB_URI, STACK_JWT_SECRET, STACK_DIR
+// (pid files), BENCH_DB (database name). Loopback only; bounded by N and by
+// a 120 s deadline. Prints one line:
+//   MODE rps p50_ms p99_ms placed failed db_us pool_us (CPU us per checkout)
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const https = require('https');
+const crypto = require('crypto');
+const { MongoClient, ObjectId } = require(path.join(__dirname, '../../tests/mongo-standin/node_modules/mongodb'));
+
+const [mode, nStr, cStr] = process.argv.slice(2);
+const N = parseInt(nStr, 10), C = parseInt(cStr, 10);
+if (!['spread', 'hot'].includes(mode) || !(N > 0 && N <= 5000) || !(C > 0 && C <= 256)) {
+  console.error('usage: node load.js spread|hot N C   (N <= 5000, C <= 256)');
+  process.exit(2);
+}
+const env = (k) => { if (!process.env[k]) { console.error(`${k} is not set`); process.exit(2); } return process.env[k]; };
+const base = new URL(env('STACK_BASE'));
+if (!['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) { console.error('loopback only'); process.exit(2); }
+const secret = env('STACK_JWT_SECRET');
+const deadline = Date.now() + 120000;
+// the stack's certificate is self-signed for the local stack: loopback only (checked above)
+const agent = new https.Agent({ keepAlive: true, maxSockets: C, rejectUnauthorized: false });
+
+function request(method, p, token, body, headers = {}) {
+  return new Promise((resolve) => {
+    const data = body === undefined ? null : Buffer.from(JSON.stringify(body));
+    const h = { ...headers };
+    if (token) h.Authorization = `Bearer ${token}`;
+    if (data) { h['Content-Type'] = 'application/json'; h['Content-Length'] = data.length; }
+    const req = https.request({ host: base.hostname, port: base.port, path: p, method, headers: h, agent, timeout: 30000 }, (res) => {
+      const chunks = [];
+      res.on('data', (d) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => resolve({ status: 0, body: String(e) }));
+    if (data) req.write(data);
+    req.end();
+  });
+}
+
+const b64u = (b) => Buffer.from(b).toString('base64url');
+function token(id, role) {
+  const now = Math.floor(Date.now() / 1000);
+  const head = b64u(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const claims = b64u(JSON.stringify({
+    iss: process.env.STACK_JWT_ISSUER || 'emporium', aud: process.env.STACK_JWT_AUDIENCE || 'emporium-api',
+    sub: id, role, jti: crypto.randomBytes(16).toString('hex'), iat: now, exp: now + 900,
+  }));
+  const sig = crypto.createHmac('sha256', secret).update(`${head}.${claims}`).digest('base64url');
+  return `${head}.${claims}.${sig}`;
+}
+
+async function plantUsers(db, role, n) {
+  const now = new Date(), docs = [];
+  for (let i = 0; i < n; i++) {
+    const _id = new ObjectId();
+    docs.push({ _id, email: `bench-${role}-${_id.toHexString()}@test.invalid`, name: 'Bench User', role,
+      email_verified: true, disabled: false, password_hash: null, created_at: now, updated_at: now });
+  }
+  for (let i = 0; i < docs.length; i += 1000) await db.collection('users').insertMany(docs.slice(i, i + 1000));
+  return docs.map((d) => token(d._id.toHexString(), role));
+}
+
+// runs fn(i) for i < n with c in flight
+async function pool(n, c, fn) {
+  let next = 0;
+  const lanes = [];
+  for (let k = 0; k < Math.min(c, n); k++) {
+    lanes.push((async () => { for (let i = next++; i < n; i = next++) await fn(i); })());
+  }
+  await Promise.all(lanes);
+}
+
+function must(r, what, ok = [200, 201]) {
+  if (!ok.includes(r.status)) throw new Error(`${what}: ${r.status} ${r.body.slice(0, 300)}`);
+  return r.body ? JSON.parse(r.body) : null;
+}
+
+// CPU ticks of the process in a pid file and its children (+ reaped children)
+function cpuTicks(pidfile) {
+  const pid = fs.readFileSync(pidfile, 'utf8').trim();
+  let pids = [pid];
+  try {
+    for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+      pids = pids.concat(fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
+    }
+  } catch (e) { /* a task gone between the two reads */ }
+  let sum = 0;
+  for (const p of pids) {
+    try {
+      const f = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      // fields 14..17 (utime stime cutime cstime); rest[0] is field 3
+      sum += Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
+    } catch (e) { /* a worker that exited: its ticks are in the master's cutime */ }
+  }
+  return sum;
+}
+
+async function main() {
+  const client = new MongoClient(env('STACK_MONGODB_URI'), { directConnection: true });
+  await client.connect();
+  const db = client.db(env('BENCH_DB'));
+  const [staff] = await plantUsers(db, 'staff', 1);
+  const tag = `${mode}${Date.now().toString(36)}`;
+  // each order's own SKUs: products of 3 variants (sizes), one per order
+  const own = [];
+  await pool(N, 4, async (i) => {
+    const skus = [0, 1, 2].map((k) => `B${tag}-${i}-${k}`.toUpperCase());
+    must(await request('POST', '/api/v1/admin/products', staff, {
+      title: `Bench ${tag} ${i}`, slug: `bench-${tag}-${i}`, description: 'checkout benchmark', brand: 'Bench',
+      category: null, status: 'active', options: ['size', 'color'],
+      variants: skus.map((sku, k) => ({ sku, options: { size: `s${k}` }, price: 10000 + k * 100, stock: 100 })),
+    }), 'product');
+    own[i] = skus;
+  });
+  const hot = `H${tag}`.toUpperCase();
+  if (mode === 'hot') {
+    must(await request('POST', '/api/v1/admin/products', staff, {
+      title: `Hot ${tag}`, slug: `hot-${tag}`, description: 'the hot SKU', brand: 'Bench', category: null,
+      status: 'active', options: ['size', 'color'],
+      variants: [{ sku: hot, options: { size: 'M' }, price: 50000, stock: 1000000 }],
+    }), 'hot product');
+  }
+  const tokens = await plantUsers(db, 'customer', N);
+  const addresses = [];
+  await pool(N, 8, async (i) => {
+    const a = must(await request('POST', '/api/v1/me/addresses', tokens[i], {
+      name: 'Rahim Uddin', line1: '12 Road 5', city: 'Dhaka', postal_code: '1207', country: 'BD', phone: '+8801711000000',
+    }), 'address');
+    addresses[i] = a.id;
+    const lines = mode === 'hot' ? [hot, own[i][0], own[i][1]] : own[i];
+    for (const sku of lines) must(await request('POST', '/api/v1/cart/items', tokens[i], { sku, quantity: 1 }), 'cart add');
+  });
+  const dir = env('STACK_DIR');
+  const hz = Number(process.env.BENCH_HZ || 100); // USER_HZ (getconf CLK_TCK)
+  const lat = [];
+  let placed = 0, failed = 0, firstFail = '';
+  const c0 = [cpuTicks(`${dir}/run/mongo.pid`), cpuTicks(`${dir}/run/fcgi.pid`)];
+  const t0 = process.hrtime.bigint();
+  await pool(N, C, async (i) => {
+    if (Date.now() > deadline) { failed++; return; }
+    const s = process.hrtime.bigint();
+    const r = await request('POST', '/api/v1/orders', tokens[i],
+      { shipping_address_id: addresses[i], payment_method: 'cod' },
+      { 'Idempotency-Key': crypto.randomBytes(16).toString('hex') });
+    lat.push(Number(process.hrtime.bigint() - s) / 1e6);
+    if (r.status === 201) placed++; else { failed++; if (!firstFail) firstFail = `${r.status} ${r.body.slice(0, 200)}`; }
+  });
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c1 = [cpuTicks(`${dir}/run/mongo.pid`), cpuTicks(`${dir}/run/fcgi.pid`)];
+  if (firstFail) console.error(`${mode}: first failure: ${firstFail}`);
+  lat.sort((a, b) => a - b);
+  const pct = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+  const us = (k) => (placed ? ((c1[k] - c0[k]) * 1e6) / hz / placed : 0).toFixed(0);
+  console.log(`${mode} ${(placed / secs).toFixed(1)} ${pct(0.5).toFixed(1)} ${pct(0.99).toFixed(1)} ${placed} ${failed} ${us(0)} ${us(1)}`);
+  await client.close();
+  agent.destroy();
+}
+
+main().catch((e) => { console.error(e.message || e); process.exit(1); });
