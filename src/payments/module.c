@@ -87,6 +87,53 @@ static const struct store_index payments_indexes[] = {
 	{ "orders", "payments_refund_requested", "{\"payment_status\": 1, \"payment_method\": 1}", "{}" },
 };
 
+/* What MongoDB itself refuses to store for this module (migrate puts it
+ * in place): int64 money, the states' enums, required fields. */
+static const struct store_validator payments_validators[] = {
+	{ "payments",
+	  "{\"bsonType\": \"object\", \"required\": [\"order_id\", \"tran_id\", \"val_id\", "
+	  "\"method\", \"amount\", \"currency\", \"refund_reserved\", \"refunded\", \"applied\", "
+	  "\"created_at\"], "
+	  "\"properties\": {\"order_id\": {\"bsonType\": \"objectId\"}, "
+	  "\"tran_id\": {\"bsonType\": \"string\", \"minLength\": 1, \"maxLength\": 64}, "
+	  "\"val_id\": {\"bsonType\": \"string\", \"minLength\": 1, \"maxLength\": 64}, "
+	  "\"method\": {\"enum\": [\"sslcommerz\", \"cod\"]}, "
+	  "\"amount\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"currency\": {\"bsonType\": \"string\", \"minLength\": 3, \"maxLength\": 3}, "
+	  "\"refund_reserved\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"refunded\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"applied\": {\"enum\": [\"order\", \"late\"]}, "
+	  "\"risk_level\": {\"bsonType\": \"int\", \"minimum\": 0, \"maximum\": 1}, "
+	  "\"created_at\": {\"bsonType\": \"date\"}}}" },
+	{ "payment_attempts",
+	  "{\"bsonType\": \"object\", \"required\": [\"order_id\", \"tran_id\", \"status\", "
+	  "\"amount\", \"currency\", \"checked_at\", \"created_at\"], "
+	  "\"properties\": {\"order_id\": {\"bsonType\": \"objectId\"}, "
+	  "\"tran_id\": {\"bsonType\": \"string\", \"minLength\": 1, \"maxLength\": 30}, "
+	  "\"status\": {\"enum\": [\"open\", \"void\", \"paid\", \"late\", \"failed\", "
+	  "\"cancelled\", \"expired\", \"unattempted\"]}, "
+	  "\"amount\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"currency\": {\"bsonType\": \"string\", \"minLength\": 3, \"maxLength\": 3}, "
+	  "\"checked_at\": {\"bsonType\": \"date\"}, \"created_at\": {\"bsonType\": \"date\"}}}" },
+	{ "refunds",
+	  "{\"bsonType\": \"object\", \"required\": [\"order_id\", \"payment_id\", \"amount\", "
+	  "\"currency\", \"reason\", \"status\", \"created_at\"], "
+	  "\"properties\": {\"order_id\": {\"bsonType\": \"objectId\"}, "
+	  "\"payment_id\": {\"bsonType\": \"objectId\"}, "
+	  "\"amount\": {\"bsonType\": \"long\", \"minimum\": 1}, "
+	  "\"currency\": {\"bsonType\": \"string\", \"minLength\": 3, \"maxLength\": 3}, "
+	  "\"reason\": {\"bsonType\": \"string\", \"minLength\": 1, \"maxLength\": 255}, "
+	  "\"status\": {\"enum\": [\"requested\", \"processing\", \"refunded\", \"cancelled\", "
+	  "\"failed\"]}, "
+	  "\"idem_key\": {\"bsonType\": \"string\", \"minLength\": 1, \"maxLength\": 255}, "
+	  "\"created_at\": {\"bsonType\": \"date\"}}}" },
+	{ "payment_logs",
+	  "{\"bsonType\": \"object\", \"required\": [\"direction\", \"kind\", \"fields\", \"at\"], "
+	  "\"properties\": {\"direction\": {\"enum\": [\"out\", \"in\"]}, "
+	  "\"kind\": {\"bsonType\": \"string\", \"maxLength\": 32}, "
+	  "\"fields\": {\"bsonType\": \"object\"}, \"at\": {\"bsonType\": \"date\"}}}" },
+};
+
 static const struct jobs_handler payments_job_handlers[] = {
 	{ "payments_validate", pay_job_validate },
 	{ "payments_refund", pay_job_refund },
@@ -107,6 +154,8 @@ const struct em_module payments_module = {
 	.routes = payments_route_tables,
 	.indexes = payments_indexes,
 	.nindexes = EM_COUNT(payments_indexes),
+	.validators = payments_validators,
+	.nvalidators = EM_COUNT(payments_validators),
 	.job_handlers = payments_job_handlers,
 	.periodics = payments_periodics,
 	.config = &payments_config_section,

@@ -7,8 +7,8 @@
  * Collections (money is BSON int64 minor units + the order's currency):
  *
  *   payment_attempts { _id, order_id, user_id, tran_id (unique, <= 30),
- *            provider: "sslcommerz", status: "open"|"void"|"paid"|"failed"|
- *            "cancelled"|"expired"|"unattempted"|"refused", amount, currency,
+ *            provider: "sslcommerz", status: "open"|"void"|"paid"|"late"|
+ *            "failed"|"cancelled"|"expired"|"unattempted", amount, currency,
  *            sessionkey, gateway_url, created_at, updated_at }
  *            One attempt per session; a new session voids the open one.
  *   payments { _id, order_id, tran_id (unique), val_id (unique),
