@@ -809,8 +809,19 @@ json_object *orders_return_render(const bson_t *doc, bool staff)
 		json_object_object_del(all, "_id");
 	}
 	if (!staff) {
+		json_object *evs;
+
 		json_object_object_del(all, "user_id");
 		json_object_object_del(all, "version");
+		/* who acted is staff-only, as on the order's own events */
+		if (json_object_object_get_ex(all, "events", &evs) &&
+		    json_object_is_type(evs, json_type_array))
+			for (size_t i = 0; i < json_object_array_length(evs); i++) {
+				json_object *e = json_object_array_get_idx(evs, i);
+
+				if (e && json_object_is_type(e, json_type_object))
+					json_object_object_del(e, "by");
+			}
 	}
 	return all;
 }
