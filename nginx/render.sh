@@ -46,6 +46,8 @@ Variables (environment; defaults in [production | local] mode):
   NGX_DOCS_ROOT        the API description and its documentation page, as
                        written by tools/openapi/build.sh site DIR
                        [/usr/share/emporium/docs | <checkout>/build/docs-site]
+  NGX_METRICS_ALLOW    addresses or networks that may read /metrics
+                       [127.0.0.1 ::1]
   NGX_TRUSTED_PROXIES  space-separated addresses or CIDR networks of the load
                        balancers in front: their X-Forwarded-For names the
                        client (real_ip), so limits and logs see clients []
@@ -141,6 +143,7 @@ val WORKERS 2
 val ERROR_LOG_LEVEL warn
 V[CORS_ORIGINS]=${NGX_CORS_ORIGINS:-}
 V[TRUSTED_PROXIES]=${NGX_TRUSTED_PROXIES:-}
+V[METRICS_ALLOW_LIST]=${NGX_METRICS_ALLOW:-127.0.0.1 ::1}
 if [ "$mode" = production ]; then
 	val CERT /etc/emporium/tls/fullchain.pem
 	val KEY /etc/emporium/tls/privkey.pem
@@ -286,10 +289,17 @@ else
 	realip='# no NGX_TRUSTED_PROXIES: clients connect directly (X-Forwarded-For is not trusted)'
 fi
 V[REAL_IP]=$realip
+allow=''
+for t in ${V[METRICS_ALLOW_LIST]}; do
+	[[ $t =~ ^[0-9a-fA-F:.]+(/[0-9]{1,3})?$ ]] ||
+		die "NGX_METRICS_ALLOW: '$t' is not an address or network (e.g. 127.0.0.1 10.0.0.0/8)"
+	allow+="allow $t;"$'\n'
+done
+V[METRICS_ALLOW]="${allow}deny all;"
 
 if [ $list = 1 ]; then
 	echo "# mode: $mode"
-	for k in PREFIX HTTPS_PORT HTTP_PORT SERVER_NAME PUBLIC_HOST TRUSTED_PROXIES UPSTREAMS CERT KEY MEDIA_ROOT ADMIN_ROOT DOCS_ROOT \
+	for k in PREFIX HTTPS_PORT HTTP_PORT SERVER_NAME PUBLIC_HOST TRUSTED_PROXIES METRICS_ALLOW_LIST UPSTREAMS CERT KEY MEDIA_ROOT ADMIN_ROOT DOCS_ROOT \
 		CORS_ORIGINS AUTH_RATE AUTH_BURST API_RATE API_BURST CONN_PER_IP MAX_BODY \
 		UPLOAD_MAX_BODY FASTCGI_READ_TIMEOUT CACHE_DIR ACCESS_LOG ADMIN_IMG_SRC IPV6 \
 		DEFAULT_SERVER SITE_CONF WORKERS USER ERROR_LOG_LEVEL; do

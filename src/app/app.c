@@ -18,6 +18,11 @@ bool em_app_open(struct em_app *app, const struct em_config *cfg, const char *cl
 			     "more route tables than EM_APP_ROUTE_TABLES_MAX");
 		return false;
 	}
+	/* every route numbered once, in table order: index 0 is "no route" */
+	for (size_t t = 0; app->routes[t]; t++)
+		for (size_t r = 0; r < app->routes[t]->count; r++)
+			if (app->nmetric_routes + 1 < EM_METRICS_ROUTES)
+				app->metric_routes[app->nmetric_routes++] = &app->routes[t]->routes[r];
 	app->authenticate = em_modules_authenticator();
 	app->upload_max_body = em_modules_upload_max_body(&app->cfg);
 	if (!em_modules_process_init(&app->cfg, err))
@@ -37,4 +42,12 @@ void em_app_close(struct em_app *app)
 	store_close(&app->store);
 	em_modules_process_release();
 	app->open = false;
+}
+
+size_t em_app_route_index(const struct em_app *app, const struct em_route *route)
+{
+	for (size_t i = 0; route && i < app->nmetric_routes; i++)
+		if (app->metric_routes[i] == route)
+			return i + 1;
+	return 0;
 }

@@ -9,6 +9,7 @@
 #define EM_APP_APP_H
 
 #include "core/config.h"
+#include "http/metrics.h"
 #include "http/router.h"
 #include "store/store.h"
 
@@ -22,7 +23,16 @@ struct em_app {
 	em_authenticate_fn authenticate;  /* for non-public routes; NULL: all 401 */
 	int64_t upload_max_body;          /* the largest EM_BODY_UPLOAD body, 0: none */
 	bool open;                        /* em_app_open() succeeded */
+	/* The pool's shared counters (NULL: none) and this worker's slot;
+	 * routes[] flattened: a route's metrics index is its position + 1. */
+	struct em_metrics *metrics;
+	struct em_metrics_slot *metrics_slot;
+	const struct em_route *metric_routes[EM_METRICS_ROUTES];
+	size_t nmetric_routes;
 };
+
+/* The metrics index of a route (0: none, or not numbered). */
+size_t em_app_route_index(const struct em_app *app, const struct em_route *route);
 
 /*
  * Fills app for a worker process, after fork(): a copy of cfg, the route

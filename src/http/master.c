@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/notify.h"
+#include "http/metrics.h"
 #include "http/peer.h"
 
 #define MASTER_MAX_WORKERS 256
@@ -38,6 +40,7 @@ struct master {
 	int fast_failures;               /* consecutive early deaths */
 	struct timespec respawn_after;   /* backoff: no forks before this */
 	pid_t pid;
+	struct em_metrics *metrics;      /* shared with the workers; NULL: none */
 };
 
 static double ts_diff(const struct timespec *a, const struct timespec *b)
@@ -114,8 +117,10 @@ static bool master_spawn(struct master *m, struct master_slot *slot)
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		em_worker_run(m->listen_fd, &m->cfg, m->pid);
+		em_worker_run(m->listen_fd, &m->cfg, m->pid, m->metrics, (int)(slot - m->slots));
 	}
+	if (m->metrics)
+		em_metrics_add(&m->metrics->worker_starts, 1);
 	slot->pid = pid;
 	slot->generation = m->generation;
 	slot->retiring = false;
@@ -181,6 +186,13 @@ static void master_reap(struct master *m, bool stopping)
 				continue;
 			lived = ts_diff(&t, &s->started);
 			s->pid = 0;
+			if (m->metrics)
+				em_metrics_add(WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
+						       &m->metrics->worker_exits_clean :
+					       WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ?
+						       &m->metrics->worker_exits_timeout :
+						       &m->metrics->worker_exits_crash,
+					       1);
 			if (s->retiring || stopping)
 				break;
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -270,6 +282,8 @@ int em_master_run(struct em_config *cfg)
 	m->pid = getpid();
 	m->listen_fd = -1;
 	m->nworkers = master_worker_count(&m->cfg);
+	/* mapped before any fork: the one area the pool shares on purpose */
+	m->metrics = em_metrics_create();
 
 	/* All supervision signals are taken synchronously by sigtimedwait. */
 	sigemptyset(&set);
@@ -322,6 +336,8 @@ done:
 		close(m->listen_fd);
 	if (m->unix_path[0])
 		unlink(m->unix_path);
+	if (m->metrics)
+		munmap(m->metrics, sizeof(*m->metrics));
 	free(m);
 	return rc;
 }

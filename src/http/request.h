@@ -116,6 +116,9 @@ bool em_request_parse_json(struct em_request *req, const char *const *extra_type
 bool em_response_header(struct em_request *req, const char *name, const char *value);
 /* Sets status and a JSON body; takes ownership of o (may be NULL: no body). */
 void em_response_json(struct em_request *req, int status, json_object *o);
+/* A body of another media type (text/plain for /metrics): copied. */
+void em_response_text(struct em_request *req, int status, const char *content_type,
+		      const char *body, size_t len);
 /* An empty response (204, 304...). */
 void em_response_empty(struct em_request *req, int status);
 /*

@@ -106,6 +106,13 @@ static void response_body_set(struct em_request *req, const char *ctype,
 	snprintf(r->content_type, sizeof(r->content_type), "%s", ctype ? ctype : "");
 }
 
+void em_response_text(struct em_request *req, int status, const char *content_type,
+		      const char *body, size_t len)
+{
+	req->resp.status = status;
+	response_body_set(req, content_type, body, len);
+}
+
 void em_response_json(struct em_request *req, int status, json_object *o)
 {
 	size_t len = 0;

@@ -148,6 +148,8 @@ static void worker_serve(struct em_app *app, FCGX_Request *fr)
 			/* recorded in parse_error: the dispatcher answers it */
 		}
 	}
+	if (app->metrics_slot)
+		em_metrics_add(&app->metrics_slot->in_flight, 1);
 	em_router_dispatch(app->routes, app->authenticate, (size_t)app->cfg.max_body, &req);
 	out = em_response_serialize(&req, &len);
 	if (FCGX_PutStr(out, (int)len, fr->out) != (int)len)
@@ -155,7 +157,16 @@ static void worker_serve(struct em_app *app, FCGX_Request *fr)
 	free(out);
 	path = em_request_alloc(&req, req.uri_path_len + 1);
 	memcpy(path, req.uri_path, req.uri_path_len);
-	em_log_access(req.method, path, req.resp.status, worker_elapsed_ms(&req.started));
+	{
+		double ms = worker_elapsed_ms(&req.started);
+
+		em_log_access(req.method, path, req.resp.status, ms);
+		if (app->metrics_slot) {
+			em_metrics_request(app->metrics_slot, em_app_route_index(app, req.route),
+					   req.resp.status, ms);
+			__atomic_fetch_sub(&app->metrics_slot->in_flight, 1, __ATOMIC_RELAXED);
+		}
+	}
 	em_request_release(&req);
 	em_log_set_request(NULL, NULL);
 }
@@ -191,7 +202,8 @@ static void worker_exit(int code)
 	_exit(code);
 }
 
-void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid)
+void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid,
+		   struct em_metrics *metrics, int slot)
 {
 	struct em_app app;
 	struct em_error err = EM_ERROR_INIT;
@@ -238,6 +250,8 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid)
 		em_err("worker cannot start: %s", err.message);
 		_exit(3);
 	}
+	app.metrics = metrics;
+	app.metrics_slot = metrics && slot >= 0 && slot < EM_METRICS_SLOTS ? &metrics->slots[slot] : NULL;
 	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
 		em_err("FCGX_InitRequest failed");
 		_exit(3);

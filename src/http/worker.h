@@ -17,11 +17,15 @@
 /* Runs the master until stopped; returns the process exit code. */
 int em_master_run(struct em_config *cfg);
 
+struct em_metrics;
+
 /*
  * Runs a worker on listen_fd (non-blocking, shared by all workers) until
- * SIGTERM, max_requests, or the death of master_pid. Never returns.
+ * SIGTERM, max_requests, or the death of master_pid. metrics (may be
+ * NULL) is the master's shared area and slot this worker's index in it.
+ * Never returns.
  */
-void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid)
-	__attribute__((noreturn));
+void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid,
+		   struct em_metrics *metrics, int slot) __attribute__((noreturn));
 
 #endif

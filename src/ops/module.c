@@ -8,6 +8,7 @@
 static const struct em_route_table *const ops_route_tables[] = {
 	&ops_health_routes,
 	&ops_csp_routes,
+	&ops_metrics_routes,
 	NULL,
 };
 

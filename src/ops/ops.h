@@ -10,5 +10,7 @@
 extern const struct em_route_table ops_health_routes;
 /* POST /api/v1/csp-reports */
 extern const struct em_route_table ops_csp_routes;
+/* GET /metrics (Prometheus; nginx lets only NGX_METRICS_ALLOW reach it) */
+extern const struct em_route_table ops_metrics_routes;
 
 #endif
