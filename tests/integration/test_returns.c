@@ -180,9 +180,15 @@ static void test_return_flow(void **state)
 		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}], \"reason\": \"too small\"}",
 		 ho_sku("RS1"));
 	ret_ok(&c, id, body, rid1);
-	mail = h_mail_wait(c.email, rid1, 15000);
-	assert_non_null(mail);
-	free(mail);
+	{
+		char needle[64];
+
+		snprintf(needle, sizeof needle, "Return %s: requested.", rid1);
+		mail = h_mail_wait(c.email, needle, 15000);
+		assert_non_null(mail);
+		assert_non_null(strstr(mail, "has been requested"));
+		free(mail);
+	}
 	r = ret_step(id, rid1, "approve", "{\"note\": \"ok\"}");
 	assert_int_equal(r.status, 200);
 	j = h_json(&r);
@@ -262,9 +268,31 @@ static void test_return_flow(void **state)
 	assert_int_equal(jobs_with("return_requested", rid2), 1);
 	assert_int_equal(jobs_with("return_approved", rid2), 1);
 	assert_int_equal(jobs_with("return_received", rid2), 1);
-	mail = h_mail_wait(c.email, "has been received", 15000);
-	assert_non_null(mail);
-	free(mail);
+	/* through the SMTP catcher: each of the six mails arrives, and once */
+	{
+		static const char *const steps[] = { "approved", "received" };
+		const char *rids[] = { rid1, rid2 };
+		char needle[96];
+
+		snprintf(needle, sizeof needle, "Return %s: requested.", rid2);
+		mail = h_mail_wait(c.email, needle, 15000);
+		assert_non_null(mail);
+		free(mail);
+		for (int k = 0; k < 2; k++)
+			for (int n = 0; n < 2; n++) {
+				snprintf(needle, sizeof needle, "Return %s: %s.", rids[k], steps[n]);
+				mail = h_mail_wait(c.email, needle, 15000);
+				if (!mail)
+					fail_msg("no mail '%s'", needle);
+				free(mail);
+			}
+		/* and no second copy of any of them */
+		for (int k = 0; k < 2; k++) {
+			mail = h_mail_wait(c.email, rids[k], 2000);
+			if (mail)
+				fail_msg("an extra mail: %.300s", mail);
+		}
+	}
 	/* the customer lists both; in the database: int64 money */
 	snprintf(body, sizeof body, "/api/v1/orders/%s/returns", id);
 	r = ho_req(&c, "GET", body, NULL, NULL);
@@ -494,12 +522,62 @@ static void test_concurrent_approve(void **state)
 	assert_int_equal(jobs_with("return_approved", rid), 1);
 }
 
+struct request_race {
+	const struct ho_customer *c;
+	const char *id;
+	const char *body;
+	long status[16];
+};
+
+static void request_one(int i, void *arg)
+{
+	struct request_race *a = arg;
+	struct h_resp r = ret_post(a->c, a->id, a->body);
+
+	a->status[i] = r.status;
+	h_resp_free(&r);
+}
+
+/* 8 requests at once for 1 unit each of a line of 2: exactly 2 get it. */
+static void test_concurrent_requests(void **state)
+{
+	static struct request_race a;
+	static struct ho_customer c;
+	char id[25], body[256];
+	int created = 0, refused = 0;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	place(&c, 2, 0, id);
+	deliver(id);
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}], \"reason\": \"race\"}",
+		 ho_sku("RS1"));
+	memset(&a, 0, sizeof a);
+	a.c = &c;
+	a.id = id;
+	a.body = body;
+	h_parallel(8, request_one, &a);
+	for (int i = 0; i < 8; i++) {
+		if (a.status[i] == 201)
+			created++;
+		else if (a.status[i] == 409 || a.status[i] == 422)
+			refused++;
+		else
+			fail_msg("request %d: %ld", i, a.status[i]);
+	}
+	assert_int_equal(created, 2);
+	assert_int_equal(refused, 6);
+	assert_int_equal(returns_of(id), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_return_flow),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_concurrent_approve),
+		cmocka_unit_test(test_concurrent_requests),
 	};
 
 	int rc;
