@@ -85,6 +85,9 @@ static const struct store_index payments_indexes[] = {
 	{ "refunds", "payment_id", "{\"payment_id\": 1}", "{}" },
 	/* the sweep of cancelled paid orders waiting for their refund */
 	{ "orders", "payments_refund_requested", "{\"payment_status\": 1, \"payment_method\": 1}", "{}" },
+	/* the sweep of received returns waiting for their refund */
+	{ "order_returns", "payments_refund_pending",
+	  "{\"status\": 1, \"refund_requested\": 1, \"refund_id\": 1}", "{}" },
 };
 
 /* What MongoDB itself refuses to store for this module (migrate puts it
@@ -146,6 +149,7 @@ static const struct jobs_handler payments_job_handlers[] = {
 static const struct jobs_periodic payments_periodics[] = {
 	{ "payments_reconcile", 5, pay_reconcile_sweep },
 	{ "payments_cancelled_refunds", 5, pay_refund_requested_sweep },
+	{ "payments_return_refunds", 5, pay_returns_refund_sweep },
 	{ NULL, 0, NULL },
 };
 

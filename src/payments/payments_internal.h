@@ -59,6 +59,8 @@ bool pay_job_refund_poll(struct jobs_worker *w, const struct jobs_job *job, stru
 bool pay_reconcile_sweep(struct jobs_worker *w, struct em_error *err);
 /* Refunds for paid card orders that were cancelled (payment_status refund_requested). */
 bool pay_refund_requested_sweep(struct jobs_worker *w, struct em_error *err);
+/* Refunds for received returns (order_returns refund_requested, refund_amount). */
+bool pay_returns_refund_sweep(struct jobs_worker *w, struct em_error *err);
 
 /* ---- routes ---- */
 extern const struct em_route_table payments_routes;

@@ -591,3 +591,131 @@ bool pay_refund_requested_sweep(struct jobs_worker *w, struct em_error *err)
 	}
 	return ok;
 }
+
+struct return_refund_ctx {
+	struct em_store *st;
+	const bson_t *payment;
+	const bson_oid_t *return_id;
+	int64_t amount;
+};
+
+/* The refund and the return's refund_id, together: of two workers one wins. */
+static bool return_refund_txn(mongoc_client_session_t *session, void *vctx, bson_error_t *berr,
+			      struct em_error *err)
+{
+	struct return_refund_ctx *c = vctx;
+	mongoc_collection_t *coll;
+	bson_t opts = BSON_INITIALIZER, reply;
+	bson_t *f, *u;
+	bson_oid_t id;
+	bson_iter_t it;
+	char key[40], hex[25];
+	bool ok = false;
+
+	bson_oid_to_string(c->return_id, hex);
+	snprintf(key, sizeof key, "return:%s", hex);
+	if (!pay_refund_request(session, c->st, c->payment, c->amount, "return received", key, NULL,
+				&id, berr, err))
+		return false;
+	bson_init(&reply);
+	coll = store_collection(c->st, "order_returns");
+	f = BCON_NEW("_id", BCON_OID(c->return_id), "refund_id", "{", "$exists", BCON_BOOL(false), "}");
+	u = BCON_NEW("$set", "{", "refund_id", BCON_OID(&id), "}");
+	if (!store_txn_opts(session, &opts, err))
+		goto done;
+	if (!mongoc_collection_update_one(coll, f, u, &opts, &reply, berr)) {
+		store_error_set(err, berr, "link return refund");
+		goto done;
+	}
+	if (!bson_iter_init_find(&it, &reply, "matchedCount") || bson_iter_as_int64(&it) != 1) {
+		em_error_set(err, EM_ERR_CONFLICT, NULL, "the return's refund was requested meanwhile");
+		goto done;
+	}
+	ok = true;
+done:
+	bson_destroy(f);
+	bson_destroy(u);
+	bson_destroy(&reply);
+	bson_destroy(&opts);
+	mongoc_collection_destroy(coll);
+	return ok;
+}
+
+/*
+ * Received returns the orders module marked refund_requested (the lines'
+ * share in refund_amount) get their refund here, through the gateway for a
+ * card payment or recorded by hand for cash; the return's refund_id links
+ * the two, written in the same transaction, so each return is refunded
+ * once. A return with nothing left to refund (or no payment) gets
+ * refund_id null, so the sweep does not look at it again.
+ */
+bool pay_returns_refund_sweep(struct jobs_worker *w, struct em_error *err)
+{
+	mongoc_collection_t *coll = store_collection(&w->store, "order_returns");
+	bson_t *filter = BCON_NEW("status", BCON_UTF8("received"), "refund_requested", BCON_BOOL(true),
+				  "refund_id", "{", "$exists", BCON_BOOL(false), "}");
+	bson_t *opts = BCON_NEW("limit", BCON_INT64(20));
+	mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, opts, NULL);
+	const bson_t *doc;
+	bson_error_t berr;
+	bson_oid_t ids[20], orders[20];
+	int64_t amounts[20];
+	size_t n = 0;
+	bool ok = true;
+
+	while (n < 20 && mongoc_cursor_next(cur, &doc))
+		if (pay_oid(doc, "_id") && pay_oid(doc, "order_id")) {
+			bson_oid_copy(pay_oid(doc, "_id"), &ids[n]);
+			bson_oid_copy(pay_oid(doc, "order_id"), &orders[n]);
+			amounts[n++] = pay_int64(doc, "refund_amount", 0);
+		}
+	if (mongoc_cursor_error(cur, &berr)) {
+		store_error_set(err, &berr, "find returns to refund");
+		ok = false;
+	}
+	mongoc_cursor_destroy(cur);
+	bson_destroy(filter);
+	bson_destroy(opts);
+	for (size_t i = 0; ok && i < n; i++) {
+		bson_t f = BSON_INITIALIZER, payment;
+		bool found = false;
+		struct em_error e = EM_ERROR_INIT;
+		int64_t left = 0;
+
+		BSON_APPEND_OID(&f, "order_id", &orders[i]);
+		BSON_APPEND_UTF8(&f, "applied", "order");
+		if (!pay_find_one(NULL, &w->store, "payments", &f, &payment, &found, &berr, &e)) {
+			bson_destroy(&f);
+			continue;
+		}
+		bson_destroy(&f);
+		if (found)
+			left = pay_int64(&payment, "amount", 0) - pay_int64(&payment, "refund_reserved", 0);
+		if (left > amounts[i])
+			left = amounts[i];
+		if (left > 0) {
+			struct return_refund_ctx c = { &w->store, &payment, &ids[i], left };
+
+			if (store_txn_run(&w->store, return_refund_txn, &c, &e))
+				em_info("return received: refund of %lld requested", (long long)left);
+			else if (e.kind != EM_ERR_CONFLICT)
+				em_warn("refund for a return not requested: %s", e.message);
+		} else {
+			bson_t *rf = BCON_NEW("_id", BCON_OID(&ids[i]), "refund_id", "{", "$exists",
+					      BCON_BOOL(false), "}");
+			bson_t *ru = BCON_NEW("$set", "{", "refund_id", BCON_NULL, "}");
+
+			if (!mongoc_collection_update_one(coll, rf, ru, NULL, NULL, &berr))
+				em_warn("return without a refund not marked: %s", berr.message);
+			else
+				em_warn("a received return has no payment left to refund (order paid %s)",
+					found ? "and refunded already" : "by nobody");
+			bson_destroy(rf);
+			bson_destroy(ru);
+		}
+		if (found)
+			bson_destroy(&payment);
+	}
+	mongoc_collection_destroy(coll);
+	return ok;
+}

@@ -864,6 +864,61 @@ static void test_cancel_paid_refunds(void **state)
 	}
 }
 
+/* a received return of a card order: the lines' share is refunded once */
+static void test_return_refunds(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], rid[25], path[200], body[256], f[200];
+	json_object *a, *j;
+	struct h_resp r;
+	long long share;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_int_equal(session(&c, id, tran), 201);
+	a = act(tran, "pay", "");
+	json_object_put(a);
+	assert_order(&c, id, "processing", "paid");
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/transitions", id);
+	r = hc_staff("POST", path, "{\"to\": \"shipped\", \"carrier\": \"pathao\", \"tracking_number\": \"P1\"}",
+		     NULL);
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	r = hc_staff("POST", path, "{\"to\": \"delivered\"}", NULL);
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	snprintf(path, sizeof path, "/api/v1/orders/%s/returns", id);
+	snprintf(body, sizeof body, "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}], \"reason\": \"too big\"}",
+		 ho_sku("PS1"));
+	r = ho_req(&c, "POST", path, body, NULL);
+	if (r.status != 201)
+		fail_msg("return: %ld %s", r.status, r.body);
+	j = h_json(&r);
+	snprintf(rid, sizeof rid, "%s", hc_jstr(j, "id"));
+	json_object_put(j);
+	h_resp_free(&r);
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/returns/%s/approve", id, rid);
+	r = hc_staff("POST", path, "{}", NULL);
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/returns/%s/receive", id, rid);
+	r = hc_staff("POST", path, "{\"lines\": [{\"sku\": \"PS1\", \"restock\": true}]}", NULL);
+	if (r.status != 200)
+		fail_msg("receive: %ld %s", r.status, r.body);
+	j = h_json(&r);
+	share = (long long)json_object_get_int64(hc_jget(j, "refund_amount"));
+	json_object_put(j);
+	h_resp_free(&r);
+	assert_true(share > 0 && share <= 156000);
+	assert_true(refunds_wait(id, "refunded", 1, 20000));
+	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"amount\": %lld}", id, share);
+	assert_int_equal(h_db_count("refunds", f), 1);
+	h_sleep_ms(6000); /* later sweeps: still one refund */
+	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}}", id);
+	assert_int_equal(h_db_count("refunds", f), 1);
+}
+
 /* COD: staff confirm, then record the cash, which must be the total */
 static struct h_resp cod_collect(const char *path, const char *body)
 {
@@ -983,6 +1038,7 @@ int main(void)
 		cmocka_unit_test(test_payment_after_cancel),
 		cmocka_unit_test(test_payment_after_expiry),
 		cmocka_unit_test(test_cancel_paid_refunds),
+		cmocka_unit_test(test_return_refunds),
 		cmocka_unit_test(test_cod),
 		cmocka_unit_test(test_logs),
 	};
