@@ -66,8 +66,10 @@ cart, 1 unit per line: one transaction that reads the account, the address and t
 takes an order number, decrements 3 variants' stock, inserts the order, clears the cart, enqueues
 the confirmation mail and stores the idempotent response. spread: each order's 3 SKUs are its own;
 hot: every order has the same hot SKU (plenty of stock) + 2 of its own, so placements conflict on
-one product document and run again. The spread run is measured before and after the hot one (the
-machine is shared); ratios are against their mean. CPU is microseconds per placed order, from
+one product document and run again (every placement also takes its number from the one counter
+document, so spread ones meet there too). The spread run is measured before and after the hot one:
+the machine is shared, and the database grows with each run (the stand-in's CPU per order grows with
+it), so the mean of the two is at the hot run's size; ratios are against that mean. CPU is microseconds per placed order, from
 /proc of the database and of the FastCGI master + workers, over the checkouts only (the setup of
 customers and carts and a warm-up run of 40 are not counted). Load: bench/orders/load.js (Node, on the same 2 cores).
 
