@@ -38,7 +38,8 @@
  *            reject_reason: string|null, currency,
  *            received: [{ sku, quantity, restock: bool, refund_amount }],
  *            refund_amount: int64|null (the received lines' share),
- *            refund_requested: bool, events: [{ from, to, by: { id, role },
+ *            refund_requested: bool, refund_id: ObjectId|null (set by the
+ *            payments module's sweep when it refunds), events: [{ from, to, by: { id, role },
  *            at, note }], version: int64, created_at, updated_at }
  *            (returns.c says why a collection and not an array on the order)
  *

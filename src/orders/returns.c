@@ -25,8 +25,10 @@
  *
  * The refund: src/payments exposes no refund request API to other modules
  * (pay_refund_request is internal to it and runs against a payment
- * record), so the return records refund_amount and refund_requested: true
- * for staff / the payments module to act on.
+ * record), so the return records refund_amount and refund_requested: true,
+ * and the payments module's sweep makes the refund and sets the return's
+ * refund_id (absent until then: the sweep looks for {refund_id: {$exists:
+ * false}}, so it is never written here).
  */
 #include <stdio.h>
 #include <stdlib.h>
