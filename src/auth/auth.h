@@ -28,26 +28,8 @@
 
 #include "auth/auth_config.h"
 #include "core/config.h"
-#include "http/router.h"
+#include "core/role.h"
 #include "store/store.h"
-
-bool auth_request_authenticate(struct em_request *req, enum em_role *role,
-			       struct em_error *err);
-
-/*
- * Signs the user in: issues an access token and a new refresh-token family,
- * and writes the login response on req: 200 {"access_token", "token_type":
- * "Bearer", "expires_in", "refresh_token", "csrf_token"} plus the refresh
- * token in a __Host- cookie (Secure, HttpOnly, SameSite=Strict, Path=/)
- * and the CSRF token in a readable one. Used by password login and OAuth
- * login alike (src/auth/session_http.c). It does not check email_verified:
- * the password login refuses unverified accounts itself, and an OAuth
- * login has the provider's word for the address. It refuses (403) an
- * account with a second factor (TOTP), which only the password login,
- * asking for the code, can sign in.
- */
-bool auth_session_issue(struct em_request *req, const bson_oid_t *user_id,
-			struct em_error *err);
 
 /*
  * Whether the account may place orders: it exists, its e-mail address is

@@ -15,6 +15,7 @@
 #include "auth/accounts.h"
 #include "core/error.h"
 #include "http/request.h"
+#include "http/router.h"
 
 #define AUTH_REFRESH_COOKIE "__Host-emporium_rt"
 #define AUTH_CSRF_COOKIE "__Host-emporium_csrf"
@@ -53,5 +54,28 @@ bool auth_body_string(json_object *obj, const char *key, size_t min, size_t max,
 
 /* The client's address for the per-address throttles ("unknown" if none). */
 const char *auth_client_addr(struct em_request *req);
+
+/*
+ * The router's authenticator (the auth module's descriptor provides it):
+ * the bearer access token checked as auth.h describes; sets req->role and
+ * req->user_id. Other modules' routes with optional sign-in call it too.
+ */
+bool auth_request_authenticate(struct em_request *req, enum em_role *role,
+			       struct em_error *err);
+
+/*
+ * Signs the user in: issues an access token and a new refresh-token family,
+ * and writes the login response on req: 200 {"access_token", "token_type":
+ * "Bearer", "expires_in", "refresh_token", "csrf_token"} plus the refresh
+ * token in a __Host- cookie (Secure, HttpOnly, SameSite=Strict, Path=/)
+ * and the CSRF token in a readable one. Used by password login and OAuth
+ * login alike (src/auth/session_http.c). It does not check email_verified:
+ * the password login refuses unverified accounts itself, and an OAuth
+ * login has the provider's word for the address. It refuses (403) an
+ * account with a second factor (TOTP), which only the password login,
+ * asking for the code, can sign in.
+ */
+bool auth_session_issue(struct em_request *req, const bson_oid_t *user_id,
+			struct em_error *err);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "app/app.h"
 #include "auth/auth.h"
+#include "auth/auth_http.h"
 #include "core/log.h"
 
 #define AUTH_LEEWAY_S 30

@@ -7,6 +7,7 @@
 #include "app/module.h"
 #include "core/curl_body.h"
 #include "auth/auth.h"
+#include "auth/auth_http.h"
 #include "auth/accounts.h"
 #include "auth/auth_routes.h"
 #include "jobs/jobs.h"

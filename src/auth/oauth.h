@@ -36,7 +36,6 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "http/router.h"
 #include "store/store.h"
 
 #define OAUTH_NAME_MAX 32

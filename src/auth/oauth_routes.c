@@ -34,6 +34,7 @@
 
 #include "app/app.h"
 #include "auth/auth.h"
+#include "auth/auth_http.h"
 #include "auth/auth_routes.h"
 #include "auth/oauth.h"
 #include "core/alloc.h"

@@ -15,6 +15,7 @@
 
 #include "app/app.h"
 #include "auth/auth.h"
+#include "auth/auth_http.h"
 #include "cart/cart_internal.h"
 #include "core/alloc.h"
 #include "core/json.h"

@@ -16,14 +16,8 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "core/role.h"
 #include "http/request.h"
-
-enum em_role {
-	EM_ROLE_PUBLIC = 0,  /* anyone, no token needed */
-	EM_ROLE_CUSTOMER,    /* any signed-in account */
-	EM_ROLE_STAFF,
-	EM_ROLE_ADMIN,
-};
 
 enum em_body {
 	EM_BODY_NONE = 0,    /* a body, if any, is ignored */

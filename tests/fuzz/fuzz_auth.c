@@ -34,6 +34,7 @@
 #include "app/app.h"
 #include "app/modules.h"
 #include "auth/auth.h"
+#include "auth/auth_http.h"
 #include "fuzz.h"
 
 #define FUZZ_SECRET "fuzz-secret-0123456789abcdef0123456789abcdef"

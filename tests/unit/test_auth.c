@@ -23,6 +23,7 @@
 #include "app/modules.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
+#include "auth/auth_http.h"
 
 static struct em_config cfg;
 
