@@ -154,7 +154,7 @@ static bool apply_txn(mongoc_client_session_t *session, void *vctx, bson_error_t
 {
 	struct apply_ctx *c = vctx;
 	bson_t filter = BSON_INITIALIZER, attempt, order, payment;
-	bool ok = false, have_attempt = false, have_order = false, have_payment = false, found;
+	bool ok = false, have_attempt = false, have_order = false, found;
 	const bson_oid_t *order_id;
 
 	c->replay = c->late = false;
@@ -256,7 +256,6 @@ done:
 		bson_destroy(&attempt);
 	if (have_order)
 		bson_destroy(&order);
-	(void)have_payment;
 	bson_destroy(&filter);
 	return ok;
 }
