@@ -638,6 +638,17 @@ if [ -n "$python" ]; then
 		if ! has_hdr Access-Control-Allow-Origin && sec_headers_ok >/dev/null; then
 			ok "app's own Access-Control-Allow-Origin hidden; security headers added to app responses"
 		else notok "app's own Access-Control-Allow-Origin hidden; security headers added to app responses" "$(cat "$L/h")"; fi
+		# the public catalog's large JSON is gzipped; the rest of the API
+		# (answers that can hold tokens: BREACH) is not
+		fetch -H 'Accept-Encoding: gzip' "$B/api/v1/products?big=1"
+		if [ "$code" = 200 ] && [ "$(hdr Content-Encoding)" = gzip ] &&
+			grep -qi '^Vary:.*Accept-Encoding' "$L/h" && gzip -t "$L/b" 2>/dev/null; then
+			ok "gzip: a large catalog answer is compressed (Vary: Accept-Encoding)"
+		else notok "gzip: a large catalog answer is compressed (Vary: Accept-Encoding)" "$code $(hdr Content-Encoding)"; fi
+		fetch -H 'Accept-Encoding: gzip' "$B/api/v1/me?big=1"
+		if [ -z "$(hdr Content-Encoding)" ] && grep -q '"padding"' "$L/b"; then
+			ok "gzip: not on the rest of the API (tokens next to client input)"
+		else notok "gzip: not on the rest of the API (tokens next to client input)" "$code $(hdr Content-Encoding)"; fi
 		# behind a trusted proxy (127.0.0.1 here) the client is the one it names
 		fetch -H 'X-Forwarded-For: 198.51.100.23, 203.0.113.9' "$B/api/v1/health"
 		if grep -q '"remote_addr": "203.0.113.9"' "$L/b"; then

@@ -112,6 +112,8 @@ class Handler(socketserver.StreamRequestHandler):
             "http_proxy": p.get("HTTP_PROXY"),
             "remote_addr": p.get("REMOTE_ADDR"),
         })
+        if "big=1" in p.get("QUERY_STRING", ""):  # a large answer (compression checks)
+            payload["padding"] = "catalog " * 400
         data = json.dumps(payload).encode()
         head = (f"Status: {status}\r\nContent-Type: {ctype}\r\n"
                 f"X-Request-Id: {p.get('REQUEST_ID', '')}\r\n"
