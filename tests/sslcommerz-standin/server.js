@@ -338,6 +338,16 @@ async function handle(req, res) {
 		if (config.slow_ms) await sleep(config.slow_ms);
 		if (config.fail_all) return send(res, 503, { error: 'Service Unavailable' });
 	}
+	if (req.method === 'GET' && u.pathname === '/') {
+		// what ./scripts/run prints: say what this is and where its pages are
+		const open = [...sessions.values()].filter((x) => x.state === 'open').length;
+		return html(res, 200, '<!doctype html><meta charset="utf-8"><title>SSLCOMMERZ stand-in</title>' +
+			'<h1>SSLCOMMERZ stand-in</h1><p>A local gateway for the demo and the tests: it speaks ' +
+			'the session, validation, transaction-query and refund APIs and signs its IPNs as ' +
+			'SSLCOMMERZ does. Start a payment from the shop (POST /api/v1/payments/sslcommerz/session): ' +
+			'the gateway_url it answers opens this gateway\'s payment page.</p>' +
+			'<p>Open sessions: ' + open + '</p>');
+	}
 	if (req.method === 'POST' && u.pathname === '/gwprocess/v4/api.php') {
 		const p = formParse(await readBody(req));
 		record('POST', u.pathname, p);
