@@ -168,6 +168,30 @@ static void test_jobs_and_commands_unique(void **state)
 	assert_non_null(em_modules_admin_cmd("seed-demo"));
 }
 
+/*
+ * libcurl is initialised once per process, after fork(), by the modules
+ * that make outgoing calls (auth: OpenID Connect; media: Cloudinary; jobs:
+ * SMTP; payments: the gateway) - not lazily on whichever path runs first.
+ */
+static void test_outgoing_modules_init_libcurl(void **state)
+{
+	static const char *const callers[] = { "auth", "media", "jobs", "payments" };
+
+	(void)state;
+	for (size_t c = 0; c < sizeof callers / sizeof callers[0]; c++) {
+		const struct em_module *m = NULL;
+
+		for (size_t i = 0; em_modules[i]; i++)
+			if (strcmp(em_modules[i]->name, callers[c]) == 0)
+				m = em_modules[i];
+		if (!m)
+			fail_msg("module %s is not in the list", callers[c]);
+		if (!m->process_init || !m->process_release)
+			fail_msg("module %s calls out with libcurl but has no process_init/release",
+				 callers[c]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_variables_are_unique_and_documented),
 		cmocka_unit_test(test_index_names_unique),
 		cmocka_unit_test(test_jobs_and_commands_unique),
+		cmocka_unit_test(test_outgoing_modules_init_libcurl),
 	};
 
 	return cmocka_run_group_tests_name("modules", tests, NULL, NULL);
