@@ -94,6 +94,57 @@ static void test_routes_do_not_collide(void **state)
 	assert_non_null(em_modules_authenticator());
 }
 
+/*
+ * nginx answers CORS preflights itself, so its Access-Control-Allow-Methods
+ * list is written by hand in emporium.conf.in. It must name exactly the
+ * methods some route takes: one more invites requests that can only 405,
+ * one less breaks a storefront calling that route cross-origin.
+ */
+static void test_cors_methods_match_routes(void **state)
+{
+	static const char *const known[] = { "GET", "POST", "PUT", "PATCH", "DELETE" };
+	const struct em_route_table *tables[EM_APP_ROUTE_TABLES_MAX];
+	bool routed[EM_COUNT(known)] = { false };
+	char path[1024], line[512], *list = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_true(em_modules_route_tables(tables, EM_COUNT(tables)));
+	for (size_t t = 0; tables[t]; t++)
+		for (size_t r = 0; r < tables[t]->count; r++) {
+			bool found = false;
+
+			for (size_t k = 0; k < EM_COUNT(known); k++)
+				if (strcmp(tables[t]->routes[r].method, known[k]) == 0)
+					routed[k] = found = true;
+			if (!found)
+				fail_msg("route method %s: add it to this test and nginx's preflight",
+					 tables[t]->routes[r].method);
+		}
+	snprintf(path, sizeof(path), "%s/nginx/emporium.conf.in", EM_TOP_SRCDIR);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if ((list = strstr(line, "Access-Control-Allow-Methods \"")))
+			break;
+	fclose(f);
+	assert_non_null(list);
+	list += strlen("Access-Control-Allow-Methods \"");
+	assert_non_null(strchr(list, '"'));
+	*strchr(list, '"') = '\0';
+	for (size_t k = 0; k < EM_COUNT(known); k++) {
+		size_t n = strlen(known[k]);
+		bool listed = false;
+
+		for (const char *p = list; (p = strstr(p, known[k])); p += n)
+			if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+				listed = true;
+		if (listed != routed[k])
+			fail_msg("%s: %s by a route but %s in nginx's Allow-Methods \"%s\"", known[k],
+				 routed[k] ? "taken" : "not taken", listed ? "listed" : "missing", list);
+	}
+}
+
 struct var_seen {
 	const char *names[512];
 	size_t n;
@@ -198,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_patterns_collide),
 		cmocka_unit_test(test_every_module_is_named_once),
 		cmocka_unit_test(test_routes_do_not_collide),
+		cmocka_unit_test(test_cors_methods_match_routes),
 		cmocka_unit_test(test_variables_are_unique_and_documented),
 		cmocka_unit_test(test_index_names_unique),
 		cmocka_unit_test(test_jobs_and_commands_unique),
