@@ -31,6 +31,7 @@ static json_object *auth_admin_user_item(const bson_t *doc, void *ctx)
 /* GET /api/v1/admin/users?limit=&cursor=&email= */
 static bool auth_admin_users_list(struct em_request *req, struct em_error *err)
 {
+	static const char *const params[] = { "email", "limit", "cursor", NULL };
 	const char *prefix = em_request_query(req, "email"), *cursor;
 	mongoc_collection_t *coll = NULL;
 	mongoc_cursor_t *cur = NULL;
@@ -42,7 +43,8 @@ static bool auth_admin_users_list(struct em_request *req, struct em_error *err)
 	int limit;
 	bool ok = false, more = false;
 
-	if (!em_page_params(req, AUTH_USERS_PAGE_DEFAULT, &limit, &cursor, err))
+	if (!em_request_query_check(req, params, 2 * AUTH_EMAIL_MAX, err) ||
+	    !em_page_params(req, AUTH_USERS_PAGE_DEFAULT, &limit, &cursor, err))
 		goto done;
 	if (cursor && !em_page_cursor_oid_decode(cursor, &after, err))
 		goto done;

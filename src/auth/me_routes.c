@@ -314,7 +314,9 @@ static bool auth_addr_list(struct em_request *req, struct em_error *err)
 	json_object *o = NULL, *items;
 	bool ok = false;
 
-	if (!auth_me_oid(req, &uid, err))
+	/* No paging: the whole book fits one answer, so limit/cursor are
+	 * refused like any unknown name rather than silently ignored. */
+	if (!em_request_query_check(req, NULL, 0, err) || !auth_me_oid(req, &uid, err))
 		return false;
 	o = json_object_new_object();
 	items = json_object_new_array();

@@ -122,8 +122,8 @@ extern const struct em_route_table cart_coupon_admin_routes;
 bool cart_add_and_render(struct em_request *req, const char *sku, int64_t quantity,
 			 const bson_oid_t *product, struct em_error *err);
 
-/* Query string: only allowed names, each once, plain short values. */
-bool cart_query_check(struct em_request *req, const char *const *allowed, struct em_error *err);
+/* Longest query value the cart's routes take (em_request_query_check). */
+#define CART_QUERY_VALUE_MAX 200
 
 /* emporium-admin seed-demo-coupons (seed.c). */
 int cart_cmd_seed_coupons(const struct em_config *cfg, int argc, char **argv);

@@ -20,35 +20,6 @@
 #include "core/alloc.h"
 #include "core/json.h"
 
-bool cart_query_check(struct em_request *req, const char *const *allowed, struct em_error *err)
-{
-	for (size_t i = 0; i < req->query.n; i++) {
-		const struct em_kv *kv = &req->query.items[i];
-		bool known = false;
-
-		for (size_t a = 0; allowed && allowed[a]; a++)
-			if (strcmp(allowed[a], kv->key) == 0)
-				known = true;
-		if (!known) {
-			em_error_set(err, EM_ERR_INVALID, kv->key, "unknown query parameter %.60s",
-				     kv->key);
-			return false;
-		}
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(req->query.items[j].key, kv->key) == 0) {
-				em_error_set(err, EM_ERR_INVALID, kv->key, "%.60s may be given only once",
-					     kv->key);
-				return false;
-			}
-		if (strlen(kv->value) > 200 || kv->value[0] == '$') {
-			em_error_set(err, EM_ERR_INVALID, kv->key,
-				     "%.60s must be a plain value of at most 200 bytes", kv->key);
-			return false;
-		}
-	}
-	return true;
-}
-
 /* ---- who is calling, and which cart is theirs ---- */
 
 struct cart_caller {
@@ -517,7 +488,8 @@ static bool cart_get(struct em_request *req, struct em_error *err)
 	bool ok;
 
 	memset(&c, 0, sizeof c);
-	ok = cart_query_check(req, NULL, err) && cart_caller_load(req, &c, err) &&
+	ok = em_request_query_check(req, NULL, CART_QUERY_VALUE_MAX, err) &&
+	     cart_caller_load(req, &c, err) &&
 	     cart_render(req, &c, 200, err);
 	cart_caller_release(&c);
 	return ok;
@@ -806,7 +778,7 @@ static bool cart_summary_get(struct em_request *req, struct em_error *err)
 	bool ok = false;
 
 	memset(&c, 0, sizeof c);
-	if (!cart_query_check(req, summary_params, err))
+	if (!em_request_query_check(req, summary_params, CART_QUERY_VALUE_MAX, err))
 		goto done;
 	if (addr && zone) {
 		em_error_set(err, EM_ERR_INVALID, "shipping_zone",

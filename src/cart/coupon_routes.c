@@ -52,7 +52,7 @@ static bool cart_coupons_list(struct em_request *req, struct em_error *err)
 	int limit;
 	bool ok = false, more = false;
 
-	if (!cart_query_check(req, params, err) ||
+	if (!em_request_query_check(req, params, CART_QUERY_VALUE_MAX, err) ||
 	    !em_page_params(req, CART_COUPON_PAGE_DEFAULT, &limit, &cursor, err) ||
 	    (cursor && !em_page_cursor_oid_decode(cursor, &after, err)))
 		goto done;

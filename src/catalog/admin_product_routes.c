@@ -255,7 +255,7 @@ static bool catalog_admin_product_list(struct em_request *req, struct em_error *
 	struct catalog_page page;
 	int limit;
 
-	if (!catalog_query_check(req, allowed, err))
+	if (!em_request_query_check(req, allowed, CATALOG_QUERY_VALUE_MAX, err))
 		return false;
 	if (deleted && strcmp(deleted, "true") == 0) {
 		which = CATALOG_DELETED;
@@ -285,7 +285,8 @@ static bool catalog_admin_version_list(struct em_request *req, struct em_error *
 	bson_oid_t id;
 	int limit;
 
-	if (!catalog_query_check(req, allowed, err) || !product_id_param(req, &id, err) ||
+	if (!em_request_query_check(req, allowed, CATALOG_QUERY_VALUE_MAX, err) ||
+	    !product_id_param(req, &id, err) ||
 	    !em_page_params(req, CATALOG_LIMIT_DEFAULT, &limit, &cursor, err) ||
 	    !catalog_product_versions(&req->app->store, &id, limit, cursor, &page, err))
 		return false;

@@ -20,38 +20,6 @@ json_object *catalog_json_object(struct em_error *err)
 	return o;
 }
 
-bool catalog_query_check(struct em_request *req, const char *const *allowed,
-			 struct em_error *err)
-{
-	for (size_t i = 0; i < req->query.n; i++) {
-		const struct em_kv *kv = &req->query.items[i];
-		bool known = false;
-
-		for (size_t a = 0; allowed[a]; a++)
-			if (strcmp(allowed[a], kv->key) == 0)
-				known = true;
-		/* Unknown names include "category[$ne]": nothing a client
-		 * sends is ever read as an operator. */
-		if (!known) {
-			em_error_set(err, EM_ERR_INVALID, kv->key, "unknown query parameter %.60s",
-				     kv->key);
-			return false;
-		}
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(req->query.items[j].key, kv->key) == 0) {
-				em_error_set(err, EM_ERR_INVALID, kv->key,
-					     "%.60s may be given only once", kv->key);
-				return false;
-			}
-		if (strlen(kv->value) > 200 || kv->value[0] == '$') {
-			em_error_set(err, EM_ERR_INVALID, kv->key,
-				     "%.60s must be a plain value of at most 200 bytes", kv->key);
-			return false;
-		}
-	}
-	return true;
-}
-
 /*
  * The public form of a variant's stock: whether it can be bought and,
  * when few are left, how many (never more than low_stock_public), so the

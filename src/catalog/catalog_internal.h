@@ -20,12 +20,8 @@ extern const struct em_route_table catalog_admin_product_routes;
 /* emporium-admin seed-demo: the demo catalog, idempotently (seed.c). */
 int catalog_cmd_seed_demo(const struct em_config *cfg, int argc, char **argv);
 
-/*
- * Checks the query string: only the listed parameter names, each at most
- * once, no value longer than 200 bytes or starting with '$'.
- */
-bool catalog_query_check(struct em_request *req, const char *const *allowed,
-			 struct em_error *err);
+/* Longest query value the catalog takes (em_request_query_check). */
+#define CATALOG_QUERY_VALUE_MAX 200
 
 /*
  * Renders a product for the API: "id" for _id, "category" for

@@ -15,7 +15,7 @@ static bool catalog_category_tree_get(struct em_request *req, struct em_error *e
 	static const char *const allowed[] = { NULL };
 	json_object *items = NULL, *body = NULL;
 
-	if (!catalog_query_check(req, allowed, err) ||
+	if (!em_request_query_check(req, allowed, CATALOG_QUERY_VALUE_MAX, err) ||
 	    !catalog_category_tree(&req->app->store, &items, err))
 		return false;
 	body = catalog_json_object(err);

@@ -73,7 +73,7 @@ static bool in_stock_param(struct em_request *req, bool *only, struct em_error *
 static bool filter_params(struct em_request *req, struct catalog_filter *f, struct em_error *err)
 {
 	memset(f, 0, sizeof(*f));
-	if (!catalog_query_check(req, list_params, err) ||
+	if (!em_request_query_check(req, list_params, CATALOG_QUERY_VALUE_MAX, err) ||
 	    !plain_param(req, "category", CATALOG_SLUG_MAX, &f->category, err) ||
 	    !plain_param(req, "brand", CATALOG_BRAND_MAX, &f->brand, err) ||
 	    !plain_param(req, "q", 200, &f->q, err) ||
@@ -198,7 +198,7 @@ static bool catalog_product_get(struct em_request *req, struct em_error *err)
 	char etag[96];
 	bool ok = false;
 
-	if (!catalog_query_check(req, allowed, err) ||
+	if (!em_request_query_check(req, allowed, CATALOG_QUERY_VALUE_MAX, err) ||
 	    !catalog_product_find_visible(&req->app->store, em_request_path_param(req, "id"),
 					  &doc, err))
 		goto done;

@@ -51,6 +51,36 @@ const char *em_request_query(const struct em_request *req, const char *name)
 	return em_kv_list_get(&req->query, name);
 }
 
+bool em_request_query_check(const struct em_request *req, const char *const *allowed,
+			    size_t value_max, struct em_error *err)
+{
+	for (size_t i = 0; i < req->query.n; i++) {
+		const struct em_kv *kv = &req->query.items[i];
+		bool known = false;
+
+		for (size_t a = 0; allowed && allowed[a]; a++)
+			known = known || strcmp(allowed[a], kv->key) == 0;
+		if (!known) {
+			em_error_set(err, EM_ERR_INVALID, kv->key, "unknown query parameter %.60s",
+				     kv->key);
+			return false;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(req->query.items[j].key, kv->key) == 0) {
+				em_error_set(err, EM_ERR_INVALID, kv->key,
+					     "%.60s may be given only once", kv->key);
+				return false;
+			}
+		if (strlen(kv->value) > value_max || kv->value[0] == '$') {
+			em_error_set(err, EM_ERR_INVALID, kv->key,
+				     "%.60s must be a plain value of at most %zu bytes", kv->key,
+				     value_max);
+			return false;
+		}
+	}
+	return true;
+}
+
 const char *em_request_cookie(const struct em_request *req, const char *name)
 {
 	return em_kv_list_get(&req->cookies, name);

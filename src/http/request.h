@@ -89,6 +89,15 @@ const char *em_request_header(const struct em_request *req, const char *name);
 const char *em_request_path_param(const struct em_request *req, const char *name);
 /* A decoded query parameter, or NULL. */
 const char *em_request_query(const struct em_request *req, const char *name);
+/*
+ * The query string holds only the names in `allowed` (NULL-terminated; NULL
+ * for none), each at most once, each value at most `value_max` bytes and
+ * not starting with '$'. A 400 naming the parameter otherwise. Unknown
+ * names include "category[$ne]": nothing a client sends is read as an
+ * operator, and a misspelt filter is an error instead of being ignored.
+ */
+bool em_request_query_check(const struct em_request *req, const char *const *allowed,
+			    size_t value_max, struct em_error *err);
 /* A cookie value, or NULL. */
 const char *em_request_cookie(const struct em_request *req, const char *name);
 

@@ -138,6 +138,7 @@ static json_object *low_item_render(const bson_t *doc, void *ctx)
  * its threshold, newest first, keyset-paginated by _id. */
 static bool inventory_low_stock_list(struct em_request *req, struct em_error *err)
 {
+	static const char *const page_params[] = { "limit", "cursor", NULL };
 	const char *cursor_s;
 	struct catalog_cursor after;
 	int limit;
@@ -150,13 +151,8 @@ static bool inventory_low_stock_list(struct em_request *req, struct em_error *er
 	char next[128] = "";
 	bool ok = false, more = false;
 
-	for (size_t i = 0; i < req->query.n; i++)
-		if (strcmp(req->query.items[i].key, "limit") != 0 &&
-		    strcmp(req->query.items[i].key, "cursor") != 0) {
-			em_error_set(err, EM_ERR_INVALID, req->query.items[i].key,
-				     "unknown query parameter");
-			goto done;
-		}
+	if (!em_request_query_check(req, page_params, 200, err))
+		goto done;
 	if (!em_page_params(req, CATALOG_LIMIT_DEFAULT, &limit, &cursor_s, err))
 		goto done;
 	BSON_APPEND_BOOL(&filter, "variants.low_stock", true);

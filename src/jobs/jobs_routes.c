@@ -103,6 +103,7 @@ static json_object *jobs_item_render(const bson_t *doc, void *ctx)
 /* GET /api/v1/admin/jobs?status=&limit=&cursor= (newest first) */
 static bool jobs_admin_list(struct em_request *req, struct em_error *err)
 {
+	static const char *const params[] = { "status", "limit", "cursor", NULL };
 	const char *status = em_request_query(req, "status"), *cursor;
 	mongoc_collection_t *coll = NULL;
 	mongoc_cursor_t *cur = NULL;
@@ -115,6 +116,8 @@ static bool jobs_admin_list(struct em_request *req, struct em_error *err)
 	int limit;
 	bool ok = false, more = false;
 
+	if (!em_request_query_check(req, params, 200, err))
+		goto done;
 	if (status) {
 		size_t i;
 

@@ -26,6 +26,8 @@
 #include "orders/orders_internal.h"
 
 #define ORDERS_LIST_DEFAULT 20
+/* Longest query value: an e-mail address to track by is up to 254 bytes. */
+#define ORDERS_QUERY_VALUE_MAX 256
 
 /*
  * A problem+json with the order module's extra members (a machine-readable
@@ -97,33 +99,6 @@ static bool orders_id_param(struct em_request *req, bson_oid_t *id, struct em_er
 	if (!em_oid_parse(em_request_path_param(req, "id"), id)) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such order");
 		return false;
-	}
-	return true;
-}
-
-/* Only the listed query parameters, each at most once, bounded. */
-static bool orders_query_check(struct em_request *req, const char *const *allowed,
-			       struct em_error *err)
-{
-	for (size_t i = 0; i < req->query.n; i++) {
-		const char *k = req->query.items[i].key;
-		bool known = false;
-
-		for (size_t a = 0; allowed && allowed[a]; a++)
-			known = known || strcmp(k, allowed[a]) == 0;
-		if (!known) {
-			em_error_set(err, EM_ERR_INVALID, k, "unknown query parameter");
-			return false;
-		}
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(req->query.items[j].key, k) == 0) {
-				em_error_set(err, EM_ERR_INVALID, k, "given more than once");
-				return false;
-			}
-		if (strlen(req->query.items[i].value) > 256) {
-			em_error_set(err, EM_ERR_INVALID, k, "is too long");
-			return false;
-		}
 	}
 	return true;
 }
@@ -332,7 +307,8 @@ static bool orders_mine(struct em_request *req, struct em_error *err)
 	bson_oid_t user;
 
 	memset(&f, 0, sizeof f);
-	if (!orders_query_check(req, orders_list_params, err) || !orders_caller(req, &user, err))
+	if (!em_request_query_check(req, orders_list_params, ORDERS_QUERY_VALUE_MAX, err) ||
+	    !orders_caller(req, &user, err))
 		return false;
 	f.user_id = &user;
 	f.status = em_request_query(req, "status");
@@ -346,7 +322,8 @@ static bool orders_read(struct em_request *req, bool staff, struct em_error *err
 	bson_t doc;
 	json_object *o;
 
-	if (!orders_query_check(req, NULL, err) || !orders_id_param(req, &id, err) ||
+	if (!em_request_query_check(req, NULL, ORDERS_QUERY_VALUE_MAX, err) ||
+	    !orders_id_param(req, &id, err) ||
 	    (!staff && !orders_caller(req, &user, err)) ||
 	    !orders_find(&req->app->store, &id, staff ? NULL : &user, &doc, err))
 		return false;
@@ -402,7 +379,8 @@ static bool orders_cancel(struct em_request *req, struct em_error *err)
 	struct orders_transition t = { .to = ORDERS_CANCELLED, .actor = ORDERS_ACTOR_CUSTOMER,
 				       .by_role = "customer", .note = "cancelled by the customer" };
 
-	if (!orders_query_check(req, NULL, err) || !orders_id_param(req, &id, err) ||
+	if (!em_request_query_check(req, NULL, ORDERS_QUERY_VALUE_MAX, err) ||
+	    !orders_id_param(req, &id, err) ||
 	    !orders_caller(req, &user, err))
 		return false;
 	t.by = &user;
@@ -423,7 +401,8 @@ static bool orders_admin_transition(struct em_request *req, struct em_error *err
 	bool have_by;
 
 	memset(&t, 0, sizeof t);
-	if (!orders_query_check(req, NULL, err) || !orders_id_param(req, &id, err) ||
+	if (!em_request_query_check(req, NULL, ORDERS_QUERY_VALUE_MAX, err) ||
+	    !orders_id_param(req, &id, err) ||
 	    !em_json_check_fields(req->json, orders_transition_fields, err) ||
 	    !em_json_get_string(req->json, "to", 1, 32, true, &to, err) ||
 	    !em_json_get_string(req->json, "note", 0, ORDERS_NOTE_MAX, false, &t.note, err) ||
@@ -461,7 +440,7 @@ static bool orders_admin_list(struct em_request *req, struct em_error *err)
 	char normal[256];
 
 	memset(&f, 0, sizeof f);
-	if (!orders_query_check(req, orders_admin_params, err))
+	if (!em_request_query_check(req, orders_admin_params, ORDERS_QUERY_VALUE_MAX, err))
 		return false;
 	f.status = em_request_query(req, "status");
 	f.payment_method = em_request_query(req, "payment_method");
@@ -506,7 +485,7 @@ static bool orders_track_get(struct em_request *req, struct em_error *err)
 	char normal[256];
 	json_object *o = NULL;
 
-	if (!orders_query_check(req, orders_track_params, err))
+	if (!em_request_query_check(req, orders_track_params, ORDERS_QUERY_VALUE_MAX, err))
 		return false;
 	if (!number || !orders_number_valid(number)) {
 		em_error_set(err, EM_ERR_INVALID, "order", "an order number (EM-YYYY-NNNNNN) is needed");

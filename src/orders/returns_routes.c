@@ -29,15 +29,6 @@ static bool ret_id_param(struct em_request *req, const char *name, bson_oid_t *i
 	return true;
 }
 
-static bool ret_no_query(struct em_request *req, struct em_error *err)
-{
-	if (req->query.n) {
-		em_error_set(err, EM_ERR_INVALID, req->query.items[0].key, "unknown query parameter");
-		return false;
-	}
-	return true;
-}
-
 /*
  * Reads body[key] as an array of 1..ORDERS_RETURN_ITEMS_MAX objects
  * {sku, quantity} (want_qty) or {sku, restock} into items, each SKU once.
@@ -137,7 +128,7 @@ static bool ret_create(struct em_request *req, struct em_error *err)
 	bool ok;
 
 	memset(&in, 0, sizeof in);
-	if (!ret_no_query(req, err) || !ret_id_param(req, "id", &id, err))
+	if (!em_request_query_check(req, NULL, 0, err) || !ret_id_param(req, "id", &id, err))
 		return false;
 	if (!em_oid_parse(req->user_id, &user)) {
 		em_error_set(err, EM_ERR_UNAUTHENTICATED, NULL, "sign in first");
@@ -169,7 +160,7 @@ static bool ret_list(struct em_request *req, bool staff, struct em_error *err)
 	bson_oid_t id, user;
 	json_object *items = NULL, *o;
 
-	if (!ret_no_query(req, err) || !ret_id_param(req, "id", &id, err))
+	if (!em_request_query_check(req, NULL, 0, err) || !ret_id_param(req, "id", &id, err))
 		return false;
 	if (!staff && !em_oid_parse(req->user_id, &user)) {
 		em_error_set(err, EM_ERR_UNAUTHENTICATED, NULL, "sign in first");
@@ -211,7 +202,7 @@ static bool ret_step(struct em_request *req, enum orders_return_step step, struc
 	bool ok;
 
 	memset(&chg, 0, sizeof chg);
-	if (!ret_no_query(req, err) || !ret_id_param(req, "id", &id, err) ||
+	if (!em_request_query_check(req, NULL, 0, err) || !ret_id_param(req, "id", &id, err) ||
 	    !ret_id_param(req, "rid", &rid, err))
 		return false;
 	chg.step = step;

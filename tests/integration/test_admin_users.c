@@ -85,6 +85,13 @@ static void test_admin_roles(void **state)
 	r = h_authed("GET", "/api/v1/admin/users?cursor=zzz", ta, NULL);
 	h_assert_problem_field(&r, 400, "cursor");
 	h_resp_free(&r);
+	/* a misspelt filter would otherwise list everyone */
+	r = h_authed("GET", "/api/v1/admin/users?emial=x%40example.com", ta, NULL);
+	h_assert_problem_field(&r, 400, "emial");
+	h_resp_free(&r);
+	r = h_authed("GET", "/api/v1/admin/users?limit=1&limit=2", ta, NULL);
+	h_assert_problem_field(&r, 400, "limit");
+	h_resp_free(&r);
 
 	/* role change: the customer's old token stops working at once */
 	snprintf(path, sizeof(path), "/api/v1/admin/users/%s", uc);

@@ -152,9 +152,12 @@ static void test_admin_list(void **state)
 		"/api/v1/admin/jobs?status=bogus", "/api/v1/admin/jobs?cursor=%21%21%21",
 		"/api/v1/admin/jobs?cursor=AAAAAAAAAAAAAAAAAAAAAAAA",
 		"/api/v1/admin/jobs?cursor=AAAAAAAAAAAAAAA",
+		"/api/v1/admin/jobs?stauts=dead", "/api/v1/admin/jobs?status=dead&status=done",
+		"/api/v1/admin/jobs?status[$ne]=done",
 	};
+	/* a misspelt or repeated filter is refused, not ignored */
 	const char *bad_field[] = { "limit", "limit", "limit", "limit", "status", "cursor",
-				    "cursor", "cursor" };
+				    "cursor", "cursor", "stauts", "status", "status[$ne]" };
 	int found[5] = { 0 }, pages = 0;
 	struct h_resp r;
 	char *mail;

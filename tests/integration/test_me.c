@@ -155,6 +155,10 @@ static void test_addresses(void **state)
 	r = h_authed("GET", "/api/v1/me/addresses/not-an-id", t1, NULL);
 	h_assert_problem(&r, 404);
 	h_resp_free(&r);
+	/* the book is never paged: limit is refused, not silently ignored */
+	r = h_authed("GET", "/api/v1/me/addresses?limit=1", t1, NULL);
+	h_assert_problem_field(&r, 400, "limit");
+	h_resp_free(&r);
 
 	/* delete */
 	r = h_authed("DELETE", path, t1, NULL);
