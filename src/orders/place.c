@@ -7,7 +7,7 @@
  *     for the shipping address's zone and the chosen method, and refuses an
  *     empty cart, an unavailable line, a coupon that no longer applies, or a
  *     total other than the one the caller was shown (409 price_changed);
- *  3. takes the next order number from a counter;
+ *  3. uses the order number taken from a counter before the transaction;
  *  4. decrements every line's stock through inventory_stock_change(), whose
  *     guard never lets stock go below zero (409 naming each short SKU);
  *  5. redeems the coupon under its global limit (a guarded $inc) and its
@@ -17,9 +17,18 @@
  *     paid), and stores the idempotent response.
  *
  * Conflicting placements meet on a document both write (the SKU's
- * product, the coupon, the counter, the customer's cart), so one of them
- * gets a WriteConflict and runs again on fresh data: that is what makes
- * "never oversold" and "never over-redeemed" hold under concurrency.
+ * product, the coupon, the customer's cart), so one of them gets a
+ * WriteConflict and runs again on fresh data: that is what makes "never
+ * oversold" and "never over-redeemed" hold under concurrency.
+ *
+ * The order number is deliberately not in the transaction. Every checkout
+ * writes the counter, so inside the transaction it made all checkouts
+ * conflict with each other - and a worker killed between its writes and
+ * its commit left the counter locked until the server dropped the
+ * transaction (transactionLifetimeLimitSeconds, 60 s): no checkout on the
+ * whole site could be placed for a minute (test_order_faults). Taken by
+ * a single atomic $inc first, a number is never given twice; a placement
+ * that then fails leaves a gap, which order numbers may have.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -135,19 +144,24 @@ static bool place_user(mongoc_client_session_t *session, struct em_store *st,
 	return true;
 }
 
-/* The next order number of the year: a counter incremented in the session. */
-static bool place_number(mongoc_client_session_t *session, struct em_store *st, char *out,
-			 size_t size, bson_error_t *berr, struct em_error *err)
+/*
+ * The next order number of the year: one atomic $inc on the year's counter,
+ * outside any transaction (see the top of this file). The first order of
+ * a year creates the counter by upsert; two racing upserts can make one
+ * of them fail on the unique _id, and its retry then finds the document.
+ */
+static bool place_number(struct em_store *st, char *out, size_t size, struct em_error *err)
 {
 	mongoc_collection_t *coll = store_collection(st, "counters");
 	mongoc_find_and_modify_opts_t *fam = mongoc_find_and_modify_opts_new();
-	bson_t query = BSON_INITIALIZER, reply, extra = BSON_INITIALIZER;
+	bson_t query = BSON_INITIALIZER, reply;
 	bson_t *update = BCON_NEW("$inc", "{", "seq", BCON_INT64(1), "}");
 	bson_iter_t it, v;
+	bson_error_t berr;
 	time_t now = time(NULL);
 	struct tm tm;
 	char id[32];
-	bool ok = false;
+	bool ok = false, updated = false;
 
 	gmtime_r(&now, &tm);
 	snprintf(id, sizeof(id), "order_number:%04d", tm.tm_year + 1900);
@@ -155,16 +169,19 @@ static bool place_number(mongoc_client_session_t *session, struct em_store *st, 
 	bson_init(&reply);
 	if (!fam || !mongoc_find_and_modify_opts_set_update(fam, update) ||
 	    !mongoc_find_and_modify_opts_set_flags(
-		    fam, MONGOC_FIND_AND_MODIFY_UPSERT | MONGOC_FIND_AND_MODIFY_RETURN_NEW) ||
-	    !store_txn_opts(session, &extra, err) ||
-	    !mongoc_find_and_modify_opts_append(fam, &extra)) {
-		if (err->kind == EM_ERR_NONE)
-			em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot build the counter update");
+		    fam, MONGOC_FIND_AND_MODIFY_UPSERT | MONGOC_FIND_AND_MODIFY_RETURN_NEW)) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot build the counter update");
 		goto done;
 	}
-	bson_destroy(&reply);
-	if (!mongoc_collection_find_and_modify_with_opts(coll, &query, fam, &reply, berr)) {
-		store_error_set(err, berr, "order number");
+	for (int attempt = 0; attempt < 2 && !updated; attempt++) {
+		bson_destroy(&reply);
+		updated = mongoc_collection_find_and_modify_with_opts(coll, &query, fam, &reply,
+								      &berr);
+		if (!updated && berr.code != 11000)
+			break;
+	}
+	if (!updated) {
+		store_error_set(err, &berr, "order number");
 		goto done;
 	}
 	if (!bson_iter_init_find(&it, &reply, "value") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
@@ -176,7 +193,6 @@ static bool place_number(mongoc_client_session_t *session, struct em_store *st, 
 	ok = true;
 done:
 	bson_destroy(&reply);
-	bson_destroy(&extra);
 	bson_destroy(&query);
 	bson_destroy(update);
 	if (fam)
@@ -637,7 +653,6 @@ static bool place_txn(mongoc_client_session_t *session, void *vctx, bson_error_t
 		goto done;
 	quoted = true;
 	if (!place_checks(c, &q, err) ||
-	    !place_number(session, c->st, c->number, sizeof c->number, berr, err) ||
 	    !place_stock(session, c, &q, berr, err) ||
 	    (q.coupon_applies && !place_coupon(session, c, &q, berr, err)))
 		goto done;
@@ -694,7 +709,8 @@ bool orders_place(struct em_store *st, const struct em_config *cfg,
 	c.st = st;
 	c.cfg = cfg;
 	c.in = in;
-	if (!store_txn_run(st, place_txn, &c, err)) {
+	if (!place_number(st, c.number, sizeof c.number, err) ||
+	    !store_txn_run(st, place_txn, &c, err)) {
 		json_object_put(c.order);
 		out->problem_extra = c.extra;
 		return false;
