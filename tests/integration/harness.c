@@ -835,10 +835,13 @@ void h_account_new(const char *tag, char *email, size_t esize)
 	 * The application allows a client address a few mails per 10 min
 	 * (AUTH_IP_MAIL_MAX), and a whole run signs up far more test users
 	 * than that from 127.0.0.1: each sign-up comes from a loopback
-	 * address of its own (127.0.0.2-241, spread over processes), so the
-	 * fixture never meets the throttle the throttle tests test.
+	 * address of its own (127.0.0.2-199, spread over processes), so the
+	 * fixture never meets the throttle the throttle tests test. 200 and
+	 * up belong to those tests (test_account_security uses up the code
+	 * checks of 127.0.0.240 for two minutes): a sign-up landing there
+	 * failed whichever suite came next.
 	 */
-	h_source_set(2 + (int)(((unsigned)getpid() * 31u + n++) % 240u));
+	h_source_set(2 + (int)(((unsigned)getpid() * 31u + n++) % 198u));
 	h_unique_email(tag, email, esize);
 	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\",\"name\":\"T %s\"}",
 		 email, H_PW, tag);
