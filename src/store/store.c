@@ -67,6 +67,12 @@ bool store_open(struct em_store *st, const struct em_config *cfg,
 	if (!mongoc_uri_has_option(uri, MONGOC_URI_HEARTBEATFREQUENCYMS))
 		mongoc_uri_set_option_as_int32(uri, MONGOC_URI_HEARTBEATFREQUENCYMS, 1000);
 	mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYWRITES, true);
+	/* Retrying a transaction until the request's alarm kills the worker
+	 * would leave one more open transaction holding its documents for the
+	 * server's transaction lifetime - and the next request retries against
+	 * those: give up at half the request timeout and answer 503. */
+	st->txn_retry_bound_s = cfg->request_timeout_s / 2.0 < 10.0 ? cfg->request_timeout_s / 2.0
+								    : 10.0;
 	st->client = mongoc_client_new_from_uri_with_error(uri, &berr);
 	if (!st->client) {
 		em_error_set(err, EM_ERR_INVALID, "EMPORIUM_MONGODB_URI",

@@ -21,6 +21,8 @@ struct em_store {
 	mongoc_client_t *client;
 	mongoc_database_t *db;
 	char db_name[64];
+	/* How long store_txn_run may keep retrying one transaction (s). */
+	double txn_retry_bound_s;
 };
 
 /* Call once per process before any store is opened (mongoc, libsodium). */

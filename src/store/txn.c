@@ -20,8 +20,27 @@
 
 #include "core/log.h"
 
-/* The specification's bound is 120 s; a web request cannot wait that long. */
+/* The specification's bound is 120 s; a web request cannot wait that long
+ * (store_open makes it at most half the request timeout). */
 #define TXN_RETRY_BOUND_S 10.0
+
+/*
+ * Out of retries on a conflict: the request may be repeated and may well
+ * succeed then (what kept conflicting is another writer, or a dead
+ * worker's transaction the server has not dropped yet), so it is a 503
+ * with Retry-After, not a 500 that says something is broken.
+ */
+static void txn_give_up(struct em_error *err, const bson_error_t *berr)
+{
+	if (berr->domain == MONGOC_ERROR_STREAM || berr->domain == MONGOC_ERROR_SERVER_SELECTION) {
+		store_error_set(err, berr, "transaction"); /* the database is down: 503 */
+		return;
+	}
+	em_warn("transaction given up after retrying: %s", berr->message);
+	em_error_set(err, EM_ERR_UNAVAILABLE, NULL,
+		     "the database is busy with conflicting changes; try again shortly");
+	err->retry_after_s = 1;
+}
 
 static double txn_now(void)
 {
@@ -62,7 +81,8 @@ bool store_txn_run(struct em_store *st, store_txn_fn fn, void *ctx, struct em_er
 	mongoc_write_concern_t *wc = NULL;
 	mongoc_read_concern_t *rc = NULL;
 	bson_error_t berr;
-	double deadline = txn_now() + TXN_RETRY_BOUND_S;
+	double deadline = txn_now() + (st->txn_retry_bound_s > 0 ? st->txn_retry_bound_s
+								 : TXN_RETRY_BOUND_S);
 	bool ok = false;
 
 	em_error_clear(err);
@@ -99,7 +119,9 @@ bool store_txn_run(struct em_store *st, store_txn_fn fn, void *ctx, struct em_er
 				txn_pause(attempt);
 				continue;
 			}
-			if (err->kind == EM_ERR_NONE)
+			if (txn_error_transient(&berr))
+				txn_give_up(err, &berr);
+			else if (err->kind == EM_ERR_NONE)
 				store_error_set(err, &berr, "transaction");
 			goto done;
 		}
@@ -125,7 +147,10 @@ bool store_txn_run(struct em_store *st, store_txn_fn fn, void *ctx, struct em_er
 			txn_pause(attempt);
 			continue;
 		}
-		store_error_set(err, &berr, "commit");
+		if (retry_all)
+			txn_give_up(err, &berr);
+		else
+			store_error_set(err, &berr, "commit");
 		goto done;
 	}
 done:
