@@ -62,12 +62,11 @@ report=$(cat <<TXT
 ## Checkout ($(date -u +%Y-%m-%d), $(nproc) cores, $n checkouts per run, $conns in flight over HTTPS (keep-alive), $workers FastCGI workers, mongo-standin)
 
 A checkout = \`POST /api/v1/orders\` (cash on delivery, an Idempotency-Key each) of a fresh 3-line
-cart, 1 unit per line: one transaction that reads the account, the address and the cart, prices it,
-takes an order number, decrements 3 variants' stock, inserts the order, clears the cart, enqueues
+cart, 1 unit per line: an order number from the counter (one \$inc, before the transaction since
+26c65ae), then one transaction that reads the account, the address and the cart, prices it, decrements 3 variants' stock, inserts the order, clears the cart, enqueues
 the confirmation mail and stores the idempotent response. spread: each order's 3 SKUs are its own;
 hot: every order has the same hot SKU (plenty of stock) + 2 of its own, so placements conflict on
-one product document and run again (every placement also takes its number from the one counter
-document, so spread ones meet there too). The spread run is measured before and after the hot one:
+one product document and run again; spread ones share no document. The spread run is measured before and after the hot one:
 the machine is shared, and the database grows with each run (the stand-in's CPU per order grows with
 it), so the mean of the two is at the hot run's size; ratios are against that mean. CPU is microseconds per placed order, from
 /proc of the database and of the FastCGI master + workers, over the checkouts only (the setup of
