@@ -5,25 +5,6 @@
 
 #include "core/alloc.h"
 
-void em_kv_list_release(struct em_kv_list *list)
-{
-	for (size_t i = 0; i < list->n; i++) {
-		free(list->items[i].key);
-		free(list->items[i].value);
-	}
-	free(list->items);
-	list->items = NULL;
-	list->n = 0;
-}
-
-const char *em_kv_list_get(const struct em_kv_list *list, const char *key)
-{
-	for (size_t i = 0; i < list->n; i++)
-		if (strcmp(list->items[i].key, key) == 0)
-			return list->items[i].value;
-	return NULL;
-}
-
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -14,26 +14,13 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "core/kv.h"
 
 #define EM_QUERY_MAX_LEN     4096
 #define EM_QUERY_MAX_PARAMS  64
 #define EM_PATH_MAX_LEN      2048
 #define EM_PATH_MAX_SEGMENTS 32
 #define EM_COOKIE_MAX_COUNT  32
-
-struct em_kv {
-	char *key;
-	char *value;
-};
-
-struct em_kv_list {
-	struct em_kv *items;
-	size_t n;
-};
-
-void em_kv_list_release(struct em_kv_list *list);
-/* The first value for key, or NULL. */
-const char *em_kv_list_get(const struct em_kv_list *list, const char *key);
 
 /*
  * Percent-decodes len bytes of s into a new string. With form = true a

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "http/parse.h"
 #include "payments/payments.h"
 
 static bool form_key_ok(const char *k)

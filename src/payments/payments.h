@@ -36,7 +36,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "http/parse.h"
+#include "core/kv.h"
 #include "store/store.h"
 
 #define PAYMENTS_TRAN_ID_MAX     30
