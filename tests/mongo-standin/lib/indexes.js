@@ -1,10 +1,16 @@
 'use strict';
-// Index specs and key extraction. Regular indexes are kept as
-// Map<keyString, Set<idKey>>: enough for unique checks and for equality
-// lookups (the benchmark's find-by-field path). Range scans are full scans.
-const { keyOf, getPath, show, isDocument, toNumber, numKind } = require('./types');
+// Index specs and key extraction. A regular index is kept twice:
+// Map<keyString, Set<idKey>> for unique checks, and an ordered list of
+// entries {k: [typed key values], r: natural rank, id: idKey} sorted by the
+// key pattern (directions included) and then by the document's natural
+// rank, which the query planner (lib/planner.js) scans. A text index keeps
+// postings term -> Set<idKey>. Both are maintained by Collection.commitWrite
+// on every committed write; transactions' own writes live in their overlay
+// until commit, so an abort has nothing to undo here.
+const { keyOf, getPath, show, isDocument, toNumber, numKind, compare } = require('./types');
 const { err } = require('./errors');
 const { compileMatcher } = require('./matcher');
+const { SortedList } = require('./sortedlist');
 
 const UNSUPPORTED_TYPES = new Set(['2d', '2dsphere', 'hashed', 'geoHaystack', 'wildcard']);
 const KNOWN_OPTIONS = new Set(['key', 'name', 'unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds',
@@ -23,6 +29,89 @@ class Index {
     this.map = new Map(); // keyString -> Set<idKey>
     // unique keys written by open transactions: keyString -> Transaction
     this.pending = new Map();
+    this.dirs = this.fields.map((f) => (toNumber(spec.key[f]) < 0 ? -1 : 1));
+    const dirs = this.dirs, n = this.fields.length;
+    this.cmpEntry = (a, b) => {
+      for (let i = 0; i < n; i++) { const c = compare(a.k[i], b.k[i]); if (c) return c * dirs[i]; }
+      return a.r - b.r;
+    };
+    this.entries = new SortedList(this.cmpEntry);
+    // per key field: how many indexed documents have more than one key value
+    // there (an array): such a field cannot give a sort order
+    this.multi = this.fields.map(() => 0);
+    this.postings = this.isText ? new Map() : null; // term -> Set<idKey>
+    this.usable = !this.isText && !this.partial && !this.sparse && !spec.hidden; // the planner may scan it
+  }
+
+  // Key tuples of a document: {s: keyString, k: [values]} per combination,
+  // and which fields had several values (multikey).
+  keyTuples(doc) {
+    if (this.isText || (this.partial && !this.partial(doc))) return { list: [], multi: null };
+    let combos = [{ s: '', k: [] }];
+    let present = false;
+    const multi = [];
+    for (let i = 0; i < this.fields.length; i++) {
+      const vals = [];
+      for (const v of getPath(doc, this.fields[i])) {
+        if (Array.isArray(v)) { if (v.length) vals.push(...v); else vals.push(undefined); } else vals.push(v);
+      }
+      if (vals.length) present = true; else vals.push(null);
+      const seen = new Map();
+      for (const v of vals) { const k = keyOf(v); if (!seen.has(k)) seen.set(k, v); }
+      multi.push(seen.size > 1);
+      const next = [];
+      for (const c of combos) for (const [ks, v] of seen) next.push({ s: i ? c.s + '|' + ks : ks, k: [...c.k, v] });
+      combos = next;
+    }
+    if (this.sparse && !present) return { list: [], multi: null };
+    return { list: combos, multi };
+  }
+
+  // Add / remove a document's entries; r is its natural rank.
+  addEntries(doc, idKey, r) {
+    if (this.isText) return this.addText(doc, idKey);
+    const { list, multi } = this.keyTuples(doc);
+    for (const t of list) this.entries.insert({ k: t.k, r, id: idKey });
+    if (multi) for (let i = 0; i < multi.length; i++) if (multi[i]) this.multi[i]++;
+  }
+
+  removeEntries(doc, idKey, r) {
+    if (this.isText) return this.removeText(doc, idKey);
+    const { list, multi } = this.keyTuples(doc);
+    for (const t of list) this.entries.remove({ k: t.k, r, id: idKey });
+    if (multi) for (let i = 0; i < multi.length; i++) if (multi[i]) this.multi[i]--;
+  }
+
+  // Bulk build from [{doc, idKey, r}] (createIndexes, snapshot load).
+  build(items) {
+    if (this.isText) { for (const it of items) this.addText(it.doc, it.idKey); return; }
+    const all = [];
+    for (const it of items) {
+      const { list, multi } = this.keyTuples(it.doc);
+      for (const t of list) all.push({ k: t.k, r: it.r, id: it.idKey });
+      if (multi) for (let i = 0; i < multi.length; i++) if (multi[i]) this.multi[i]++;
+    }
+    this.entries.load(all);
+  }
+
+  textTerms(doc) {
+    const { docTerms } = require('./text');
+    return docTerms(this, doc);
+  }
+
+  addText(doc, idKey) {
+    for (const t of this.textTerms(doc)) {
+      let s = this.postings.get(t);
+      if (!s) this.postings.set(t, (s = new Set()));
+      s.add(idKey);
+    }
+  }
+
+  removeText(doc, idKey) {
+    for (const t of this.textTerms(doc)) {
+      const s = this.postings.get(t);
+      if (s) { s.delete(idKey); if (!s.size) this.postings.delete(t); }
+    }
   }
 
   // Index keys of a document ([] when the doc is not indexed: sparse/partial).

@@ -58,6 +58,7 @@ class Collection {
     this.ns = db.name + '.' + name;
     this.docs = new Map(); // idKey -> {doc, ts}
     this.indexes = [new Index({ v: 2, key: { _id: 1 }, name: '_id_' })];
+    this.seq = 0; // natural rank of the last inserted record (see commitWrite)
     this.hints = new Map(); // numeric type hints for re-typing aggregation output
     this.history = new Map(); // idKey -> [{ts, prev}] (only while transactions are open)
     this.uuid = new UUID();
@@ -96,7 +97,10 @@ class Collection {
   get secondary() { return this.indexes.filter((i) => i.name !== '_id_' && !i.isText); }
   get textIndex() { return this.indexes.find((i) => i.isText) || null; }
 
-  // Apply a committed write (doc null = delete).
+  // Apply a committed write (doc null = delete). Every index follows at
+  // once (the unique-key maps, the ordered entries, the text postings). A
+  // record keeps its natural rank (r) across updates, as the docs Map keeps
+  // its position; a delete then re-insert goes to the end, like the Map.
   commitWrite(idKey, doc, ts, keepHistory) {
     const cur = this.docs.get(idKey);
     if (keepHistory) {
@@ -104,11 +108,20 @@ class Collection {
       if (!h) this.history.set(idKey, (h = []));
       h.push({ ts, prev: cur ? cur.doc : null });
     }
-    const sec = this.secondary;
-    if (cur) for (const ix of sec) ix.remove(cur.doc, idKey);
+    const ixs = this.indexes;
+    if (cur) {
+      for (const ix of ixs) {
+        if (!ix.isText && ix.name !== '_id_') ix.remove(cur.doc, idKey);
+        if (!doc || ix.name !== '_id_') ix.removeEntries(cur.doc, idKey, cur.r);
+      }
+    }
     if (doc) {
-      this.docs.set(idKey, { doc, ts });
-      for (const ix of sec) ix.add(doc, idKey);
+      const r = cur ? cur.r : ++this.seq;
+      this.docs.set(idKey, { doc, ts, r });
+      for (const ix of ixs) {
+        if (!ix.isText && ix.name !== '_id_') ix.add(doc, idKey);
+        if (!cur || ix.name !== '_id_') ix.addEntries(doc, idKey, r);
+      }
       T.collectHints(doc, this.hints);
     } else this.docs.delete(idKey);
   }
@@ -133,15 +146,18 @@ class Collection {
   addIndex(spec) {
     const ix = new Index(spec);
     // Build, checking uniqueness against the existing documents.
-    for (const [idKey, { doc }] of this.docs) {
+    const items = [];
+    for (const [idKey, { doc, r }] of this.docs) {
       if (ix.unique) {
         for (const k of ix.keys(doc)) {
           const s = ix.map.get(k);
           if (s && s.size) throw dupKeyError(this.ns, ix, doc);
         }
       }
-      ix.add(doc, idKey);
+      if (!ix.isText) ix.add(doc, idKey);
+      items.push({ doc, idKey, r });
     }
+    ix.build(items);
     this.indexes.push(ix);
     return ix;
   }
@@ -181,6 +197,21 @@ class Store {
     // A plain write waits at most this long for a transaction to end (the
     // lifetime limit aborts it before); Sessions sets it.
     this.lockBoundMs = 65000;
+    this.planLog = null;
+  }
+
+  // Plan log for tests (standinQueryPlans, --enable-test-commands): the
+  // last plans the planner chose, newest last. null = not recording.
+  logPlan(ns, op, filter, sort, r) {
+    const { describe } = require('./planner');
+    const d = describe(r.plan);
+    this.planLog.push({
+      ns, op, filterKeys: filter ? Object.keys(filter) : [], sortKeys: sort ? Object.keys(sort) : [],
+      stage: d.stage, indexName: d.indexName || (d.inputStage && d.inputStage.indexName) || null,
+      indexNames: d.inputStages ? d.inputStages.map((x) => x.indexName) : undefined,
+      keysExamined: r.stats.keysExamined, docsExamined: r.stats.docsExamined, nReturned: r.docs.length,
+    });
+    if (this.planLog.length > 1000) this.planLog.splice(0, this.planLog.length - 1000);
   }
 
   db(name, create) {

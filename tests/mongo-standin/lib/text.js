@@ -175,4 +175,24 @@ function compileTextSearch(index, $text) {
   };
 }
 
-module.exports = { compileTextSearch, stem, terms, parseSearch };
+// The distinct terms of a document under a text index (the postings the
+// planner keeps): a document can match a query only if it holds one of the
+// query's positive terms, in its own language as the scorer computes them.
+function docTerms(index, doc) {
+  const lang = index.spec.default_language || 'english';
+  const docLang = typeof doc[index.spec.language_override] === 'string' ? doc[index.spec.language_override] : lang;
+  const L = docLang === 'none' ? 'none' : 'english';
+  const out = new Set();
+  for (const [s] of fieldTexts(doc, index.spec.weights)) for (const t of terms(s, L)) out.add(t);
+  return out;
+}
+
+// The positive terms of a $text query (null when it cannot be parsed: the
+// scorer reports the error).
+function queryTerms(index, $text) {
+  if (!isDocument($text) || typeof $text.$search !== 'string') return null;
+  const lang = $text.$language || index.spec.default_language || 'english';
+  return parseSearch($text.$search, lang).pos;
+}
+
+module.exports = { compileTextSearch, stem, terms, parseSearch, docTerms, queryTerms };

@@ -869,3 +869,196 @@ describe('stand-in specific servers', { skip: skipReal }, () => {
     assert.equal((await db.command({ ping: 1 })).ok, 1);
   });
 });
+
+// Issue 16: the stand-in's query planner (lib/planner.js). Answers never
+// depend on the plan: the same documents in the same order as a collection
+// scan followed by a stable sort (MongoDB leaves ties unspecified; the
+// stand-in breaks them by natural order, whatever the plan).
+describe('query planner', { skip: skipReal }, () => {
+  const lib = (m) => require(path.join(__dirname, '..', 'lib', m));
+  const T = lib('types');
+  const { Store } = lib('storage');
+  const { normalizeSpec } = lib('indexes');
+  const { compileMatcher } = lib('matcher');
+  const { compileSort } = lib('query');
+  const { _internal: C } = lib('commands/crud');
+
+  // the catalog's indexes (src/catalog/module.c) plus a few other shapes
+  const INDEXES = [
+    { key: { slug: 1 }, name: 'slug_unique', unique: true },
+    { key: { 'variants.sku': 1 }, name: 'variants_sku_unique', unique: true },
+    { key: { title: 'text', brand: 'text', 'variants.sku': 'text' }, name: 'text_search', weights: { title: 10, brand: 5 } },
+    { key: { status: 1, deleted_at: 1, created_at: -1, _id: -1 }, name: 'visible_newest' },
+    { key: { status: 1, deleted_at: 1, min_price: 1, _id: 1 }, name: 'visible_price' },
+    { key: { category_id: 1, status: 1, min_price: 1, _id: 1 }, name: 'category_price' },
+    { key: { brand: 1, status: 1, min_price: 1, _id: 1 }, name: 'brand_price' },
+    { key: { 'variants.options.size': 1, 'variants.options.color': 1 }, name: 'variant_size_color' },
+    { key: { 'variants.options.color': 1 }, name: 'variant_color' },
+    { key: { 'variants.price': 1 }, name: 'variant_price' },
+    { key: { tags: 1 }, name: 'tags' },
+    { key: { rank: -1 }, name: 'rank_desc' },
+    { key: { owner: 1, created_at: -1, _id: -1 }, name: 'owner_newest' },
+    { key: { sparse_f: 1 }, name: 'sparse_f', sparse: true },
+  ];
+  const WORDS = ['shirt', 'blue', 'cotton', 'shoe', 'running', 'linen', 'shirts', 'red'];
+  const CATS = [1, 2, 3, 4].map((i) => new T.ObjectId('00000000000000000000000' + i));
+  const pick = (rnd, a) => a[Math.floor(rnd() * a.length)];
+  // deterministic PRNG (mulberry32): a failure names its seed
+  const prng = (seed) => () => { seed |= 0; seed = (seed + 0x6D2B79F5) | 0; let t = Math.imul(seed ^ (seed >>> 15), 1 | seed); t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t; return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  let skuN = 0;
+  let arrayPrices = false; // some seeds make min_price multikey (then no index gives its order)
+  function randomDoc(rnd, id) {
+    const d = { _id: id, slug: 'p' + id, title: pick(rnd, WORDS) + ' ' + pick(rnd, WORDS), brand: pick(rnd, ['acme', 'zed', 'Orbit']) };
+    const st = rnd();
+    d.status = st < 0.6 ? 'active' : st < 0.8 ? 'draft' : 'archived';
+    const del = rnd();
+    if (del < 0.7) d.deleted_at = null; else if (del < 0.85) d.deleted_at = new Date(1700000000000 + Math.floor(rnd() * 3) * 1000);
+    d.category_id = pick(rnd, CATS);
+    const pr = rnd();
+    // prices of mixed numeric types, ties, a few missing or arrays (multikey)
+    if (pr < 0.05) { /* missing */ } else if (pr < 0.1 && arrayPrices) d.min_price = [Math.floor(rnd() * 5), Math.floor(rnd() * 5)];
+    else if (pr < 0.4) d.min_price = T.Long.fromNumber(Math.floor(rnd() * 8) * 100);
+    else if (pr < 0.6) d.min_price = new T.Double(Math.floor(rnd() * 8) * 100);
+    else d.min_price = Math.floor(rnd() * 8) * 100;
+    d.created_at = new Date(1700000000000 + Math.floor(rnd() * 6) * 60000);
+    const nv = Math.floor(rnd() * 4);
+    d.variants = [];
+    for (let i = 0; i < nv; i++) {
+      d.variants.push({ sku: 'S' + (++skuN), price: T.Long.fromNumber(Math.floor(rnd() * 10) * 50), stock: T.Long.fromNumber(Math.floor(rnd() * 3)),
+        options: { size: pick(rnd, ['S', 'M', 'L']), color: pick(rnd, ['red', 'blue']) } });
+    }
+    if (rnd() < 0.5) d.tags = rnd() < 0.5 ? pick(rnd, [1, 2, 3]) : [pick(rnd, [1, 2, 3]), pick(rnd, ['x', 'y'])];
+    if (rnd() < 0.7) d.rank = Math.floor(rnd() * 4);
+    if (rnd() < 0.5) d.owner = pick(rnd, ['u1', 'u2', 'u3']);
+    if (rnd() < 0.3) d.sparse_f = Math.floor(rnd() * 3);
+    return d;
+  }
+  function randomQuery(rnd) {
+    const f = {};
+    if (rnd() < 0.7) f.status = rnd() < 0.8 ? 'active' : { $in: ['active', 'draft'] };
+    if (rnd() < 0.6) f.deleted_at = null;
+    if (rnd() < 0.5) f.category_id = { $in: CATS.filter(() => rnd() < 0.5) };
+    if (f.category_id && !f.category_id.$in.length) f.category_id = CATS[0];
+    if (rnd() < 0.2) f.brand = pick(rnd, ['acme', 'zed']);
+    if (rnd() < 0.4) {
+      const em = {};
+      if (rnd() < 0.7) em['options.size'] = pick(rnd, ['S', 'M', 'L']);
+      if (rnd() < 0.4) em['options.color'] = pick(rnd, ['red', 'blue']);
+      if (rnd() < 0.3) em.price = { $gte: T.Long.fromNumber(100), $lte: T.Long.fromNumber(300) };
+      if (rnd() < 0.3) em.stock = { $gt: T.Long.fromNumber(0) };
+      if (Object.keys(em).length) f.variants = { $elemMatch: em };
+    }
+    if (rnd() < 0.15) f.min_price = rnd() < 0.5 ? { $gte: 200, $lt: 600 } : { $gt: T.Long.fromNumber(300) };
+    if (rnd() < 0.1) f.tags = pick(rnd, [1, 2, 'x', { $in: [1, 'y'] }, { $gt: 1 }]);
+    if (rnd() < 0.1) f.rank = pick(rnd, [{ $gte: 2 }, { $lt: 2 }, 3, null]);
+    if (rnd() < 0.1) f.owner = pick(rnd, ['u1', { $in: ['u2', 'u3'] }]);
+    if (rnd() < 0.1) f.sparse_f = pick(rnd, [1, null, { $gte: 1 }]);
+    if (rnd() < 0.1) f.$or = [{ _id: Math.floor(rnd() * 60) }, { slug: 'p' + Math.floor(rnd() * 60) }];
+    if (rnd() < 0.08) f._id = { $in: [1, 2, 3, 5, 8, 13, 21, 34].filter(() => rnd() < 0.5) };
+    if (rnd() < 0.05) f.$and = [{ $or: [{ brand: 'acme' }, { rank: { $gt: 1 } }] }];
+    if (rnd() < 0.1) f.$text = { $search: pick(rnd, WORDS) + (rnd() < 0.3 ? ' ' + pick(rnd, WORDS) : '') };
+    const sorts = [null, { min_price: 1, _id: 1 }, { min_price: -1, _id: -1 }, { created_at: -1, _id: -1 }, { min_price: 1 },
+      { created_at: 1 }, { _id: -1 }, { _id: 1 }, { brand: 1, min_price: -1 }, { rank: -1 }, { rank: 1, _id: -1 }, { status: 1, min_price: 1 },
+      { category_id: 1, min_price: 1 }, { 'variants.price': 1 }];
+    let sort = pick(rnd, sorts);
+    if (f.$text && rnd() < 0.5) sort = { score: { $meta: 'textScore' }, _id: 1 };
+    return { filter: f, sort, skip: rnd() < 0.2 ? 2 : 0, limit: pick(rnd, [0, 0, 1, 3, 10]) };
+  }
+  // the reference: a collection scan of the view, the matcher, a stable sort
+  function reference(view, q) {
+    const { rest, scorer } = C.textPart(view, q.filter);
+    const match = compileMatcher(rest);
+    const scores = new Map();
+    let docs = [];
+    for (const d of view.scan()) {
+      if (!match(d)) continue;
+      if (scorer) { const s = scorer(d); if (!s) continue; scores.set(d, s); }
+      docs.push(d);
+    }
+    const cmp = compileSort(q.sort, scorer ? (d) => scores.get(d) : null);
+    if (cmp) docs.sort(cmp);
+    if (q.skip) docs = docs.slice(q.skip);
+    if (q.limit) docs = docs.slice(0, q.limit);
+    return docs.map((d) => T.keyOf(d._id));
+  }
+  function setup(rnd, n) {
+    const store = new Store({});
+    const coll = store.coll('db', 'products', true);
+    for (const raw of INDEXES) coll.addIndex(normalizeSpec(raw));
+    for (let i = 0; i < n; i++) coll.commitWrite(T.keyOf(i), randomDoc(rnd, i), ++store.ts, false);
+    return { store, coll };
+  }
+  function check(view, q, seen, label) {
+    const got = C.runQuery(view, q.filter, { sort: q.sort, skip: q.skip, limit: q.limit });
+    const want = reference(view, q);
+    const ids = got.docs.map((d) => T.keyOf(d._id));
+    assert.deepEqual(ids, want, `${label}: ${T.show(q.filter)} sort ${T.show(q.sort)} skip ${q.skip} limit ${q.limit} (plan ${got.plan.type} ${got.plan.ix ? got.plan.ix.name : ''})`);
+    const cnt = C.runQuery(view, q.filter, { ordered: false }).docs.length;
+    assert.equal(cnt, reference(view, { ...q, sort: null, skip: 0, limit: 0 }).length, label + ': count');
+    seen.add(got.plan.type + ':' + (got.plan.ix ? got.plan.ix.name : '') + ':' + (got.plan.scanDir ? 'sorted' : ''));
+  }
+
+  // Random documents (mixed numeric types, ties, missing fields, arrays),
+  // random queries of the project's shapes, interleaved with inserts,
+  // updates and deletes (the indexes are maintained, never rebuilt).
+  test('property: planner answer == collection scan + stable sort (random documents, writes, queries)', () => {
+    const seen = new Set();
+    for (const seed of [1, 2, 3, 4]) {
+      const rnd = prng(seed);
+      arrayPrices = seed > 2;
+      const { store, coll } = setup(rnd, 120);
+      const view = store.view('db', 'products', null, false);
+      let next = 1000;
+      for (let round = 0; round < 150; round++) {
+        check(view, randomQuery(rnd), seen, `seed ${seed} round ${round}`);
+        // a write between queries
+        const w = rnd();
+        const ids = [...coll.docs.keys()];
+        if (w < 0.3) coll.commitWrite(T.keyOf(next), randomDoc(rnd, next++), ++store.ts, false);
+        else if (w < 0.5 && ids.length) coll.commitWrite(pick(rnd, ids), null, ++store.ts, false);
+        else if (ids.length) {
+          const k = pick(rnd, ids);
+          const old = coll.docs.get(k).doc;
+          coll.commitWrite(k, { ...randomDoc(rnd, old._id), slug: old.slug }, ++store.ts, false);
+        }
+      }
+    }
+    // the shapes above really were planned several ways
+    const kinds = [...seen].join(' ');
+    for (const k of ['COLLSCAN', 'IXSCAN:category_price:sorted', 'IXSCAN:visible_price:sorted', 'TEXT', 'OR', 'IXSCAN:_id_'])
+      assert.ok(kinds.includes(k), `plan ${k} not exercised: ${kinds}`);
+  });
+
+  // Inside a transaction: its snapshot plus its own writes (View.scan),
+  // committed writes after the snapshot invisible, all through the planner.
+  test('property: planner answer == scan inside a transaction (snapshot + own writes)', () => {
+    for (const seed of [7, 8]) {
+      const rnd = prng(seed);
+      arrayPrices = seed > 7;
+      const { store, coll } = setup(rnd, 80);
+      const txn = { snapshotTs: store.ts, overlays: new Map(), state: 'inProgress', locks: new Set(), uniqueKeys: [] };
+      store.txnOpened(txn);
+      let next = 5000;
+      // others commit after the snapshot (kept in history)
+      for (let i = 0; i < 25; i++) {
+        const ids = [...coll.docs.keys()];
+        if (rnd() < 0.3) coll.commitWrite(pick(rnd, ids), null, ++store.ts, true);
+        else if (rnd() < 0.5) coll.commitWrite(T.keyOf(next), randomDoc(rnd, next++), ++store.ts, true);
+        else { const k = pick(rnd, ids); coll.commitWrite(k, randomDoc(rnd, coll.docs.get(k).doc._id), ++store.ts, true); }
+      }
+      // the transaction's own writes
+      const ov = new Map();
+      txn.overlays.set('db.products', ov);
+      for (let i = 0; i < 20; i++) {
+        const ids = [...coll.docs.keys()];
+        if (rnd() < 0.3) ov.set(pick(rnd, ids), null);
+        else if (rnd() < 0.5) ov.set(T.keyOf(next), randomDoc(rnd, next++));
+        else { const k = pick(rnd, ids); ov.set(k, randomDoc(rnd, coll.docs.get(k).doc._id)); }
+      }
+      const view = store.view('db', 'products', txn, false);
+      const seen = new Set();
+      for (let round = 0; round < 120; round++) check(view, randomQuery(rnd), seen, `txn seed ${seed} round ${round}`);
+      store.txnClosed(txn);
+    }
+  });
+});

@@ -58,7 +58,8 @@ async function writeOut(ctx, spec, docs) {
     scratch.commitWrite(k, d, ++ctx.store.ts, false);
   }
   existing.docs = scratch.docs;
-  existing.indexes = [existing.indexes[0], ...scratch.indexes.slice(1)];
+  existing.seq = scratch.seq;
+  existing.indexes = scratch.indexes;
   existing.hints = scratch.hints;
   ctx.store.changed();
 }
@@ -132,10 +133,30 @@ async function aggregate(ctx, cmd) {
   const hints = new Map(view.coll ? view.coll.hints : []);
   let docs, scores = null;
   if (pipeline[0] && pipeline[0].$match !== undefined) {
-    const r = C.runQuery(view, C.optDoc(pipeline[0].$match, '$match'));
+    let match = C.optDoc(pipeline[0].$match, '$match');
+    let used = 1;
+    // $match, $match (no $text in either): one filter, as MongoDB's optimizer does
+    while (pipeline[used] && isDocument(pipeline[used].$match) && pipeline[used].$match.$text === undefined &&
+      match.$text === undefined && match.$and === undefined) {
+      match = { ...match, $and: [pipeline[used].$match] };
+      used++;
+    }
+    // a $sort (+ $skip/$limit) right after goes into the query plan; the
+    // stages still run on what comes back (same comparator, same answer)
+    const opts = { op: 'aggregate' };
+    const sortSpec = pipeline[used] && pipeline[used].$sort;
+    if (isDocument(sortSpec) && Object.keys(sortSpec).length &&
+      Object.values(sortSpec).every((v) => T.numKind(v) && Math.abs(T.toNumber(v)) === 1)) {
+      opts.sort = sortSpec;
+      let skip = 0, j = used + 1;
+      if (pipeline[j] && pipeline[j].$skip !== undefined && T.numKind(pipeline[j].$skip) && T.toNumber(pipeline[j].$skip) >= 0) { skip = T.toNumber(pipeline[j].$skip); j++; }
+      const lim = pipeline[j] && pipeline[j].$limit;
+      if (lim !== undefined && T.numKind(lim) && T.toNumber(lim) > 0 && Number.isSafeInteger(T.toNumber(lim) + skip)) opts.limit = T.toNumber(lim) + skip;
+    }
+    const r = C.runQuery(view, match, opts);
     docs = r.docs;
     scores = r.scores;
-    pipeline = pipeline.slice(1);
+    pipeline = pipeline.slice(used);
   } else docs = [...view.scan()];
   const usesMeta = JSON.stringify(pipeline, (k, v) => (typeof v === 'bigint' ? String(v) : v)).includes('"$meta"');
   if (usesMeta && !scores) throw err(40218, 'query requires text score metadata, but it is not available');

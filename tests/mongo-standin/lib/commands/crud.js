@@ -8,6 +8,7 @@ const { compileMatcher, compilePlainMatcher } = require('../matcher');
 const { compileSort, compileProjection } = require('../query');
 const { compileTextSearch } = require('../text');
 const U = require('../update');
+const planner = require('../planner');
 
 // ---------- helpers ----------
 function collName(cmd, name) {
@@ -57,28 +58,33 @@ function textPart(view, filter) {
   return { rest, scorer: compileTextSearch(ix, $text) };
 }
 
-// Evaluate a query: returns {docs, scores}.
+// Evaluate a query through the planner (lib/planner.js): returns {docs,
+// scores, scoreOf, plan}. opts: sort, skip, limit, projection, ordered
+// (false: the caller needs the matching set only, e.g. count), op (the
+// command, for the plan log).
 function runQuery(view, filter, opts = {}) {
   const { rest, scorer } = textPart(view, filter || {});
   const scores = scorer ? new Map() : null;
-  let docs = [];
-  const cands = view.candidates(rest);
-  const match = view.lastExact ? () => true : compileMatcher(rest);
-  for (const d of cands) {
-    if (!match(d)) continue;
-    if (scorer) { const s = scorer(d); if (!s) continue; scores.set(d, s); }
-    docs.push(d);
-  }
+  const match = compileMatcher(rest);
   const scoreOf = scores ? (d) => scores.get(d) : null;
   const cmp = compileSort(opts.sort, scoreOf);
-  if (cmp) docs.sort(cmp);
-  if (opts.skip) docs = docs.slice(opts.skip);
-  if (opts.limit) docs = docs.slice(0, opts.limit);
+  const r = planner.execute(view, {
+    filter: rest, text: filter ? filter.$text : undefined, match, scorer, scores, cmp, sort: opts.sort,
+    skip: opts.skip || 0, limit: opts.limit || 0, ordered: opts.ordered,
+  });
+  let docs = r.docs;
+  if (view.store.planLog && view.coll) view.store.logPlan(view.ns, opts.op || 'find', filter, opts.sort, r);
   if (opts.projection && Object.keys(opts.projection).length) {
     const p = compileProjection(opts.projection, scoreOf);
     docs = docs.map(p);
   }
-  return { docs, scores, scoreOf };
+  return { docs, scores, scoreOf, plan: r.plan, stats: r.stats };
+}
+
+// Whether doc is still in the query's answer (a write rechecks after waiting).
+function stillMatches(view, filter, doc) {
+  const { rest, scorer } = textPart(view, filter || {});
+  return compileMatcher(rest)(doc) && (!scorer || !!scorer(doc));
 }
 
 // ---------- cursors ----------
@@ -319,10 +325,9 @@ async function updateOne(ctx, view, st, res, i) {
   const multi = !!st.multi;
   if (multi && !Array.isArray(u) && !U.isOperatorUpdate(u)) throw err('InvalidOptions', 'multi update is not supported for replacement-style update');
   const arrayFilters = compileArrayFilters(st.arrayFilters);
-  const { rest, scorer } = textPart(view, q);
+  const { rest } = textPart(view, q);
   const match = compileMatcher(rest);
-  let cands = [];
-  for (const d of view.candidates(rest)) if (match(d) && (!scorer || scorer(d))) { cands.push(d); if (!multi) break; }
+  const cands = runQuery(view, q, { limit: multi ? 0 : 1, op: 'update' }).docs;
   let matched = 0, modified = 0;
   for (const d of cands) {
     if (ctx.interleave) await ctx.interleave(); // test switch: others may write between our read and write
@@ -386,10 +391,9 @@ async function deleteCmd(ctx, cmd) {
       checkCollation(st.collation);
       checkHint(view, st.hint);
       const q = optDoc(st.q, 'q');
-      const { rest, scorer } = textPart(view, q);
+      const { rest } = textPart(view, q);
       const match = compileMatcher(rest);
-      const cands = [];
-      for (const d of view.candidates(rest)) if (match(d) && (!scorer || scorer(d))) { cands.push(d); if (limit === 1) break; }
+      const cands = runQuery(view, q, { limit: limit === 1 ? 1 : 0, op: 'delete' }).docs;
       for (const d of cands) {
         const idKey = keyOf(d._id);
         if (ctx.interleave) await ctx.interleave();
@@ -434,7 +438,7 @@ async function findAndModify(ctx, cmd, name) {
   checkHint(view, cmd.hint);
   const proj = compileProjection(fields, null);
   for (let attempt = 0; attempt < 20; attempt++) {
-    const { docs } = runQuery(view, q, { sort, limit: 1 });
+    const { docs } = runQuery(view, q, { sort, limit: 1, op: 'findAndModify' });
     const d = docs[0];
     if (!d) {
       if (remove || !cmd.upsert) return { lastErrorObject: remove ? { n: 0 } : { n: 0, updatedExisting: false }, value: null, ok: 1 };
@@ -448,7 +452,7 @@ async function findAndModify(ctx, cmd, name) {
     let cur = null, nd = null;
     const r = await rewrite(view, idKey, (c) => {
       cur = c;
-      if (!c || !runQuery(view, q).docs.includes(c)) return undefined; // changed meanwhile: search again
+      if (!c || !stillMatches(view, q, c)) return undefined; // changed meanwhile: search again
       nd = remove ? null : updatedDoc(c, u, q, arrayFilters, false);
       return nd;
     });
@@ -470,7 +474,7 @@ function count(ctx, cmd) {
   const limit = Math.abs(optNum(cmd.limit, 'limit', 0));
   let n;
   if (!Object.keys(q).length) n = view.count();
-  else n = runQuery(view, q).docs.length;
+  else n = runQuery(view, q, { ordered: false, op: 'count' }).docs.length;
   n = Math.max(0, n - skip);
   if (limit) n = Math.min(n, limit);
   return { n, ok: 1 };
@@ -483,7 +487,7 @@ function distinct(ctx, cmd) {
   if (typeof cmd.key !== 'string') throw err('TypeMismatch', "BSON field 'distinct.key' is missing or not a string");
   const view = ctx.view(ctx.db, coll, ctx.txn);
   const seen = new Map();
-  for (const d of runQuery(view, optDoc(cmd.query, 'distinct.query')).docs) {
+  for (const d of runQuery(view, optDoc(cmd.query, 'distinct.query'), { ordered: false, op: 'distinct' }).docs) {
     for (const v of getPath(d, cmd.key)) {
       for (const x of Array.isArray(v) ? v : [v]) { const k = keyOf(x); if (!seen.has(k)) seen.set(k, x); }
     }
@@ -495,5 +499,5 @@ function distinct(ctx, cmd) {
 module.exports = {
   find, getMore, killCursors, insert, update, delete: deleteCmd, findAndModify, findandmodify: findAndModify,
   count, distinct,
-  _internal: { runQuery, textPart, makeCursor, checkFields, collName, optDoc, optNum, checkCollation },
+  _internal: { runQuery, stillMatches, textPart, makeCursor, checkFields, collName, optDoc, optNum, checkCollation },
 };

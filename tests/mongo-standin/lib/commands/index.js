@@ -10,7 +10,8 @@ const COMMANDS = Object.assign({},
   require('./admin'),
   require('./crud'),
   require('./aggregate'),
-  require('./ddl'));
+  require('./ddl'),
+  require('./plans'));
 
 // Lower-cased lookup (isMaster/ismaster, findAndModify/findandmodify ...).
 const BY_LOWER = new Map(Object.keys(COMMANDS).filter((k) => k[0] !== '_').map((k) => [k.toLowerCase(), COMMANDS[k]]));
@@ -22,7 +23,7 @@ const GENERIC = new Set(['$db', 'lsid', 'txnNumber', 'autocommit', 'startTransac
 
 // Read-only commands: when one ran past its maxTimeMS it fails with 50 like
 // mongod (a write that already happened keeps its reply).
-const READS = new Set(['find', 'aggregate', 'count', 'distinct', 'getmore', 'listcollections', 'listindexes']);
+const READS = new Set(['find', 'aggregate', 'count', 'distinct', 'getmore', 'listcollections', 'listindexes', 'explain']);
 
 async function runCommand(server, conn, body) {
   const t0 = Date.now();
