@@ -32,6 +32,12 @@ check "nginx site has no placeholders" bash -c "! grep -q '@[A-Z_]*@' '$dest$sys
 if [ -d "$(dirname "$0")/../../templates" ]; then
 	check "mail templates installed" bash -c "ls '$dest$prefix/share/emporium/templates/' | grep -q ."
 fi
+# the admin panel: built by make install, where the nginx site's /admin/ points
+datadir=$(sed -n 's/^datadir = //p' "$build/Makefile" | sed "s|\${datarootdir}|$prefix/share|; s|\${prefix}|$prefix|")
+admin="$dest$datadir/emporium/admin"
+check "admin panel installed (index.html and the script it loads)" bash -c \
+	"js=\$(grep -o '/admin/main-[A-Za-z0-9]*\\.js' '$admin/index.html') && test -s '$admin/'\${js#/admin/}"
+check "nginx /admin/ is the installed panel" grep -q "alias $datadir/emporium/admin/;" "$dest$sysconf/nginx/conf.d/emporium.conf"
 check "make uninstall" make -C "$build" -s uninstall DESTDIR="$dest"
 check "nothing left after uninstall" bash -c "[ -z \"\$(find '$dest' -type f)\" ]"
 echo "$pass passed, $fail failed"
