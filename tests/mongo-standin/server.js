@@ -6,6 +6,7 @@
 //                  [--log-level debug|info|warn] [--txn-lifetime-seconds N]
 //                  [--ttl-interval-ms N] [--enable-test-commands]
 //                  [--setParameter enableTestCommands=1] [--interleave-ms N]
+//                  [--unix-socket PATH|auto]
 const net = require('net');
 const wire = require('./lib/wire');
 const { Store } = require('./lib/storage');
@@ -27,6 +28,7 @@ function parseArgs(argv) {
     ttlIntervalMs: envNum('STANDIN_TTL_INTERVAL_MS') ?? 60000,
     interleaveMs: envNum('STANDIN_INTERLEAVE_MS'),
     enableTestCommands: process.env.STANDIN_ENABLE_TEST_COMMANDS === '1',
+    unixSocket: null,
   };
   const need = (i) => { if (i + 1 >= argv.length) usage(`missing value for ${argv[i]}`); return argv[i + 1]; };
   for (let i = 0; i < argv.length; i++) {
@@ -41,6 +43,7 @@ function parseArgs(argv) {
       case '--ttl-interval-ms': o.ttlIntervalMs = Number(need(i)); i++; break;
       case '--interleave-ms': o.interleaveMs = Number(need(i)); i++; break;
       case '--enable-test-commands': o.enableTestCommands = true; break;
+      case '--unix-socket': o.unixSocket = need(i); i++; break;
       case '--setParameter': {
         const v = need(i); i++;
         if (v === 'enableTestCommands=1' || v === 'enableTestCommands=true') o.enableTestCommands = true;
@@ -61,7 +64,7 @@ function parseArgs(argv) {
 
 function usage(msg) {
   if (msg) process.stderr.write(`mongo-standin: ${msg}\n`);
-  process.stderr.write('usage: node server.js --port P [--host 127.0.0.1] [--repl-set NAME] [--dbpath DIR] [--log-level debug|info] [--txn-lifetime-seconds N] [--ttl-interval-ms N] [--enable-test-commands] [--interleave-ms N]\n');
+  process.stderr.write('usage: node server.js --port P [--host 127.0.0.1] [--repl-set NAME] [--dbpath DIR] [--log-level debug|info] [--txn-lifetime-seconds N] [--ttl-interval-ms N] [--enable-test-commands] [--interleave-ms N] [--unix-socket PATH|auto]\n');
   process.exit(msg ? 2 : 0);
 }
 
@@ -98,8 +101,10 @@ class Server {
       const { port } = this.net.address();
       const host = this.opts.host === '0.0.0.0' || this.opts.host === '::' ? '127.0.0.1' : this.opts.host;
       this.me = `${host}:${port}`;
-      // The one ready line other code waits for (and parses PORT from).
-      process.stdout.write(`mongo-standin ready on ${this.me}\n`);
+      // The one ready line other code waits for (and parses PORT from),
+      // printed once every listener is up.
+      const ready = () => process.stdout.write(`mongo-standin ready on ${this.me}\n`);
+      if (this.opts.unixSocket) this.listenUnix(port, ready); else ready();
     });
     this.setTTLInterval(this.opts.ttlIntervalMs);
     // Idle cursors time out after 10 minutes, like MongoDB's default.
@@ -108,6 +113,25 @@ class Server {
       for (const [k, c] of this.cursors) if (c.lastUse < limit) this.cursors.delete(k);
     }, 60000);
     this.cursorTimer.unref();
+  }
+
+  // The same protocol on a unix domain socket as well: PATH, or "auto" for
+  // mongod's default /tmp/mongodb-PORT.sock (drivers: mongodb://%2Ftmp%2Fmongodb-PORT.sock).
+  // A stale socket file is replaced (not any other kind of file); the
+  // socket is owner-only (0700 like mongod's filePermissions) and removed at exit.
+  listenUnix(port, ready) {
+    const fs = require('fs');
+    const p = this.opts.unixSocket === 'auto' ? `/tmp/mongodb-${port}.sock` : this.opts.unixSocket;
+    try { if (fs.lstatSync(p).isSocket()) fs.unlinkSync(p); } catch (e) { if (e.code !== 'ENOENT') throw e; }
+    this.unixPath = p;
+    this.unixNet = net.createServer((sock) => this.onConnection(sock));
+    this.unixNet.on('error', (e) => { this.log.error(`listen on ${p} failed: ${e.message}`); process.exit(1); });
+    this.unixNet.listen(p, () => {
+      try { fs.chmodSync(p, 0o700); } catch (e) { this.log.warn(`chmod ${p}: ${e.message}`); }
+      this.log.info(`listening on ${p}`);
+      ready();
+    });
+    process.on('exit', () => { try { fs.unlinkSync(p); } catch (e) { /* gone */ } });
   }
 
   // (Re)start the TTL monitor (setParameter ttlMonitorSleepSecs changes it
@@ -210,6 +234,7 @@ class Server {
     try { this.store.save(); } catch (e) { this.log.error('snapshot on shutdown failed: ' + e.message); }
     for (const c of this.conns) c.sock.destroy();
     this.net.close();
+    if (this.unixNet) this.unixNet.close();
     process.exit(0);
   }
 }

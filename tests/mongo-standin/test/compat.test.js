@@ -1062,3 +1062,175 @@ describe('query planner', { skip: skipReal }, () => {
     }
   });
 });
+
+// Issue 16 over the wire: each plan shape pins its answer (order
+// included) and the index explain names; writes keep the indexes current,
+// in and outside transactions.
+describe('query planner: plan shapes', { skip: skipReal }, () => {
+  const A = new ObjectId('64b000000000000000000001'), B = new ObjectId('64b000000000000000000002'), Z = new ObjectId('64b000000000000000000009');
+  let c;
+  const L = (n) => Long.fromNumber(n);
+  // inserted out of _id order on purpose: natural order != _id order
+  const DOCS = [
+    { _id: 5, slug: 'e', status: 'active', deleted_at: null, category_id: A, min_price: L(300), created_at: new Date(5000), title: 'blue linen shirt', variants: [{ sku: 'E1', options: { size: 'M' }, price: L(300) }] },
+    { _id: 2, slug: 'b', status: 'active', deleted_at: null, category_id: B, min_price: L(100), created_at: new Date(2000), title: 'red shirt', variants: [{ sku: 'B1', options: { size: 'S' }, price: L(100) }, { sku: 'B2', options: { size: 'M' }, price: L(150) }] },
+    { _id: 9, slug: 'i', status: 'draft', deleted_at: null, category_id: A, min_price: L(50), created_at: new Date(9000), title: 'shirt shirt shirt', variants: [] },
+    { _id: 1, slug: 'a', status: 'active', deleted_at: null, category_id: A, min_price: L(300), created_at: new Date(1000), title: 'running shoe', variants: [{ sku: 'A1', options: { size: 'L' }, price: L(300) }] },
+    { _id: 7, slug: 'g', status: 'active', deleted_at: new Date(1), category_id: B, min_price: L(200), created_at: new Date(7000), title: 'old shirt', variants: [{ sku: 'G1', options: { size: 'M' }, price: L(200) }] },
+    { _id: 3, slug: 'c', status: 'active', deleted_at: null, category_id: Z, min_price: L(300), created_at: new Date(3000), title: 'cotton shirt blue', variants: [{ sku: 'C1', options: { size: 'M' }, price: L(300) }] },
+    { _id: 4, slug: 'd', status: 'active', deleted_at: null, category_id: B, min_price: L(250), created_at: new Date(4000), title: 'shoe', variants: [{ sku: 'D1', options: { size: 'M' }, price: L(250) }] },
+  ];
+  before(async () => {
+    c = await fresh('planned');
+    await c.createIndexes([
+      { key: { slug: 1 }, name: 'slug_unique', unique: true },
+      { key: { 'variants.sku': 1 }, name: 'variants_sku_unique', unique: true },
+      { key: { title: 'text' }, name: 'text_search' },
+      { key: { status: 1, deleted_at: 1, created_at: -1, _id: -1 }, name: 'visible_newest' },
+      { key: { status: 1, deleted_at: 1, min_price: 1, _id: 1 }, name: 'visible_price' },
+      { key: { category_id: 1, status: 1, min_price: 1, _id: 1 }, name: 'category_price' },
+      { key: { 'variants.options.size': 1 }, name: 'variant_size' },
+    ]);
+    for (const d of DOCS) await c.insertOne(d);
+  });
+  const ids = (docs) => docs.map((d) => d._id);
+  async function planOf(find) {
+    const r = await db.command({ explain: { find: 'planned', ...find }, verbosity: 'executionStats' });
+    let st = r.queryPlanner.winningPlan;
+    const stages = [];
+    while (st) { stages.push(st.stage + (st.indexName ? ':' + st.indexName : '') + (st.direction === 'backward' ? ':backward' : '')); st = st.inputStage || (st.inputStages && st.inputStages[0]); }
+    return { stages: stages.join(' > '), stats: r.executionStats };
+  }
+  async function shape(find, wantIds, wantPlan) {
+    const opts = { sort: find.sort, skip: find.skip, limit: find.limit };
+    assert.deepEqual(ids(await c.find(find.filter, opts).toArray()), wantIds, T(find));
+    const p = await planOf(find);
+    assert.equal(p.stages, wantPlan, T(find));
+    return p;
+  }
+  const T = (x) => JSON.stringify(x);
+
+  // equality prefix ($in on the first key, equality on the second), sort on
+  // the next key: runs merged in sort order, limit pushed into the scan
+  test('$in + equality prefix, sort on the next key (merged runs, limit in the scan)', async () => {
+    const p = await shape({ filter: { category_id: { $in: [A, B] }, status: 'active' }, sort: { min_price: 1, _id: 1 }, limit: 3 },
+      [2, 7, 4], 'LIMIT > FETCH > IXSCAN:category_price');
+    assert.ok(p.stats.totalDocsExamined <= 4, 'the scan stopped after the limit: ' + p.stats.totalDocsExamined);
+    await shape({ filter: { category_id: { $in: [A, B] }, status: 'active' }, sort: { min_price: -1, _id: -1 } },
+      [5, 1, 4, 7, 2], 'FETCH > IXSCAN:category_price:backward');
+    await shape({ filter: { category_id: { $in: [A, B] }, status: 'active' }, sort: { min_price: 1, _id: 1 }, skip: 2, limit: 2 },
+      [4, 1], 'LIMIT > FETCH > IXSCAN:category_price');
+  });
+  test('equality prefix + range on the next key, sorted by it', async () => {
+    await shape({ filter: { status: 'active', deleted_at: null, min_price: { $gte: L(100), $lt: L(300) } }, sort: { min_price: 1, _id: 1 } },
+      [2, 4], 'FETCH > IXSCAN:visible_price');
+    await shape({ filter: { status: 'active', deleted_at: null }, sort: { created_at: -1, _id: -1 }, limit: 2 },
+      [5, 4], 'LIMIT > FETCH > IXSCAN:visible_newest');
+  });
+  // ties under the sort come out in natural (insertion) order, with any plan
+  test('ties under the sort: natural order, index or collection scan', async () => {
+    await shape({ filter: { status: 'active', deleted_at: null }, sort: { min_price: -1 } }, [5, 1, 3, 4, 2], 'FETCH > IXSCAN:visible_price:backward');
+    assert.deepEqual(ids(await c.find({ title: { $exists: true }, status: 'active' }).sort({ min_price: -1 }).toArray()), [5, 1, 3, 4, 7, 2]);
+    assert.deepEqual(ids(await c.aggregate([{ $match: { category_id: { $in: [A, Z] }, status: 'active' } }, { $sort: { min_price: -1 } }, { $limit: 2 }]).toArray()), [5, 1]);
+  });
+  test('multikey index over an array field (no sort from it), natural order', async () => {
+    await shape({ filter: { variants: { $elemMatch: { 'options.size': 'M' } } } }, [5, 2, 7, 3, 4], 'FETCH > IXSCAN:variant_size');
+    await shape({ filter: { 'variants.options.size': { $in: ['S', 'L'] } } }, [2, 1], 'FETCH > IXSCAN:variant_size');
+  });
+  test('unique point lookups, $in on _id, $or of two indexes', async () => {
+    await shape({ filter: { slug: 'd' } }, [4], 'FETCH > IXSCAN:slug_unique');
+    await shape({ filter: { 'variants.sku': 'B2' } }, [2], 'FETCH > IXSCAN:variants_sku_unique');
+    await shape({ filter: { _id: { $in: [4, 9, 1, 8] } } }, [9, 1, 4], 'FETCH > IXSCAN:_id_');
+    await shape({ filter: { status: 'active', $or: [{ _id: 3 }, { slug: 'b' }] } }, [2, 3], 'FETCH > OR > IXSCAN:_id_');
+    await shape({ filter: { title: 'shoe' } }, [4], 'COLLSCAN');
+  });
+  test('$text from the text index, sorted by textScore then _id', async () => {
+    const r = await c.find({ $text: { $search: 'shirt' } }, { projection: { s: { $meta: 'textScore' } } }).sort({ s: { $meta: 'textScore' }, _id: 1 }).toArray();
+    assert.deepEqual(ids(r), [9, 2, 7, 3, 5]);
+    const p = await planOf({ filter: { $text: { $search: 'shirt' } }, sort: { s: { $meta: 'textScore' } } });
+    assert.match(p.stages, /^SORT > TEXT_MATCH > TEXT_OR:text_search$/);
+    assert.equal(p.stats.totalDocsExamined, 5, 'only the documents holding the term were read');
+  });
+  // the aggregate the public list sends: $match, [$match cursor], $sort, $limit
+  test('aggregate: leading $match + $sort + $limit use the index; a cursor $match is merged', async () => {
+    const pipe = [{ $match: { status: 'active', deleted_at: null, category_id: { $in: [A, Z] } } },
+      { $match: { $or: [{ min_price: { $gt: L(250) } }, { min_price: L(250), _id: { $gt: 4 } }] } },
+      { $sort: { min_price: 1, _id: 1 } }, { $limit: 2 }];
+    assert.deepEqual(ids(await c.aggregate(pipe).toArray()), [1, 3]);
+    const r = await db.command({ explain: { aggregate: 'planned', pipeline: pipe, cursor: {} }, verbosity: 'queryPlanner' });
+    assert.equal(r.queryPlanner.winningPlan.inputStage.inputStage.indexName, 'category_price');
+  });
+  test('writes keep the indexes current (update, findAndModify, delete, re-insert)', async () => {
+    const u = await fresh('planned_w');
+    await u.createIndex({ k: 1, n: 1 });
+    await u.insertMany([{ _id: 1, k: 'a', n: 3 }, { _id: 2, k: 'a', n: 1 }, { _id: 3, k: 'b', n: 2 }]);
+    await u.updateOne({ k: 'a' }, { $set: { n: 9 } }); // the first in natural order: _id 1
+    assert.deepEqual(ids(await u.find({ k: 'a' }).sort({ n: 1 }).toArray()), [2, 1]);
+    const fam = await u.findOneAndUpdate({ k: 'a' }, { $set: { k: 'b' } }, { sort: { n: 1 }, returnDocument: 'after' });
+    assert.equal(fam._id, 2);
+    assert.deepEqual(ids(await u.find({ k: 'b' }).sort({ n: -1 }).toArray()), [3, 2]);
+    await u.deleteOne({ k: 'b', n: { $gte: 2 } });
+    assert.deepEqual(ids(await u.find({ k: 'b' }).sort({ n: 1 }).toArray()), [2]);
+    await u.insertOne({ _id: 3, k: 'b', n: 1 });
+    assert.deepEqual(ids(await u.find({ k: 'b' }).sort({ n: 1 }).toArray()), [2, 3], 'tie: the re-inserted document is last in natural order');
+    assert.equal(await u.countDocuments({ k: 'b', n: { $lte: 1 } }), 2);
+    assert.equal((await db.command({ count: 'planned_w', query: { k: 'a' } })).n, 1);
+  });
+  test('in a transaction: its own writes through the index, nothing after abort, all after commit', async () => {
+    const t = await fresh('planned_t');
+    await t.createIndex({ g: 1, v: 1 });
+    await t.insertMany([{ _id: 1, g: 1, v: 5 }, { _id: 2, g: 1, v: 3 }, { _id: 3, g: 2, v: 1 }]);
+    const s = client.startSession();
+    const q = () => t.find({ g: 1 }, { session: s }).sort({ v: 1 }).toArray();
+    for (const end of ['abort', 'commit']) {
+      s.startTransaction();
+      await t.insertOne({ _id: 10, g: 1, v: 4 }, { session: s });
+      await t.updateOne({ _id: 3 }, { $set: { g: 1 } }, { session: s });
+      await t.deleteOne({ _id: 2 }, { session: s });
+      assert.deepEqual(ids(await q()), [3, 10, 1], 'the transaction sees its writes');
+      assert.deepEqual(ids(await t.find({ g: 1 }).sort({ v: 1 }).toArray()), [2, 1], 'others do not');
+      if (end === 'abort') {
+        await s.abortTransaction();
+        assert.deepEqual(ids(await t.find({ g: 1 }).sort({ v: 1 }).toArray()), [2, 1]);
+        assert.deepEqual(ids(await t.find({ g: 2 }).toArray()), [3]);
+      } else {
+        await s.commitTransaction();
+        assert.deepEqual(ids(await t.find({ g: 1 }).sort({ v: 1 }).toArray()), [3, 10, 1]);
+        assert.deepEqual(ids(await t.find({ g: 2 }).toArray()), []);
+      }
+    }
+    await s.endSession();
+  });
+  // --enable-test-commands: the plan log an integration test reads
+  test('standinQueryPlans records each query\'s plan', async () => {
+    const admin = client.db('admin');
+    await admin.command({ standinQueryPlans: 1, record: true, clear: true });
+    await c.find({ slug: 'a' }).toArray();
+    await c.aggregate([{ $match: { category_id: A, status: 'active' } }, { $sort: { min_price: 1, _id: 1 } }, { $limit: 1 }]).toArray();
+    const r = await admin.command({ standinQueryPlans: 1, record: false });
+    const mine = r.plans.filter((p) => p.ns === 'standin_node_compat.planned');
+    assert.deepEqual(mine.map((p) => [p.op, p.stage, p.indexName]), [['find', 'IXSCAN', 'slug_unique'], ['aggregate', 'IXSCAN', 'category_price']]);
+    assert.equal(mine[1].nReturned, 1);
+    assert.equal((await admin.command({ standinQueryPlans: 1 })).recording, false);
+    await expectCode(db.command({ standinQueryPlans: 1 }), 13);
+  });
+});
+
+describe('unix domain socket', { skip: skipReal }, () => {
+  // mongod also listens on /tmp/mongodb-PORT.sock; drivers take the path
+  // percent-encoded as the host.
+  test('--unix-socket PATH: the same server over a unix socket', async () => {
+    const p = path.join(os.tmpdir(), `standin-${process.pid}-${Date.now()}.sock`);
+    const sv = await startStandin(['--repl-set', 'rs0', '--unix-socket', p]);
+    try {
+      assert.equal(fs.statSync(p).isSocket(), true);
+      assert.equal(fs.statSync(p).mode & 0o777, 0o700);
+      const u = await connect(`mongodb://${encodeURIComponent(p)}/?directConnection=true`);
+      const t = await connect(`mongodb://127.0.0.1:${sv.port}/?directConnection=true`);
+      await u.db('x').collection('a').insertOne({ _id: 1, via: 'unix' });
+      assert.equal((await t.db('x').collection('a').findOne({ _id: 1 })).via, 'unix', 'one server behind both listeners');
+      await u.close(); await t.close();
+    } finally { await sv.stop(); }
+    assert.equal(fs.existsSync(p), false, 'the socket file is removed at exit');
+  });
+});
