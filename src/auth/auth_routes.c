@@ -175,7 +175,7 @@ static bool auth_account_register(struct em_request *req, struct em_error *err)
 {
 	const struct em_config *cfg = &req->app->cfg;
 	char email[AUTH_EMAIL_MAX + 1], hash[crypto_pwhash_STRBYTES];
-	const char *password, *name;
+	const char *password = NULL, *name = NULL;
 	struct auth_register_txn t;
 	struct em_error terr = EM_ERROR_INIT;
 	bson_t *doc = NULL;
@@ -184,13 +184,17 @@ static bool auth_account_register(struct em_request *req, struct em_error *err)
 	int64_t now = em_now_ms();
 
 	hash[0] = '\0';
-	if (!auth_body_check(req, register_fields, err) ||
-	    !auth_body_email(req, email, sizeof(email), err) ||
-	    !auth_body_string(req->json, "password", 1, AUTH_PASSWORD_MAX * 4, true, &password,
-			      err) ||
-	    !auth_password_check(password, err) ||
-	    !auth_body_string(req->json, "name", 1, AUTH_NAME_MAX, true, &name, err) ||
-	    !auth_person_name_check("name", name, err))
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if (auth_body_check(req, register_fields, err) || err->field[0]) {
+		auth_body_email(req, email, sizeof(email), err);
+		if (auth_body_string(req->json, "password", 1, AUTH_PASSWORD_MAX * 4, true,
+				     &password, err))
+			auth_password_check(password, err);
+		if (auth_body_string(req->json, "name", 1, AUTH_NAME_MAX, true, &name, err))
+			auth_person_name_check("name", name, err);
+	}
+	if (!em_error_collect_end(err))
 		goto done;
 	if (!auth_mail_ip_take(req, err))
 		goto done;

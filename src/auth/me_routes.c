@@ -163,8 +163,8 @@ static bool auth_addr_value_check(const char *field, const char *v, struct em_er
 {
 	if (strcmp(field, "country") == 0) {
 		if (!auth_country_valid(v)) {
-			em_error_set(err, EM_ERR_INVALID, field,
-				     "country must be an ISO 3166-1 alpha-2 code in capitals (\"BD\")");
+			em_error_setc(err, EM_ERR_INVALID, field, EM_CODE_INVALID_FORMAT,
+				      "country must be an ISO 3166-1 alpha-2 code in capitals (\"BD\")");
 			return false;
 		}
 		return true;
@@ -174,8 +174,8 @@ static bool auth_addr_value_check(const char *field, const char *v, struct em_er
 	if (strcmp(field, "postal_code") == 0) {
 		for (const char *p = v; *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != ' ' && *p != '-') {
-				em_error_set(err, EM_ERR_INVALID, field,
-					     "postal_code may hold letters, digits, spaces and '-'");
+				em_error_setc(err, EM_ERR_INVALID, field, EM_CODE_INVALID_FORMAT,
+					      "postal_code may hold letters, digits, spaces and '-'");
 				return false;
 			}
 	}
@@ -190,6 +190,10 @@ static bool auth_addr_value_check(const char *field, const char *v, struct em_er
 static bool auth_addr_parse(json_object *body, bool creating, bson_t *set, bson_t *unset,
 			    int *ship, int *bill, struct em_error *err)
 {
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if (!em_json_check_fields(body, addr_body_fields, err) && !err->field[0])
+		goto done; /* not an object: nothing more to check */
 	for (size_t i = 0; i < AUTH_ADDR_NFIELDS; i++) {
 		const struct auth_addr_field *f = &auth_addr_fields[i];
 		json_object *v;
@@ -197,19 +201,16 @@ static bool auth_addr_parse(json_object *body, bool creating, bson_t *set, bson_
 		bool present = json_object_object_get_ex(body, f->name, &v);
 
 		if (present && json_object_is_type(v, json_type_null)) {
-			if (f->required) {
-				em_error_set(err, EM_ERR_INVALID, f->name, "%s is required", f->name);
-				return false;
-			}
-			BSON_APPEND_UTF8(unset, f->name, "");
+			if (f->required)
+				em_error_setc(err, EM_ERR_INVALID, f->name, EM_CODE_REQUIRED,
+					      "%s is required", f->name);
+			else
+				BSON_APPEND_UTF8(unset, f->name, "");
 			continue;
 		}
-		if (!auth_body_string(body, f->name, 1, f->max, creating && f->required, &s, err))
-			return false;
-		if (!s)
+		if (!auth_body_string(body, f->name, 1, f->max, creating && f->required, &s, err) ||
+		    !s || !auth_addr_value_check(f->name, s, err))
 			continue;
-		if (!auth_addr_value_check(f->name, s, err))
-			return false;
 		BSON_APPEND_UTF8(set, f->name, s);
 	}
 	*ship = *bill = -1;
@@ -221,13 +222,15 @@ static bool auth_addr_parse(json_object *body, bool creating, bson_t *set, bson_
 		if (!json_object_object_get_ex(body, name, &v))
 			continue;
 		if (!json_object_is_type(v, json_type_boolean)) {
-			em_error_set(err, EM_ERR_INVALID, name, "%s must be true or false", name);
-			return false;
+			em_error_setc(err, EM_ERR_INVALID, name, EM_CODE_INVALID_TYPE,
+				      "%s must be true or false", name);
+			continue;
 		}
 		*out = json_object_get_boolean(v) ? 1 : 0;
 		BSON_APPEND_BOOL(set, name, *out == 1);
 	}
-	return true;
+done:
+	return em_error_collect_end(err);
 }
 
 static json_object *auth_addr_json(const bson_t *doc)
@@ -371,7 +374,7 @@ static bool auth_addr_create(struct em_request *req, struct em_error *err)
 	bool ok = false;
 	char hex[25], loc[64];
 
-	if (!auth_me_oid(req, &uid, err) || !auth_body_check(req, addr_body_fields, err) ||
+	if (!auth_me_oid(req, &uid, err) ||
 	    !auth_addr_parse(req->json, true, &set, &unset, &ship, &bill, err))
 		goto done;
 	coll = store_collection(&req->app->store, "addresses");
@@ -463,7 +466,6 @@ static bool auth_addr_patch(struct em_request *req, struct em_error *err)
 	coll = store_collection(&req->app->store, "addresses");
 	/* Ownership first: someone else's id is a 404 even with a bad body. */
 	if (!auth_addr_load(coll, &uid, em_request_path_param(req, "id"), &aid, &doc, err) ||
-	    !auth_body_check(req, addr_body_fields, err) ||
 	    !auth_addr_parse(req->json, false, &set, &unset, &ship, &bill, err))
 		goto done;
 	BSON_APPEND_DATE_TIME(&set, "updated_at", em_now_ms());

@@ -56,9 +56,10 @@ bool auth_password_check(const char *password, struct em_error *err)
 	size_t chars = auth_utf8_chars(password);
 
 	if (chars < AUTH_PASSWORD_MIN || chars > AUTH_PASSWORD_MAX) {
-		em_error_set(err, EM_ERR_INVALID, "password",
-			     "password must be %d to %d characters long", AUTH_PASSWORD_MIN,
-			     AUTH_PASSWORD_MAX);
+		em_error_setc(err, EM_ERR_INVALID, "password",
+			      chars < AUTH_PASSWORD_MIN ? EM_CODE_TOO_SHORT : EM_CODE_TOO_LONG,
+			      "password must be %d to %d characters long", AUTH_PASSWORD_MIN,
+			      AUTH_PASSWORD_MAX);
 		return false;
 	}
 	if (auth_password_is_common(password)) {
@@ -181,7 +182,8 @@ bool auth_email_normalize(const char *in, char *out, size_t size, struct em_erro
 	}
 	return true;
 bad:
-	em_error_set(err, EM_ERR_INVALID, "email", "email must be a valid e-mail address");
+	em_error_setc(err, EM_ERR_INVALID, "email", EM_CODE_INVALID_FORMAT,
+		      "email must be a valid e-mail address");
 	return false;
 }
 
@@ -197,15 +199,15 @@ bool auth_name_check(const char *field, const char *name, struct em_error *err)
 	}
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f) {
-			em_error_set(err, EM_ERR_INVALID, field,
-				     "%s must not contain control characters", field);
+			em_error_setc(err, EM_ERR_INVALID, field, EM_CODE_INVALID_FORMAT,
+				      "%s must not contain control characters", field);
 			return false;
 		}
 		if (*p != ' ')
 			blank = false;
 	}
 	if (blank) {
-		em_error_set(err, EM_ERR_INVALID, field, "%s must not be blank", field);
+		em_error_setc(err, EM_ERR_INVALID, field, EM_CODE_TOO_SHORT, "%s must not be blank", field);
 		return false;
 	}
 	return true;
@@ -292,20 +294,20 @@ bool auth_person_name_check(const char *field, const char *name, struct em_error
 
 	while (*p) {
 		if (!auth_utf8_next(&p, &c) || !auth_name_cp_allowed(c)) {
-			em_error_set(err, EM_ERR_INVALID, field,
-				     "%s may hold letters, digits, spaces, ' and - only", field);
+			em_error_setc(err, EM_ERR_INVALID, field, EM_CODE_INVALID_FORMAT,
+				      "%s may hold letters, digits, spaces, ' and - only", field);
 			return false;
 		}
 		if (c != ' ')
 			blank = false;
 		if (++n > AUTH_PERSON_NAME_MAX) {
-			em_error_set(err, EM_ERR_INVALID, field, "%s must be at most %d characters",
-				     field, AUTH_PERSON_NAME_MAX);
+			em_error_setc(err, EM_ERR_INVALID, field, EM_CODE_TOO_LONG,
+				      "%s must be at most %d characters", field, AUTH_PERSON_NAME_MAX);
 			return false;
 		}
 	}
 	if (n == 0 || blank) {
-		em_error_set(err, EM_ERR_INVALID, field, "%s must not be blank", field);
+		em_error_setc(err, EM_ERR_INVALID, field, EM_CODE_TOO_SHORT, "%s must not be blank", field);
 		return false;
 	}
 	return true;

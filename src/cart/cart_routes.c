@@ -677,35 +677,14 @@ static const char *const coupon_body_fields[] = { "code", NULL };
  */
 static void cart_coupon_refuse(struct em_request *req, const char *reason)
 {
-	json_object *o = json_object_new_object(), *errs, *e;
-	char detail[96];
+	struct em_error err = EM_ERROR_INIT;
+	json_object *extra = json_object_new_object();
 
-	if (!o) {
-		em_response_problem(req, 422, "the coupon cannot be applied", "code");
-		return;
-	}
-	snprintf(detail, sizeof detail, "the coupon cannot be applied: %s", reason);
-	json_object_object_add(o, "type", json_object_new_string("about:blank"));
-	json_object_object_add(o, "title", json_object_new_string(em_status_text(422)));
-	json_object_object_add(o, "status", json_object_new_int(422));
-	json_object_object_add(o, "detail", json_object_new_string(detail));
-	json_object_object_add(o, "reason", json_object_new_string(reason));
-	errs = json_object_new_array();
-	e = json_object_new_object();
-	if (errs && e) {
-		json_object_object_add(e, "field", json_object_new_string("code"));
-		json_object_object_add(e, "message", json_object_new_string(reason));
-		json_object_array_add(errs, e);
-		json_object_object_add(o, "errors", errs);
-	} else {
-		json_object_put(errs);
-		json_object_put(e);
-	}
-	if (req->request_id[0])
-		json_object_object_add(o, "request_id", json_object_new_string(req->request_id));
-	em_response_json(req, 422, o);
-	snprintf(req->resp.content_type, sizeof req->resp.content_type,
-		 "application/problem+json");
+	em_error_setc(&err, EM_ERR_UNPROCESSABLE, "code", EM_CODE_RULE,
+		      "the coupon cannot be applied: %s", reason);
+	if (extra)
+		json_object_object_add(extra, "reason", json_object_new_string(reason));
+	em_response_problem_ext(req, &err, extra);
 }
 
 /* PUT /api/v1/cart/coupon {code}: applies one (replacing any) when it can apply. */

@@ -134,6 +134,8 @@ bool em_json_check_keys(json_object *o, struct em_error *err)
 
 bool em_json_check_fields(json_object *o, const char *const *allowed, struct em_error *err)
 {
+	bool ok = true;
+
 	if (!json_object_is_type(o, json_type_object)) {
 		em_error_set(err, EM_ERR_INVALID, NULL, "the body must be a JSON object");
 		return false;
@@ -145,12 +147,15 @@ bool em_json_check_fields(json_object *o, const char *const *allowed, struct em_
 		for (i = 0; allowed[i] && strcmp(allowed[i], key) != 0; i++)
 			;
 		if (!allowed[i]) {
-			em_error_set(err, EM_ERR_INVALID, key, "%.60s is not a field of this request",
-				     key);
-			return false;
+			em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_UNKNOWN_FIELD,
+				      "%.60s is not a field of this request", key);
+			ok = false;
+			/* a collecting validator hears of every unknown field */
+			if (!err || !err->collect)
+				return false;
 		}
 	}
-	return true;
+	return ok;
 }
 
 bool em_json_get_string(json_object *obj, const char *key, size_t min_len,
@@ -164,11 +169,11 @@ bool em_json_get_string(json_object *obj, const char *key, size_t min_len,
 	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
 		if (!required)
 			return true;
-		em_error_set(err, EM_ERR_INVALID, key, "%s is required", key);
+		em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_REQUIRED, "%s is required", key);
 		return false;
 	}
 	if (!json_object_is_type(v, json_type_string)) {
-		em_error_set(err, EM_ERR_INVALID, key, "%s must be a string", key);
+		em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_INVALID_TYPE, "%s must be a string", key);
 		return false;
 	}
 	/* Request bodies were checked whole by em_json_check_keys; this
@@ -177,8 +182,9 @@ bool em_json_get_string(json_object *obj, const char *key, size_t min_len,
 		return false;
 	len = (size_t)json_object_get_string_len(v);
 	if (len < min_len || len > max_len) {
-		em_error_set(err, EM_ERR_INVALID, key,
-			     "%s must be %zu to %zu bytes long", key, min_len, max_len);
+		em_error_setc(err, EM_ERR_INVALID, key,
+			      len < min_len ? EM_CODE_TOO_SHORT : EM_CODE_TOO_LONG,
+			      "%s must be %zu to %zu bytes long", key, min_len, max_len);
 		return false;
 	}
 	*out = json_object_get_string(v);
@@ -197,20 +203,20 @@ bool em_json_get_int64(json_object *obj, const char *key, int64_t min,
 	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
 		if (!required)
 			return true;
-		em_error_set(err, EM_ERR_INVALID, key, "%s is required", key);
+		em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_REQUIRED, "%s is required", key);
 		return false;
 	}
 	if (!json_object_is_type(v, json_type_int)) {
-		em_error_set(err, EM_ERR_INVALID, key, "%s must be an integer", key);
+		em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_INVALID_TYPE, "%s must be an integer", key);
 		return false;
 	}
 	/* json-c saturates out-of-range integers at INT64_MIN/MAX; the range
 	 * check below refuses them as long as max < INT64_MAX. */
 	n = json_object_get_int64(v);
 	if (n < min || n > max) {
-		em_error_set(err, EM_ERR_INVALID, key,
-			     "%s must be from %lld to %lld", key, (long long)min,
-			     (long long)max);
+		em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_OUT_OF_RANGE,
+			      "%s must be from %lld to %lld", key, (long long)min,
+			      (long long)max);
 		return false;
 	}
 	if (present)

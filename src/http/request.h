@@ -131,12 +131,19 @@ void em_response_text(struct em_request *req, int status, const char *content_ty
 /* An empty response (204, 304...). */
 void em_response_empty(struct em_request *req, int status);
 /*
- * An RFC 9457 problem: type about:blank, title from the status, detail,
- * and for validation errors an "errors" [{field, message}] array when
- * field is non-empty.
+ * An RFC 9457 problem: type /problems/<em_problem_slug>, title
+ * from the status, detail, and for validation errors an "errors"
+ * [{field, code, message}] array when field is non-empty
+ * (em_response_error lists every field error an em_error collected).
  */
+const char *em_problem_slug(int status);
 void em_response_problem(struct em_request *req, int status, const char *detail,
 			 const char *field);
+/* As em_response_error, with extension members (RFC 9457 §3.2) taken
+ * from extra (consumed; NULL: none): a module's machine-readable extras
+ * ("skus", "reason"), never replacing type/title/status/detail/errors. */
+void em_response_problem_ext(struct em_request *req, const struct em_error *err,
+			     json_object *extra);
 /* The problem for an em_error: maps err->kind to a status. */
 void em_response_error(struct em_request *req, const struct em_error *err);
 /* The HTTP status an error kind maps to. */

@@ -134,33 +134,100 @@ void em_response_empty(struct em_request *req, int status)
 	response_body_set(req, NULL, NULL, 0);
 }
 
-void em_response_problem(struct em_request *req, int status, const char *detail,
-			 const char *field)
+/* The last part of a problem type URI: one per status, so one per error
+ * kind (em_error_status is one to one). nginx's own error pages use the
+ * same names (nginx/snippets/problem_pages.conf) and docs/problems/ has a
+ * page for each, served at /problems/. */
+const char *em_problem_slug(int status)
+{
+	switch (status) {
+	case 400: return "validation";
+	case 401: return "unauthenticated";
+	case 403: return "forbidden";
+	case 404: return "not-found";
+	case 405: return "method-not-allowed";
+	case 409: return "conflict";
+	case 412: return "precondition-failed";
+	case 413: return "too-large";
+	case 414: return "uri-too-long";
+	case 415: return "unsupported-media-type";
+	case 422: return "unprocessable";
+	case 428: return "precondition-required";
+	case 429: return "rate-limited";
+	case 502: return "bad-gateway";
+	case 503: return "unavailable";
+	case 504: return "gateway-timeout";
+	default: return "internal";
+	}
+}
+
+/* type: a URI reference relative to the shop's own origin (RFC 9457
+ * §3.1.1 allows it): the same string from every host behind a load
+ * balancer and from nginx's own error pages, and it resolves to the
+ * page that documents the kind wherever the API is served. */
+static json_object *problem_type(int status)
+{
+	char uri[64];
+
+	snprintf(uri, sizeof(uri), "/problems/%s", em_problem_slug(status));
+	return json_object_new_string(uri);
+}
+
+static void problem_field_add(json_object *errors, const char *field, const char *code,
+			      const char *message)
+{
+	json_object *e = json_object_new_object();
+
+	if (!e)
+		return;
+	json_object_object_add(e, "field", json_object_new_string(field));
+	json_object_object_add(e, "code", json_object_new_string(code));
+	json_object_object_add(e, "message", json_object_new_string(message ? message : ""));
+	json_object_array_add(errors, e);
+}
+
+/* The problem document; err (may be NULL) adds every field error it
+ * collected, each with its code. */
+static void problem_respond(struct em_request *req, int status, const char *detail,
+			    const char *field, const struct em_error *err, json_object *extra)
 {
 	json_object *o = json_object_new_object();
 	size_t len = 0;
 	const char *text;
+	unsigned i;
 
 	if (!o) {
+		json_object_put(extra);
 		em_err("cannot allocate a problem document");
 		req->resp.status = 500;
 		response_body_set(req, NULL, NULL, 0);
 		return;
 	}
-	json_object_object_add(o, "type", json_object_new_string("about:blank"));
+	json_object_object_add(o, "type", problem_type(status));
 	json_object_object_add(o, "title", json_object_new_string(em_status_text(status)));
 	json_object_object_add(o, "status", json_object_new_int(status));
 	if (detail && *detail)
 		json_object_object_add(o, "detail", json_object_new_string(detail));
-	if (field && *field) {
+	if ((field && *field) || (err && err->n_more > 0)) {
 		json_object *errors = json_object_new_array();
-		json_object *e = json_object_new_object();
 
-		json_object_object_add(e, "field", json_object_new_string(field));
-		json_object_object_add(e, "message",
-				       json_object_new_string(detail ? detail : ""));
-		json_object_array_add(errors, e);
+		if (field && *field)
+			problem_field_add(errors, field,
+					  err ? em_error_code(err) : EM_CODE_INVALID, detail);
+		for (i = 0; err && i < err->n_more; i++)
+			problem_field_add(errors, err->more[i].field, err->more[i].code,
+					  err->more[i].message);
 		json_object_object_add(o, "errors", errors);
+		if (err && err->n_dropped > 0)
+			json_object_object_add(o, "errors_omitted",
+					       json_object_new_int((int)err->n_dropped));
+	}
+	/* extension members (RFC 9457 §3.2) never replace the standard ones */
+	if (extra) {
+		json_object_object_foreach(extra, k, v)
+			if (!json_object_object_get_ex(o, k, NULL))
+				json_object_object_add(o, k, json_object_get(v));
+		json_object_put(extra);
 	}
 	if (req->request_id[0])
 		json_object_object_add(o, "request_id",
@@ -171,7 +238,14 @@ void em_response_problem(struct em_request *req, int status, const char *detail,
 	json_object_put(o);
 }
 
-void em_response_error(struct em_request *req, const struct em_error *err)
+void em_response_problem(struct em_request *req, int status, const char *detail,
+			 const char *field)
+{
+	problem_respond(req, status, detail, field, NULL, NULL);
+}
+
+void em_response_problem_ext(struct em_request *req, const struct em_error *err,
+			     json_object *extra)
 {
 	int status = em_error_status(err->kind);
 
@@ -180,11 +254,12 @@ void em_response_error(struct em_request *req, const struct em_error *err)
 	if (status >= 500 && err->kind != EM_ERR_UNAVAILABLE && err->kind != EM_ERR_BAD_GATEWAY) {
 		/* The details of an internal failure go to the log, not out. */
 		em_err("internal error: %s", err->message);
+		json_object_put(extra);
 		em_response_problem(req, status, "an internal error occurred; it has been logged",
 				    NULL);
 		return;
 	}
-	em_response_problem(req, status, err->message, err->field);
+	problem_respond(req, status, err->message, err->field, err, extra);
 	/* The authenticator may have said more (error="invalid_token"). */
 	if (status == 401 && !(req->resp.headers && strcasestr(req->resp.headers, "WWW-Authenticate:")))
 		em_response_header(req, "WWW-Authenticate", "Bearer");
@@ -194,6 +269,11 @@ void em_response_error(struct em_request *req, const struct em_error *err)
 		snprintf(secs, sizeof(secs), "%d", err->retry_after_s > 0 ? err->retry_after_s : 1);
 		em_response_header(req, "Retry-After", secs);
 	}
+}
+
+void em_response_error(struct em_request *req, const struct em_error *err)
+{
+	em_response_problem_ext(req, err, NULL);
 }
 
 char *em_response_serialize(const struct em_request *req, size_t *len)

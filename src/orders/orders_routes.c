@@ -37,16 +37,9 @@
 static void orders_problem(struct em_request *req, const struct em_error *err,
 			   json_object *extra)
 {
-	int status = em_error_status(err->kind);
-	json_object *o, *errs, *e;
 	const char *colon = strchr(err->message, ':');
 	char code[48] = "";
 
-	if (status >= 500 || !(o = json_object_new_object())) {
-		json_object_put(extra);
-		em_response_error(req, err);
-		return;
-	}
 	/* our conflict messages start with their code ("out_of_stock: ...") */
 	if (colon && (size_t)(colon - err->message) < sizeof code) {
 		size_t n = (size_t)(colon - err->message);
@@ -58,30 +51,13 @@ static void orders_problem(struct em_request *req, const struct em_error *err,
 		if (word)
 			snprintf(code, sizeof code, "%.*s", (int)n, err->message);
 	}
-	json_object_object_add(o, "type", json_object_new_string("about:blank"));
-	json_object_object_add(o, "title", json_object_new_string(em_status_text(status)));
-	json_object_object_add(o, "status", json_object_new_int(status));
-	json_object_object_add(o, "detail", json_object_new_string(err->message));
-	if (code[0])
-		json_object_object_add(o, "code", json_object_new_string(code));
-	if (err->field[0]) {
-		errs = json_object_new_array();
-		e = json_object_new_object();
-		json_object_object_add(e, "field", json_object_new_string(err->field));
-		json_object_object_add(e, "message", json_object_new_string(err->message));
-		json_object_array_add(errs, e);
-		json_object_object_add(o, "errors", errs);
+	if (code[0]) {
+		if (!extra)
+			extra = json_object_new_object();
+		if (extra)
+			json_object_object_add(extra, "code", json_object_new_string(code));
 	}
-	if (extra) {
-		json_object_object_foreach(extra, k, v)
-			json_object_object_add(o, k, json_object_get(v));
-		json_object_put(extra);
-	}
-	if (req->request_id[0])
-		json_object_object_add(o, "request_id", json_object_new_string(req->request_id));
-	em_response_json(req, status, o);
-	snprintf(req->resp.content_type, sizeof req->resp.content_type,
-		 "application/problem+json");
+	em_response_problem_ext(req, err, extra);
 }
 
 /* The caller's id as an ObjectId (the router authenticated it). */

@@ -77,6 +77,26 @@ st=$(get /docs/nothing.txt missing)
 check "an unknown file under /docs/ is a 404 problem (got $st)" \
 	bash -c "[ '$st' = 404 ] && grep -qi '^content-type: application/problem+json' '$work/missing.h'"
 
+# the problem type pages: every "type" a problem document may carry
+# resolves to its page, and nginx's own 404 names a type that does too
+types=$(sed -n '/^    ProblemType:/,/^    [A-Za-z]*:$/p' "$top/docs/api/_root.yaml" | sed -n 's|^ *- \(/problems/[a-z-]*\)$|\1|p')
+bad=""
+for t in $types; do
+	st=$(get "$t" ptype)
+	[ "$st" = 200 ] && grep -qi '^content-type: text/html' "$work/ptype.h" && grep -q "<code>$t</code>" "$work/ptype.b" || bad+=" $t($st)"
+done
+check "each of the $(echo $types | wc -w) problem types resolves to its page${bad:+ (not:$bad)}" bash -c "[ -n '$types' ] && [ -z '$bad' ]"
+get /problems/validation pval >/dev/null
+check "/problems/validation lists the field error codes" bash -c "grep -q '<code>too_long</code>' '$work/pval.b' && grep -q '<code>unknown_field</code>' '$work/pval.b'"
+pcsp=$(header pval content-security-policy)
+check "the problem pages' CSP allows no script" bash -c "grep -q \"default-src 'none'\" <<<\"\$1\" && ! grep -q 'script-src' <<<\"\$1\"" _ "$pcsp"
+st=$(get /problems/problems.css pcss)
+check "GET /problems/problems.css is text/css (got $st)" bash -c "[ '$st' = 200 ] && grep -qi '^content-type: text/css' '$work/pcss.h'"
+st=$(get /problems/no-such-kind pnone)
+ptype=$(node -e "try{console.log(JSON.parse(require('fs').readFileSync('$work/pnone.b','utf8')).type)}catch(e){console.log('')}")
+check "an unknown problem type is a 404 whose own type is /problems/not-found (got $st, $ptype)" \
+	bash -c "[ '$st' = 404 ] && [ '$ptype' = /problems/not-found ]"
+
 # a real browser, when this machine has Debian's chromium
 if command -v chromium >/dev/null; then
 	timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \

@@ -756,6 +756,32 @@ void h_assert_problem_field(const struct h_resp *r, long status, const char *fie
 	json_object_put(o);
 }
 
+void h_assert_problem_errors(const struct h_resp *r, long status, const char *expected)
+{
+	json_object *o, *errs, *e, *f, *c, *t;
+	char got[1024] = "";
+	size_t n = 0;
+
+	if (r->status != status)
+		fprintf(stderr, "  unexpected %ld: %s\n", r->status, r->body);
+	h_assert_problem(r, status);
+	o = h_json(r);
+	assert_true(json_object_object_get_ex(o, "type", &t));
+	assert_true(strncmp(json_object_get_string(t), "/problems/", 10) == 0);
+	if (json_object_object_get_ex(o, "errors", &errs))
+		for (size_t i = 0; i < json_object_array_length(errs); i++) {
+			e = json_object_array_get_idx(errs, i);
+			assert_true(json_object_object_get_ex(e, "field", &f));
+			assert_true(json_object_object_get_ex(e, "code", &c));
+			n += (size_t)snprintf(got + n, n < sizeof got ? sizeof got - n : 0, "%s%s:%s",
+					      i ? " " : "", json_object_get_string(f),
+					      json_object_get_string(c));
+		}
+	if (strcmp(got, expected) != 0)
+		fail_msg("errors are \"%s\", expected \"%s\" (%s)", got, expected, r->body);
+	json_object_put(o);
+}
+
 void h_unique_email(const char *tag, char *buf, size_t size)
 {
 	unsigned char rnd[6];

@@ -134,6 +134,9 @@ struct h_resp h_authed(const char *method, const char *path, const char *token,
 const char *h_jstr(const struct h_resp *r, const char *key, char *buf, size_t size);
 /* The body is problem+json with status and errors[0].field == field. */
 void h_assert_problem_field(const struct h_resp *r, long status, const char *field);
+/* The problem lists exactly these field errors, in order: expected is
+ * "field:code field:code ..."; its type is /problems/<slug of status>. */
+void h_assert_problem_errors(const struct h_resp *r, long status, const char *expected);
 /* "<tag>-<random hex>@example.test". */
 void h_unique_email(const char *tag, char *buf, size_t size);
 /* The 6-digit code ("code: NNNNNN") of the next mail to `to` matching needle. */

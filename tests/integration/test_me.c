@@ -91,6 +91,15 @@ static void test_addresses(void **state)
 		   "\"country\":\"BD\",\"default_shipping\":\"yes\"}");
 	h_assert_problem_field(&r, 400, "default_shipping");
 	h_resp_free(&r);
+	/* every fault of one body at once, each with its code */
+	r = h_authed("POST", "/api/v1/me/addresses", t1,
+		   "{\"name\":\"H\",\"city\":null,\"postal_code\":\"1$\",\"country\":\"bd\","
+		   "\"phone\":7,\"default_billing\":1,\"user_id\":\"x\"}");
+	h_assert_problem_errors(&r, 400,
+				"user_id:unknown_field line1:required city:required "
+				"postal_code:invalid_format country:invalid_format phone:invalid_type "
+				"default_billing:invalid_type");
+	h_resp_free(&r);
 	snprintf(filter, sizeof(filter), "{\"user_id\":{\"$oid\":\"%s\"}}", u1);
 	assert_int_equal(h_db_count("addresses", filter), 0);
 

@@ -247,6 +247,36 @@ static void test_register_bad_input(void **state)
 	assert_int_equal(h_db_count("users", "{\"email\":{\"$type\":\"object\"}}"), 0);
 }
 
+/* Every fault of a body in one answer, each with a code a client can
+ * program against; the problem's type is a page nginx serves. */
+static void test_register_all_errors(void **state)
+{
+	struct h_resp r, page;
+	char type[64];
+
+	(void)state;
+	r = h_post("/api/v1/auth/register",
+		   "{\"email\":\"not-an-email\",\"password\":\"short\",\"name\":\"\","
+		   "\"role\":\"admin\",\"extra\":1}");
+	h_assert_problem_errors(&r, 400,
+				"role:unknown_field extra:unknown_field email:invalid_format "
+				"password:too_short name:too_short");
+	h_jstr(&r, "type", type, sizeof type);
+	assert_string_equal(type, "/problems/validation");
+	page = h_get(type);
+	assert_int_equal(page.status, 200);
+	assert_non_null(strstr(page.body, "<code>/problems/validation</code>"));
+	assert_non_null(strstr(page.body, "<code>unknown_field</code>"));
+	h_resp_free(&page);
+	h_resp_free(&r);
+	/* a body that is not an object is one error, not a list of missing fields */
+	r = h_post("/api/v1/auth/register", "[1]");
+	h_assert_problem(&r, 400);
+	assert_null(strstr(r.body, "\"errors\""));
+	h_resp_free(&r);
+	assert_int_equal(h_db_count("users", "{\"email\":\"not-an-email\"}"), 0);
+}
+
 static void test_verify_attempt_limit(void **state)
 {
 	char email[128], body[512], code[7];
@@ -384,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_register_verify_login),
 		cmocka_unit_test(test_register_existing_account),
 		cmocka_unit_test(test_register_bad_input),
+		cmocka_unit_test(test_register_all_errors),
 		cmocka_unit_test(test_verify_attempt_limit),
 		cmocka_unit_test(test_resend_cooldown),
 		cmocka_unit_test(test_password_reset),

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +208,73 @@ static void test_embedded_nul(void **state)
 	json_object_put(o);
 }
 
+/* A collecting validator hears of every bad field, each with its code;
+ * without collect the first error stands alone (the old contract). */
+static void test_collect_errors(void **state)
+{
+	static const char *const allowed[] = { "name", "qty", "note", NULL };
+	struct em_error err = EM_ERROR_INIT;
+	const char *s = NULL;
+	int64_t n = 0;
+	json_object *o;
+
+	(void)state;
+	o = parse("{\"name\": \"\", \"qty\": 5000, \"x\": 1, \"y\": 2}", &err);
+	assert_non_null(o);
+
+	em_error_collect(&err);
+	assert_false(em_json_check_fields(o, allowed, &err));
+	assert_false(em_json_get_string(o, "name", 1, 10, true, &s, &err));
+	assert_false(em_json_get_int64(o, "qty", 1, 99, true, NULL, &n, &err));
+	assert_false(em_json_get_string(o, "note", 1, 10, true, &s, &err));
+	assert_true(em_json_get_int64(o, "missing", 1, 9, false, NULL, &n, &err));
+	assert_false(em_error_collect_end(&err));
+	assert_int_equal(err.kind, EM_ERR_INVALID);
+	assert_string_equal(err.field, "x");
+	assert_string_equal(em_error_code(&err), EM_CODE_UNKNOWN_FIELD);
+	assert_int_equal(err.n_more, 4);
+	assert_string_equal(err.more[0].field, "y");
+	assert_string_equal(err.more[0].code, EM_CODE_UNKNOWN_FIELD);
+	assert_string_equal(err.more[1].field, "name");
+	assert_string_equal(err.more[1].code, EM_CODE_TOO_SHORT);
+	assert_string_equal(err.more[2].field, "qty");
+	assert_string_equal(err.more[2].code, EM_CODE_OUT_OF_RANGE);
+	assert_string_equal(err.more[3].field, "note");
+	assert_string_equal(err.more[3].code, EM_CODE_REQUIRED);
+
+	/* one error per field: a second complaint about "qty" is dropped */
+	em_error_collect(&err);
+	em_error_set(&err, EM_ERR_INVALID, "qty", "qty again");
+	assert_int_equal(err.n_more, 4);
+	/* a 422 rule on top of 400s keeps the request a 400 */
+	em_error_setc(&err, EM_ERR_UNPROCESSABLE, "coupon", EM_CODE_RULE, "expired");
+	assert_int_equal(err.kind, EM_ERR_INVALID);
+	assert_string_equal(err.more[4].code, EM_CODE_RULE);
+	/* past the room left, errors are counted, not kept */
+	for (int i = 0; i < 5; i++) {
+		char f[8];
+
+		snprintf(f, sizeof(f), "f%d", i);
+		em_error_set(&err, EM_ERR_INVALID, f, "bad");
+	}
+	assert_int_equal(err.n_more, EM_ERROR_MORE_MAX);
+	assert_int_equal(err.n_dropped, 5 + 5 - EM_ERROR_MORE_MAX);
+	/* any other kind replaces what was collected */
+	em_error_set(&err, EM_ERR_UNAVAILABLE, NULL, "the database is down");
+	assert_int_equal(err.kind, EM_ERR_UNAVAILABLE);
+	assert_int_equal(err.n_more, 0);
+	assert_false(em_error_collect_end(&err));
+
+	/* not collecting: the last error replaces the first */
+	em_error_clear(&err);
+	assert_false(em_json_get_string(o, "name", 1, 10, true, &s, &err));
+	assert_false(em_json_get_int64(o, "qty", 1, 99, true, NULL, &n, &err));
+	assert_string_equal(err.field, "qty");
+	assert_int_equal(err.n_more, 0);
+	assert_true(em_error_collect_end(&(struct em_error)EM_ERROR_INIT));
+	json_object_put(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_strict_types),
 		cmocka_unit_test(test_check_fields),
 		cmocka_unit_test(test_embedded_nul),
+		cmocka_unit_test(test_collect_errors),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);

@@ -61,6 +61,8 @@ check)
 	result "redocly lint (tools/openapi/redocly.yaml, warnings are errors)" "$rc"
 	rc=0; node "$here/routes-check.mjs" "$tmp/openapi.yaml" || rc=$?
 	result "the description lists exactly the route tables' routes and roles" "$rc"
+	rc=0; "$here/problems.sh" --check || rc=$?
+	result "every problem type has its page (docs/problems/problems.tsv)" "$rc"
 	rc=0; "$here/selftest.sh" >"$tmp/selftest.log" 2>&1 || rc=$?
 	[ "$rc" = 0 ] || cat "$tmp/selftest.log"
 	result "the merge and the lint refuse what they must ($(tail -1 "$tmp/selftest.log"))" "$rc"
@@ -75,7 +77,8 @@ site)
 	install -m 644 "$tmp/openapi.json" "$dir/openapi.json"
 	install -m 644 "$top/docs/site/index.html" "$top/docs/site/docs.js" "$dir/"
 	install -m 644 "$here/node_modules/redoc/bundles/redoc.standalone.js" "$dir/"
-	echo "wrote $dir (openapi.json, index.html, docs.js, redoc.standalone.js)"
+	"$here/problems.sh" "$dir/problems" >/dev/null
+	echo "wrote $dir (openapi.json, index.html, docs.js, redoc.standalone.js, problems/)"
 	;;
 *)
 	sed -n '2,14p' "$0" >&2
