@@ -400,8 +400,114 @@ function compileOp(op, a) {
         return acc;
       };
     }
+    case '$dateTrunc': {
+      need(isDocument(a), 5439007, '$dateTrunc only supports an object as its argument');
+      for (const k of Object.keys(a)) need(['date', 'unit', 'binSize', 'timezone', 'startOfWeek'].includes(k), 5439008, `Unrecognized argument to $dateTrunc: ${k}. Expected arguments are date, unit, and optionally, binSize, timezone, startOfWeek`);
+      need(a.date !== undefined, 5439009, "Missing 'date' parameter to $dateTrunc");
+      need(a.unit !== undefined, 5439010, "Missing 'unit' parameter to $dateTrunc");
+      const [d, u, b, z, w] = ['date', 'unit', 'binSize', 'timezone', 'startOfWeek'].map((k) => (a[k] === undefined ? () => undefined : compileExpr(a[k])));
+      return (c, r, v) => {
+        const unit = u(c, r, v);
+        if (unit === null || unit === undefined) return null;
+        return dateTrunc(d(c, r, v), unit, b(c, r, v), z(c, r, v), unit === 'week' ? w(c, r, v) : undefined);
+      };
+    }
     default: return fallback(op, a);
   }
+}
+
+// ---- dates in a time zone ($dateTrunc) ----
+// MongoDB computes calendar units in the zone the expression names (an
+// Olson name or a fixed "+HH:MM" offset; UTC by default). Local fields
+// come from Intl (the ICU tz database Node ships); a local time goes back
+// to an instant by correcting with the zone's offset twice, which lands on
+// the right side of a DST change.
+const TZ_FMT = new Map();
+function tzFormat(tz) {
+  let f = TZ_FMT.get(tz);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    } catch (e) { throw err(40485, `unrecognized time zone identifier: "${tz}"`); }
+    TZ_FMT.set(tz, f);
+  }
+  return f;
+}
+function fixedOffset(tz) {
+  const m = /^([+-])(\d{2}):?(\d{2})?$/.exec(tz);
+  if (!m) return null;
+  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] || 0)) * 60000;
+}
+// The zone's offset (ms east of UTC) at instant t.
+function tzOffset(tz, t) {
+  if (tz === 'UTC' || tz === 'GMT' || tz === 'Z') return 0;
+  const fo = fixedOffset(tz);
+  if (fo !== null) return fo;
+  const p = {};
+  for (const { type, value } of tzFormat(tz).formatToParts(new Date(t))) p[type] = value;
+  const local = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
+  return local - (t - (((t % 1000) + 1000) % 1000));
+}
+// Local wall-clock ms (as if UTC) -> the instant.
+function fromLocal(tz, local) {
+  let t = local - tzOffset(tz, local);
+  t = local - tzOffset(tz, t);
+  return t;
+}
+const DOW = { sunday: 0, sun: 0, monday: 1, mon: 1, tuesday: 2, tue: 2, wednesday: 3, wed: 3, thursday: 4, thu: 4, friday: 5, fri: 5, saturday: 6, sat: 6 };
+function dateTrunc(d, unit, binSize, tz, startOfWeek) {
+  if (d === null || d === undefined) return null;
+  need(d instanceof Date, 5439012, `$dateTrunc requires 'date' to be a date, but got ${typeName(d)}`);
+  need(typeof unit === 'string', 5439013, "$dateTrunc requires 'unit' to be a string");
+  const bin = binSize === undefined || binSize === null ? 1 : toNumber(binSize);
+  need(Number.isInteger(bin) && bin > 0, 5439017, "$dateTrunc requires 'binSize' to be a positive 64-bit integer");
+  const zone = tz === undefined || tz === null ? 'UTC' : tz;
+  need(typeof zone === 'string', 40517, 'timezone must evaluate to a string');
+  const t = d.getTime();
+  const local = t + tzOffset(zone, t);
+  const L = new Date(local);
+  const fixedMs = { millisecond: 1, second: 1000, minute: 60000, hour: 3600000 }[unit];
+  if (fixedMs) {
+    // bins of fixed length count from 2000-01-01T00:00 local, like MongoDB
+    const ref = Date.UTC(2000, 0, 1);
+    const size = fixedMs * bin;
+    return new Date(fromLocal(zone, ref + Math.floor((local - ref) / size) * size));
+  }
+  let y = L.getUTCFullYear(), m = L.getUTCMonth(), day = L.getUTCDate();
+  switch (unit) {
+    case 'day': break;
+    case 'week': {
+      const sow = DOW[String(startOfWeek === undefined || startOfWeek === null ? 'sunday' : startOfWeek).toLowerCase()];
+      need(sow !== undefined, 5439015, `$dateTrunc parameter 'startOfWeek' value cannot be recognized as a day of a week: ${startOfWeek}`);
+      const back = (L.getUTCDay() - sow + 7) % 7;
+      day -= back;
+      break;
+    }
+    case 'month': day = 1; break;
+    case 'quarter': m -= m % 3; day = 1; break;
+    case 'year': m = 0; day = 1; break;
+    default: throw err(5439014, `$dateTrunc parameter 'unit' value cannot be recognized as a time unit: ${unit}`);
+  }
+  if (bin !== 1) {
+    // calendar bins count from 2000-01-01 (weeks: the first startOfWeek on or after it)
+    if (unit === 'month' || unit === 'quarter' || unit === 'year') {
+      const per = unit === 'month' ? 1 : unit === 'quarter' ? 3 : 12;
+      const months = (y - 2000) * 12 + m;
+      const size = per * bin;
+      const start = Math.floor(months / size) * size;
+      y = 2000 + Math.floor(start / 12); m = ((start % 12) + 12) % 12;
+    } else {
+      const sow = DOW[String(startOfWeek === undefined || startOfWeek === null ? 'sunday' : startOfWeek).toLowerCase()];
+      let ref = Date.UTC(2000, 0, 1);
+      if (unit === 'week') ref += (((sow - new Date(ref).getUTCDay()) + 7) % 7) * 86400000;
+      const size = (unit === 'week' ? 7 : 1) * bin * 86400000;
+      const cur = Date.UTC(y, m, day);
+      const start = ref + Math.floor((cur - ref) / size) * size;
+      const S = new Date(start);
+      y = S.getUTCFullYear(); m = S.getUTCMonth(); day = S.getUTCDate();
+    }
+  }
+  return new Date(fromLocal(zone, Date.UTC(y, m, day)));
 }
 
 // An operator this module does not implement: mingo on the plain view.
@@ -421,4 +527,4 @@ function fallback(op, a) {
   };
 }
 
-module.exports = { compileExpr, truthy, getField, SCORE, REMOVE, add, sumAll, minMax, toLong, clone };
+module.exports = { dateTrunc, tzOffset, compileExpr, truthy, getField, SCORE, REMOVE, add, sumAll, minMax, toLong, clone };

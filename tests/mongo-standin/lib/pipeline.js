@@ -302,15 +302,25 @@ function run(pipeline, docs, env) {
           break;
         }
         const lf = spec.localField, ff = spec.foreignField;
+        // A hash join: the foreign documents indexed once by each value of
+        // foreignField (array elements each; missing counts as null, as in
+        // MongoDB), in their natural order, instead of a scan per document.
+        const byKey = new Map();
+        foreign.forEach((f, pos) => {
+          const fv = []; for (const v of T.getPath(f, ff)) { if (Array.isArray(v)) fv.push(...v); else fv.push(v); }
+          if (!fv.length) fv.push(null);
+          for (const k of new Set(fv.map((v) => keyOf(v === undefined ? null : v)))) {
+            let l = byKey.get(k);
+            if (!l) byKey.set(k, (l = []));
+            l.push(pos);
+          }
+        });
         docs = docs.map((d) => {
           const lv = []; for (const v of T.getPath(d, lf)) { if (Array.isArray(v)) lv.push(...v); else lv.push(v); }
           if (!lv.length) lv.push(null);
-          const keys = new Set(lv.map(keyOf));
-          const hits = foreign.filter((f) => {
-            const fv = []; for (const v of T.getPath(f, ff)) { if (Array.isArray(v)) fv.push(...v); else fv.push(v); }
-            if (!fv.length) fv.push(null);
-            return fv.some((v) => keys.has(keyOf(v)));
-          });
+          const hit = new Set();
+          for (const k of new Set(lv.map((v) => keyOf(v === undefined ? null : v)))) for (const pos of byKey.get(k) || []) hit.add(pos);
+          const hits = [...hit].sort((x, y) => x - y).map((pos) => foreign[pos]);
           return withScore(setPath(d, as, hits), d);
         });
         break;

@@ -50,7 +50,7 @@ fi
 PASS=0; FAIL=0; SKIP=0
 
 # --- Node driver cases ---
-STANDIN_RS_URI="$RS_URI" node --test --test-reporter=tap "$HERE/compat.test.js" >"$WORK/node.tap" 2>&1
+STANDIN_RS_URI="$RS_URI" node --test --test-reporter=tap "$HERE/compat.test.js" "$HERE/compat-aggregate.test.js" >"$WORK/node.tap" 2>&1
 NODE_RC=$?
 grep -E '^\s*(not ok|ok) ' "$WORK/node.tap" | grep -v '^\s*ok .* # SKIP' | sed 's/^/node: /' | grep -E 'not ok' || true
 NP=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$WORK/node.tap" | tail -1)
