@@ -20,6 +20,7 @@ extern const struct em_module inventory_module;
 extern const struct em_module cart_module;
 extern const struct em_module orders_module;
 extern const struct em_module payments_module;
+extern const struct em_module reports_module;
 
 const struct em_module *const em_modules[] = {
 	&ops_module,
@@ -31,6 +32,7 @@ const struct em_module *const em_modules[] = {
 	&cart_module,
 	&orders_module,
 	&payments_module,
+	&reports_module,
 	NULL,
 };
 
