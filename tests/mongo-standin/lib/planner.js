@@ -218,7 +218,9 @@ function bestIndexPlan(coll, preds, skeys, need) {
     else cost = pl.count * (sorting ? 1.3 : 1);
     if (!pl.bounded && !(pl.scanDir && sorting)) continue;
     pl.cost = cost;
-    if (!best || cost < best.cost) best = pl;
+    // equal costs: the tighter bounds (more fields bound), then index order
+    pl.tight = pl.runs[0].length + (pl.iv ? 0.5 : 0);
+    if (!best || cost < best.cost || (cost === best.cost && pl.tight > best.tight)) best = pl;
   }
   return best;
 }
@@ -234,9 +236,11 @@ function choose(coll, q) {
     return { type: 'TEXT', ix: coll.textIndex, terms: queryTerms(coll.textIndex, q.text) || new Set(), cost: 0 };
   }
   const preds = collectPreds(q.filter, '', new Map());
+  // As MongoDB: a collection scan only when no index applies (bounds or
+  // the sort); the costs choose among the indexes.
   let best = collscan;
   const ip = bestIndexPlan(coll, preds, skeys, q.need);
-  if (ip && ip.cost < best.cost) best = ip;
+  if (ip) best = ip;
   // $or: every branch needs an index
   const or = q.filter && Array.isArray(q.filter.$or) ? q.filter.$or : null;
   if (or && or.length && or.every(isDocument)) {
@@ -250,7 +254,7 @@ function choose(coll, q) {
       branches.push(bp);
       cost += bp.count;
     }
-    if (cost * (sorting ? 1.3 : 1) < best.cost) best = { type: 'OR', branches, cost };
+    if (cost < Infinity && (best === collscan || cost * (sorting ? 1.3 : 1) < best.cost)) best = { type: 'OR', branches, cost };
   }
   return best;
 }

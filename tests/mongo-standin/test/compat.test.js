@@ -1201,6 +1201,26 @@ describe('query planner: plan shapes', { skip: skipReal }, () => {
     }
     await s.endSession();
   });
+  // the job claim (src/jobs/runner.c): $or of two status branches, each on
+  // its own compound index (equality + range), sorted by run_after
+  test('job claim: $or of equality + range branches, each on its index, sorted', async () => {
+    const j = await fresh('planned_jobs');
+    await j.createIndexes([{ key: { status: 1, run_after: 1 }, name: 'status_run_after' }, { key: { status: 1, lease_until: 1 }, name: 'status_lease_until' }]);
+    const at = (s) => new Date(1700000000000 + s * 1000);
+    await j.insertMany([
+      { _id: 1, status: 'pending', run_after: at(30) }, { _id: 2, status: 'running', run_after: at(5), lease_until: at(8) },
+      { _id: 3, status: 'pending', run_after: at(10) }, { _id: 4, status: 'running', run_after: at(1), lease_until: at(50) },
+      { _id: 5, status: 'done', run_after: at(0) }, { _id: 6, status: 'pending', run_after: at(10) }]);
+    const filter = { $or: [{ status: 'pending', run_after: { $lte: at(20) } }, { status: 'running', lease_until: { $lt: at(20) } }] };
+    assert.deepEqual(ids(await j.find(filter).sort({ run_after: 1 }).toArray()), [2, 3, 6]);
+    const r = await db.command({ explain: { find: 'planned_jobs', filter, sort: { run_after: 1 }, limit: 1 }, verbosity: 'queryPlanner' });
+    const or = r.queryPlanner.winningPlan.inputStage.inputStage;
+    assert.equal(or.stage, 'OR');
+    assert.deepEqual(or.inputStages.map((x) => x.indexName), ['status_run_after', 'status_lease_until']);
+    const claimed = await j.findOneAndUpdate(filter, { $set: { status: 'running', lease_until: at(99) } }, { sort: { run_after: 1 }, returnDocument: 'after' });
+    assert.equal(claimed._id, 2);
+    assert.deepEqual(ids(await j.find(filter).sort({ run_after: 1 }).toArray()), [3, 6]);
+  });
   // --enable-test-commands: the plan log an integration test reads
   test('standinQueryPlans records each query\'s plan', async () => {
     const admin = client.db('admin');
