@@ -15,6 +15,10 @@ tests_integration_test_products_SOURCES = tests/integration/test_products.c test
 tests_integration_test_products_LDADD = $(INTEGRATION_LDADD)
 tests_integration_test_catalog_browse_SOURCES = tests/integration/test_catalog_browse.c tests/integration/harness_catalog.c tests/integration/harness_catalog.h
 tests_integration_test_catalog_browse_LDADD = $(INTEGRATION_LDADD)
+# which index the database used for each catalog and orders query (the stand-in's planner, issue 16)
+INTEGRATION_TESTS += tests/integration/test_query_plans
+tests_integration_test_query_plans_SOURCES = tests/integration/test_query_plans.c tests/integration/harness_catalog.c tests/integration/harness_catalog.h
+tests_integration_test_query_plans_LDADD = $(INTEGRATION_LDADD)
 UNIT_TESTS += tests/unit/test_catalog
 tests_unit_test_catalog_SOURCES = tests/unit/test_catalog.c
 tests_unit_test_catalog_LDADD = $(EM_LIBS) $(CMOCKA_LIBS)
