@@ -150,7 +150,7 @@ static bool auth_register_txn_run(mongoc_client_session_t *session, void *ctx,
 		if (store_error_is_duplicate(berr)) {
 			/* Not transient: the transaction ends, the owner is told. */
 			t->duplicate = true;
-			em_error_set(err, EM_ERR_CONFLICT, "email", "already registered");
+			em_error_setc(err, EM_ERR_CONFLICT, "email", EM_CODE_NOT_UNIQUE, "already registered");
 		} else {
 			store_error_set(err, berr, "create user");
 		}
@@ -404,9 +404,16 @@ static bool auth_login_create(struct em_request *req, struct em_error *err)
 		goto done;
 	match = auth_password_verify(&req->app->cfg,
 				     found ? auth_doc_utf8(&user, "password_hash") : NULL, password);
-	if (!found || !match || auth_doc_bool(&user, "disabled") ||
-	    !auth_doc_oid(&user, "_id", &uid)) {
+	if (!found || !match || !auth_doc_oid(&user, "_id", &uid)) {
 		em_error_set(err, EM_ERR_UNAUTHENTICATED, NULL, "the email or password is wrong");
+		goto done;
+	}
+	/* Only the holder of the right password learns the account is
+	 * disabled (anyone else gets the 401 above); it stays a failed
+	 * sign-in for the throttles. */
+	if (auth_doc_bool(&user, "disabled")) {
+		em_error_set(err, EM_ERR_FORBIDDEN, NULL,
+			     "this account is disabled; contact the shop to have it enabled");
 		goto done;
 	}
 	if (!auth_doc_bool(&user, "email_verified")) {

@@ -132,7 +132,25 @@ static void test_admin_roles(void **state)
 	r = h_refresh_body(rt);
 	h_assert_problem(&r, 401);
 	h_resp_free(&r);
-	assert_int_equal(h_login(email, H_PW, NULL, 0, NULL, 0), 401);
+	/* told it is disabled after the right password, and only then */
+	{
+		char body[512];
+
+		h_auth_pace();
+		snprintf(body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\"}", email, H_PW);
+		r = h_post("/api/v1/auth/login", body);
+		h_assert_problem(&r, 403);
+		assert_non_null(strstr(r.body, "disabled"));
+		assert_null(strstr(r.headers, "set-cookie"));
+		h_resp_free(&r);
+		h_auth_pace();
+		snprintf(body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s-wrong\"}",
+			 email, H_PW);
+		r = h_post("/api/v1/auth/login", body);
+		h_assert_problem(&r, 401);
+		assert_null(strstr(r.body, "disabled"));
+		h_resp_free(&r);
+	}
 	r = h_authed("PATCH", path, ta, "{\"disabled\":false}");
 	assert_int_equal(r.status, 200);
 	h_resp_free(&r);
