@@ -20,16 +20,16 @@ bool cart_coupon_code_check(const char *code, char *key, size_t size, struct em_
 	size_t n = code ? strlen(code) : 0;
 
 	if (n < 1 || n > CART_COUPON_CODE_MAX || size <= n) {
-		em_error_set(err, EM_ERR_INVALID, "code", "a coupon code is 1 to %d characters",
-			     CART_COUPON_CODE_MAX);
+		em_error_setc(err, EM_ERR_INVALID, "code", n < 1 ? EM_CODE_TOO_SHORT : EM_CODE_TOO_LONG,
+			      "a coupon code is 1 to %d characters", CART_COUPON_CODE_MAX);
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)code[i];
 
 		if (!isalnum(c) && c != '-' && c != '_') {
-			em_error_set(err, EM_ERR_INVALID, "code",
-				     "a coupon code holds only letters, digits, '-' and '_'");
+			em_error_setc(err, EM_ERR_INVALID, "code", EM_CODE_INVALID_FORMAT,
+				      "a coupon code holds only letters, digits, '-' and '_'");
 			return false;
 		}
 		key[i] = (char)tolower(c);
@@ -312,7 +312,8 @@ static bool cart_build_date(json_object *in, const char *key, bson_t *set, bson_
 	if (!s)
 		return true;
 	if (!cart_time_parse(s, &ms)) {
-		em_error_set(err, EM_ERR_INVALID, key, "%s must be an RFC 3339 date-time", key);
+		em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_INVALID_FORMAT,
+			      "%s must be an RFC 3339 date-time", key);
 		return false;
 	}
 	BSON_APPEND_DATE_TIME(set, key, ms);
@@ -326,7 +327,8 @@ static bool cart_build_bool(json_object *in, const char *key, bson_t *set, struc
 	if (!json_object_object_get_ex(in, key, &v))
 		return true;
 	if (!json_object_is_type(v, json_type_boolean)) {
-		em_error_set(err, EM_ERR_INVALID, key, "%s must be true or false", key);
+		em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_INVALID_TYPE,
+			      "%s must be true or false", key);
 		return false;
 	}
 	BSON_APPEND_BOOL(set, key, json_object_get_boolean(v));
@@ -358,7 +360,8 @@ static bool cart_build_ids(json_object *scope, const char *key, bson_t *out, str
 			bson_oid_t oid;
 
 			if (!s || strlen(s) != 24 || !bson_oid_is_valid(s, 24)) {
-				em_error_set(err, EM_ERR_INVALID, field, "%s[%zu] is not an id", field, i);
+				em_error_setc(err, EM_ERR_INVALID, field, EM_CODE_INVALID_FORMAT,
+					      "%s[%zu] is not an id", field, i);
 				bson_append_array_end(out, &child);
 				return false;
 			}
@@ -379,62 +382,57 @@ bool cart_coupon_build(json_object *in, bool creating, bson_t *set, struct em_er
 	json_object *scope;
 	bool ok = false;
 
-	if (!em_json_check_fields(in, coupon_fields, err) ||
-	    !em_json_get_string(in, "code", 1, 64, creating, &code, err) ||
-	    (code && !cart_coupon_code_check(code, key, sizeof key, err)) ||
-	    !em_json_get_string(in, "type", 1, 20, creating, &type, err))
-		goto done;
-	if (code) {
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if (!em_json_check_fields(in, coupon_fields, err) && !err->field[0])
+		goto done; /* not an object */
+	if (em_json_get_string(in, "code", 1, 64, creating, &code, err) && code &&
+	    cart_coupon_code_check(code, key, sizeof key, err)) {
 		BSON_APPEND_UTF8(set, "code", code);
 		BSON_APPEND_UTF8(set, "code_key", key);
 	}
-	if (type) {
+	if (em_json_get_string(in, "type", 1, 20, creating, &type, err) && type) {
 		if (strcmp(type, "percent") != 0 && strcmp(type, "fixed") != 0 &&
-		    strcmp(type, "free_shipping") != 0) {
-			em_error_set(err, EM_ERR_INVALID, "type",
-				     "type is percent, fixed or free_shipping");
-			goto done;
-		}
-		BSON_APPEND_UTF8(set, "type", type);
+		    strcmp(type, "free_shipping") != 0)
+			em_error_setc(err, EM_ERR_INVALID, "type", EM_CODE_INVALID_VALUE,
+				      "type is percent, fixed or free_shipping");
+		else
+			BSON_APPEND_UTF8(set, "type", type);
 	}
-	if (!cart_build_int(in, "percent_bp", 1, PRICING_BP_ONE, false, set, &unset, err) ||
-	    !cart_build_int(in, "amount", 1, CART_AMOUNT_MAX, false, set, &unset, err) ||
-	    !cart_build_int(in, "max_discount", 0, CART_AMOUNT_MAX, true, set, &unset, err) ||
-	    !cart_build_int(in, "min_subtotal", 0, CART_AMOUNT_MAX, false, set, &unset, err) ||
-	    !cart_build_int(in, "usage_limit", 1, CART_LIMIT_MAX, true, set, &unset, err) ||
-	    !cart_build_int(in, "usage_limit_per_customer", 1, CART_LIMIT_MAX, true, set, &unset,
-			    err) ||
-	    !cart_build_date(in, "starts_at", set, &unset, err) ||
-	    !cart_build_date(in, "ends_at", set, &unset, err) ||
-	    !cart_build_bool(in, "first_order_only", set, err) ||
-	    !cart_build_bool(in, "active", set, err))
-		goto done;
+	cart_build_int(in, "percent_bp", 1, PRICING_BP_ONE, false, set, &unset, err);
+	cart_build_int(in, "amount", 1, CART_AMOUNT_MAX, false, set, &unset, err);
+	cart_build_int(in, "max_discount", 0, CART_AMOUNT_MAX, true, set, &unset, err);
+	cart_build_int(in, "min_subtotal", 0, CART_AMOUNT_MAX, false, set, &unset, err);
+	cart_build_int(in, "usage_limit", 1, CART_LIMIT_MAX, true, set, &unset, err);
+	cart_build_int(in, "usage_limit_per_customer", 1, CART_LIMIT_MAX, true, set, &unset, err);
+	cart_build_date(in, "starts_at", set, &unset, err);
+	cart_build_date(in, "ends_at", set, &unset, err);
+	cart_build_bool(in, "first_order_only", set, err);
+	cart_build_bool(in, "active", set, err);
 	if (cart_json_null(in, "scope")) {
 		BSON_APPEND_INT32(&unset, "scope", 1);
 	} else if (json_object_object_get_ex(in, "scope", &scope)) {
 		static const char *const scope_fields[] = { "product_ids", "category_ids", NULL };
+		struct em_error serr = EM_ERROR_INIT;
 		bson_t s;
 
 		if (!json_object_is_type(scope, json_type_object)) {
-			em_error_set(err, EM_ERR_INVALID, "scope",
-				     "scope is {product_ids: [...], category_ids: [...]}");
-			goto done;
-		}
-		if (!em_json_check_fields(scope, scope_fields, err)) {
+			em_error_setc(err, EM_ERR_INVALID, "scope", EM_CODE_INVALID_TYPE,
+				      "scope is {product_ids: [...], category_ids: [...]}");
+		} else if (!em_json_check_fields(scope, scope_fields, &serr)) {
 			char f[sizeof err->field];
 
-			snprintf(f, sizeof f, "%s", err->field);
-			snprintf(err->field, sizeof err->field, "scope.%.50s", f);
-			goto done;
+			snprintf(f, sizeof f, "scope.%.50s", serr.field);
+			em_error_setc(err, serr.kind, f, em_error_code(&serr), "%s", serr.message);
+		} else {
+			BSON_APPEND_DOCUMENT_BEGIN(set, "scope", &s);
+			if (cart_build_ids(scope, "product_ids", &s, err))
+				cart_build_ids(scope, "category_ids", &s, err);
+			bson_append_document_end(set, &s);
 		}
-		BSON_APPEND_DOCUMENT_BEGIN(set, "scope", &s);
-		ok = cart_build_ids(scope, "product_ids", &s, err) &&
-		     cart_build_ids(scope, "category_ids", &s, err);
-		bson_append_document_end(set, &s);
-		if (!ok)
-			goto done;
-		ok = false;
 	}
+	if (!em_error_collect_end(err))
+		goto done;
 	/* Fields a PATCH sends as null are recorded under "$unset" for the caller. */
 	if (!bson_empty(&unset))
 		BSON_APPEND_DOCUMENT(set, "$unset", &unset);

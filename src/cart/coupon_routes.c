@@ -191,7 +191,8 @@ static bool cart_coupons_create(struct em_request *req, struct em_error *err)
 	if (!mongoc_collection_insert_one(coll, &doc, NULL, NULL, &berr)) {
 		store_error_set(err, &berr, "create coupon");
 		if (err->kind == EM_ERR_CONFLICT)
-			em_error_set(err, EM_ERR_CONFLICT, "code", "a coupon with this code exists");
+			em_error_setc(err, EM_ERR_CONFLICT, "code", EM_CODE_NOT_UNIQUE,
+				      "a coupon with this code exists");
 		goto done;
 	}
 	cart_coupon_respond(req, 201, &doc, err);
@@ -273,7 +274,8 @@ static bool cart_coupons_patch(struct em_request *req, struct em_error *err)
 		bson_destroy(&reply);
 		store_error_set(err, &berr, "update coupon");
 		if (err->kind == EM_ERR_CONFLICT)
-			em_error_set(err, EM_ERR_CONFLICT, "code", "a coupon with this code exists");
+			em_error_setc(err, EM_ERR_CONFLICT, "code", EM_CODE_NOT_UNIQUE,
+				      "a coupon with this code exists");
 		goto done;
 	}
 	if (!bson_iter_init_find(&it, &reply, "matchedCount") || bson_iter_as_int64(&it) != 1) {

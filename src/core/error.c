@@ -11,7 +11,11 @@ static bool error_kind_is_validation(enum em_error_kind kind)
 
 static const char *error_kind_code(enum em_error_kind kind)
 {
-	return kind == EM_ERR_UNPROCESSABLE ? EM_CODE_RULE : EM_CODE_INVALID;
+	switch (kind) {
+	case EM_ERR_UNPROCESSABLE: return EM_CODE_RULE;
+	case EM_ERR_CONFLICT: return EM_CODE_CONFLICT;
+	default: return EM_CODE_INVALID;
+	}
 }
 
 /* Whether err already names field (one error per field is enough: a

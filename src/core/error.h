@@ -75,7 +75,8 @@ struct em_error {
 #define EM_CODE_INVALID_FORMAT "invalid_format"  /* an e-mail, an id, a date */
 #define EM_CODE_INVALID_VALUE  "invalid_value"   /* not one of the allowed values */
 #define EM_CODE_UNKNOWN_FIELD  "unknown_field"
-#define EM_CODE_NOT_UNIQUE     "not_unique"
+#define EM_CODE_NOT_UNIQUE     "not_unique"      /* taken already, or repeated in the request */
+#define EM_CODE_CONFLICT       "conflict"        /* clashes with the current state (409) */
 #define EM_CODE_RULE           "rule_violation"  /* well-formed, breaks a rule (422) */
 #define EM_CODE_INVALID        "invalid"         /* anything else wrong with it */
 

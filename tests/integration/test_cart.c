@@ -660,8 +660,19 @@ static void test_coupon_rules_and_reasons(void **state)
 	snprintf(body, sizeof body, "{\"code\": \"PCT%s\", \"type\": \"fixed\", \"amount\": 5}",
 		 hc_tag);
 	r = hc_staff("POST", "/api/v1/admin/coupons", body, NULL);
-	h_assert_problem_field(&r, 409, "code");
+	h_assert_problem_errors(&r, 409, "code:not_unique");
 	h_resp_free(&r);
+	/* every fault of a coupon at once, each with its code; nothing stored */
+	r = hc_staff("POST", "/api/v1/admin/coupons",
+		     "{\"code\": \"bad code!\", \"type\": \"half\", \"amount\": -1,"
+		     " \"ends_at\": \"soon\", \"active\": \"yes\", \"scope\": {\"skus\": []},"
+		     " \"owner\": 1}", NULL);
+	h_assert_problem_errors(&r, 400,
+				"owner:unknown_field code:invalid_format type:invalid_value "
+				"amount:out_of_range ends_at:invalid_format active:invalid_type "
+				"scope.skus:unknown_field");
+	h_resp_free(&r);
+	assert_int_equal(h_db_count("coupons", "{\"code\":\"bad code!\"}"), 0);
 	{
 		char lower[64];
 
