@@ -91,6 +91,16 @@ json_object *orders_render(const bson_t *doc, bool staff)
 		for (size_t i = 0; i < EM_ORDERS_COUNT(orders_staff_fields); i++)
 			orders_copy(o, all, orders_staff_fields[i]);
 	orders_copy(o, all, "lines");
+	/* the payments module's mirror of each refund's state (an order with
+	 * none has none: [] and 0, never null) */
+	if (json_object_object_get_ex(all, "refunds", &v) && json_object_is_type(v, json_type_array))
+		json_object_object_add(o, "refunds", json_object_get(v));
+	else
+		json_object_object_add(o, "refunds", json_object_new_array());
+	if (json_object_object_get_ex(all, "refunded_total", &v) && json_object_is_type(v, json_type_int))
+		json_object_object_add(o, "refunded_total", json_object_get(v));
+	else
+		json_object_object_add(o, "refunded_total", json_object_new_int64(0));
 	/* the coupon's code; its id is internal */
 	if (json_object_object_get_ex(all, "coupon", &v) && v) {
 		json_object *c = json_object_new_object(), *code;

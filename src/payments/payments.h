@@ -17,6 +17,14 @@
  *            wrote it), risk_level: int32, risk_title, applied: "order"|
  *            "late" (the order was no longer waiting for it: refunded
  *            automatically), created_at }
+ *   refunds { _id, order_id, payment_id, tran_id, bank_tran_id, amount,
+ *            currency, reason, status: "requested"|"processing"|"refunded"|
+ *            "cancelled"|"failed", method: "gateway"|"manual", refund_ref_id,
+ *            idem_key (unique per order), by, polls, error, created_at,
+ *            updated_at }
+ *   on the order, written in each refund's transaction: refunds: [{ id,
+ *            amount, currency, state, reason, updated_at }], refunded_total
+ *            (int64, what reached refunded)
  *   payment_logs { _id, order_id|null, tran_id|null, direction: "out"|"in",
  *            kind, method, url (no query), fields: {k: v} (masked),
  *            http_status, duration_ms, response (masked, bounded),

@@ -9,8 +9,13 @@
  * "payments_refund" job. The job calls the refund API (refe_id = our
  * refund's id, so a retried call is recognised as the same refund), then
  * "payments_refund_poll" jobs ask the refund status API until the
- * gateway says refunded or cancelled; each state is stored on the refund
- * and the customer is mailed when it is refunded.
+ * gateway says refunded or cancelled. Each state is stored on the refund
+ * and mirrored on its order (refunds[] {id, amount, currency, state,
+ * reason, updated_at} and refunded_total) in the transaction that moves
+ * the refund, which also enqueues the customer's mail for that state:
+ * refund_requested, payment_refunded, refund_cancelled (cancelled by the
+ * bank, or refused by the gateway) - once each, by the outbox's dedupe
+ * key <template>:<refund id>.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +26,112 @@
 #include "orders/orders.h"
 #include "payments/payments_internal.h"
 #include "store/txn.h"
+
+/*
+ * The refund's summary on its order, in session: set to state (and
+ * refunded_total raised by refunded) when the order holds it, pushed
+ * otherwise (a new refund, or one requested before orders carried the
+ * mirror). r: the refund (_id, order_id, amount, currency, reason).
+ */
+static bool refund_mirror(mongoc_client_session_t *session, struct em_store *st, const bson_t *r,
+			  const char *state, int64_t refunded, bson_error_t *berr,
+			  struct em_error *err)
+{
+	mongoc_collection_t *coll = store_collection(st, "orders");
+	const bson_oid_t *id = pay_oid(r, "_id"), *order_id = pay_oid(r, "order_id");
+	int64_t now = em_now_ms();
+	bson_t opts = BSON_INITIALIZER, reply;
+	bson_t *f = NULL, *u = NULL;
+	bson_iter_t it;
+	bool ok = false;
+
+	bson_init(&reply);
+	if (!id || !order_id) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "the refund has no id or order");
+		goto done;
+	}
+	if (!store_txn_opts(session, &opts, err))
+		goto done;
+	f = BCON_NEW("_id", BCON_OID(order_id), "refunds.id", BCON_OID(id));
+	u = BCON_NEW("$set", "{", "refunds.$.state", BCON_UTF8(state), "refunds.$.updated_at",
+		     BCON_DATE_TIME(now), "updated_at", BCON_DATE_TIME(now), "}", "$inc", "{",
+		     "refunded_total", BCON_INT64(refunded), "}");
+	if (!mongoc_collection_update_one(coll, f, u, &opts, &reply, berr)) {
+		store_error_set(err, berr, "mirror refund on order");
+		goto done;
+	}
+	if (bson_iter_init_find(&it, &reply, "matchedCount") && bson_iter_as_int64(&it) == 1) {
+		ok = true;
+		goto done;
+	}
+	bson_destroy(f);
+	bson_destroy(u);
+	f = BCON_NEW("_id", BCON_OID(order_id));
+	u = BCON_NEW("$push", "{", "refunds", "{", "id", BCON_OID(id), "amount",
+		     BCON_INT64(pay_int64(r, "amount", 0)), "currency", BCON_UTF8(pay_str(r, "currency")),
+		     "state", BCON_UTF8(state), "reason", BCON_UTF8(pay_str(r, "reason")), "updated_at",
+		     BCON_DATE_TIME(now), "}", "}", "$set", "{", "updated_at", BCON_DATE_TIME(now), "}",
+		     "$inc", "{", "refunded_total", BCON_INT64(refunded), "}");
+	if (!mongoc_collection_update_one(coll, f, u, &opts, NULL, berr)) {
+		store_error_set(err, berr, "mirror refund on order");
+		goto done;
+	}
+	ok = true;
+done:
+	if (f)
+		bson_destroy(f);
+	if (u)
+		bson_destroy(u);
+	bson_destroy(&reply);
+	bson_destroy(&opts);
+	mongoc_collection_destroy(coll);
+	return ok;
+}
+
+/*
+ * The customer's mail for a refund's state (template), in session: once,
+ * by the dedupe key <template>:<refund id>. order: the refund's order.
+ */
+static bool refund_mail(mongoc_client_session_t *session, struct em_store *st, const bson_t *order,
+			const bson_t *r, const char *template_name, bson_error_t *berr,
+			struct em_error *err)
+{
+	bson_t vars = BSON_INITIALIZER;
+	char dedupe[96], money[64], hex[25];
+	bool ok;
+
+	if (!orders_money_format(pay_int64(r, "amount", 0), pay_str(r, "currency"), money,
+				 sizeof money))
+		snprintf(money, sizeof money, "%lld %s", (long long)pay_int64(r, "amount", 0),
+			 pay_str(r, "currency"));
+	BSON_APPEND_UTF8(&vars, "name", pay_str(order, "name")[0] ? pay_str(order, "name") : "customer");
+	BSON_APPEND_UTF8(&vars, "order_id", pay_str(order, "number"));
+	BSON_APPEND_UTF8(&vars, "amount", money);
+	BSON_APPEND_UTF8(&vars, "reason", pay_str(r, "reason")[0] ? pay_str(r, "reason") : "refund");
+	bson_oid_to_string(pay_oid(r, "_id"), hex);
+	snprintf(dedupe, sizeof dedupe, "%s:%s", template_name, hex);
+	ok = jobs_email_enqueue(st, session, pay_str(order, "email"), template_name, &vars, dedupe,
+				berr, err);
+	bson_destroy(&vars);
+	return ok;
+}
+
+/* The refund's order, in session (for its mail). */
+static bool refund_order(mongoc_client_session_t *session, struct em_store *st, const bson_t *r,
+			 bson_t *order, bson_error_t *berr, struct em_error *err)
+{
+	bson_t filter = BSON_INITIALIZER;
+	bool found = false, ok;
+
+	BSON_APPEND_OID(&filter, "_id", pay_oid(r, "order_id"));
+	ok = pay_find_one(session, st, "orders", &filter, order, &found, berr, err);
+	bson_destroy(&filter);
+	if (ok && !found) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "the refund's order is gone");
+		ok = false;
+	}
+	return ok;
+}
 
 bool pay_refund_request(mongoc_client_session_t *session, struct em_store *st,
 			const bson_t *payment, int64_t amount, const char *reason,
@@ -90,9 +201,22 @@ bool pay_refund_request(mongoc_client_session_t *session, struct em_store *st,
 		store_error_set(err, berr, "record refund");
 		goto done;
 	}
+	if (!refund_mirror(session, st, &doc, manual ? "refunded" : "requested", 0, berr, err))
+		goto done;
 	if (manual) {
 		ok = pay_refund_done(session, st, &doc, berr, err);
 		goto done;
+	}
+	{
+		bson_t order;
+
+		if (!refund_order(session, st, &doc, &order, berr, err))
+			goto done;
+		ok = refund_mail(session, st, &order, &doc, "refund_requested", berr, err);
+		bson_destroy(&order);
+		if (!ok)
+			goto done;
+		ok = false;
 	}
 	bson_oid_to_string(refund_id, hex);
 	BSON_APPEND_UTF8(&payload, "refund_id", hex);
@@ -201,33 +325,78 @@ static bool refund_poll_enqueue(struct em_store *st, const bson_oid_t *id, int n
 }
 
 /* Gives a cancelled or failed refund's reservation back to its payment. */
-static bool refund_unreserve(struct em_store *st, const bson_t *refund, struct em_error *err)
+static bool refund_unreserve(mongoc_client_session_t *session, struct em_store *st,
+			     const bson_t *refund, bson_error_t *berr, struct em_error *err)
 {
 	mongoc_collection_t *coll = store_collection(st, "payments");
-	bson_t filter = BSON_INITIALIZER;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
 	bson_t *update = BCON_NEW("$inc", "{", "refund_reserved",
 				  BCON_INT64(-pay_int64(refund, "amount", 0)), "}");
-	bson_error_t berr;
-	bool ok = true;
+	bool ok = false;
 
 	BSON_APPEND_OID(&filter, "_id", pay_oid(refund, "payment_id"));
-	if (!mongoc_collection_update_one(coll, &filter, update, NULL, NULL, &berr)) {
-		store_error_set(err, &berr, "release refund reservation");
-		ok = false;
+	if (!store_txn_opts(session, &opts, err))
+		goto done;
+	if (!mongoc_collection_update_one(coll, &filter, update, &opts, NULL, berr)) {
+		store_error_set(err, berr, "release refund reservation");
+		goto done;
 	}
+	ok = true;
+done:
 	bson_destroy(update);
 	bson_destroy(&filter);
+	bson_destroy(&opts);
 	mongoc_collection_destroy(coll);
+	return ok;
+}
+
+struct refund_step_ctx {
+	struct em_store *st;
+	const bson_t *refund;
+	const char *from, *to;
+	const char *ref;              /* refund_ref_id (to processing), or NULL */
+	const char *error;            /* why (to failed or cancelled), or NULL */
+	bool moved;
+};
+
+/*
+ * One move of a refund, with its state on the order; a refund that ends
+ * without money back (cancelled by the bank, failed: refused by the
+ * gateway) also gives its reservation back - staff may refund again - and
+ * mails the customer. All in one transaction: of two workers one moves it
+ * and the mail is enqueued once.
+ */
+static bool refund_step_txn(mongoc_client_session_t *session, void *vctx, bson_error_t *berr,
+			    struct em_error *err)
+{
+	struct refund_step_ctx *c = vctx;
+	bson_t order;
+	bool ok;
+
+	c->moved = false;
+	if (!refund_move(session, c->st, pay_oid(c->refund, "_id"), c->from, c->to, c->ref,
+			 c->error, &c->moved, berr, err))
+		return false;
+	if (!c->moved)
+		return true;
+	if (!refund_mirror(session, c->st, c->refund, c->to, 0, berr, err))
+		return false;
+	if (strcmp(c->to, "processing") == 0)
+		return true;
+	if (!refund_unreserve(session, c->st, c->refund, berr, err) ||
+	    !refund_order(session, c->st, c->refund, &order, berr, err))
+		return false;
+	ok = refund_mail(session, c->st, &order, c->refund, "refund_cancelled", berr, err);
+	bson_destroy(&order);
 	return ok;
 }
 
 bool pay_job_refund(struct jobs_worker *w, const struct jobs_job *job, struct em_error *err)
 {
 	bson_t refund;
-	bson_error_t berr;
 	struct payments_refund_res res;
 	char hex[25], remarks[160];
-	bool found, moved, ok = false;
+	bool found, ok = false;
 
 	if (!refund_load(w, job, &refund, &found, err))
 		return false;
@@ -260,17 +429,23 @@ bool pay_job_refund(struct jobs_worker *w, const struct jobs_job *job, struct em
 			em_error_set(err, EM_ERR_BAD_GATEWAY, NULL, "the refund answer has no refund_ref_id");
 			goto done;
 		}
-		if (!refund_move(NULL, &w->store, pay_oid(&refund, "_id"), "requested", "processing",
-				 res.refund_ref_id, NULL, &moved, &berr, err))
+		struct refund_step_ctx c = { &w->store, &refund, "requested", "processing",
+					     res.refund_ref_id, NULL, false };
+
+		if (!store_txn_run(&w->store, refund_step_txn, &c, err))
 			goto done;
-		ok = !moved || refund_poll_enqueue(&w->store, pay_oid(&refund, "_id"), 1, err);
+		ok = !c.moved || refund_poll_enqueue(&w->store, pay_oid(&refund, "_id"), 1, err);
 		goto done;
 	}
 	/* the gateway refused it: the reservation goes back, staff decide */
-	if (!refund_move(NULL, &w->store, pay_oid(&refund, "_id"), "requested", "failed", NULL,
-			 res.error[0] ? res.error : "refused by the gateway", &moved, &berr, err))
-		goto done;
-	ok = !moved || refund_unreserve(&w->store, &refund, err);
+	{
+		struct refund_step_ctx c = { &w->store, &refund, "requested", "failed", NULL,
+					     res.error[0] ? res.error : "refused by the gateway", false };
+
+		if (!store_txn_run(&w->store, refund_step_txn, &c, err))
+			goto done;
+	}
+	ok = true;
 	em_warn("refund %s refused by the gateway: %s", hex, res.error);
 done:
 	bson_destroy(&refund);
@@ -321,11 +496,9 @@ done:
 bool pay_refund_done(mongoc_client_session_t *session, struct em_store *st, const bson_t *r,
 		     bson_error_t *berr, struct em_error *err)
 {
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, payment, order, vars;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, payment, order;
 	bool ok = false, have_payment = false, have_order = false;
-	char dedupe[80], money[64], hex[25];
 
-	bson_init(&vars);
 	BSON_APPEND_OID(&filter, "_id", pay_oid(r, "payment_id"));
 	if (!store_txn_opts(session, &opts, err))
 		goto done;
@@ -357,24 +530,14 @@ bool pay_refund_done(mongoc_client_session_t *session, struct em_store *st, cons
 			goto done;
 		}
 	}
-	if (!orders_money_format(pay_int64(r, "amount", 0), pay_str(r, "currency"), money,
-				 sizeof money))
-		snprintf(money, sizeof money, "%lld", (long long)pay_int64(r, "amount", 0));
-	BSON_APPEND_UTF8(&vars, "name", pay_str(&order, "name")[0] ? pay_str(&order, "name") : "customer");
-	BSON_APPEND_UTF8(&vars, "order_id", pay_str(&order, "number"));
-	BSON_APPEND_UTF8(&vars, "amount", money);
-	bson_oid_to_string(pay_oid(r, "_id"), hex);
-	snprintf(dedupe, sizeof dedupe, "payment_refunded:%s", hex);
-	if (!jobs_email_enqueue(st, session, pay_str(&order, "email"), "payment_refunded", &vars,
-				dedupe, berr, err))
+	if (!refund_mirror(session, st, r, "refunded", pay_int64(r, "amount", 0), berr, err))
 		goto done;
-	ok = true;
+	ok = refund_mail(session, st, &order, r, "payment_refunded", berr, err);
 done:
 	if (have_payment)
 		bson_destroy(&payment);
 	if (have_order)
 		bson_destroy(&order);
-	bson_destroy(&vars);
 	bson_destroy(&filter);
 	bson_destroy(&opts);
 	return ok;
@@ -383,10 +546,9 @@ done:
 bool pay_job_refund_poll(struct jobs_worker *w, const struct jobs_job *job, struct em_error *err)
 {
 	bson_t refund;
-	bson_error_t berr;
 	struct payments_refund_res res;
 	int n = (int)pay_int64(&job->payload, "n", 1);
-	bool found, moved, ok = false;
+	bool found, ok = false;
 
 	if (!refund_load(w, job, &refund, &found, err))
 		return false;
@@ -411,9 +573,10 @@ bool pay_job_refund_poll(struct jobs_worker *w, const struct jobs_job *job, stru
 
 		ok = store_txn_run(&w->store, refunded_txn, &c, err);
 	} else if (strcmp(res.status, "cancelled") == 0) {
-		ok = refund_move(NULL, &w->store, pay_oid(&refund, "_id"), "processing", "cancelled",
-				 NULL, "cancelled by the gateway", &moved, &berr, err) &&
-		     (!moved || refund_unreserve(&w->store, &refund, err));
+		struct refund_step_ctx c = { &w->store, &refund, "processing", "cancelled", NULL,
+					     "cancelled by the gateway", false };
+
+		ok = store_txn_run(&w->store, refund_step_txn, &c, err);
 	} else {
 		/* still processing: ask again later (a new job, so the outbox's
 		 * own attempt limit never parks a refund that is merely slow) */

@@ -236,6 +236,78 @@ static void order_number(const struct ho_customer *c, const char *id, char out[4
 	h_resp_free(&r);
 }
 
+/* An order as its customer (staff false) or staff (true) see it (put it). */
+static json_object *order_view(const struct ho_customer *c, const char *id, bool staff)
+{
+	char path[96];
+	struct h_resp r;
+	json_object *j;
+
+	snprintf(path, sizeof path, staff ? "/api/v1/admin/orders/%s" : "/api/v1/orders/%s", id);
+	r = staff ? hc_staff("GET", path, NULL, NULL) : ho_req(c, "GET", path, NULL, NULL);
+	if (r.status != 200)
+		fail_msg("GET %s: %ld %s", path, r.status, r.body);
+	j = h_json(&r);
+	h_resp_free(&r);
+	return j;
+}
+
+/*
+ * The order's refunds as both its customer and staff see them: n entries,
+ * entry i with amount/currency/state (states: one per entry, in order),
+ * refunded_total.
+ */
+static void assert_refund_mirror(const struct ho_customer *c, const char *id, size_t n,
+				 const long long *amounts, const char *currency,
+				 const char *const *states, long long refunded_total)
+{
+	for (int staff = 0; staff < 2; staff++) {
+		json_object *j = order_view(c, id, staff), *list = hc_jget(j, "refunds");
+
+		assert_non_null(list);
+		if (json_object_array_length(list) != n)
+			fail_msg("order %s has %zu refunds (wanted %zu): %s", id,
+				 json_object_array_length(list), n, json_object_to_json_string(list));
+		for (size_t i = 0; i < n; i++) {
+			json_object *e = json_object_array_get_idx(list, i);
+
+			assert_int_equal(json_object_get_int64(hc_jget(e, "amount")), amounts[i]);
+			assert_string_equal(hc_jstr(e, "currency"), currency);
+			if (strcmp(hc_jstr(e, "state"), states[i]) != 0)
+				fail_msg("refund %zu of %s is %s, wanted %s", i, id, hc_jstr(e, "state"),
+					 states[i]);
+			assert_int_equal(strlen(hc_jstr(e, "id")), 24);
+			assert_true(strlen(hc_jstr(e, "reason")) > 0);
+			assert_non_null(hc_jget(e, "updated_at"));
+		}
+		assert_int_equal(json_object_get_int64(hc_jget(j, "refunded_total")), refunded_total);
+		json_object_put(j);
+	}
+}
+
+/* Exactly n mails to `to` containing needle (and the order's number). */
+static void assert_mails(const char *to, const char *needle, const char *number, int n)
+{
+	char *mail;
+
+	for (int i = 0; i < n; i++) {
+		mail = h_mail_wait(to, needle, 20000);
+		if (!mail)
+			fail_msg("mail %d of %d to %s with \"%s\" did not come", i + 1, n, to, needle);
+		assert_non_null(strstr(mail, number));
+		free(mail);
+	}
+	mail = h_mail_wait(to, needle, 1500);
+	if (mail) {
+		free(mail);
+		fail_msg("more than %d mails to %s with \"%s\"", n, to, needle);
+	}
+}
+
+#define MAIL_REFUND_REQUESTED "is on its way"
+#define MAIL_REFUNDED         "We have refunded"
+#define MAIL_REFUND_STOPPED   "did not go through"
+
 /* ---- tests ---- */
 
 /* session -> the customer pays at the stand-in -> IPN -> processing, one
@@ -263,6 +335,8 @@ static void test_pay_end_to_end(void **state)
 	mail = h_mail_wait(c.email, number, 15000);
 	assert_non_null(mail);
 	free(mail);
+	mail = h_mail_wait(c.email, number, 1500);
+	assert_null(mail); /* no second mail of any kind about the order */
 	/* once: the confirmation's outbox job is one (dedupe), and a replayed
 	 * notification makes no other */
 	snprintf(f, sizeof f, "{\"dedupe_key\": \"order_confirmation:%s\"}", number);
@@ -472,6 +546,34 @@ static void test_tampered_and_mismatched(void **state)
 	json_object_put(a);
 	refused_ipn(&c, id, form, 400);
 	free(form);
+	/* each of the four is in the payment log, with why it was refused */
+	{
+		char f[200];
+
+		snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"kind\": \"ipn\","
+			 " \"direction\": \"in\", \"error\": \"verify_sign does not match\"}", id);
+		assert_int_equal(h_db_count("payment_logs", f), 4);
+	}
+	/* genuinely signed, but for a tran_id nobody opened: 404, logged */
+	a = act(tran, "pay", "\"drop_ipn\": true, \"again\": true,"
+		" \"override\": {\"tran_id\": \"EMnosuchattempt000000000000\"}");
+	form = form_encode(a);
+	json_object_put(a);
+	refused_ipn(&c, id, form, 404);
+	free(form);
+	assert_int_equal(h_db_count("payment_logs", "{\"kind\": \"ipn\","
+				    " \"fields.tran_id\": \"EMnosuchattempt000000000000\"}"), 1);
+	/* a signed VALID IPN whose validation answers INVALID_TRANSACTION
+	 * (a val_id the gateway never issued): the IPN alone is not believed */
+	a = act(tran, "pay", "\"drop_ipn\": true, \"again\": true,"
+		" \"override\": {\"val_id\": \"201201nosuchvalidation\"}");
+	form = form_encode(a);
+	json_object_put(a);
+	refused_ipn(&c, id, form, 400);
+	free(form);
+	r = standin("GET", "/_standin/calls", NULL);
+	assert_non_null(strstr(r.body, "\"val_id\":\"201201nosuchvalidation\""));
+	h_resp_free(&r);
 	/* a genuine IPN, but the customer was charged one paisa less: the
 	 * validation API says so, and the order's own total decides */
 	a = act(tran, "pay", "\"drop_ipn\": true, \"again\": true, \"amount\": \"1559.99\"");
@@ -485,7 +587,6 @@ static void test_tampered_and_mismatched(void **state)
 	json_object_put(a);
 	refused_ipn(&c, id, form, 400);
 	free(form);
-	/* an unknown tran_id (a signed form for a session of nobody's) */
 	/* a forged success return (no signature): 303, nothing changes */
 	r = post_form("/api/v1/payments/sslcommerz/success", "status=VALID&tran_id=EMforged&val_id=x");
 	assert_int_equal(r.status, 303);
@@ -571,6 +672,23 @@ static void test_sessions(void **state)
 		json_object_put(a_last);
 	}
 	assert_order(&c, id, "pending", "unpaid");
+	/* CANCELLED, EXPIRED, UNATTEMPTED: each marks its attempt, nothing else */
+	{
+		static const char *const acts[][2] = { { "cancel", "cancelled" }, { "expire", "expired" },
+						       { "unattempted", "unattempted" } };
+		char t3[40];
+
+		for (size_t i = 0; i < 3; i++) {
+			assert_int_equal(session(&c, id, t3), 201);
+			a = act(t3, acts[i][0], "");
+			assert_int_equal(act_ipn_status(a, 0), 200);
+			json_object_put(a);
+			snprintf(f, sizeof f, "{\"tran_id\": \"%s\", \"status\": \"%s\"}", t3, acts[i][1]);
+			assert_int_equal(h_db_count("payment_attempts", f), 1);
+			assert_order(&c, id, "pending", "unpaid");
+			assert_int_equal(payments_of(id), 0);
+		}
+	}
 	/* the voided attempt paid after all (another tab): recorded, refunded,
 	 * and the order still waits for a payment through a new attempt */
 	a = act(t1, "pay", "");
@@ -724,9 +842,26 @@ static void test_refunds(void **state)
 	assert_int_equal(refund(id, k2, "{\"amount\": 100001, \"reason\": \"too much\"}"), 409);
 	assert_true(refunds_wait(id, "refunded", 1, 20000));
 	assert_order(&c, id, "processing", "paid");
+	{
+		static const long long amounts[] = { 56000 };
+		static const char *const states[] = { "refunded" };
+
+		assert_refund_mirror(&c, id, 1, amounts, "BDT", states, 56000);
+	}
 	assert_int_equal(refund(id, k2, "{\"amount\": 100000, \"reason\": \"the rest\"}"), 202);
 	assert_true(refunds_wait(id, "refunded", 2, 20000));
 	assert_true(order_wait(&c, id, "processing", "refunded", 5000));
+	{
+		static const long long amounts[] = { 56000, 100000 };
+		static const char *const states[] = { "refunded", "refunded" };
+		char number[40];
+
+		assert_refund_mirror(&c, id, 2, amounts, "BDT", states, 156000);
+		/* each refund's two states, mailed once each */
+		order_number(&c, id, number);
+		assert_mails(c.email, MAIL_REFUND_REQUESTED, number, 2);
+		assert_mails(c.email, MAIL_REFUNDED, number, 2);
+	}
 	ho_key(k1);
 	assert_int_equal(refund(id, k1, "{\"amount\": 1, \"reason\": \"again\"}"), 409);
 	/* staff see both refunds and the payment refunded in full */
@@ -785,6 +920,16 @@ static void test_payment_after_cancel(void **state)
 	assert_int_equal(h_db_count("payments", f), 1);
 	assert_true(refunds_wait(id, "refunded", 1, 20000));
 	assert_true(order_wait(&c, id, "cancelled", "refunded", 5000));
+	{
+		static const long long amounts[] = { 156000 };
+		static const char *const states[] = { "refunded" };
+		char number[40];
+
+		assert_refund_mirror(&c, id, 1, amounts, "BDT", states, 156000);
+		order_number(&c, id, number);
+		assert_mails(c.email, MAIL_REFUND_REQUESTED, number, 1);
+		assert_mails(c.email, MAIL_REFUNDED, number, 1);
+	}
 }
 
 /* the expiry sweep cancels the unpaid order, then the customer pays:
@@ -855,6 +1000,12 @@ static void test_cancel_paid_refunds(void **state)
 			 " \"status\": \"refunded\"}", id);
 		assert_int_equal(h_db_count("refunds", f), 1);
 	}
+	{
+		static const long long amounts[] = { 6000, 150000 };
+		static const char *const states[] = { "refunded", "refunded" };
+
+		assert_refund_mirror(&c, id, 2, amounts, "BDT", states, 156000);
+	}
 	h_sleep_ms(6000); /* another sweep or two: still two refunds */
 	{
 		char f[120];
@@ -919,6 +1070,232 @@ static void test_return_refunds(void **state)
 	assert_int_equal(h_db_count("refunds", f), 1);
 }
 
+/* A paid order (BDT 1560.00) of a new customer; its number into number. */
+static void paid_order(struct ho_customer *c, char id[25], char tran[40], char number[40])
+{
+	json_object *a;
+
+	ho_customer_new(c, false);
+	order_new(c, "sslcommerz", id);
+	assert_int_equal(session(c, id, tran), 201);
+	a = act(tran, "pay", "");
+	assert_int_equal(act_ipn_status(a, 0), 200);
+	json_object_put(a);
+	assert_order(c, id, "processing", "paid");
+	order_number(c, id, number);
+}
+
+/* a refund the bank cancels and one the gateway refuses: each state on the
+ * order and mailed once; their amounts can be refunded again */
+static void test_refund_cancelled_and_failed(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], number[40], k[33], f[200];
+
+	(void)state;
+	paid_order(&c, id, tran, number);
+	ho_key(k);
+	/* the stand-in's bank cancels a refund whose remarks say cancel-me */
+	assert_int_equal(refund(id, k, "{\"amount\": 156000, \"reason\": \"cancel-me: wrong card\"}"), 202);
+	assert_true(refunds_wait(id, "cancelled", 1, 20000));
+	{
+		static const long long amounts[] = { 156000 };
+		static const char *const states[] = { "cancelled" };
+
+		assert_refund_mirror(&c, id, 1, amounts, "BDT", states, 0);
+	}
+	assert_order(&c, id, "processing", "paid");
+	/* the reservation went back: the whole amount can be asked again; the
+	 * stand-in's gateway refuses one whose remarks say fail-me */
+	ho_key(k);
+	assert_int_equal(refund(id, k, "{\"amount\": 156000, \"reason\": \"fail-me: try again\"}"), 202);
+	assert_true(refunds_wait(id, "failed", 1, 20000));
+	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"refund_reserved\": 0}", id);
+	assert_int_equal(h_db_count("payments", f), 1);
+	{
+		static const long long amounts[] = { 156000, 156000 };
+		static const char *const states[] = { "cancelled", "failed" };
+
+		assert_refund_mirror(&c, id, 2, amounts, "BDT", states, 0);
+	}
+	ho_key(k);
+	assert_int_equal(refund(id, k, "{\"amount\": 156000, \"reason\": \"the whole order\"}"), 202);
+	assert_true(refunds_wait(id, "refunded", 1, 20000));
+	assert_true(order_wait(&c, id, "processing", "refunded", 5000));
+	{
+		static const long long amounts[] = { 156000, 156000, 156000 };
+		static const char *const states[] = { "cancelled", "failed", "refunded" };
+
+		assert_refund_mirror(&c, id, 3, amounts, "BDT", states, 156000);
+	}
+	/* three requested, two stopped, one refunded: each mailed once */
+	assert_mails(c.email, MAIL_REFUND_REQUESTED, number, 3);
+	assert_mails(c.email, MAIL_REFUND_STOPPED, number, 2);
+	assert_mails(c.email, MAIL_REFUNDED, number, 1);
+}
+
+struct refund_race {
+	const char *id;
+	char keys[8][33];
+	const char *body;
+	long status[8];
+};
+
+static void refund_race_one(int i, void *varg)
+{
+	struct refund_race *r = varg;
+
+	r->status[i] = refund(r->id, r->keys[i], r->body);
+}
+
+/* refunds at once never exceed the payment; one key at once is one refund */
+static void test_refunds_concurrent(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], number[40], f[200];
+	struct refund_race race;
+	int accepted = 0, refused = 0;
+
+	(void)state;
+	paid_order(&c, id, tran, number);
+	/* 8 admins refund 600.00 each of 1560.00 at once: two fit */
+	race.id = id;
+	race.body = "{\"amount\": 60000, \"reason\": \"at once\"}";
+	for (int i = 0; i < 8; i++)
+		ho_key(race.keys[i]);
+	h_parallel(8, refund_race_one, &race);
+	for (int i = 0; i < 8; i++) {
+		accepted += race.status[i] == 202;
+		refused += race.status[i] == 409;
+	}
+	if (accepted != 2 || refused != 6)
+		fail_msg("%d accepted, %d refused (wanted 2 and 6)", accepted, refused);
+	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}}", id);
+	assert_int_equal(h_db_count("refunds", f), 2);
+	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"refund_reserved\": 120000}", id);
+	assert_int_equal(h_db_count("payments", f), 1);
+	/* one key sent 8 times at once: one refund, the rest see it (200) or
+	 * find it running (409) */
+	ho_key(race.keys[0]);
+	for (int i = 1; i < 8; i++)
+		memcpy(race.keys[i], race.keys[0], sizeof race.keys[0]);
+	race.body = "{\"amount\": 100, \"reason\": \"one key\"}";
+	h_parallel(8, refund_race_one, &race);
+	accepted = 0;
+	for (int i = 0; i < 8; i++) {
+		assert_true(race.status[i] == 202 || race.status[i] == 200 || race.status[i] == 409);
+		accepted += race.status[i] == 202;
+	}
+	assert_int_equal(accepted, 1);
+	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}}", id);
+	assert_int_equal(h_db_count("refunds", f), 3);
+	assert_true(refunds_wait(id, "refunded", 3, 30000));
+	{
+		static const long long amounts[] = { 60000, 60000, 100 };
+		static const char *const states[] = { "refunded", "refunded", "refunded" };
+
+		assert_refund_mirror(&c, id, 3, amounts, "BDT", states, 120100);
+	}
+	assert_order(&c, id, "processing", "paid");
+}
+
+/* "12.34" from minor units, as the shop writes amounts to the gateway */
+static void money_text(long long minor, char out[32])
+{
+	snprintf(out, 32, "%lld.%02lld", minor / 100, minor % 100);
+}
+
+static int usd_teardown(void **state)
+{
+	(void)state;
+	return h_stack_reconfigure(NULL) ? 0 : -1;
+}
+
+/* a shop in USD: the gateway converts to BDT; the charged currency and
+ * amount (currency_type, currency_amount) must be the order's exactly */
+static void test_currency_usd(void **state)
+{
+	struct ho_customer c;
+	char uprod[25], id[25], tran[40], body[256], key[33], amount[32], f[240], *form;
+	long long total;
+	json_object *j, *a;
+	struct h_resp r;
+
+	(void)state;
+	assert_true(h_stack_reconfigure("EMPORIUM_CURRENCY=USD\n"));
+	ho_product("Dollar Shirt",
+		   "[{\"sku\": \"US1\", \"options\": {\"size\": \"L\", \"color\": \"navy\"},"
+		   " \"price\": 1999, \"stock\": 50}]",
+		   uprod);
+	ho_customer_new(&c, false);
+	ho_cart_add(&c, ho_sku("US1"), 1);
+	snprintf(body, sizeof body, "{\"shipping_address_id\": \"%s\", \"payment_method\": \"sslcommerz\"}",
+		 c.address);
+	ho_key(key);
+	r = ho_place(&c, key, body);
+	if (r.status != 201)
+		fail_msg("place: %ld %s", r.status, r.body);
+	j = h_json(&r);
+	snprintf(id, sizeof id, "%s", hc_jstr(j, "id"));
+	assert_string_equal(hc_jstr(j, "currency"), "USD");
+	total = (long long)json_object_get_int64(hc_jget(j, "total"));
+	json_object_put(j);
+	h_resp_free(&r);
+	assert_true(total > 1999);
+	money_text(total, amount);
+	assert_int_equal(session(&c, id, tran), 201);
+	/* the session asked for the order's own currency and amount */
+	r = standin("GET", "/_standin/sessions", NULL);
+	snprintf(f, sizeof f, "\"tran_id\":\"%s\",\"state\":\"open\",\"val_id\":null,"
+		 "\"total_amount\":\"%s\",\"currency\":\"USD\"", tran, amount);
+	if (!strstr(r.body, f))
+		fail_msg("no session %s in %s", f, r.body);
+	h_resp_free(&r);
+	/* charged in EUR: refused, nothing changes */
+	a = act(tran, "pay", "\"drop_ipn\": true, \"currency\": \"EUR\"");
+	assert_string_equal(hc_jstr(hc_jget(a, "form"), "currency"), "BDT");
+	assert_string_equal(hc_jstr(hc_jget(a, "form"), "currency_type"), "EUR");
+	form = form_encode(a);
+	json_object_put(a);
+	refused_ipn(&c, id, form, 400);
+	free(form);
+	/* one cent less: refused */
+	{
+		char less[32], opt[80];
+
+		money_text(total - 1, less);
+		snprintf(opt, sizeof opt, "\"drop_ipn\": true, \"again\": true, \"amount\": \"%s\"", less);
+		a = act(tran, "pay", opt);
+		form = form_encode(a);
+		json_object_put(a);
+		refused_ipn(&c, id, form, 400);
+		free(form);
+	}
+	/* the right amount in USD (converted to BDT by the gateway): paid */
+	a = act(tran, "pay", "\"again\": true");
+	assert_string_equal(hc_jstr(hc_jget(a, "form"), "currency"), "BDT");
+	assert_string_equal(hc_jstr(hc_jget(a, "form"), "currency_amount"), amount);
+	assert_int_equal(act_ipn_status(a, 0), 200);
+	json_object_put(a);
+	assert_order(&c, id, "processing", "paid");
+	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"amount\": %lld, \"currency\": \"USD\"}",
+		 id, total);
+	assert_int_equal(h_db_count("payments", f), 1);
+	/* a partial refund in USD: 10.00 asked of the gateway, mirrored in USD */
+	ho_key(key);
+	assert_int_equal(refund(id, key, "{\"amount\": 1000, \"reason\": \"late delivery\"}"), 202);
+	assert_true(refunds_wait(id, "refunded", 1, 20000));
+	r = standin("GET", "/_standin/calls", NULL);
+	assert_non_null(strstr(r.body, "\"refund_amount\":\"10.00\""));
+	h_resp_free(&r);
+	{
+		static const long long amounts[] = { 1000 };
+		static const char *const states[] = { "refunded" };
+
+		assert_refund_mirror(&c, id, 1, amounts, "USD", states, 1000);
+	}
+}
+
 /* COD: staff confirm, then record the cash, which must be the total */
 static struct h_resp cod_collect(const char *path, const char *body)
 {
@@ -971,6 +1348,17 @@ static void test_cod(void **state)
 		assert_order(&c, id, "processing", "refunded");
 		ho_key(k);
 		assert_int_equal(refund(id, k, "{\"amount\": 1, \"reason\": \"again\"}"), 409);
+	}
+	/* on the order at once; given back by hand, so one mail: refunded */
+	{
+		static const long long amounts[] = { 156000 };
+		static const char *const states[] = { "refunded" };
+		char number[40];
+
+		assert_refund_mirror(&c, id, 1, amounts, "BDT", states, 156000);
+		order_number(&c, id, number);
+		assert_mails(c.email, MAIL_REFUNDED, number, 1);
+		assert_mails(c.email, MAIL_REFUND_REQUESTED, number, 0);
 	}
 }
 
@@ -1039,6 +1427,9 @@ int main(void)
 		cmocka_unit_test(test_payment_after_expiry),
 		cmocka_unit_test(test_cancel_paid_refunds),
 		cmocka_unit_test(test_return_refunds),
+		cmocka_unit_test(test_refund_cancelled_and_failed),
+		cmocka_unit_test(test_refunds_concurrent),
+		cmocka_unit_test_teardown(test_currency_usd, usd_teardown),
 		cmocka_unit_test(test_cod),
 		cmocka_unit_test(test_logs),
 	};

@@ -135,9 +135,10 @@ function sign(fields, names, password) {
 const STATUS_OF = { pay: 'VALID', fail: 'FAILED', cancel: 'CANCELLED', expire: 'EXPIRED',
 	unattempted: 'UNATTEMPTED' };
 
-// opts: { action, risk_level, amount, currency, password (sign with), tamper
-// {field: value} after signing, trim_key (drop a name from verify_key after
-// signing), drop_ipn, ipn_twice }
+// opts: { action, risk_level, amount, currency, password (sign with),
+// override {field: value} before signing, tamper {field: value} after
+// signing, trim_key (drop a name from verify_key after signing), drop_ipn,
+// ipn_twice }
 function transact(s, opts) {
 	const p = s.fields, status = STATUS_OF[opts.action];
 	if (!status) throw new Error('action must be pay, fail, cancel, expire or unattempted');
@@ -170,6 +171,9 @@ function transact(s, opts) {
 	const form = {};
 	for (const k of names) form[k] = t[k];
 	form.error = t.error;
+	// override: fields changed BEFORE signing (a genuinely signed IPN that
+	// names an unknown tran_id, or a val_id the validation API does not know)
+	if (opts.override) for (const [k, v] of Object.entries(opts.override)) form[k] = String(v);
 	form.verify_sign = sign(form, names, opts.password || args['store-password']);
 	form.verify_key = names.join(',');
 	// what real payloads carry too, undocumented: a value nobody should check
@@ -280,6 +284,9 @@ function transApi(q) {
 		if (!t) return { APIConnect: 'DONE', status: 'failed', errorReason: 'Invalid bank_tran_id' };
 		if (!q.refund_amount || !q.refund_remarks)
 			return { APIConnect: 'DONE', status: 'failed', errorReason: 'refund_amount and refund_remarks are required' };
+		// refund_remarks containing "fail-me": the gateway refuses the refund
+		if (/fail-me/.test(q.refund_remarks))
+			return { APIConnect: 'DONE', status: 'failed', errorReason: 'Refund not allowed for this transaction' };
 		const minor = toMinor(q.refund_amount);
 		let pending = 0;
 		for (const r of refunds.values()) if (r.tran === t && r.status === 'processing') pending += r.minor;
@@ -383,7 +390,7 @@ async function handle(req, res) {
 	// ---- test controls ----
 	if (req.method === 'POST' && u.pathname === '/_standin/act') {
 		// { sessionkey | tran_id, action, risk_level, amount, currency, password,
-		//   tamper, trim_key, drop_ipn, ipn_twice } -> { form, ipns, return_url }
+		//   override, tamper, trim_key, drop_ipn, ipn_twice } -> { form, ipns, return_url }
 		let o;
 		try { o = JSON.parse(await readBody(req)); } catch (e) { return send(res, 400, { error: 'bad JSON' }); }
 		const key = o.sessionkey || byTran.get(o.tran_id || '');
