@@ -42,6 +42,29 @@ async function check(name, fn) {
 function assert(cond, msg) {
 	if (!cond) throw new Error(msg);
 }
+// minor units as the panel writes them: 125050 BDT -> "1250.50 BDT"
+const money = (n, cur) => `${n < 0 ? '-' : ''}${Math.floor(Math.abs(n) / 100)}.${String(Math.abs(n) % 100).padStart(2, '0')} ${cur}`;
+// RFC 4180: quoted fields, doubled quotes, CRLF rows
+function parseCsv(text) {
+	const rows = [];
+	let row = [], cell = '', q = false;
+	for (let i = 0; i < text.length; i++) {
+		const ch = text[i];
+		if (q) {
+			if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+			else if (ch === '"') q = false;
+			else cell += ch;
+		} else if (ch === '"') q = true;
+		else if (ch === ',') row.push(cell), (cell = '');
+		else if (ch === '\r' && text[i + 1] === '\n') {
+			row.push(cell), rows.push(row), (row = []), (cell = ''), i++;
+		} else cell += ch;
+	}
+	if (cell !== '' || row.length) row.push(cell), rows.push(row);
+	return rows;
+}
+// a CSV number cell: a leading ' guards a negative against formula injection
+const csvNum = (c) => Number(String(c).replace(/^'/, ''));
 
 // ---- a PNG of one colour, made here so the test ships no binary ----
 function crc32(buf) {
@@ -222,6 +245,8 @@ try {
 	const product = { title: `Browser test jacket ${run}`, slug: `browser-test-jacket-${run}`, sku1: `BT-${run}-M`, sku2: `BT-${run}-L`, id: null };
 	const img1 = png(64, 48, [200, 30, 30]), img2 = png(40, 40, [30, 90, 200]);
 	const sha = (b) => createHash('sha256').update(b).digest('hex');
+	let shipped = null; // the customer's order, shipped and paid from the panel
+	let salesReport = null; // the 30-day sales report the dashboard was checked against
 
 	await check('the watchers catch a CSP violation (an inline style injected on purpose, in its own context)', async () => {
 		const c = await browser.newContext({ ignoreHTTPSErrors: true });
@@ -263,24 +288,28 @@ try {
 		await shot(page, '00-sign-in-error');
 	});
 
-	await check('admin signs in by keyboard and lands on the dashboard with its figures and chart', async () => {
+	await check('admin signs in by keyboard and lands on the dashboard with its figures and charts', async () => {
 		await signIn(page, ADMIN);
 		await heading(page, 'Dashboard');
-		await page.getByRole('figure', { name: 'Products by state' }).locator('canvas').waitFor();
-		await page.getByRole('figure', { name: 'Orders by status' }).locator('canvas').waitFor();
+		await page.getByRole('figure', { name: /^Net sales per day, last 30 days/ }).locator('canvas').waitFor();
+		await page.getByRole('figure', { name: 'Orders by status, last 30 days' }).locator('canvas').waitFor();
 		await page.getByText('dead jobs').waitFor();
-		const card = page.locator('.card', { hasText: 'active products' }).locator('.figure');
 		await page.waitForFunction(() => ![...document.querySelectorAll('.card .figure')].some((f) => f.textContent === '…'));
-		const active = await card.textContent();
-		assert(/^\d+\+?$/.test(active.trim()) && Number.parseInt(active, 10) > 0, `active products figure: ${active}`);
+		const dash = await api('GET', '/api/v1/admin/dashboard', { token: adminToken });
+		assert(dash.status === 200 && dash.body.role === 'admin', `GET /admin/dashboard: ${dash.status}`);
+		// the figures on screen are the API's
+		const low = (await page.locator('#work-low_stock .figure').textContent()).trim();
+		assert(low === String(dash.body.low_stock), `low stock: panel ${low}, API ${dash.body.low_stock}`);
+		const net = (await page.locator('#sales-30d .figure').textContent()).trim();
+		assert(net === money(dash.body.sales['30d'].net, dash.body.currency), `30-day net: panel ${net}, API ${dash.body.sales['30d'].net}`);
 		await shot(page, '01-dashboard');
 	});
 
 	await check('the admin sees every screen, each labelled for screen readers', async () => {
 		const links = await page.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents();
-		for (const want of ['Dashboard', 'Products', 'Orders', 'Categories', 'Inventory', 'Coupons', 'Users', 'Jobs', 'Payments', 'Security'])
+		for (const want of ['Dashboard', 'Products', 'Orders', 'Returns', 'Reports', 'Categories', 'Inventory', 'Coupons', 'Users', 'Jobs', 'Payments', 'Security'])
 			assert(links.includes(want), `no ${want} in ${links}`);
-		const screens = [['Products', '02-products'], ['Orders', '02-orders'], ['Categories', '03-categories'], ['Inventory', '04-inventory'], ['Coupons', '05-coupons'], ['Users and roles', '06-users'], ['Jobs', '07-jobs'], ['Payment log', '07-payment-log'], ['Dashboard', null]];
+		const screens = [['Products', '02-products'], ['Orders', '02-orders'], ['Returns', '02-returns'], ['Reports', '02-reports'], ['Categories', '03-categories'], ['Inventory', '04-inventory'], ['Coupons', '05-coupons'], ['Users and roles', '06-users'], ['Jobs', '07-jobs'], ['Payment log', '07-payment-log'], ['Dashboard', null]];
 		for (const [name, file] of screens) {
 			await nav(page, name);
 			await page.waitForLoadState('networkidle');
@@ -409,7 +438,8 @@ try {
 		}
 		assert(found, 'not in the first page of the public list');
 		assert(found.variants.length === 2 && found.images.length === 2, `public: ${found.variants.length} variants, ${found.images.length} images`);
-		const media = await fetch(BASE + found.images[0].url);
+		// the URL is absolute (the public host); fetched here through the stack's address
+		const media = await fetch(BASE + new URL(found.images[0].url, BASE).pathname);
 		assert(media.status === 200 && /image\/png/.test(media.headers.get('content-type')), `image ${found.images[0].url}: ${media.status}`);
 		const one = await api('GET', `/api/v1/products/${product.id}`);
 		assert(one.status === 200 && one.body.title === product.title, `detail ${one.status}`);
@@ -461,6 +491,23 @@ try {
 		await page.getByText('Product restored.').waitFor();
 		r = await api('GET', `/api/v1/admin/products/${product.id}`, { token: adminToken });
 		assert(r.body.deleted_at === null, 'still deleted in the API');
+	});
+
+	await check('the product list\'s search finds the product (the catalog\'s full-text search, with its pages)', async () => {
+		assert(product.id, 'no product was created');
+		await nav(page, 'Products');
+		// the run's token is in the title and the SKUs of this product only
+		await page.getByLabel('Search active products').fill(run);
+		await page.getByRole('button', { name: 'Search', exact: true }).click();
+		await page.getByText(`Active products matching “${run}”`).waitFor();
+		// the unfiltered page (which holds it too, newest first) is replaced by the answer
+		await page.waitForFunction(() => document.querySelectorAll('table tbody tr').length === 1, null, { timeout: 5000 }).catch(async () => {
+			throw new Error(`the search for ${run} lists ${await page.locator('table tbody tr').count()} products`);
+		});
+		await page.getByRole('region', { name: 'Products' }).getByRole('link', { name: product.title, exact: true }).waitFor();
+		await shot(page, '11-product-search');
+		await page.getByRole('button', { name: 'Clear' }).click();
+		await page.waitForFunction(() => document.querySelectorAll('table tbody tr').length === 25);
 	});
 
 	await check('adjust stock with a reason; the variant shows in the low-stock list', async () => {
@@ -525,6 +572,7 @@ try {
 
 	await check('a customer order (placed through the API) is confirmed, then shipped with a tracking number from the panel, its cash recorded; the customer gets the mail', async () => {
 		const order = await placeOrder(adminToken);
+		shipped = order;
 		await nav(page, 'Orders');
 		await page.getByLabel('Customer email').fill(CUSTOMER.email);
 		await page.getByLabel('Placed from (UTC)').fill(new Date().toISOString().slice(0, 10));
@@ -556,12 +604,117 @@ try {
 		await until(() => mailsWith(CUSTOMER.email, tracking).length > 0, 20000, `the shipping mail to ${CUSTOMER.email} (in ${MAIL_DIR})`);
 	});
 
-	await check('readable on a phone: no sideways scrolling on the dashboard, product, order and inventory screens', async () => {
+	await check('the dashboard\'s 30-day sales figure equals the sales report\'s for the same range (the paid order in it)', async () => {
+		assert(shipped, 'no order was shipped and paid');
+		await nav(page, 'Dashboard');
+		await page.waitForFunction(() => ![...document.querySelectorAll('.card .figure')].some((f) => f.textContent === '…'));
+		const shown = (await page.locator('#sales-30d .figure').textContent()).trim();
+		const dash = await api('GET', '/api/v1/admin/dashboard', { token: adminToken });
+		const d30 = dash.body.sales['30d'];
+		const rep = await api('GET', `/api/v1/admin/reports/sales?from=${encodeURIComponent(d30.from)}&to=${encodeURIComponent(d30.to)}&interval=day`, { token: adminToken });
+		assert(rep.status === 200, `sales report: ${rep.status} ${JSON.stringify(rep.body).slice(0, 200)}`);
+		assert(rep.body.totals.orders >= 1 && rep.body.totals.net >= shipped.total, `the paid order is not in the report: ${JSON.stringify(rep.body.totals)} (order total ${shipped.total})`);
+		assert(d30.net === rep.body.totals.net && d30.orders === rep.body.totals.orders, `dashboard ${d30.net}/${d30.orders} vs report ${rep.body.totals.net}/${rep.body.totals.orders}`);
+		assert(shown === money(rep.body.totals.net, rep.body.currency), `the dashboard shows ${shown}, the report says ${rep.body.totals.net}`);
+		// the card's link opens the reports screen on that range; it shows the same net
+		await page.getByRole('link', { name: 'Net sales, 30 days: the sales report' }).click();
+		await heading(page, 'Reports');
+		await page.locator('#total-net .figure').waitFor();
+		const onReport = (await page.locator('#total-net .figure').textContent()).trim();
+		assert(onReport === shown, `the reports screen shows ${onReport}, the dashboard ${shown}`);
+		assert((await page.locator('#rp-tz').inputValue()) === dash.body.tz, 'the report is not in the dashboard\'s time zone');
+		await page.getByRole('figure', { name: /^Net sales per day/ }).locator('canvas').waitFor();
+		salesReport = rep.body;
+		await shot(page, '21-reports');
+	});
+
+	await check('the sales CSV download opens and its sums match the report JSON', async () => {
+		assert(salesReport, 'no sales report to compare with');
+		const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download Sales as CSV' }).click()]);
+		assert(/\.csv$/.test(dl.suggestedFilename()), `file name ${dl.suggestedFilename()}`);
+		const text = readFileSync(await dl.path(), 'utf8');
+		const rows = parseCsv(text);
+		const head = rows[0];
+		const body = rows.slice(1).filter((r) => r.length === head.length);
+		const total = body.find((r) => r.some((c) => c === 'total'));
+		const buckets = body.filter((r) => r !== total);
+		assert(buckets.length === salesReport.buckets.length, `${buckets.length} bucket rows, the report has ${salesReport.buckets.length}`);
+		const cols = ['gross', 'discounts', 'shipping', 'tax', 'refunds', 'net', 'orders', 'units'].filter((k) => head.includes(k));
+		assert(cols.includes('net') && cols.includes('gross') && cols.includes('orders'), `CSV header: ${head}`);
+		for (const k of cols) {
+			const i = head.indexOf(k);
+			const sum = buckets.reduce((a, r) => a + csvNum(r[i]), 0);
+			assert(sum === salesReport.totals[k], `CSV ${k}: rows sum to ${sum}, the report's total is ${salesReport.totals[k]}`);
+			if (total) assert(csvNum(total[i]) === salesReport.totals[k], `CSV total row ${k}: ${total[i]} vs ${salesReport.totals[k]}`);
+		}
+		assert(salesReport.totals.net > 0, 'the report is 0 = 0');
+		await page.getByText(`${dl.suggestedFilename()} downloaded.`).waitFor();
+		// the orders report's CSV comes through the same way (counts only)
+		const [dl2] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download Orders by status as CSV' }).click()]);
+		assert(parseCsv(readFileSync(await dl2.path(), 'utf8')).length > 1, 'the orders CSV has no rows');
+	});
+
+	await check('a report range the API refuses shows its error next to the field (an unknown time zone)', async () => {
+		await page.locator('#rp-tz').fill('Mars/Olympus_Mons');
+		expectHttpErrors = true;
+		await page.getByRole('button', { name: 'Show', exact: true }).click();
+		await page.locator('#rp-tz-err').waitFor();
+		expectHttpErrors = false;
+		assert((await page.locator('#rp-tz').getAttribute('aria-invalid')) === 'true', 'the time zone input is not marked invalid');
+		await shot(page, '21-reports-bad-tz');
+		await page.locator('#rp-tz').fill('UTC');
+		await page.getByRole('button', { name: 'Show', exact: true }).click();
+		await page.locator('#total-net .figure').waitFor();
+	});
+
+	await check('returns: staff mark the order delivered, the customer asks for a return (API), staff approve it and receive it back to stock', async () => {
+		assert(shipped, 'no shipped order');
+		await page.goto(`${BASE}/admin/orders/${shipped.id}`);
+		await heading(page, 'Order');
+		await page.getByRole('button', { name: 'Mark delivered' }).click();
+		await page.getByRole('button', { name: 'Move to delivered' }).click();
+		await page.getByText(`Order ${shipped.number} is now delivered.`).waitFor();
+		const line = shipped.lines[0];
+		const stock = async () => (await api('GET', `/api/v1/admin/products/${line.product_id}`, { token: adminToken })).body.variants.find((v) => v.sku === line.sku).stock;
+		const before = await stock();
+		const ct = await token(CUSTOMER);
+		const rr = await api('POST', `/api/v1/orders/${shipped.id}/returns`, { token: ct, json: { items: [{ sku: line.sku, quantity: 1 }], reason: 'browser test: too small' } });
+		assert(rr.status === 201, `return request: ${rr.status} ${JSON.stringify(rr.body)}`);
+		const ret = rr.body;
+		await nav(page, 'Returns');
+		await page.getByLabel('Customer email').fill(CUSTOMER.email);
+		await page.getByRole('button', { name: 'Filter' }).click();
+		const card = page.getByRole('article', { name: new RegExp(`^Return ${ret.number}`) });
+		await card.waitFor();
+		await shot(page, '22-returns');
+		await card.getByRole('button', { name: `Approve return ${ret.number}` }).click();
+		await card.getByLabel('Note (optional)').fill('browser test: approved');
+		await card.getByRole('button', { name: 'Approve', exact: true }).click();
+		await card.getByText(`Return ${ret.number} is now approved.`).waitFor();
+		await card.getByRole('button', { name: `Receive return ${ret.number}` }).click();
+		const restock = card.getByLabel(`Restock 1 × ${line.sku}`);
+		assert(await restock.isChecked(), 'restock is not the default');
+		await card.getByRole('button', { name: 'Record as received' }).click();
+		await card.getByText(`Return ${ret.number} is now received.`).waitFor();
+		await shot(page, '23-return-received');
+		const after = (await api('GET', `/api/v1/admin/orders/${shipped.id}/returns`, { token: adminToken })).body.items.find((x) => x.id === ret.id);
+		assert(after.status === 'received' && after.received.length === 1 && after.received[0].restock === true && after.refund_amount > 0, `return: ${JSON.stringify(after)}`);
+		assert((await stock()) === before + 1, `stock ${before} -> ${await stock()}, not one back`);
+		// the order screen lists the return too
+		await page.goto(`${BASE}/admin/orders/${shipped.id}`);
+		await page.getByRole('region', { name: 'Returns' }).getByRole('article', { name: new RegExp(`^Return ${ret.number}`) }).waitFor();
+	});
+
+	await check('readable on a phone: no sideways scrolling on the dashboard, reports, product, order, returns and inventory screens', async () => {
 		await page.setViewportSize({ width: 390, height: 844 });
 		await nav(page, 'Dashboard');
-		await page.getByRole('figure', { name: 'Orders by status' }).locator('canvas').waitFor();
+		await page.getByRole('figure', { name: 'Orders by status, last 30 days' }).locator('canvas').waitFor();
 		await noOverflow(page);
 		await shot(page, '15-phone-dashboard');
+		await nav(page, 'Reports');
+		await page.locator('#total-net .figure').waitFor();
+		await noOverflow(page);
+		await shot(page, '15-phone-reports');
 		await page.goto(`${BASE}/admin/products/${product.id}`);
 		await heading(page, 'Edit product');
 		await noOverflow(page);
@@ -572,12 +725,14 @@ try {
 		await heading(page, 'Order');
 		await noOverflow(page);
 		await shot(page, '16-phone-order');
+		await nav(page, 'Returns');
+		await noOverflow(page);
 		await nav(page, 'Inventory');
 		await noOverflow(page);
 		await page.setViewportSize({ width: 1280, height: 900 });
 	});
 
-	await check('a staff account sees no users or jobs screen, and the users route is refused', async () => {
+	await check('a staff account sees no revenue (dashboard, reports) and no users or jobs screen; the API refuses both', async () => {
 		const sctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
 		sctx.setDefaultTimeout(15000);
 		const sp = await sctx.newPage();
@@ -591,13 +746,28 @@ try {
 			await sp.waitForFunction(() => ![...document.querySelectorAll('.card .figure')].some((f) => f.textContent === '…'));
 			assert((await sp.getByText('dead jobs').count()) === 0, 'the staff dashboard shows dead jobs');
 			assert((await sp.locator('.card .figure', { hasText: '—' }).count()) === 0, 'a staff dashboard figure could not be had');
+			await sp.getByRole('figure', { name: 'Orders by status, last 30 days' }).locator('canvas').waitFor();
+			const revenue = /net sales|gross|revenue|BDT/i;
+			assert(!revenue.test(await sp.locator('main').textContent()), `the staff dashboard shows money: ${(await sp.locator('main').textContent()).match(revenue)}`);
 			await shot(sp, '17-staff-dashboard');
+			await nav(sp, 'Reports');
+			await sp.getByRole('heading', { name: 'Stock', level: 2 }).waitFor();
+			await sp.getByRole('heading', { name: 'Orders by status', level: 2 }).waitFor();
+			const text = await sp.locator('main').textContent();
+			assert(!revenue.test(text) && !/Top customers|Customers/.test(text), `the staff reports screen shows revenue or customers: ${text.match(revenue) || 'Customers'}`);
+			await shot(sp, '17-staff-reports');
 			await sp.goto(`${BASE}/admin/users`);
 			await heading(sp, 'Not allowed');
 			await shot(sp, '18-staff-users-refused');
 			const st = await token(STAFF);
 			const r = await api('GET', '/api/v1/admin/users', { token: st });
 			assert(r.status === 403, `the API gave staff ${r.status} for /admin/users`);
+			for (const path of ['/api/v1/admin/reports/sales', '/api/v1/admin/reports/customers']) {
+				const x = await api('GET', path, { token: st });
+				assert(x.status === 403, `the API gave staff ${x.status} for ${path}`);
+			}
+			const sd = await api('GET', '/api/v1/admin/dashboard', { token: st });
+			assert(sd.status === 200 && sd.body.role === 'staff' && !('sales' in sd.body), `staff dashboard: ${JSON.stringify(sd.body)}`);
 		} finally {
 			await sctx.close();
 		}

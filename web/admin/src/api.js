@@ -116,7 +116,25 @@ export async function request(method, path, opts = {}) {
 		if (res.status === 401 && opts.auth !== false) setSession(null);
 		throw new ApiError(res.status, typeof data === 'object' ? data : { detail: String(data).slice(0, 200) });
 	}
-	return { data, etag: res.headers.get('etag'), status: res.status };
+	return { data, etag: res.headers.get('etag'), status: res.status, headers: res.headers };
+}
+
+// download(path, fallback): GET path as CSV with the session's token (a
+// plain link would go without it) and hand it to the browser as a file
+// named by the answer's Content-Disposition. Returns the file name.
+export async function download(path, fallback) {
+	const r = await request('GET', path, { headers: { Accept: 'text/csv' } });
+	const m = /filename="([^"\\]+)"/.exec(r.headers.get('content-disposition') || '');
+	const name = m ? m[1] : fallback;
+	const url = URL.createObjectURL(new Blob([r.data], { type: 'text/csv' }));
+	const a = document.createElement('a');
+	a.href = url;
+	a.download = name;
+	document.body.appendChild(a);
+	a.click();
+	a.remove();
+	setTimeout(() => URL.revokeObjectURL(url), 60000);
+	return name;
 }
 
 export const get = (path) => request('GET', path).then((r) => r.data);

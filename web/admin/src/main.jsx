@@ -15,6 +15,8 @@ import { Users } from './screens/users.jsx';
 import { Jobs } from './screens/jobs.jsx';
 import { Security } from './screens/security.jsx';
 import { PaymentLog } from './screens/payments.jsx';
+import { Returns } from './screens/returns.jsx';
+import { Reports } from './screens/reports.jsx';
 import './styles.css';
 
 // Each screen with the roles that may open it (the API enforces the same).
@@ -26,6 +28,8 @@ const ROUTES = [
 	{ path: '/products/:id', title: 'Edit product', roles: STAFF, view: ProductEdit },
 	{ path: '/orders', title: 'Orders', nav: true, roles: STAFF, view: OrderList },
 	{ path: '/orders/:id', title: 'Order', roles: STAFF, view: OrderDetail },
+	{ path: '/returns', title: 'Returns', nav: true, roles: STAFF, view: Returns },
+	{ path: '/reports', title: 'Reports', nav: true, roles: STAFF, view: Reports },
 	{ path: '/categories', title: 'Categories', nav: true, roles: STAFF, view: Categories },
 	{ path: '/inventory', title: 'Inventory', nav: true, roles: STAFF, view: Inventory },
 	{ path: '/coupons', title: 'Coupons', nav: true, roles: STAFF, view: Coupons },

@@ -7,6 +7,7 @@ import { formatMoney } from '../money.js';
 import { Link } from '../router.jsx';
 import { ErrorSummary, Field, Loading, Pager, Status, TableWrap, aria, fmtDate, usePager } from '../ui.jsx';
 import { OrderPayment } from './payments.jsx';
+import { OrderReturns } from './returns.jsx';
 
 const STATUSES = ['pending', 'payment_review', 'processing', 'shipped', 'delivered', 'returned', 'cancelled'];
 
@@ -216,6 +217,7 @@ export function OrderDetail({ params, who }) {
 				)}
 			</section>
 			<OrderPayment o={o} who={who} reload={load} />
+			<OrderReturns o={o} onChange={load} />
 			<h3>Lines</h3>
 			<TableWrap label="Order lines">
 				<thead>

@@ -12,12 +12,18 @@ const OPTION = /^[a-z_]{1,20}$/;
 export function ProductList({ search }) {
 	const [status, setStatus] = useState(search.get('status') || '');
 	const [deleted, setDeleted] = useState(search.get('deleted') || 'false');
-	const [q, setQ] = useState('');
-	const p = usePager((cursor) => get('/api/v1/admin/products' + query({ status, deleted, limit: 25, cursor })), [status, deleted]);
-	const needle = q.trim().toLowerCase();
-	const rows = needle
-		? p.items.filter((x) => [x.title, x.slug, x.brand, ...x.variants.map((v) => v.sku)].some((s) => (s || '').toLowerCase().includes(needle)))
-		: p.items;
+	const [q, setQ] = useState(search.get('q') || '');
+	const [applied, setApplied] = useState(q.trim());
+	// the admin list has no text search: a search term goes to the
+	// catalog's full-text search (title, brand, SKU, description), which
+	// holds the active products; drafts and archived ones are found by
+	// their status here
+	const p = usePager(
+		(cursor) => (applied ? get('/api/v1/products' + query({ q: applied, limit: 25, cursor })) : get('/api/v1/admin/products' + query({ status, deleted, limit: 25, cursor }))),
+		[status, deleted, applied]
+	);
+	const rows = p.items;
+	const err = p.error instanceof ApiError ? p.error : null;
 	return (
 		<div>
 			<p>
@@ -25,14 +31,21 @@ export function ProductList({ search }) {
 					New product
 				</Link>
 			</p>
-			<form class="filters" role="search" aria-label="Filter products" onSubmit={(e) => e.preventDefault()}>
-				<div class="field">
-					<label for="pf-q">Search this page</label>
-					<input id="pf-q" type="search" value={q} onInput={(e) => setQ(e.currentTarget.value)} placeholder="title, slug, brand or SKU" />
+			<form class="filters" role="search" aria-label="Filter products" onSubmit={(e) => (e.preventDefault(), setApplied(q.trim()))}>
+				<Field label="Search active products" name="q" err={err} id="pf-q" hint="Title, brand, SKU or description.">
+					<input type="search" value={q} onInput={(e) => setQ(e.currentTarget.value)} maxLength={200} {...aria('q', err, true, 'pf-q')} />
+				</Field>
+				<div class="actions">
+					<button type="submit">Search</button>
+					{applied && (
+						<button type="button" onClick={() => (setQ(''), setApplied(''))}>
+							Clear
+						</button>
+					)}
 				</div>
 				<div class="field">
 					<label for="pf-status">Status</label>
-					<select id="pf-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
+					<select id="pf-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)} disabled={Boolean(applied)}>
 						<option value="">any</option>
 						<option value="draft">draft</option>
 						<option value="active">active</option>
@@ -41,13 +54,14 @@ export function ProductList({ search }) {
 				</div>
 				<div class="field">
 					<label for="pf-deleted">Deleted</label>
-					<select id="pf-deleted" value={deleted} onChange={(e) => setDeleted(e.currentTarget.value)}>
+					<select id="pf-deleted" value={deleted} onChange={(e) => setDeleted(e.currentTarget.value)} disabled={Boolean(applied)}>
 						<option value="false">not deleted</option>
 						<option value="true">deleted only</option>
 						<option value="all">all</option>
 					</select>
 				</div>
 			</form>
+			{applied && <p class="muted">Active products matching “{applied}”; clear the search to filter by status.</p>}
 			<Loading p={p} />
 			<TableWrap label="Products">
 				<thead>
@@ -74,7 +88,7 @@ export function ProductList({ search }) {
 								{formatMoney(x.min_price, x.currency)}
 								{x.max_price !== x.min_price && ` – ${formatMoney(x.max_price, x.currency)}`}
 							</td>
-							<td>{x.total_stock}</td>
+							<td>{x.total_stock === undefined ? (x.in_stock ? 'in stock' : 'out') : x.total_stock}</td>
 							<td>{x.variants.length}</td>
 							<td>{fmtDate(x.updated_at)}</td>
 						</tr>

@@ -1,0 +1,228 @@
+// returns.jsx - customers' returns for staff: one return with its items,
+// reason, timeline and the step it waits for (approve or reject a requested
+// return; record an approved one's parcel as received, each line back to
+// stock or not), used on the order screen and on the Returns screen.
+//
+// The API lists returns per order (GET /admin/orders/{id}/returns), not
+// across orders, so the Returns screen pages through the orders that can
+// have them (delivered, or returned once every unit is back) with the
+// orders list's cursors and shows each page's returns, filtered by state.
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, get, query, request } from '../api.js';
+import { formatMoney } from '../money.js';
+import { Link } from '../router.jsx';
+import { ErrorSummary, Field, Loading, Pager, Status, aria, fmtDate, usePager } from '../ui.jsx';
+
+const human = (s) => (s || '').replace(/_/g, ' ');
+const STATES = ['requested', 'approved', 'received', 'rejected'];
+
+// One return and its next step. order: {id, number, currency}; onChange(r)
+// gets the return as the API answered after a step.
+export function ReturnCard({ order, r, onChange }) {
+	const [step, setStep] = useState(null); // 'approve' | 'reject' | 'receive'
+	const [err, setErr] = useState(null);
+	const [busy, setBusy] = useState(false);
+	const [msg, setMsg] = useState('');
+	const id = `ret-${r.id}`;
+	const submit = async (e) => {
+		e.preventDefault();
+		const f = new FormData(e.currentTarget);
+		const note = String(f.get('note') || '').trim();
+		let body = {};
+		if (step === 'approve') body = note ? { note } : {};
+		else if (step === 'reject') body = { reason: String(f.get('reason') || '').trim() };
+		else body = { lines: r.items.map((it) => ({ sku: it.sku, restock: f.get(`restock-${it.sku}`) === 'on' })), ...(note ? { note } : {}) };
+		setBusy(true);
+		setErr(null);
+		try {
+			const res = await request('POST', `/api/v1/admin/orders/${order.id}/returns/${r.id}/${step}`, { json: body });
+			setStep(null);
+			setMsg(`Return ${res.data.number} is now ${res.data.status}.`);
+			onChange(res.data);
+		} catch (x) {
+			setErr(x);
+		} finally {
+			setBusy(false);
+		}
+	};
+	const label = { approve: 'Approve', reject: 'Reject', receive: 'Record as received' };
+	return (
+		<article class="return" aria-labelledby={`${id}-h`}>
+			<h3 id={`${id}-h`}>
+				Return {r.number} <span class={`badge rt-${r.status}`}>{r.status}</span>
+				<span class="muted"> of order </span>
+				<Link href={`/orders/${order.id}`}>{order.number}</Link>
+			</h3>
+			<p class="meta">
+				Asked for {fmtDate(r.created_at)}: “{r.reason}”
+				{r.reject_reason && <span> · rejected: “{r.reject_reason}”</span>}
+				{r.refund_amount !== null && r.refund_amount !== undefined && (
+					<span>
+						{' '}
+						· refund {formatMoney(r.refund_amount, r.currency)}
+						{r.refund_id ? ' (refunded)' : r.refund_id === null ? ' (nothing left to refund)' : r.refund_requested ? ' (to be refunded)' : ''}
+					</span>
+				)}
+			</p>
+			<ul class="return-items" aria-label={`Items of return ${r.number}`}>
+				{r.items.map((it) => {
+					const got = (r.received || []).find((x) => x.sku === it.sku);
+					return (
+						<li key={it.sku}>
+							{it.quantity} × {it.title} <span class="muted">({it.sku})</span>
+							{got && <span class="muted"> · {got.restock ? 'back to stock' : 'not restocked'}, {formatMoney(got.refund_amount, r.currency)}</span>}
+						</li>
+					);
+				})}
+			</ul>
+			<Status text={msg} />
+			{(r.status === 'requested' || r.status === 'approved') && !step && (
+				<div class="actions">
+					{r.status === 'requested' && (
+						<button type="button" class="primary" onClick={() => (setStep('approve'), setErr(null))} aria-label={`Approve return ${r.number}`}>
+							Approve
+						</button>
+					)}
+					{r.status === 'requested' && (
+						<button type="button" class="danger" onClick={() => (setStep('reject'), setErr(null))} aria-label={`Reject return ${r.number}`}>
+							Reject
+						</button>
+					)}
+					{r.status === 'approved' && (
+						<button type="button" class="primary" onClick={() => (setStep('receive'), setErr(null))} aria-label={`Receive return ${r.number}`}>
+							Parcel received
+						</button>
+					)}
+				</div>
+			)}
+			{step && (
+				<form class="transition" onSubmit={submit} noValidate aria-label={`${label[step]} return ${r.number}`}>
+					<ErrorSummary err={err} />
+					{step === 'receive' && (
+						<fieldset>
+							<legend>Back to stock?</legend>
+							{r.items.map((it) => (
+								<div class="field check" key={it.sku}>
+									<input type="checkbox" id={`${id}-restock-${it.sku}`} name={`restock-${it.sku}`} defaultChecked />
+									<label for={`${id}-restock-${it.sku}`}>
+										Restock {it.quantity} × {it.sku}
+									</label>
+								</div>
+							))}
+						</fieldset>
+					)}
+					{step === 'reject' ? (
+						<Field label="Reason (mailed to the customer)" name="reason" err={err} id={`${id}-reason`}>
+							<input maxLength={500} required {...aria('reason', err, false, `${id}-reason`)} />
+						</Field>
+					) : (
+						<Field label="Note (optional)" name="note" err={err} id={`${id}-note`}>
+							<input maxLength={500} {...aria('note', err, false, `${id}-note`)} />
+						</Field>
+					)}
+					<div class="actions">
+						<button type="submit" class={step === 'reject' ? 'danger' : 'primary'} disabled={busy}>
+							{label[step]}
+						</button>
+						<button type="button" onClick={() => (setStep(null), setErr(null))}>
+							Back
+						</button>
+					</div>
+				</form>
+			)}
+			<details>
+				<summary>Timeline</summary>
+				<ol class="timeline">
+					{r.events.map((ev, i) => (
+						<li key={i}>
+							<time dateTime={ev.at}>{fmtDate(ev.at)}</time> <strong>{ev.to}</strong>
+							{ev.by && <span class="muted"> by {ev.by.role}</span>}
+							{ev.note && <span class="note"> · {ev.note}</span>}
+						</li>
+					))}
+				</ol>
+			</details>
+		</article>
+	);
+}
+
+// The order screen's returns section (nothing shown for an order without any).
+export function OrderReturns({ o, onChange }) {
+	const [items, setItems] = useState(null);
+	const [err, setErr] = useState(null);
+	useEffect(() => {
+		get(`/api/v1/admin/orders/${o.id}/returns`).then((r) => setItems(r.items), setErr);
+	}, [o.id, o.version]);
+	if (err) return <ErrorSummary err={err} />;
+	if (!items || items.length === 0) return null;
+	const put = (nr) => {
+		setItems((xs) => xs.map((x) => (x.id === nr.id ? nr : x)));
+		if (onChange) onChange(nr);
+	};
+	return (
+		<section aria-labelledby="returns-h" id="returns">
+			<h3 id="returns-h">Returns</h3>
+			{items.map((r) => (
+				<ReturnCard key={r.id} order={o} r={r} onChange={put} />
+			))}
+		</section>
+	);
+}
+
+// The Returns screen.
+export function Returns({ search }) {
+	const [f, setF] = useState({ state: search.get('state') || 'open', order_status: 'delivered', email: '' });
+	const [applied, setApplied] = useState(f);
+	// a page of orders, then their returns (at most 25 calls, in parallel)
+	const p = usePager(
+		async (cursor) => {
+			const page = await get('/api/v1/admin/orders' + query({ status: applied.order_status, email: applied.email, limit: 25, cursor }));
+			const lists = await Promise.all(page.items.map((o) => get(`/api/v1/admin/orders/${o.id}/returns`)));
+			const want = (r) => (applied.state === 'open' ? r.status === 'requested' || r.status === 'approved' : !applied.state || r.status === applied.state);
+			const items = page.items.flatMap((o, i) => lists[i].items.filter(want).map((r) => ({ o, r })));
+			return { items, next_cursor: page.next_cursor };
+		},
+		[applied.state, applied.order_status, applied.email]
+	);
+	const [changed, setChanged] = useState({}); // returns changed on this page, by id
+	const set = (k) => (e) => setF((o) => ({ ...o, [k]: e.currentTarget.value }));
+	const err = p.error instanceof ApiError ? p.error : null;
+	return (
+		<div>
+			<form class="filters" role="search" aria-label="Filter returns" onSubmit={(e) => (e.preventDefault(), setChanged({}), setApplied({ ...f, email: f.email.trim() }))}>
+				<div class="field">
+					<label for="rf-state">Return state</label>
+					<select id="rf-state" value={f.state} onChange={set('state')}>
+						<option value="open">waiting (requested or approved)</option>
+						{STATES.map((s) => (
+							<option key={s} value={s}>
+								{s}
+							</option>
+						))}
+						<option value="">any</option>
+					</select>
+				</div>
+				<Field label="Order status" name="status" err={err} id="rf-order-status">
+					<select value={f.order_status} onChange={set('order_status')} {...aria('status', err, false, 'rf-order-status')}>
+						<option value="delivered">delivered</option>
+						<option value="returned">returned</option>
+					</select>
+				</Field>
+				<Field label="Customer email" name="email" err={err} id="rf-email">
+					<input type="email" value={f.email} onInput={set('email')} maxLength={254} {...aria('email', err, false, 'rf-email')} />
+				</Field>
+				<div class="actions">
+					<button type="submit">Filter</button>
+				</div>
+			</form>
+			<p class="muted">Each page looks at 25 {human(applied.order_status)} orders, newest first, and shows their returns.</p>
+			<Loading p={p} />
+			{!p.loading && !p.error && p.items.length === 0 && <p class="muted">No returns in this page of orders.</p>}
+			{!p.loading &&
+				p.items.map(({ o, r }) => (
+					<ReturnCard key={r.id} order={o} r={changed[r.id] || r} onChange={(nr) => setChanged((c) => ({ ...c, [nr.id]: nr }))} />
+				))}
+			<Pager p={p} label="Returns" />
+		</div>
+	);
+}
