@@ -233,7 +233,8 @@ function choose(coll, q) {
   const collscan = { type: 'COLLSCAN', cost: total * (sorting ? 1.3 : 1) };
   if (q.text) {
     const { queryTerms } = require('./text');
-    return { type: 'TEXT', ix: coll.textIndex, terms: queryTerms(coll.textIndex, q.text) || new Set(), cost: 0 };
+    // terms null: the postings cannot answer (another $language): every document
+    return { type: 'TEXT', ix: coll.textIndex, terms: queryTerms(coll.textIndex, q.text), cost: 0 };
   }
   const preds = collectPreds(q.filter, '', new Map());
   // As MongoDB: a collection scan only when no index applies (bounds or
@@ -315,7 +316,8 @@ function execute(view, q) {
     // candidate ids, then natural order, then the sort
     const ids = new Set();
     if (plan.type === 'TEXT') {
-      for (const t of plan.terms) { const s = plan.ix.postings.get(t); if (s) for (const id of s) ids.add(id); }
+      if (plan.terms === null) for (const id of coll.docs.keys()) ids.add(id);
+      else for (const t of plan.terms) { const s = plan.ix.postings.get(t); if (s) for (const id of s) ids.add(id); }
       stats.keysExamined = ids.size;
     } else {
       for (const p of plan.type === 'OR' ? plan.branches : [plan]) {

@@ -144,54 +144,74 @@ function compileTextSearch(index, $text) {
   const lang = $text.$language || index.spec.default_language || 'english';
   if (lang !== 'english' && lang !== 'none') throw err(17262, `language override unsupported: ${lang}`);
   const q = parseSearch($text.$search, lang);
-  const weights = index.spec.weights;
   return (doc) => {
     if (!q.pos.size) return 0;
-    const texts = fieldTexts(doc, weights);
-    const docLang = typeof doc[index.spec.language_override] === 'string' ? doc[index.spec.language_override] : lang;
-    const L = docLang === 'none' ? 'none' : 'english';
-    const lower = texts.map(([s]) => s.toLowerCase());
-    for (const ph of q.phrases) if (!lower.some((s) => s.includes(ph))) return 0;
-    for (const ph of q.negPhrases) if (lower.some((s) => s.includes(ph))) return 0;
+    const S = textStats(index, doc, lang);
+    for (const ph of q.phrases) if (!S.some((x) => x.lower.includes(ph))) return 0;
+    for (const ph of q.negPhrases) if (S.some((x) => x.lower.includes(ph))) return 0;
     let score = 0;
     let hit = false;
-    for (const [s, w] of texts) {
-      const ts = terms(s, L);
-      const stats = new Map();
-      for (const t of ts) {
-        if (q.neg.has(t)) return 0;
-        let st = stats.get(t);
-        if (!st) stats.set(t, (st = { freq: 0, count: 0, exp: 1 }));
-        st.freq += 1 / st.exp; st.exp *= 2; st.count++;
-      }
+    // strings in document order, then the query's terms: the additions
+    // (and so the floating-point sums) in the order MongoDB's formula reads
+    for (const x of S) {
+      for (const t of q.neg) if (x.vals.has(t)) return 0;
       for (const t of q.pos) {
-        const st = stats.get(t);
-        if (!st) continue;
+        const v = x.vals.get(t);
+        if (v === undefined) continue;
         hit = true;
-        score += w * st.freq * (0.5 * st.count / ts.length + 0.5);
+        score += v;
       }
     }
     return hit ? score : 0;
   };
 }
 
+// Per string of a document (in field order): its lower-cased text and, per
+// distinct term, weight * decayed frequency * length coefficient. Cached
+// per stored document object (a write stores a new object, so the cache
+// can never be stale) and per language.
+function textStats(index, doc, lang) {
+  if (!index.textCache) index.textCache = new WeakMap();
+  let byLang = index.textCache.get(doc);
+  if (!byLang) index.textCache.set(doc, (byLang = {}));
+  if (byLang[lang]) return byLang[lang];
+  const docLang = typeof doc[index.spec.language_override] === 'string' ? doc[index.spec.language_override] : lang;
+  const L = docLang === 'none' ? 'none' : 'english';
+  const out = [];
+  for (const [str, w] of fieldTexts(doc, index.spec.weights)) {
+    const ts = terms(str, L);
+    const stats = new Map();
+    for (const t of ts) {
+      let st = stats.get(t);
+      if (!st) stats.set(t, (st = { freq: 0, count: 0, exp: 1 }));
+      st.freq += 1 / st.exp; st.exp *= 2; st.count++;
+    }
+    const vals = new Map();
+    for (const [t, st] of stats) vals.set(t, w * st.freq * (0.5 * st.count / ts.length + 0.5));
+    out.push({ lower: str.toLowerCase(), vals });
+  }
+  byLang[lang] = out;
+  return out;
+}
+
 // The distinct terms of a document under a text index (the postings the
 // planner keeps): a document can match a query only if it holds one of the
 // query's positive terms, in its own language as the scorer computes them.
 function docTerms(index, doc) {
-  const lang = index.spec.default_language || 'english';
-  const docLang = typeof doc[index.spec.language_override] === 'string' ? doc[index.spec.language_override] : lang;
-  const L = docLang === 'none' ? 'none' : 'english';
   const out = new Set();
-  for (const [s] of fieldTexts(doc, index.spec.weights)) for (const t of terms(s, L)) out.add(t);
+  for (const x of textStats(index, doc, index.spec.default_language || 'english')) for (const t of x.vals.keys()) out.add(t);
   return out;
 }
 
 // The positive terms of a $text query (null when it cannot be parsed: the
 // scorer reports the error).
+// null also when the query's $language is not the index's: the postings
+// hold the index language's terms (the planner then reads every document).
 function queryTerms(index, $text) {
   if (!isDocument($text) || typeof $text.$search !== 'string') return null;
-  const lang = $text.$language || index.spec.default_language || 'english';
+  const def = index.spec.default_language || 'english';
+  const lang = $text.$language || def;
+  if (lang !== def) return null;
   return parseSearch($text.$search, lang).pos;
 }
 

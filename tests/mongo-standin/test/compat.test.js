@@ -956,7 +956,8 @@ describe('query planner', { skip: skipReal }, () => {
     if (rnd() < 0.1) f.$or = [{ _id: Math.floor(rnd() * 60) }, { slug: 'p' + Math.floor(rnd() * 60) }];
     if (rnd() < 0.08) f._id = { $in: [1, 2, 3, 5, 8, 13, 21, 34].filter(() => rnd() < 0.5) };
     if (rnd() < 0.05) f.$and = [{ $or: [{ brand: 'acme' }, { rank: { $gt: 1 } }] }];
-    if (rnd() < 0.1) f.$text = { $search: pick(rnd, WORDS) + (rnd() < 0.3 ? ' ' + pick(rnd, WORDS) : '') };
+    if (rnd() < 0.1) f.$text = { $search: pick(rnd, WORDS) + (rnd() < 0.3 ? ' ' + pick(rnd, WORDS) : '') + (rnd() < 0.2 ? ' -red' : '') };
+    if (f.$text && rnd() < 0.2) f.$text.$language = 'none'; // not the index's language: no postings
     const sorts = [null, { min_price: 1, _id: 1 }, { min_price: -1, _id: -1 }, { created_at: -1, _id: -1 }, { min_price: 1 },
       { created_at: 1 }, { _id: -1 }, { _id: 1 }, { brand: 1, min_price: -1 }, { rank: -1 }, { rank: 1, _id: -1 }, { status: 1, min_price: 1 },
       { category_id: 1, min_price: 1 }, { 'variants.price': 1 }];
