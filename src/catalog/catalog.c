@@ -114,7 +114,7 @@ bool catalog_variant_find(const bson_t *product, const char *sku,
 
 const char *const catalog_product_fields[] = {
 	"title", "slug", "description", "brand", "category", "attributes", "status",
-	"currency", "options", "variants", NULL,
+	"currency", "options", "option_order", "variants", NULL,
 };
 
 static const char *const variant_keys[] = {
@@ -276,6 +276,7 @@ struct product_in {
 	json_object *attrs;            /* may be NULL */
 	json_object *options;          /* the given array, or default_options */
 	json_object *default_options;  /* owned: ["size", "color"] when none given */
+	json_object *option_order;     /* {name: [values]}, may be NULL */
 	struct variant_in *vin;        /* owned */
 	size_t nvar;
 	int64_t min_price, max_price, total_stock;
@@ -371,6 +372,60 @@ static bool product_options_check(json_object *in, struct product_in *p, struct 
 	return true;
 }
 
+/*
+ * option_order: for some declared option names, the natural order of
+ * their values (["XS", "S", "M", "L", "XL"]), which facets list values
+ * in. At most 50 unique values of 1..50 characters per name.
+ */
+static bool product_option_order_check(json_object *in, struct product_in *p,
+				       struct em_error *err)
+{
+	char field[96];
+
+	if (!json_object_object_get_ex(in, "option_order", &p->option_order) || !p->option_order)
+		return true;
+	if (!json_object_is_type(p->option_order, json_type_object)) {
+		em_error_set(err, EM_ERR_INVALID, "option_order",
+			     "option_order must be an object of option name: [values]");
+		return false;
+	}
+	json_object_object_foreach(p->option_order, k, v) {
+		size_t n;
+
+		snprintf(field, sizeof(field), "option_order.%.40s", k);
+		if (!option_declared(p->options, k)) {
+			em_error_set(err, EM_ERR_INVALID, field,
+				     "unknown option name; declare it in the product's options");
+			return false;
+		}
+		if (!json_object_is_type(v, json_type_array) ||
+		    (n = json_object_array_length(v)) < 1 || n > 50) {
+			em_error_set(err, EM_ERR_INVALID, field,
+				     "an option's order is an array of 1..50 values");
+			return false;
+		}
+		for (size_t i = 0; i < n; i++) {
+			json_object *e = json_object_array_get_idx(v, i);
+
+			if (!json_object_is_type(e, json_type_string) ||
+			    json_object_get_string_len(e) < 1 || json_object_get_string_len(e) > 50 ||
+			    !text_valid(json_object_get_string(e))) {
+				em_error_set(err, EM_ERR_INVALID, field,
+					     "an option value must be a string of 1..50 characters");
+				return false;
+			}
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(json_object_get_string(json_object_array_get_idx(v, j)),
+					   json_object_get_string(e)) == 0) {
+					em_error_set(err, EM_ERR_INVALID, field,
+						     "the values of an option's order must be unique");
+					return false;
+				}
+		}
+	}
+	return true;
+}
+
 /* The variants, and the denormalised price range and total stock. */
 static bool product_variants_check(json_object *in, const bson_t *old, struct product_in *p,
 				   struct em_error *err)
@@ -409,6 +464,49 @@ static bool product_variants_check(json_object *in, const bson_t *old, struct pr
 	return true;
 }
 
+/* Appends s (and a space) to buf unless it already holds it as a word. */
+static void search_word_add(char *buf, size_t *o, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || *o + n + 2 > size)
+		return;
+	for (const char *p = buf; (p = strstr(p, s)) != NULL; p++)
+		if ((p == buf || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return;
+	if (*o)
+		buf[(*o)++] = ' ';
+	memcpy(buf + *o, s, n);
+	*o += n;
+	buf[*o] = '\0';
+}
+
+/*
+ * search_text: the attribute values and the variants' option values,
+ * once each, for the text index (the public search looks at them, and
+ * an index cannot name attribute keys it does not know).
+ */
+static void search_text_append(bson_t *out, const struct product_in *p)
+{
+	size_t size = 1 + 30 * 201 + p->nvar * CATALOG_OPTION_MAX * 51, o = 0;
+	char *buf = xcalloc(1, size);
+
+	if (p->attrs) {
+		json_object_object_foreach(p->attrs, k, v) {
+			(void)k;
+			search_word_add(buf, &o, size, json_object_get_string(v));
+		}
+	}
+	for (size_t i = 0; i < p->nvar; i++) {
+		json_object_object_foreach(p->vin[i].opts, k, v) {
+			(void)k;
+			search_word_add(buf, &o, size, json_object_get_string(v));
+		}
+	}
+	BSON_APPEND_UTF8(out, "search_text", buf);
+	free(buf);
+}
+
 /* Appends the checked product with typed calls. */
 static void product_append(bson_t *out, const struct product_in *p, const char *default_currency)
 {
@@ -438,6 +536,22 @@ static void product_append(bson_t *out, const struct product_in *p, const char *
 				 json_object_get_string(json_object_array_get_idx(p->options, i)));
 	}
 	bson_append_array_end(out, &arr);
+	/* always written (empty when none), so a PATCH can clear it */
+	BSON_APPEND_DOCUMENT_BEGIN(out, "option_order", &doc);
+	if (p->option_order) {
+		json_object_object_foreach(p->option_order, k, v) {
+			bson_t vals;
+
+			BSON_APPEND_ARRAY_BEGIN(&doc, k, &vals);
+			for (size_t i = 0; i < json_object_array_length(v); i++) {
+				snprintf(key, sizeof(key), "%zu", i);
+				BSON_APPEND_UTF8(&vals, key,
+						 json_object_get_string(json_object_array_get_idx(v, i)));
+			}
+			bson_append_array_end(&doc, &vals);
+		}
+	}
+	bson_append_document_end(out, &doc);
 	BSON_APPEND_ARRAY_BEGIN(out, "variants", &arr);
 	for (size_t i = 0; i < p->nvar; i++)
 		variant_append(&arr, i, &p->vin[i]);
@@ -445,6 +559,7 @@ static void product_append(bson_t *out, const struct product_in *p, const char *
 	BSON_APPEND_INT64(out, "min_price", p->min_price);
 	BSON_APPEND_INT64(out, "max_price", p->max_price);
 	BSON_APPEND_INT64(out, "total_stock", p->total_stock);
+	search_text_append(out, p);
 }
 
 bool catalog_product_build(json_object *in, const char *default_currency, const bson_t *old,
@@ -456,7 +571,7 @@ bool catalog_product_build(json_object *in, const char *default_currency, const 
 	memset(&p, 0, sizeof(p));
 	if (!em_json_check_fields(in, catalog_product_fields, err) ||
 	    !product_scalars_check(in, &p, err) || !product_options_check(in, &p, err) ||
-	    !product_variants_check(in, old, &p, err))
+	    !product_option_order_check(in, &p, err) || !product_variants_check(in, old, &p, err))
 		goto done;
 	product_append(out, &p, default_currency);
 	ok = true;
@@ -508,7 +623,7 @@ bool catalog_cursor_decode(const char *s, struct catalog_cursor *c, struct em_er
 	if (memchr(raw, '\0', len) || len < 4 || raw[1] != ':')
 		goto bad;
 	c->sort = (char)raw[0];
-	if (!strchr("nadri", c->sort))
+	if (!strchr("nadritb", c->sort))
 		goto bad;
 	p = (char *)raw + 2;
 	q = strchr(p, ':');

@@ -167,31 +167,65 @@ void catalog_page_release(struct catalog_page *page);
 /* ---- public product lists, facets and detail (products.c, facets.c) ---- */
 
 /*
- * The public filters, already typed and bounded by the caller. Variant
- * conditions (size, color, price range, in stock) must hold for one and
- * the same variant.
+ * The public filters, already typed and bounded by the caller (the
+ * strings belong to the request). Values within one filter are OR-ed,
+ * filters are AND-ed. Option values and brands match case-insensitively
+ * (exactly otherwise: an anchored, escaped pattern). Variant conditions
+ * (options, price range, in stock) must hold for one and the same
+ * variant.
  */
+#define CATALOG_FILTER_VALUES_MAX  20   /* values of one filter */
+#define CATALOG_FILTER_OPTIONS_MAX 5    /* option filters per request */
+#define CATALOG_IDS_MAX            50   /* ids= per request */
+#define CATALOG_VALUE_MAX          50   /* bytes of one option value */
+#define CATALOG_Q_MAX              200  /* bytes of a search */
+
+struct catalog_values {
+	const char *v[CATALOG_FILTER_VALUES_MAX];
+	size_t n;
+};
+
+/* One option filter: name is catalog_option_name_valid ([a-z_]{1,20}). */
+struct catalog_option_filter {
+	char name[24];
+	struct catalog_values values;
+};
+
+enum catalog_match_mode {
+	CATALOG_MATCH_ALL,     /* every word (or "quoted phrase") must appear */
+	CATALOG_MATCH_ANY,     /* any word, stemmed (MongoDB's plain $text) */
+	CATALOG_MATCH_PHRASE,  /* the whole q as one phrase */
+};
+
 struct catalog_filter {
-	const char *category;   /* id or slug; its subcategories count too */
-	const char *brand;
-	const char *q;          /* full-text search */
-	const char *size;
-	const char *color;
+	struct catalog_values categories;  /* ids or slugs; subcategories count too */
+	struct catalog_values brands;
+	const char *q;          /* full-text search; NULL or "": none */
+	enum catalog_match_mode match;
+	struct catalog_option_filter options[CATALOG_FILTER_OPTIONS_MAX]; /* size, color, option.* */
+	size_t noptions;
 	bool has_min_price, has_max_price;
 	int64_t min_price, max_price;
 	bool in_stock_only;
+	bson_oid_t ids[CATALOG_IDS_MAX];  /* ids=: only these products */
+	size_t nids;
 };
 
+/* The option filter named name in f, or NULL. */
+struct catalog_option_filter *catalog_filter_option(struct catalog_filter *f, const char *name);
+
 /* Sort orders of the public list (the cursor's sort letter). */
-#define CATALOG_SORT_NEWEST     'n'
-#define CATALOG_SORT_PRICE_ASC  'a'
-#define CATALOG_SORT_PRICE_DESC 'd'
-#define CATALOG_SORT_RELEVANCE  'r'
+#define CATALOG_SORT_NEWEST       'n'
+#define CATALOG_SORT_PRICE_ASC    'a'
+#define CATALOG_SORT_PRICE_DESC   'd'
+#define CATALOG_SORT_RELEVANCE    'r'
+#define CATALOG_SORT_TITLE        't'
+#define CATALOG_SORT_BEST_SELLING 'b'
 
 /*
  * The sort for ?sort= (NULL: relevance with q, else newest): newest,
- * price_asc, price_desc, or relevance (only with q). EM_ERR_INVALID on
- * field "sort" otherwise.
+ * price_asc, price_desc, title, best_selling, or relevance (only with
+ * q). EM_ERR_INVALID on field "sort" otherwise.
  */
 bool catalog_sort_parse(const char *name, bool has_q, char *sort, struct em_error *err);
 
@@ -207,13 +241,34 @@ bool catalog_product_search(struct em_store *st, const struct catalog_filter *f,
 			    struct em_error *err);
 
 /*
- * Facet counts over the products passing f: how many offer each size and
- * each colour, and their price range, as the API's JSON
- * {sizes: [{value, count}], colors: [...], price: {min, max, count}}.
- * *out is a new reference.
+ * Facet counts over the products passing f, disjunctive: each facet
+ * counts with every filter but its own, so a sidebar can offer the other
+ * values of a filter already chosen. The API's JSON {sizes, colors:
+ * [{value, count}], options: {name: [...]} (the other filtered options),
+ * brands: [...], categories: [{id, slug, name, count}], availability:
+ * {in_stock, total}, price: {min, max, count}}. Sizes come in their
+ * natural order (the products' option_order, then numbers numerically,
+ * then the usual clothing scale, then by name). *out is a new reference.
  */
 bool catalog_product_facets(struct em_store *st, const struct catalog_filter *f,
 			    json_object **out, struct em_error *err);
+
+/*
+ * The visible products with the ids of f (and passing its other
+ * filters), in the order of f->ids; ids that are not visible are left
+ * out. page->more is false.
+ */
+bool catalog_product_by_ids(struct em_store *st, const struct catalog_filter *f,
+			    struct catalog_page *page, struct em_error *err);
+
+/*
+ * Adds qty units to the sold_units counter of the product holding sku,
+ * in session (the checkout's transaction): what sort=best_selling orders
+ * by. Units placed, not net of cancellations or returns.
+ */
+bool catalog_product_sold_add(struct em_store *st, mongoc_client_session_t *session,
+			      const char *sku, int64_t qty, bson_error_t *berr,
+			      struct em_error *err);
 
 /*
  * The visible (active, not deleted) product with this _id (24 hex) or
@@ -303,6 +358,21 @@ struct catalog_category_in {
 bool catalog_category_tree(struct em_store *st, json_object **out, struct em_error *err);
 
 /*
+ * Sets each node's product_count in a tree from catalog_category_tree:
+ * the active, non-deleted products in the category or any of its
+ * descendants (one aggregate grouping products by category_id).
+ */
+bool catalog_category_tree_count(struct em_store *st, json_object *roots, struct em_error *err);
+
+/*
+ * Every category as {hex id: {id, slug, name, path}}, path being the
+ * breadcrumb [{id, slug, name}] from the root down to the category
+ * itself. What a list page and a product detail show of a product's
+ * category. *out is new.
+ */
+bool catalog_category_index(struct em_store *st, json_object **out, struct em_error *err);
+
+/*
  * Create, update and delete, each one transaction that first takes the
  * tree's lock (catalog_locks), so concurrent changes serialise: the
  * parent must exist (EM_ERR_INVALID "parent") and a move may not put a
@@ -337,7 +407,9 @@ bool catalog_category_subtree(struct em_store *st, const char *id_or_slug, bson_
  * as its exact bits) and the _id of the last item.
  */
 struct catalog_cursor {
-	char sort;          /* 'n' newest, 'a' price_asc, 'd' price_desc, 'r' relevance, 'i' id */
+	char sort;          /* 'n' newest, 'a' price_asc, 'd' price_desc, 'r' relevance,
+			       'i' id, 't' title (the last item's _id only: its title is
+			       read back), 'b' best_selling */
 	int64_t ival;
 	double dval;
 	bson_oid_t id;

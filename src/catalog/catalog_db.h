@@ -49,13 +49,39 @@ bool catalog_db_category_link(struct em_store *st, mongoc_client_session_t *sess
 			      const bson_t *content, const bson_t *old, bson_error_t *berr,
 			      struct em_error *err);
 
+/* The parts of the public $match (catalog_db_product_match). */
+#define CATALOG_MATCH_BASE    1u  /* $text, visible (status, deleted_at) */
+#define CATALOG_MATCH_FILTERS 2u  /* everything else f holds */
+
 /*
- * The $match of the public list and facets: visible products passing f.
- * Every value is appended with a typed call; nothing from the request
- * becomes an operator. EM_ERR_INVALID "category" for an unknown category.
+ * Resolves f's categories (ids or slugs) to the _ids of their subtrees,
+ * appended to ids as array elements. EM_ERR_INVALID "category" for an
+ * unknown category. Nothing is appended when f names no category.
  */
-bool catalog_db_product_match(struct em_store *st, const struct catalog_filter *f,
-			      bson_t *match, struct em_error *err);
+bool catalog_db_category_ids(struct em_store *st, const struct catalog_filter *f, bson_t *ids,
+			     struct em_error *err);
+
+/*
+ * The $match of the public list and facets: the parts of "visible
+ * products passing f". cat_ids are f's categories resolved by
+ * catalog_db_category_ids (ignored when f names none). Every value is
+ * appended with a typed call, option values and brands as escaped,
+ * anchored patterns; nothing from the request becomes an operator or a
+ * key (option names are [a-z_] only).
+ */
+void catalog_db_product_match(const struct catalog_filter *f, const bson_t *cat_ids,
+			      unsigned parts, bson_t *match);
+
+/*
+ * Appends the variant conditions of f (options, price range, in stock) to
+ * doc, each key prefixed by prefix ("" inside an $elemMatch on variants,
+ * "variants." after an $unwind of them). False when f has none.
+ */
+bool catalog_db_variant_conditions(const struct catalog_filter *f, const char *prefix,
+				   bson_t *doc);
+
+/* The $search string of f's q under its match mode, into out. */
+void catalog_db_text_search(const struct catalog_filter *f, char *out, size_t size);
 
 /*
  * Appends the fields a new product starts with besides its content:

@@ -33,6 +33,35 @@ int catalog_cmd_seed_demo(const struct em_config *cfg, int argc, char **argv);
  */
 json_object *catalog_product_render(const bson_t *doc, bool staff, int64_t low_stock_public);
 
+/*
+ * The public view of products: what a product card and a product page
+ * show. Made once per request (the category index is one read of the
+ * tree), used for every product of the answer.
+ */
+struct catalog_public_view {
+	int64_t low_stock_public;
+	const char *public_url;    /* EMPORIUM_PUBLIC_URL: local image URLs are made absolute */
+	json_object *categories;   /* catalog_category_index, or NULL */
+	bool detail;               /* the product page: with the breadcrumb */
+};
+
+bool catalog_public_view_init(struct em_request *req, bool detail,
+			      struct catalog_public_view *view, struct em_error *err);
+void catalog_public_view_release(struct catalog_public_view *view);
+
+/*
+ * A product as the public sees it: catalog_product_render's public form
+ * without internal counters (version, sold_units, search_text) or
+ * storage details, images with absolute URLs, "image" (the first image,
+ * for a card: {url, alt, width, height} or null), "category_info"
+ * ({id, slug, name} or null) and, on detail, "breadcrumbs" (root first).
+ */
+json_object *catalog_product_public_render(const bson_t *doc,
+					   const struct catalog_public_view *view);
+
+/* catalog_page_respond's render for public lists: ctx is the view. */
+json_object *catalog_product_public_item(const bson_t *doc, void *ctx);
+
 /* The staff ETag of a product: "<id>-<version>-<stock_rev>" in quotes. */
 void catalog_product_etag(const bson_t *doc, char *out, size_t size);
 

@@ -266,6 +266,153 @@ done:
 	return ok;
 }
 
+/* {id, slug, name} of a category row. */
+static json_object *cat_ref(const struct cat_row *r)
+{
+	json_object *o = json_object_new_object();
+	bson_iter_t it;
+	char hex[25];
+
+	if (!o)
+		return NULL;
+	bson_oid_to_string(&r->id, hex);
+	json_object_object_add(o, "id", json_object_new_string(hex));
+	json_object_object_add(o, "slug", json_object_new_string(
+		bson_iter_init_find(&it, r->doc, "slug") && BSON_ITER_HOLDS_UTF8(&it)
+			? bson_iter_utf8(&it, NULL) : ""));
+	json_object_object_add(o, "name", json_object_new_string(
+		bson_iter_init_find(&it, r->doc, "name") && BSON_ITER_HOLDS_UTF8(&it)
+			? bson_iter_utf8(&it, NULL) : ""));
+	return o;
+}
+
+bool catalog_category_index(struct em_store *st, json_object **out, struct em_error *err)
+{
+	struct cat_rows t;
+	json_object *index = NULL;
+	bson_error_t berr;
+	size_t chain[64];
+	bool ok = false;
+
+	*out = NULL;
+	if (!cat_rows_load(st, NULL, &t, &berr, err))
+		return false;
+	index = json_object_new_object();
+	if (!index)
+		goto nomem;
+	for (size_t i = 0; i < t.n; i++) {
+		json_object *ref = cat_ref(&t.rows[i]), *path = json_object_new_array();
+		size_t depth = 0;
+		char hex[25];
+
+		if (!ref || !path) {
+			if (ref)
+				json_object_put(ref);
+			if (path)
+				json_object_put(path);
+			goto nomem;
+		}
+		/* the chain up to a root; a stored cycle or a very deep tree
+		 * ends the walk (64 levels: no shop's breadcrumb is longer) */
+		for (size_t k = i; k != SIZE_MAX && depth < 64; k = cat_parent(&t, k)) {
+			bool seen = false;
+
+			for (size_t d = 0; d < depth; d++)
+				seen = seen || chain[d] == k;
+			if (seen)
+				break;
+			chain[depth++] = k;
+		}
+		while (depth > 0)
+			json_object_array_add(path, cat_ref(&t.rows[chain[--depth]]));
+		json_object_object_add(ref, "path", path);
+		bson_oid_to_string(&t.rows[i].id, hex);
+		json_object_object_add(index, hex, ref);
+	}
+	*out = index;
+	index = NULL;
+	ok = true;
+	goto done;
+nomem:
+	em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render a category");
+done:
+	if (index)
+		json_object_put(index);
+	cat_rows_release(&t);
+	return ok;
+}
+
+/* Sums the direct counts (counts: hex id -> int) into node and below; its total. */
+static int64_t tree_count_node(json_object *node, json_object *counts)
+{
+	json_object *id = NULL, *kids = NULL, *c = NULL;
+	int64_t n = 0;
+
+	if (json_object_object_get_ex(node, "id", &id) &&
+	    json_object_object_get_ex(counts, json_object_get_string(id), &c))
+		n = json_object_get_int64(c);
+	if (json_object_object_get_ex(node, "children", &kids))
+		for (size_t i = 0; i < json_object_array_length(kids); i++)
+			n += tree_count_node(json_object_array_get_idx(kids, i), counts);
+	json_object_object_add(node, "product_count", json_object_new_int64(n));
+	return n;
+}
+
+/* The pipeline: fixed text, never request data. */
+static const char tree_count_json[] =
+	"[{\"$match\": {\"status\": \"active\", \"deleted_at\": null,"
+	"   \"category_id\": {\"$type\": \"objectId\"}}},"
+	" {\"$group\": {\"_id\": \"$category_id\", \"n\": {\"$sum\": 1}}}]";
+
+bool catalog_category_tree_count(struct em_store *st, json_object *roots, struct em_error *err)
+{
+	bson_t *pipeline = NULL;
+	mongoc_collection_t *coll = NULL;
+	mongoc_cursor_t *cur = NULL;
+	json_object *counts = json_object_new_object();
+	const bson_t *doc;
+	bson_error_t berr;
+	bool ok = false;
+
+	if (!counts) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate");
+		return false;
+	}
+	pipeline = bson_new_from_json((const uint8_t *)tree_count_json, -1, &berr);
+	if (!pipeline) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "count pipeline: %s", berr.message);
+		goto done;
+	}
+	coll = store_collection(st, "products");
+	cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pipeline, NULL, NULL);
+	while (mongoc_cursor_next(cur, &doc)) {
+		bson_iter_t it;
+		char hex[25];
+
+		if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
+			continue;
+		bson_oid_to_string(bson_iter_oid(&it), hex);
+		json_object_object_add(counts, hex,
+				       json_object_new_int64(catalog_db_int(doc, "n")));
+	}
+	if (mongoc_cursor_error(cur, &berr)) {
+		store_error_set(err, &berr, "count products");
+		goto done;
+	}
+	for (size_t i = 0; i < json_object_array_length(roots); i++)
+		tree_count_node(json_object_array_get_idx(roots, i), counts);
+	ok = true;
+done:
+	if (cur)
+		mongoc_cursor_destroy(cur);
+	if (coll)
+		mongoc_collection_destroy(coll);
+	if (pipeline)
+		bson_destroy(pipeline);
+	json_object_put(counts);
+	return ok;
+}
+
 /* ---- changes ---- */
 
 /*
@@ -304,8 +451,7 @@ static bool category_write_error(const bson_error_t *berr, struct em_error *err)
 {
 	store_error_set(err, berr, "write category");
 	if (err->kind == EM_ERR_CONFLICT)
-		em_error_setc(err, EM_ERR_CONFLICT, "slug", EM_CODE_NOT_UNIQUE,
-			      "a category with this slug exists");
+		em_error_set(err, EM_ERR_CONFLICT, "slug", "a category with this slug exists");
 	return false;
 }
 

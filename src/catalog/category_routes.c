@@ -9,7 +9,11 @@
 #include "catalog/catalog_internal.h"
 #include "core/json.h"
 
-/* GET /api/v1/categories: the whole tree, children ordered by position. */
+/*
+ * GET /api/v1/categories: the whole tree, children ordered by position,
+ * each node with product_count (its visible products and its
+ * descendants').
+ */
 static bool catalog_category_tree_get(struct em_request *req, struct em_error *err)
 {
 	static const char *const allowed[] = { NULL };
@@ -18,6 +22,10 @@ static bool catalog_category_tree_get(struct em_request *req, struct em_error *e
 	if (!em_request_query_check(req, allowed, CATALOG_QUERY_VALUE_MAX, err) ||
 	    !catalog_category_tree(&req->app->store, &items, err))
 		return false;
+	if (!catalog_category_tree_count(&req->app->store, items, err)) {
+		json_object_put(items);
+		return false;
+	}
 	body = catalog_json_object(err);
 	if (!body) {
 		json_object_put(items);

@@ -11,6 +11,12 @@ libemporium_a_SOURCES += src/catalog/catalog_internal.h src/catalog/catalog_http
 libemporium_a_SOURCES += src/catalog/category_routes.c src/catalog/product_routes.c
 libemporium_a_SOURCES += src/catalog/admin_product_routes.c
 INTEGRATION_TESTS += tests/integration/test_products tests/integration/test_catalog_browse
+INTEGRATION_TESTS += tests/integration/test_storefront
+tests_integration_test_storefront_SOURCES = tests/integration/test_storefront.c \
+	tests/integration/harness_catalog.c tests/integration/harness_catalog.h \
+	tests/integration/harness_orders.c tests/integration/harness_orders.h \
+	tests/integration/harness_media.c tests/integration/harness_media.h
+tests_integration_test_storefront_LDADD = $(INTEGRATION_LDADD)
 tests_integration_test_products_SOURCES = tests/integration/test_products.c tests/integration/harness_catalog.c tests/integration/harness_catalog.h
 tests_integration_test_products_LDADD = $(INTEGRATION_LDADD)
 tests_integration_test_catalog_browse_SOURCES = tests/integration/test_catalog_browse.c tests/integration/harness_catalog.c tests/integration/harness_catalog.h

@@ -31,9 +31,13 @@ static const struct em_route_table *const catalog_route_tables[] = {
 /*
  * The indexes that serve the catalog's queries
  * (emporium-admin migrate). Public lists always filter on status and
- * deleted_at, then sort by created_at + _id (newest), min_price + _id (price) or the
- * text score; the filters on category, brand and the variant fields have
- * their own indexes.
+ * deleted_at, then sort by created_at + _id (newest), min_price + _id (price),
+ * title + _id or the text score (best selling sorts on sold_units defaulted
+ * to 0 for never-sold products, computed, so it sorts in memory); the filters
+ * on category, brand and the variant fields have their own indexes (brand
+ * and option values match case-insensitively, by an anchored pattern, so
+ * those indexes bound the scan rather than seek). category_visible serves
+ * the category tree's counts.
  */
 static const struct store_index catalog_indexes[] = {
 	{ "categories", "slug_unique", "{\"slug\": 1}", "{\"unique\": true}" },
@@ -42,12 +46,20 @@ static const struct store_index catalog_indexes[] = {
 	/* multikey unique: a SKU in two products is refused (repeats inside
 	 * one product are refused in catalog_product_build) */
 	{ "products", "variants_sku_unique", "{\"variants.sku\": 1}", "{\"unique\": true}" },
+	/* search_text: the attribute and option values (catalog_product_build).
+	 * A database made before it holds the older text index under this
+	 * name: drop it once before migrating (MongoDB keeps one text index
+	 * per collection and refuses to change one in place). */
 	{ "products", "text_search",
 	  "{\"title\": \"text\", \"brand\": \"text\", \"variants.sku\": \"text\","
-	  " \"description\": \"text\"}",
-	  "{\"weights\": {\"title\": 10, \"brand\": 5, \"variants.sku\": 5, \"description\": 1},"
-	  " \"default_language\": \"english\"}" },
+	  " \"search_text\": \"text\", \"description\": \"text\"}",
+	  "{\"weights\": {\"title\": 10, \"brand\": 5, \"variants.sku\": 5, \"search_text\": 3,"
+	  " \"description\": 1}, \"default_language\": \"english\"}" },
 	{ "products", "visible_newest", "{\"status\": 1, \"deleted_at\": 1, \"created_at\": -1, \"_id\": -1}", "{}" },
+	{ "products", "visible_title",
+	  "{\"status\": 1, \"deleted_at\": 1, \"title\": 1, \"_id\": 1}", "{}" },
+	{ "products", "category_visible", "{\"category_id\": 1, \"status\": 1, \"deleted_at\": 1}",
+	  "{}" },
 	{ "products", "visible_price",
 	  "{\"status\": 1, \"deleted_at\": 1, \"min_price\": 1, \"_id\": 1}", "{}" },
 	{ "products", "category_price",

@@ -11,138 +11,330 @@
  * client pages neither repeat nor hide items that existed before.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalog/catalog_db.h"
+#include "core/alloc.h"
 #include "core/bsonjson.h"
 #include "core/ids.h"
 #include "core/time.h"
 
-/* Appends {"$elemMatch": ...} for the variant conditions of f, if any. */
-static void match_variant_append(bson_t *match, const struct catalog_filter *f)
+struct catalog_option_filter *catalog_filter_option(struct catalog_filter *f, const char *name)
 {
-	bson_t em, vm, range;
+	for (size_t i = 0; i < f->noptions; i++)
+		if (strcmp(f->options[i].name, name) == 0)
+			return &f->options[i];
+	return NULL;
+}
 
-	if (!(f->size || f->color || f->has_min_price || f->has_max_price || f->in_stock_only))
-		return;
-	BSON_APPEND_DOCUMENT_BEGIN(match, "variants", &em);
-	BSON_APPEND_DOCUMENT_BEGIN(&em, "$elemMatch", &vm);
-	if (f->size)
-		BSON_APPEND_UTF8(&vm, "options.size", f->size);
-	if (f->color)
-		BSON_APPEND_UTF8(&vm, "options.color", f->color);
+/*
+ * Appends key: {$regex: "^(?:v1|v2...)$", $options: "i"}: any of the
+ * values, whole, ignoring case. Every regex metacharacter of a value is
+ * escaped, so a value is only ever literal text.
+ */
+static void values_pattern_append(bson_t *doc, const char *key, const struct catalog_values *vals)
+{
+	char pat[CATALOG_FILTER_VALUES_MAX * (CATALOG_BRAND_MAX * 2 + 1) + 16];
+	size_t o = 0;
+	bson_t re;
+
+	o += (size_t)snprintf(pat + o, sizeof(pat) - o, "^(?:");
+	for (size_t i = 0; i < vals->n; i++) {
+		if (i)
+			pat[o++] = '|';
+		for (const char *c = vals->v[i]; *c && o + 8 < sizeof(pat); c++) {
+			if (strchr("\\^$.|?*+()[]{}/-#&~", *c))
+				pat[o++] = '\\';
+			pat[o++] = *c;
+		}
+	}
+	snprintf(pat + o, sizeof(pat) - o, ")$");
+	BSON_APPEND_DOCUMENT_BEGIN(doc, key, &re);
+	BSON_APPEND_UTF8(&re, "$regex", pat);
+	BSON_APPEND_UTF8(&re, "$options", "i");
+	bson_append_document_end(doc, &re);
+}
+
+bool catalog_db_variant_conditions(const struct catalog_filter *f, const char *prefix,
+				   bson_t *doc)
+{
+	char key[64];
+	bool any = false;
+	bson_t range;
+
+	for (size_t i = 0; i < f->noptions; i++) {
+		if (!f->options[i].values.n)
+			continue;
+		/* the name is [a-z_]{1,20} (catalog_option_name_valid) */
+		snprintf(key, sizeof(key), "%soptions.%s", prefix, f->options[i].name);
+		values_pattern_append(doc, key, &f->options[i].values);
+		any = true;
+	}
 	if (f->has_min_price || f->has_max_price) {
-		BSON_APPEND_DOCUMENT_BEGIN(&vm, "price", &range);
+		snprintf(key, sizeof(key), "%sprice", prefix);
+		BSON_APPEND_DOCUMENT_BEGIN(doc, key, &range);
 		if (f->has_min_price)
 			BSON_APPEND_INT64(&range, "$gte", f->min_price);
 		if (f->has_max_price)
 			BSON_APPEND_INT64(&range, "$lte", f->max_price);
-		bson_append_document_end(&vm, &range);
+		bson_append_document_end(doc, &range);
+		any = true;
 	}
 	if (f->in_stock_only) {
-		BSON_APPEND_DOCUMENT_BEGIN(&vm, "stock", &range);
+		snprintf(key, sizeof(key), "%sstock", prefix);
+		BSON_APPEND_DOCUMENT_BEGIN(doc, key, &range);
 		BSON_APPEND_INT64(&range, "$gt", 0);
-		bson_append_document_end(&vm, &range);
+		bson_append_document_end(doc, &range);
+		any = true;
 	}
-	bson_append_document_end(&em, &vm);
-	bson_append_document_end(match, &em);
+	return any;
 }
 
-bool catalog_db_product_match(struct em_store *st, const struct catalog_filter *f,
-			      bson_t *match, struct em_error *err)
+/* Appends {"variants": {"$elemMatch": ...}} for the variant conditions of f, if any. */
+static void match_variant_append(bson_t *match, const struct catalog_filter *f)
 {
-	if (f->q) {
-		bson_t text;
+	bson_t em, vm, probe = BSON_INITIALIZER;
 
-		BSON_APPEND_DOCUMENT_BEGIN(match, "$text", &text);
-		BSON_APPEND_UTF8(&text, "$search", f->q);
-		bson_append_document_end(match, &text);
+	if (!catalog_db_variant_conditions(f, "", &probe)) {
+		bson_destroy(&probe);
+		return;
 	}
-	BSON_APPEND_UTF8(match, "status", "active");
-	BSON_APPEND_NULL(match, "deleted_at");
-	if (f->category) {
-		bson_t ids = BSON_INITIALIZER, in;
-		bson_oid_t root;
+	BSON_APPEND_DOCUMENT_BEGIN(match, "variants", &em);
+	BSON_APPEND_DOCUMENT_BEGIN(&em, "$elemMatch", &vm);
+	bson_concat(&vm, &probe);
+	bson_append_document_end(&em, &vm);
+	bson_append_document_end(match, &em);
+	bson_destroy(&probe);
+}
 
-		if (!catalog_category_subtree(st, f->category, &root, &ids, err)) {
-			bson_destroy(&ids);
+/* Appends one $search phrase: "text" with the text's own quotes dropped. */
+static size_t phrase_append(char *out, size_t o, size_t size, const char *s, size_t n)
+{
+	if (o + n + 4 >= size)
+		return o;
+	if (o)
+		out[o++] = ' ';
+	out[o++] = '"';
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '"')
+			out[o++] = s[i];
+	out[o++] = '"';
+	out[o] = '\0';
+	return o;
+}
+
+void catalog_db_text_search(const struct catalog_filter *f, char *out, size_t size)
+{
+	const char *p = f->q;
+	size_t o = 0;
+
+	out[0] = '\0';
+	if (!p)
+		return;
+	if (f->match == CATALOG_MATCH_ANY) {
+		snprintf(out, size, "%s", p);
+		return;
+	}
+	if (f->match == CATALOG_MATCH_PHRASE) {
+		phrase_append(out, 0, size, p, strlen(p));
+		return;
+	}
+	/* every word, and every "quoted phrase", becomes a phrase of its
+	 * own: MongoDB's $text requires all phrases of a search (AND) */
+	while (*p) {
+		size_t n;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		if (*p == '"') {
+			const char *end = strchr(p + 1, '"');
+
+			n = end ? (size_t)(end - p - 1) : strlen(p + 1);
+			if (n)
+				o = phrase_append(out, o, size, p + 1, n);
+			p += n + 1 + (end != NULL);
+			continue;
+		}
+		n = strcspn(p, " \t\"");
+		o = phrase_append(out, o, size, p, n);
+		p += n;
+	}
+}
+
+bool catalog_db_category_ids(struct em_store *st, const struct catalog_filter *f, bson_t *ids,
+			     struct em_error *err)
+{
+	bson_t sub = BSON_INITIALIZER;
+	size_t k = 0;
+
+	for (size_t i = 0; i < f->categories.n; i++) {
+		bson_oid_t root;
+		bson_iter_t it;
+
+		bson_reinit(&sub);
+		if (!catalog_category_subtree(st, f->categories.v[i], &root, &sub, err)) {
+			bson_destroy(&sub);
 			if (err->kind == EM_ERR_NOT_FOUND)
 				em_error_set(err, EM_ERR_INVALID, "category", "no such category");
 			return false;
 		}
-		BSON_APPEND_DOCUMENT_BEGIN(match, "category_id", &in);
-		BSON_APPEND_ARRAY(&in, "$in", &ids);
-		bson_append_document_end(match, &in);
-		bson_destroy(&ids);
+		if (bson_iter_init(&it, &sub))
+			while (bson_iter_next(&it))
+				if (BSON_ITER_HOLDS_OID(&it)) {
+					char key[24];
+
+					snprintf(key, sizeof(key), "%zu", k++);
+					BSON_APPEND_OID(ids, key, bson_iter_oid(&it));
+				}
 	}
-	if (f->brand)
-		BSON_APPEND_UTF8(match, "brand", f->brand);
-	match_variant_append(match, f);
+	bson_destroy(&sub);
 	return true;
+}
+
+void catalog_db_product_match(const struct catalog_filter *f, const bson_t *cat_ids,
+			      unsigned parts, bson_t *match)
+{
+	if (parts & CATALOG_MATCH_BASE) {
+		if (f->q) {
+			char search[CATALOG_Q_MAX * 3 + 8];
+			bson_t text;
+
+			catalog_db_text_search(f, search, sizeof(search));
+			BSON_APPEND_DOCUMENT_BEGIN(match, "$text", &text);
+			BSON_APPEND_UTF8(&text, "$search", search);
+			bson_append_document_end(match, &text);
+		}
+		BSON_APPEND_UTF8(match, "status", "active");
+		BSON_APPEND_NULL(match, "deleted_at");
+	}
+	if (!(parts & CATALOG_MATCH_FILTERS))
+		return;
+	if (f->nids) {
+		bson_t in, arr;
+
+		BSON_APPEND_DOCUMENT_BEGIN(match, "_id", &in);
+		BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
+		for (size_t i = 0; i < f->nids; i++) {
+			char key[24];
+
+			snprintf(key, sizeof(key), "%zu", i);
+			BSON_APPEND_OID(&arr, key, &f->ids[i]);
+		}
+		bson_append_array_end(&in, &arr);
+		bson_append_document_end(match, &in);
+	}
+	if (f->categories.n && cat_ids) {
+		bson_t in;
+
+		BSON_APPEND_DOCUMENT_BEGIN(match, "category_id", &in);
+		BSON_APPEND_ARRAY(&in, "$in", cat_ids);
+		bson_append_document_end(match, &in);
+	}
+	if (f->brands.n)
+		values_pattern_append(match, "brand", &f->brands);
+	match_variant_append(match, f);
 }
 
 bool catalog_sort_parse(const char *name, bool has_q, char *sort, struct em_error *err)
 {
-	if (!name)
+	static const struct { const char *name; char sort; } sorts[] = {
+		{ "newest", CATALOG_SORT_NEWEST },     { "price_asc", CATALOG_SORT_PRICE_ASC },
+		{ "price_desc", CATALOG_SORT_PRICE_DESC }, { "title", CATALOG_SORT_TITLE },
+		{ "best_selling", CATALOG_SORT_BEST_SELLING },
+	};
+
+	if (!name) {
 		*sort = has_q ? CATALOG_SORT_RELEVANCE : CATALOG_SORT_NEWEST;
-	else if (strcmp(name, "newest") == 0)
-		*sort = CATALOG_SORT_NEWEST;
-	else if (strcmp(name, "price_asc") == 0)
-		*sort = CATALOG_SORT_PRICE_ASC;
-	else if (strcmp(name, "price_desc") == 0)
-		*sort = CATALOG_SORT_PRICE_DESC;
-	else if (strcmp(name, "relevance") == 0 && has_q)
-		*sort = CATALOG_SORT_RELEVANCE;
-	else {
-		em_error_set(err, EM_ERR_INVALID, "sort",
-			     "sort must be newest, price_asc, price_desc or (with q) relevance");
-		return false;
+		return true;
 	}
-	return true;
+	for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
+		if (strcmp(name, sorts[i].name) == 0) {
+			*sort = sorts[i].sort;
+			return true;
+		}
+	if (strcmp(name, "relevance") == 0 && has_q) {
+		*sort = CATALOG_SORT_RELEVANCE;
+		return true;
+	}
+	em_error_set(err, EM_ERR_INVALID, "sort",
+		     "sort must be newest, price_asc, price_desc, title, best_selling or (with q) "
+		     "relevance");
+	return false;
 }
 
-/* The stored field a sort orders by (then _id breaks ties). */
-static const char *sort_key(char sort)
+/*
+ * A sort: the field it orders by, its direction, and the direction of
+ * the _id that breaks ties (relevance: best first, then oldest _id).
+ */
+struct sort_spec {
+	const char *key;
+	int dir, id_dir;
+};
+
+static struct sort_spec sort_spec(char sort)
 {
-	if (sort == CATALOG_SORT_RELEVANCE)
-		return "_score";
-	return sort == CATALOG_SORT_NEWEST ? "created_at" : "min_price";
+	switch (sort) {
+	case CATALOG_SORT_RELEVANCE:
+		return (struct sort_spec){ "_score", -1, 1 };
+	case CATALOG_SORT_PRICE_ASC:
+		return (struct sort_spec){ "min_price", 1, 1 };
+	case CATALOG_SORT_PRICE_DESC:
+		return (struct sort_spec){ "min_price", -1, -1 };
+	case CATALOG_SORT_TITLE:
+		return (struct sort_spec){ "title", 1, 1 };
+	case CATALOG_SORT_BEST_SELLING:
+		/* _sold: sold_units, 0 for a product never sold (addFields) */
+		return (struct sort_spec){ "_sold", -1, -1 };
+	default:
+		/* created_at, not _id alone: ObjectIds from different worker
+		 * processes are ordered only to the second */
+		return (struct sort_spec){ "created_at", -1, -1 };
+	}
 }
+
+/* Where a page continues: the cursor, and for title the last title. */
+struct after {
+	struct catalog_cursor c;
+	char title[CATALOG_TITLE_MAX + 1];
+};
 
 /* Appends the cursor's sort key to doc under op, typed as stored. */
-static void cursor_key_append(bson_t *doc, const char *op, const struct catalog_cursor *c)
+static void cursor_key_append(bson_t *doc, const char *op, const struct after *a)
 {
-	if (c->sort == CATALOG_SORT_RELEVANCE)
-		BSON_APPEND_DOUBLE(doc, op, c->dval);
-	else if (c->sort == CATALOG_SORT_NEWEST)
-		BSON_APPEND_DATE_TIME(doc, op, c->ival);
+	if (a->c.sort == CATALOG_SORT_RELEVANCE)
+		BSON_APPEND_DOUBLE(doc, op, a->c.dval);
+	else if (a->c.sort == CATALOG_SORT_NEWEST)
+		BSON_APPEND_DATE_TIME(doc, op, a->c.ival);
+	else if (a->c.sort == CATALOG_SORT_TITLE)
+		BSON_APPEND_UTF8(doc, op, a->title);
 	else
-		BSON_APPEND_INT64(doc, op, c->ival);
+		BSON_APPEND_INT64(doc, op, a->c.ival);
 }
 
 /*
  * Appends the "strictly after the cursor" condition: key beyond the
  * cursor's, or the same key and _id beyond (the tie-break of the sort).
  */
-static void cursor_match_append(bson_t *m, const struct catalog_cursor *c)
+static void cursor_match_append(bson_t *m, const struct after *a)
 {
-	bson_t or, a, b, cmp;
-	const char *key = sort_key(c->sort);
-	bool up_id = c->sort == CATALOG_SORT_PRICE_ASC || c->sort == CATALOG_SORT_RELEVANCE;
-	const char *key_op = c->sort == CATALOG_SORT_PRICE_ASC ? "$gt" : "$lt";
+	bson_t or, x, y, cmp;
+	struct sort_spec sp = sort_spec(a->c.sort);
 
 	BSON_APPEND_ARRAY_BEGIN(m, "$or", &or);
-	BSON_APPEND_DOCUMENT_BEGIN(&or, "0", &a);
-	BSON_APPEND_DOCUMENT_BEGIN(&a, key, &cmp);
-	cursor_key_append(&cmp, key_op, c);
-	bson_append_document_end(&a, &cmp);
-	bson_append_document_end(&or, &a);
-	BSON_APPEND_DOCUMENT_BEGIN(&or, "1", &b);
-	cursor_key_append(&b, key, c);
-	BSON_APPEND_DOCUMENT_BEGIN(&b, "_id", &cmp);
-	BSON_APPEND_OID(&cmp, up_id ? "$gt" : "$lt", &c->id);
-	bson_append_document_end(&b, &cmp);
-	bson_append_document_end(&or, &b);
+	BSON_APPEND_DOCUMENT_BEGIN(&or, "0", &x);
+	BSON_APPEND_DOCUMENT_BEGIN(&x, sp.key, &cmp);
+	cursor_key_append(&cmp, sp.dir > 0 ? "$gt" : "$lt", a);
+	bson_append_document_end(&x, &cmp);
+	bson_append_document_end(&or, &x);
+	BSON_APPEND_DOCUMENT_BEGIN(&or, "1", &y);
+	cursor_key_append(&y, sp.key, a);
+	BSON_APPEND_DOCUMENT_BEGIN(&y, "_id", &cmp);
+	BSON_APPEND_OID(&cmp, sp.id_dir > 0 ? "$gt" : "$lt", &a->c.id);
+	bson_append_document_end(&y, &cmp);
+	bson_append_document_end(&or, &y);
 	bson_append_array_end(m, &or);
 }
 
@@ -170,36 +362,20 @@ static void stage_end(struct pipeline *p, bson_t *stage, bson_t *body)
 
 static void sort_stage_append(struct pipeline *p, char sort)
 {
+	struct sort_spec sp = sort_spec(sort);
 	bson_t stage, body;
 
 	stage_begin(p, &stage, "$sort", &body);
-	switch (sort) {
-	case CATALOG_SORT_PRICE_ASC:
-		BSON_APPEND_INT32(&body, "min_price", 1);
-		BSON_APPEND_INT32(&body, "_id", 1);
-		break;
-	case CATALOG_SORT_PRICE_DESC:
-		BSON_APPEND_INT32(&body, "min_price", -1);
-		BSON_APPEND_INT32(&body, "_id", -1);
-		break;
-	case CATALOG_SORT_RELEVANCE:
-		BSON_APPEND_INT32(&body, "_score", -1);
-		BSON_APPEND_INT32(&body, "_id", 1);
-		break;
-	default:
-		/* created_at, not _id alone: ObjectIds from different worker
-		 * processes are ordered only to the second */
-		BSON_APPEND_INT32(&body, "created_at", -1);
-		BSON_APPEND_INT32(&body, "_id", -1);
-	}
+	BSON_APPEND_INT32(&body, sp.key, sp.dir);
+	BSON_APPEND_INT32(&body, "_id", sp.id_dir);
 	stage_end(p, &stage, &body);
 }
 
-/* match, [score], [after the cursor], sort, limit + 1. */
+/* match, [score | sold], [after the cursor], sort, limit + 1. */
 static void search_pipeline_build(struct pipeline *p, const bson_t *match, char sort,
-				  const struct catalog_cursor *after, int limit)
+				  const struct after *after, int limit)
 {
-	bson_t stage, body, meta;
+	bson_t stage, body, meta, arr;
 
 	stage_begin(p, &stage, "$match", &body);
 	bson_concat(&body, match);
@@ -208,6 +384,15 @@ static void search_pipeline_build(struct pipeline *p, const bson_t *match, char 
 		stage_begin(p, &stage, "$addFields", &body);
 		BSON_APPEND_DOCUMENT_BEGIN(&body, "_score", &meta);
 		BSON_APPEND_UTF8(&meta, "$meta", "textScore");
+		bson_append_document_end(&body, &meta);
+		stage_end(p, &stage, &body);
+	} else if (sort == CATALOG_SORT_BEST_SELLING) {
+		stage_begin(p, &stage, "$addFields", &body);
+		BSON_APPEND_DOCUMENT_BEGIN(&body, "_sold", &meta);
+		BSON_APPEND_ARRAY_BEGIN(&meta, "$ifNull", &arr);
+		BSON_APPEND_UTF8(&arr, "0", "$sold_units");
+		BSON_APPEND_INT64(&arr, "1", 0);
+		bson_append_array_end(&meta, &arr);
 		bson_append_document_end(&body, &meta);
 		stage_end(p, &stage, &body);
 	}
@@ -231,19 +416,25 @@ static void search_pipeline_build(struct pipeline *p, const bson_t *match, char 
 static void search_next_cursor(const bson_t *last, char sort, char *out, size_t size)
 {
 	struct catalog_cursor c = { 0 };
+	struct sort_spec sp = sort_spec(sort);
 	bson_iter_t it;
 
 	c.sort = sort;
 	if (bson_iter_init_find(&it, last, "_id") && BSON_ITER_HOLDS_OID(&it))
 		bson_oid_copy(bson_iter_oid(&it), &c.id);
-	if (sort == CATALOG_SORT_RELEVANCE && bson_iter_init_find(&it, last, "_score"))
+	if (sort == CATALOG_SORT_TITLE) {
+		/* the title is read back from the product (a cursor has no room) */
+	} else if (!bson_iter_init_find(&it, last, sp.key)) {
+		/* absent: 0 */
+	} else if (sort == CATALOG_SORT_RELEVANCE) {
 		c.dval = BSON_ITER_HOLDS_DOUBLE(&it) ? bson_iter_double(&it)
 						     : (double)em_bson_iter_int64(&it);
-	else if (sort == CATALOG_SORT_NEWEST && bson_iter_init_find(&it, last, "created_at") &&
-		 BSON_ITER_HOLDS_DATE_TIME(&it))
-		c.ival = bson_iter_date_time(&it);
-	else if (sort != CATALOG_SORT_NEWEST && bson_iter_init_find(&it, last, "min_price"))
+	} else if (sort == CATALOG_SORT_NEWEST) {
+		if (BSON_ITER_HOLDS_DATE_TIME(&it))
+			c.ival = bson_iter_date_time(&it);
+	} else {
 		c.ival = em_bson_iter_int64(&it);
+	}
 	catalog_cursor_encode(&c, out, size);
 }
 
@@ -263,21 +454,61 @@ static bool page_cursor_decode(const char *cursor, char sort, struct catalog_cur
 	return true;
 }
 
+/* For a title cursor: the title of the product it ends after (any state). */
+static bool after_title_load(struct em_store *st, struct after *a, struct em_error *err)
+{
+	bson_t filter = BSON_INITIALIZER, *doc = NULL;
+	bson_error_t berr;
+	bson_iter_t it;
+	bool ok = false;
+
+	BSON_APPEND_OID(&filter, "_id", &a->c.id);
+	if (!catalog_db_find_one(st, NULL, "products", &filter, &doc, &berr, err))
+		goto done;
+	if (!doc || !bson_iter_init_find(&it, doc, "title") || !BSON_ITER_HOLDS_UTF8(&it)) {
+		em_error_set(err, EM_ERR_INVALID, "cursor",
+			     "the product this page ended at is gone: start again");
+		goto done;
+	}
+	snprintf(a->title, sizeof(a->title), "%s", bson_iter_utf8(&it, NULL));
+	ok = true;
+done:
+	if (doc)
+		bson_destroy(doc);
+	bson_destroy(&filter);
+	return ok;
+}
+
+/* The whole $match of f: its categories resolved, every part. */
+static bool full_match(struct em_store *st, const struct catalog_filter *f, bson_t *match,
+		       struct em_error *err)
+{
+	bson_t ids = BSON_INITIALIZER;
+	bool ok = catalog_db_category_ids(st, f, &ids, err);
+
+	if (ok)
+		catalog_db_product_match(f, &ids, CATALOG_MATCH_BASE | CATALOG_MATCH_FILTERS, match);
+	bson_destroy(&ids);
+	return ok;
+}
+
 bool catalog_product_search(struct em_store *st, const struct catalog_filter *f, char sort,
 			    int limit, const char *cursor, struct catalog_page *page,
 			    struct em_error *err)
 {
 	bson_t match = BSON_INITIALIZER;
 	struct pipeline p = { BSON_INITIALIZER, 0 };
-	struct catalog_cursor after;
+	struct after after;
 	mongoc_collection_t *coll = NULL;
 	mongoc_cursor_t *cur = NULL;
 	bson_error_t berr;
 	bool has_after, ok = false;
 
 	memset(page, 0, sizeof(*page));
-	if (!page_cursor_decode(cursor, sort, &after, &has_after, err) ||
-	    !catalog_db_product_match(st, f, &match, err))
+	memset(&after, 0, sizeof(after));
+	if (!page_cursor_decode(cursor, sort, &after.c, &has_after, err) ||
+	    (has_after && sort == CATALOG_SORT_TITLE && !after_title_load(st, &after, err)) ||
+	    !full_match(st, f, &match, err))
 		goto done;
 	search_pipeline_build(&p, &match, sort, has_after ? &after : NULL, limit);
 	coll = store_collection(st, "products");
@@ -298,6 +529,80 @@ done:
 		mongoc_collection_destroy(coll);
 	bson_destroy(&match);
 	bson_destroy(&p.doc);
+	return ok;
+}
+
+bool catalog_product_by_ids(struct em_store *st, const struct catalog_filter *f,
+			    struct catalog_page *page, struct em_error *err)
+{
+	bson_t match = BSON_INITIALIZER;
+	struct catalog_page found;
+	mongoc_collection_t *coll = NULL;
+	mongoc_cursor_t *cur = NULL;
+	bson_error_t berr;
+	bool ok = false;
+
+	memset(page, 0, sizeof(*page));
+	memset(&found, 0, sizeof(found));
+	if (!full_match(st, f, &match, err))
+		goto done;
+	coll = store_collection(st, "products");
+	cur = mongoc_collection_find_with_opts(coll, &match, NULL, NULL);
+	if (!catalog_db_page_collect(cur, CATALOG_IDS_MAX, "products by id", &found, &berr, err))
+		goto done;
+	/* the order the client asked in; a repeated id once */
+	page->docs = xcalloc(found.n ? found.n : 1, sizeof(*page->docs));
+	for (size_t i = 0; i < f->nids; i++)
+		for (size_t k = 0; k < found.n; k++) {
+			bson_iter_t it;
+
+			if (found.docs[k] && bson_iter_init_find(&it, found.docs[k], "_id") &&
+			    BSON_ITER_HOLDS_OID(&it) && bson_oid_equal(bson_iter_oid(&it), &f->ids[i])) {
+				page->docs[page->n++] = found.docs[k];
+				found.docs[k] = NULL;
+				break;
+			}
+		}
+	ok = true;
+done:
+	for (size_t k = 0; k < found.n; k++)
+		if (found.docs[k])
+			bson_destroy(found.docs[k]);
+	free(found.docs);
+	if (cur)
+		mongoc_cursor_destroy(cur);
+	if (coll)
+		mongoc_collection_destroy(coll);
+	bson_destroy(&match);
+	return ok;
+}
+
+bool catalog_product_sold_add(struct em_store *st, mongoc_client_session_t *session,
+			      const char *sku, int64_t qty, bson_error_t *berr,
+			      struct em_error *err)
+{
+	mongoc_collection_t *coll = NULL;
+	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, opts = BSON_INITIALIZER, inc;
+	bool ok = false;
+
+	BSON_APPEND_UTF8(&filter, "variants.sku", sku);
+	BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
+	BSON_APPEND_INT64(&inc, "sold_units", qty);
+	bson_append_document_end(&update, &inc);
+	if (session && !store_txn_opts(session, &opts, err))
+		goto done;
+	coll = store_collection(st, "products");
+	if (!mongoc_collection_update_one(coll, &filter, &update, &opts, NULL, berr)) {
+		store_error_set(err, berr, "count sold units");
+		goto done;
+	}
+	ok = true;
+done:
+	if (coll)
+		mongoc_collection_destroy(coll);
+	bson_destroy(&filter);
+	bson_destroy(&update);
+	bson_destroy(&opts);
 	return ok;
 }
 

@@ -130,6 +130,15 @@ static json_object *seed_product_json(size_t d, size_t k, size_t n, const bson_o
 	json_object_array_add(opts, json_object_new_string("size"));
 	json_object_array_add(opts, json_object_new_string("color"));
 	json_object_object_add(o, "options", opts);
+	if (k < 2) {
+		/* the order a size sidebar shows (facets): declared, not guessed */
+		json_object *order = json_object_new_object(), *sz = json_object_new_array();
+
+		for (size_t s = 0; s < 4; s++)
+			json_object_array_add(sz, json_object_new_string(clothing_sizes[s]));
+		json_object_object_add(order, "size", sz);
+		json_object_object_add(o, "option_order", order);
+	}
 	for (size_t c = 0; c < 2; c++) {
 		const char *color = colors[(seed + c * 3) % 8];
 

@@ -38,6 +38,7 @@
 
 #include "auth/accounts.h"
 #include "cart/cart.h"
+#include "catalog/catalog.h"
 #include "core/alloc.h"
 #include "core/bsonjson.h"
 #include "core/log.h"
@@ -374,6 +375,11 @@ static bool place_stock(mongoc_client_session_t *session, struct place_ctx *c,
 			}
 			return false;
 		}
+		/* sort=best_selling: the product's units sold, in the same
+		 * transaction (the document the stock change just wrote) */
+		if (!catalog_product_sold_add(c->st, session, q->lines[i].sku, q->lines[i].quantity,
+					      berr, err))
+			return false;
 	}
 	return true;
 }

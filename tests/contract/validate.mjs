@@ -184,7 +184,10 @@ function queryProblems(rec, item, op, where) {
 		if (p && p.in === 'query') declared.set(p.name, p);
 	const q = rec.path.includes('?') ? rec.path.slice(rec.path.indexOf('?') + 1) : '';
 	for (const [name, value] of new URLSearchParams(q)) {
-		const p = declared.get(name);
+		// x-query-patterns: parameters named by a pattern (option.<name>)
+		const p = declared.get(name) || (op['x-query-patterns'] || [])
+			.filter((x) => new RegExp(x.pattern).test(name))
+			.map((x) => ({ name, in: 'query', schema: x.schema }))[0];
 		if (!p) {
 			out.push(`${where} ${rec.status}: query parameter ${name} is not declared, yet the server took it`);
 			continue;
@@ -195,6 +198,8 @@ function queryProblems(rec, item, op, where) {
 		let v = value;
 		if (type === 'integer' || type === 'number') v = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
 		else if (type === 'boolean') v = value === 'true' ? true : value === 'false' ? false : value;
+		// style form, explode: each occurrence is a comma-separated list
+		else if (type === 'array') v = value.split(',').map((x) => x.trim());
 		const check = validatorFor(`param ${op.operationId} ${name}`, p.schema, true);
 		if (!check(v))
 			out.push(`${where} ${rec.status}: query ${name}=${value.slice(0, 40)} is outside its schema (${check.errors[0].message}), yet the server took it`);
