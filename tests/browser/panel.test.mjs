@@ -142,10 +142,16 @@ async function placeOrder(adminToken) {
 	const ct = await token(CUSTOMER);
 	const a = await api('POST', '/api/v1/me/addresses', { token: ct, json: { name: 'Browser Customer', line1: '12 Test Road', city: 'Dhaka', postal_code: '1207', country: 'BD', phone: '+8801700000000' } });
 	assert(a.status === 201, `address: ${a.status} ${JSON.stringify(a.body)}`);
-	const list = await api('GET', '/api/v1/products?in_stock=true&limit=5');
-	const v = list.body.items.flatMap((p) => p.variants).find((x) => x.in_stock);
-	assert(v, 'no variant in stock in the demo catalog');
-	const c = await api('POST', '/api/v1/cart/items', { token: ct, json: { sku: v.sku, quantity: 1 } });
+	// two units of one SKU (the returns check sends them back one at a time)
+	const list = await api('GET', '/api/v1/products?in_stock=true&limit=10');
+	let v = null;
+	for (const p of list.body.items) {
+		const full = await api('GET', `/api/v1/admin/products/${p.id}`, { token: adminToken });
+		v = full.body.variants.find((x) => x.stock >= 2);
+		if (v) break;
+	}
+	assert(v, 'no variant with 2 in stock in the demo catalog');
+	const c = await api('POST', '/api/v1/cart/items', { token: ct, json: { sku: v.sku, quantity: 2 } });
 	assert(c.status === 200 || c.status === 201, `cart: ${c.status} ${JSON.stringify(c.body)}`);
 	const o = await api('POST', '/api/v1/orders', { token: ct, json: { shipping_address_id: a.body.id, payment_method: 'cod' }, headers: { 'Idempotency-Key': `browser-${Date.now()}` } });
 	assert(o.status === 201, `order: ${o.status} ${JSON.stringify(o.body)}`);
@@ -684,25 +690,45 @@ try {
 		await nav(page, 'Returns');
 		await page.getByLabel('Customer email').fill(CUSTOMER.email);
 		await page.getByRole('button', { name: 'Filter' }).click();
-		const card = page.getByRole('article', { name: new RegExp(`^Return ${ret.number}`) });
+		const card = page.getByRole('article', { name: new RegExp(`^Return ${ret.id.slice(-8)}`) });
 		await card.waitFor();
 		await shot(page, '22-returns');
-		await card.getByRole('button', { name: `Approve return ${ret.number}` }).click();
+		await card.getByRole('button', { name: `Approve return ${ret.id.slice(-8)}` }).click();
 		await card.getByLabel('Note (optional)').fill('browser test: approved');
 		await card.getByRole('button', { name: 'Approve', exact: true }).click();
-		await card.getByText(`Return ${ret.number} is now approved.`).waitFor();
-		await card.getByRole('button', { name: `Receive return ${ret.number}` }).click();
+		await card.getByText(`Return ${ret.id.slice(-8)} is now approved.`).waitFor();
+		await card.getByRole('button', { name: `Receive return ${ret.id.slice(-8)}` }).click();
 		const restock = card.getByLabel(`Restock 1 × ${line.sku}`);
 		assert(await restock.isChecked(), 'restock is not the default');
 		await card.getByRole('button', { name: 'Record as received' }).click();
-		await card.getByText(`Return ${ret.number} is now received.`).waitFor();
+		await card.getByText(`Return ${ret.id.slice(-8)} is now received.`).waitFor();
+		// the filter shows waiting returns: reload it and the received one is gone
+		await page.getByRole('button', { name: 'Filter' }).click();
+		await page.getByText('No returns in this page of orders.').waitFor();
 		await shot(page, '23-return-received');
 		const after = (await api('GET', `/api/v1/admin/orders/${shipped.id}/returns`, { token: adminToken })).body.items.find((x) => x.id === ret.id);
 		assert(after.status === 'received' && after.received.length === 1 && after.received[0].restock === true && after.refund_amount > 0, `return: ${JSON.stringify(after)}`);
 		assert((await stock()) === before + 1, `stock ${before} -> ${await stock()}, not one back`);
-		// the order screen lists the return too
+		// the other unit: asked for, then rejected; a reason is required and its error shows at the field
+		const r2 = await api('POST', `/api/v1/orders/${shipped.id}/returns`, { token: ct, json: { items: [{ sku: line.sku, quantity: 1 }], reason: 'browser test: changed my mind' } });
+		assert(r2.status === 201, `second return request: ${r2.status} ${JSON.stringify(r2.body)}`);
+		await page.getByRole('button', { name: 'Filter' }).click();
+		const card2 = page.getByRole('article', { name: new RegExp(`^Return ${r2.body.id.slice(-8)}`) });
+		await card2.getByRole('button', { name: `Reject return ${r2.body.id.slice(-8)}` }).click();
+		expectHttpErrors = true;
+		await card2.getByRole('button', { name: 'Reject', exact: true }).click();
+		await page.locator(`#ret-${r2.body.id}-reason-err`).waitFor();
+		expectHttpErrors = false;
+		await card2.getByLabel('Reason (mailed to the customer)').fill('browser test: worn');
+		await card2.getByRole('button', { name: 'Reject', exact: true }).click();
+		await card2.getByText(`Return ${r2.body.id.slice(-8)} is now rejected.`).waitFor();
+		const rej = (await api('GET', `/api/v1/admin/orders/${shipped.id}/returns`, { token: adminToken })).body.items.find((x) => x.id === r2.body.id);
+		assert(rej.status === 'rejected' && rej.reject_reason === 'browser test: worn', `rejected return: ${JSON.stringify(rej)}`);
+		// the order screen lists both returns
 		await page.goto(`${BASE}/admin/orders/${shipped.id}`);
-		await page.getByRole('region', { name: 'Returns' }).getByRole('article', { name: new RegExp(`^Return ${ret.number}`) }).waitFor();
+		const sec = page.getByRole('region', { name: 'Returns' });
+		await sec.getByRole('article', { name: new RegExp(`^Return ${ret.id.slice(-8)}`) }).waitFor();
+		await sec.getByRole('article', { name: new RegExp(`^Return ${r2.body.id.slice(-8)}`) }).waitFor();
 	});
 
 	await check('readable on a phone: no sideways scrolling on the dashboard, reports, product, order, returns and inventory screens', async () => {

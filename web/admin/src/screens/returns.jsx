@@ -24,6 +24,8 @@ export function ReturnCard({ order, r, onChange }) {
 	const [busy, setBusy] = useState(false);
 	const [msg, setMsg] = useState('');
 	const id = `ret-${r.id}`;
+	// a return's number is its order's; its id's tail tells an order's returns apart
+	const tag = r.id.slice(-8);
 	const submit = async (e) => {
 		e.preventDefault();
 		const f = new FormData(e.currentTarget);
@@ -37,7 +39,7 @@ export function ReturnCard({ order, r, onChange }) {
 		try {
 			const res = await request('POST', `/api/v1/admin/orders/${order.id}/returns/${r.id}/${step}`, { json: body });
 			setStep(null);
-			setMsg(`Return ${res.data.number} is now ${res.data.status}.`);
+			setMsg(`Return ${res.data.id.slice(-8)} is now ${res.data.status}.`);
 			onChange(res.data);
 		} catch (x) {
 			setErr(x);
@@ -49,7 +51,7 @@ export function ReturnCard({ order, r, onChange }) {
 	return (
 		<article class="return" aria-labelledby={`${id}-h`}>
 			<h3 id={`${id}-h`}>
-				Return {r.number} <span class={`badge rt-${r.status}`}>{r.status}</span>
+				Return <span title={r.id}>{tag}</span> <span class={`badge rt-${r.status}`}>{r.status}</span>
 				<span class="muted"> of order </span>
 				<Link href={`/orders/${order.id}`}>{order.number}</Link>
 			</h3>
@@ -64,7 +66,7 @@ export function ReturnCard({ order, r, onChange }) {
 					</span>
 				)}
 			</p>
-			<ul class="return-items" aria-label={`Items of return ${r.number}`}>
+			<ul class="return-items" aria-label={`Items of return ${tag}`}>
 				{r.items.map((it) => {
 					const got = (r.received || []).find((x) => x.sku === it.sku);
 					return (
@@ -79,24 +81,24 @@ export function ReturnCard({ order, r, onChange }) {
 			{(r.status === 'requested' || r.status === 'approved') && !step && (
 				<div class="actions">
 					{r.status === 'requested' && (
-						<button type="button" class="primary" onClick={() => (setStep('approve'), setErr(null))} aria-label={`Approve return ${r.number}`}>
+						<button type="button" class="primary" onClick={() => (setStep('approve'), setErr(null))} aria-label={`Approve return ${tag}`}>
 							Approve
 						</button>
 					)}
 					{r.status === 'requested' && (
-						<button type="button" class="danger" onClick={() => (setStep('reject'), setErr(null))} aria-label={`Reject return ${r.number}`}>
+						<button type="button" class="danger" onClick={() => (setStep('reject'), setErr(null))} aria-label={`Reject return ${tag}`}>
 							Reject
 						</button>
 					)}
 					{r.status === 'approved' && (
-						<button type="button" class="primary" onClick={() => (setStep('receive'), setErr(null))} aria-label={`Receive return ${r.number}`}>
+						<button type="button" class="primary" onClick={() => (setStep('receive'), setErr(null))} aria-label={`Receive return ${tag}`}>
 							Parcel received
 						</button>
 					)}
 				</div>
 			)}
 			{step && (
-				<form class="transition" onSubmit={submit} noValidate aria-label={`${label[step]} return ${r.number}`}>
+				<form class="transition" onSubmit={submit} noValidate aria-label={`${label[step]} return ${tag}`}>
 					<ErrorSummary err={err} />
 					{step === 'receive' && (
 						<fieldset>
@@ -172,7 +174,8 @@ export function OrderReturns({ o, onChange }) {
 // The Returns screen.
 export function Returns({ search }) {
 	const [f, setF] = useState({ state: search.get('state') || 'open', order_status: 'delivered', email: '' });
-	const [applied, setApplied] = useState(f);
+	// n: Filter pressed again with the same values reloads the page
+	const [applied, setApplied] = useState({ ...f, n: 0 });
 	// a page of orders, then their returns (at most 25 calls, in parallel)
 	const p = usePager(
 		async (cursor) => {
@@ -182,14 +185,14 @@ export function Returns({ search }) {
 			const items = page.items.flatMap((o, i) => lists[i].items.filter(want).map((r) => ({ o, r })));
 			return { items, next_cursor: page.next_cursor };
 		},
-		[applied.state, applied.order_status, applied.email]
+		[applied.state, applied.order_status, applied.email, applied.n]
 	);
 	const [changed, setChanged] = useState({}); // returns changed on this page, by id
 	const set = (k) => (e) => setF((o) => ({ ...o, [k]: e.currentTarget.value }));
 	const err = p.error instanceof ApiError ? p.error : null;
 	return (
 		<div>
-			<form class="filters" role="search" aria-label="Filter returns" onSubmit={(e) => (e.preventDefault(), setChanged({}), setApplied({ ...f, email: f.email.trim() }))}>
+			<form class="filters" role="search" aria-label="Filter returns" onSubmit={(e) => (e.preventDefault(), setChanged({}), setApplied({ ...f, email: f.email.trim(), n: (applied.n || 0) + 1 }))}>
 				<div class="field">
 					<label for="rf-state">Return state</label>
 					<select id="rf-state" value={f.state} onChange={set('state')}>
