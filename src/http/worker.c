@@ -150,6 +150,7 @@ static void worker_serve(struct em_app *app, FCGX_Request *fr)
 	}
 	if (app->metrics_slot)
 		em_metrics_add(&app->metrics_slot->in_flight, 1);
+	store_recover(&app->store); /* a client that lost the server: a fresh one */
 	em_router_dispatch(app->routes, app->authenticate, (size_t)app->cfg.max_body, &req);
 	out = em_response_serialize(&req, &len);
 	if (FCGX_PutStr(out, (int)len, fr->out) != (int)len)
@@ -252,6 +253,7 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid,
 	}
 	app.metrics = metrics;
 	app.metrics_slot = metrics && slot >= 0 && slot < EM_METRICS_SLOTS ? &metrics->slots[slot] : NULL;
+	em_metrics_events_attach(app.metrics_slot);
 	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
 		em_err("FCGX_InitRequest failed");
 		_exit(3);

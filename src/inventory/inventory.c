@@ -126,6 +126,8 @@ bool inventory_stock_change(struct em_store *st, mongoc_client_session_t *sessio
 		snprintf(title, sizeof(title), "%s", bson_iter_utf8(&it, NULL));
 	out->stock_after = stock;
 	out->stock_before = stock - delta;
+	if (stock == 0 && delta < 0)
+		em_metrics_event_in(session, EM_EV_STOCK_OUT); /* counted if it commits */
 	out->threshold = threshold;
 	new_low = stock < threshold;
 	crossing = out->stock_before >= threshold && new_low;

@@ -24,6 +24,7 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "http/metrics.h"
 #include "jobs/jobs.h"
 #include "jobs/mail.h"
 
@@ -131,8 +132,11 @@ bool jobs_email_run(struct jobs_worker *w, const struct jobs_job *job, struct em
 		timeout_s = 2;
 	if (timeout_s > 120)
 		timeout_s = 120;
-	if (!mail_smtp_send(w->curl, &w->cfg, from_addr, to, msg, msg_len, timeout_s, err))
+	if (!mail_smtp_send(w->curl, &w->cfg, from_addr, to, msg, msg_len, timeout_s, err)) {
+		em_metrics_event(EM_EV_MAIL_FAILED);
 		goto done;
+	}
+	em_metrics_event(EM_EV_MAIL_SENT);
 	email_record_sent(w, job, message_id);
 	ok = true;
 done:

@@ -2,5 +2,7 @@
 libemporium_a_SOURCES += src/ops/ops.h src/ops/module.c \
 	src/ops/health_routes.c src/ops/csp_routes.c src/ops/metrics_routes.c
 INTEGRATION_TESTS += tests/integration/test_metrics
-tests_integration_test_metrics_SOURCES = tests/integration/test_metrics.c
+tests_integration_test_metrics_SOURCES = tests/integration/test_metrics.c \
+	tests/integration/harness_orders.c tests/integration/harness_orders.h \
+	tests/integration/harness_catalog.c tests/integration/harness_catalog.h
 tests_integration_test_metrics_LDADD = $(INTEGRATION_LDADD)

@@ -1,7 +1,9 @@
 /*
  * metrics_routes.c - GET /metrics: the FastCGI pool's counters in the
  * Prometheus text format (0.0.4), summed over every worker's slot of the
- * master's shared area (src/http/metrics.h), plus the job queue's depth
+ * master's shared area (src/http/metrics.h): requests, the pool, and the
+ * events the application counts (database errors, transactions,
+ * payments, stock-outs), plus the job queue's depth
  * by status read from MongoDB at scrape time. nginx answers it only to
  * NGX_METRICS_ALLOW (loopback by default); it is not under /api/.
  */
@@ -149,9 +151,10 @@ static bool ops_metrics_get(struct em_request *req, struct em_error *err)
 	bson_string_t *out = bson_string_new(NULL);
 
 	(void)err;
-	if (req->app->metrics)
+	if (req->app->metrics) {
 		metrics_http(req->app, out);
-	else
+		em_metrics_events_render(req->app->metrics->slots, EM_METRICS_SLOTS, false, out);
+	} else
 		bson_string_append(out, "# the pool's counters are not available\n");
 	metrics_jobs(req, out);
 	em_response_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", out->str, out->len);

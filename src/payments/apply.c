@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "http/metrics.h"
 #include "orders/orders.h"
 #include "payments/payments_internal.h"
 #include "store/txn.h"
@@ -406,11 +407,16 @@ bool payments_notification_apply(struct em_store *st, const struct em_config *cf
 		em_error_clear(err); /* the twin that won recorded it */
 	}
 	*outcome = c.replay ? PAYMENTS_REPLAY : c.late ? PAYMENTS_LATE : PAYMENTS_APPLIED;
+	em_metrics_event(c.replay ? EM_EV_PAYMENT_REPLAY : c.late ? EM_EV_PAYMENT_LATE :
+			 txn.risk_level ? EM_EV_PAYMENT_REVIEW : EM_EV_PAYMENT_PAID);
 	if (*outcome != PAYMENTS_REPLAY)
 		em_info("payment %s: %s (%lld %s, risk %d)", tran_id, payments_outcome_name(*outcome),
 			(long long)paid, currency, txn.risk_level);
 	ok = true;
 done:
+	if (!ok && *outcome == PAYMENTS_REFUSED && err->kind != EM_ERR_NONE && err->kind != EM_ERR_INTERNAL &&
+	    err->kind != EM_ERR_UNAVAILABLE && err->kind != EM_ERR_BAD_GATEWAY) /* not a failure of ours */
+		em_metrics_event(EM_EV_PAYMENT_REFUSED);
 	if (!ok && *outcome == PAYMENTS_REFUSED && err->kind != EM_ERR_NONE)
 		em_warn("payment notification for %s refused: %s%s%s", tran_id ? tran_id : "?",
 			err->field[0] ? err->field : "", err->field[0] ? ": " : "", err->message);

@@ -309,6 +309,7 @@ static bool pr_ipn(struct em_request *req, struct em_error *err)
 	if (!pc->store_password[0] || !payments_sslcommerz_verify(&form, pc->store_password)) {
 		pr_log_in(req, "ipn", &form, "verify_sign does not match");
 		em_error_set(err, EM_ERR_INVALID, "verify_sign", "the signature does not match");
+		em_metrics_event(EM_EV_PAYMENT_REFUSED);
 		goto done;
 	}
 	pr_log_in(req, "ipn", &form, NULL);

@@ -3,8 +3,10 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
+#include "http/metrics.h"
 
 void store_global_init(void)
 {
@@ -28,6 +30,100 @@ static void store_log_handler(mongoc_log_level_t level, const char *domain,
 	(void)data;
 	if (level <= MONGOC_LOG_LEVEL_WARNING)
 		em_warn("mongoc %s: %s", domain, message);
+}
+
+static int64_t store_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A server check failed (in single-threaded mode: during a blocking scan
+ * of this process, so no lock is needed): the server is in the driver's
+ * cooldown from now on. */
+static void store_heartbeat_failed(const mongoc_apm_server_heartbeat_failed_t *event)
+{
+	struct store_health *h = mongoc_apm_server_heartbeat_failed_get_context(event);
+	bson_error_t berr;
+
+	if (!h)
+		return;
+	h->check_failed_ms = store_mono_ms();
+	mongoc_apm_server_heartbeat_failed_get_error(event, &berr);
+	snprintf(h->last_error, sizeof(h->last_error), "%s", berr.message);
+}
+
+/* A client for st->uri with the store's settings; NULL (err set) on failure. */
+static mongoc_client_t *store_client_new(struct em_store *st, struct em_error *err)
+{
+	mongoc_apm_callbacks_t *cbs = NULL;
+	mongoc_client_t *client;
+	bson_error_t berr;
+
+	client = mongoc_client_new_from_uri_with_error(st->uri, &berr);
+	if (!client) {
+		em_error_set(err, EM_ERR_INVALID, "EMPORIUM_MONGODB_URI",
+			     "cannot create a MongoDB client: %s", berr.message);
+		return NULL;
+	}
+	if (!mongoc_client_set_appname(client, st->appname)) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot set the MongoDB appname");
+		goto fail;
+	}
+	if (!mongoc_client_set_error_api(client, MONGOC_ERROR_API_VERSION_2)) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot set the MongoDB error API");
+		goto fail;
+	}
+	cbs = mongoc_apm_callbacks_new();
+	if (!cbs) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate the MongoDB callbacks");
+		goto fail;
+	}
+	mongoc_apm_set_server_heartbeat_failed_cb(cbs, store_heartbeat_failed);
+	if (!mongoc_client_set_apm_callbacks(client, cbs, st->health)) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot set the MongoDB callbacks");
+		goto fail;
+	}
+	mongoc_apm_callbacks_destroy(cbs);
+	return client;
+fail:
+	if (cbs)
+		mongoc_apm_callbacks_destroy(cbs);
+	mongoc_client_destroy(client);
+	return NULL;
+}
+
+bool store_recover(struct em_store *st)
+{
+	struct em_error err = EM_ERROR_INIT;
+	mongoc_client_t *client;
+	mongoc_database_t *db;
+	int64_t now = store_mono_ms();
+
+	if (!st->health || !st->client || !st->health->check_failed_ms ||
+	    now - st->health->check_failed_ms < STORE_REBUILD_AFTER_MS)
+		return false;
+	client = store_client_new(st, &err);
+	db = client ? mongoc_client_get_database(client, st->db_name) : NULL;
+	if (!db) {
+		/* keep the old client: it still finds the server, only later */
+		em_warn("cannot replace the MongoDB client: %s", err.message);
+		if (client)
+			mongoc_client_destroy(client);
+		st->health->check_failed_ms = 0;
+		return false;
+	}
+	mongoc_database_destroy(st->db);
+	mongoc_client_destroy(st->client);
+	st->client = client;
+	st->db = db;
+	st->health->check_failed_ms = 0;
+	st->health->rebuilt_ms = now;
+	em_metrics_event(EM_EV_DB_CLIENT_REBUILD);
+	em_debug("MongoDB client replaced after a failed check (%s)", st->health->last_error);
+	return true;
 }
 
 bool store_open(struct em_store *st, const struct em_config *cfg,
@@ -61,9 +157,8 @@ bool store_open(struct em_store *st, const struct em_config *cfg,
 	if (!mongoc_uri_has_option(uri, MONGOC_URI_SOCKETTIMEOUTMS))
 		mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS,
 					       cfg->request_timeout_s * 750);
-	/* Rescan often so a returning server is found soon; after a failed
-	 * connect a single-threaded client still keeps the server in a 5 s
-	 * cooldown (fixed in the driver), so recovery takes up to ~6 s. */
+	/* Rescan often so a returning server is found soon; the 5 s cooldown
+	 * after a failed connect is cut short by store_recover(). */
 	if (!mongoc_uri_has_option(uri, MONGOC_URI_HEARTBEATFREQUENCYMS))
 		mongoc_uri_set_option_as_int32(uri, MONGOC_URI_HEARTBEATFREQUENCYMS, 1000);
 	mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYWRITES, true);
@@ -73,27 +168,25 @@ bool store_open(struct em_store *st, const struct em_config *cfg,
 	 * those: give up at half the request timeout and answer 503. */
 	st->txn_retry_bound_s = cfg->request_timeout_s / 2.0 < 10.0 ? cfg->request_timeout_s / 2.0
 								    : 10.0;
-	st->client = mongoc_client_new_from_uri_with_error(uri, &berr);
-	if (!st->client) {
-		em_error_set(err, EM_ERR_INVALID, "EMPORIUM_MONGODB_URI",
-			     "cannot create a MongoDB client: %s", berr.message);
+	st->health = calloc(1, sizeof(*st->health));
+	if (!st->health) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "out of memory");
 		goto done;
 	}
-	if (!mongoc_client_set_appname(st->client, appname)) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot set the MongoDB appname");
+	snprintf(st->appname, sizeof(st->appname), "%s", appname);
+	st->uri = uri;
+	uri = NULL;
+	st->client = store_client_new(st, err);
+	if (!st->client)
 		goto done;
-	}
-	if (!mongoc_client_set_error_api(st->client, MONGOC_ERROR_API_VERSION_2)) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot set the MongoDB error API");
-		goto done;
-	}
 	snprintf(st->db_name, sizeof(st->db_name), "%s", cfg->db_name);
 	st->db = mongoc_client_get_database(st->client, st->db_name);
 	ok = st->db != NULL;
 	if (!ok)
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot open database %s", st->db_name);
 done:
-	mongoc_uri_destroy(uri);
+	if (uri)
+		mongoc_uri_destroy(uri);
 	if (!ok)
 		store_close(st);
 	return ok;
@@ -105,8 +198,13 @@ void store_close(struct em_store *st)
 		mongoc_database_destroy(st->db);
 	if (st->client)
 		mongoc_client_destroy(st->client);
+	if (st->uri)
+		mongoc_uri_destroy(st->uri);
+	free(st->health);
 	st->db = NULL;
 	st->client = NULL;
+	st->uri = NULL;
+	st->health = NULL;
 }
 
 bool store_ping(struct em_store *st, struct em_error *err)
@@ -141,14 +239,17 @@ void store_error_set(struct em_error *err, const bson_error_t *berr, const char 
 	    (berr->domain == MONGOC_ERROR_CLIENT &&
 	     berr->code == MONGOC_ERROR_CLIENT_AUTHENTICATE)) {
 		em_warn("MongoDB unavailable during %s: %s", what, berr->message);
+		em_metrics_event(EM_EV_DB_UNAVAILABLE);
 		em_error_set(err, EM_ERR_UNAVAILABLE, NULL,
 			     "the database is unavailable; try again shortly");
 		return;
 	}
 	if (store_error_is_duplicate(berr)) {
+		em_metrics_event(EM_EV_DB_DUPLICATE);
 		em_error_set(err, EM_ERR_CONFLICT, NULL, "a record with this key exists");
 		return;
 	}
+	em_metrics_event(EM_EV_DB_OTHER);
 	em_error_set(err, EM_ERR_INTERNAL, NULL, "MongoDB %s failed: %s (%u.%u)", what,
 		     berr->message, berr->domain, berr->code);
 }

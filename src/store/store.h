@@ -5,8 +5,15 @@
  * after fork() (a worker with one request at a time uses a single-threaded
  * mongoc_client_t). Server selection and connection are bounded by
  * EMPORIUM_DB_TIMEOUT_MS unless the URI sets its own, so a request fails
- * with EM_ERR_UNAVAILABLE (503) quickly when MongoDB is down, and the
- * driver finds the server again by itself when it returns.
+ * with EM_ERR_UNAVAILABLE (503) quickly when MongoDB is down.
+ *
+ * When the server comes back, a single-threaded client would wait out a
+ * fixed 5 s cooldown after its last failed check (MONGOC_TOPOLOGY_
+ * COOLDOWN_MS, not configurable; serverSelectionTryOnce does not lift it:
+ * single-threaded scans always obey it). So the store watches its
+ * client's checks (an APM heartbeat-failed callback) and store_recover(),
+ * called between requests, replaces a client that failed a check at least
+ * STORE_REBUILD_AFTER_MS ago with a new one, which connects at once.
  */
 #ifndef EM_STORE_STORE_H
 #define EM_STORE_STORE_H
@@ -17,10 +24,24 @@
 #include "core/config.h"
 #include "core/error.h"
 
+/* What the client's monitoring callbacks write (on the heap, so a copied
+ * em_store - emporium-worker's reload - keeps a valid callback context). */
+struct store_health {
+	int64_t check_failed_ms;   /* monotonic ms of the last failed check, 0: none since */
+	int64_t rebuilt_ms;        /* when the client was last replaced, 0: never */
+	char last_error[BSON_ERROR_BUFFER_SIZE]; /* the last failed check's message */
+};
+
+/* The shortest time a failed client keeps failing fast before it is replaced. */
+#define STORE_REBUILD_AFTER_MS 400
+
 struct em_store {
 	mongoc_client_t *client;
 	mongoc_database_t *db;
 	char db_name[64];
+	mongoc_uri_t *uri;         /* kept to build the client again */
+	char appname[64];
+	struct store_health *health;
 	/* How long store_txn_run may keep retrying one transaction (s). */
 	double txn_retry_bound_s;
 };
@@ -33,6 +54,14 @@ void store_global_cleanup(void);
 bool store_open(struct em_store *st, const struct em_config *cfg,
 		const char *appname, struct em_error *err);
 void store_close(struct em_store *st);
+
+/*
+ * Replaces the client when one of its server checks failed at least
+ * STORE_REBUILD_AFTER_MS ago (see above); nothing otherwise. Call it only
+ * where no collection, cursor or session of the store is alive (between
+ * requests, between jobs). True when the client was replaced.
+ */
+bool store_recover(struct em_store *st);
 
 /* Runs {ping: 1}: true when the server answers within the bound. */
 bool store_ping(struct em_store *st, struct em_error *err);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "http/metrics.h"
 
 /* The specification's bound is 120 s; a web request cannot wait that long
  * (store_open makes it at most half the request timeout). */
@@ -28,18 +29,21 @@
  * Out of retries on a conflict: the request may be repeated and may well
  * succeed then (what kept conflicting is another writer, or a dead
  * worker's transaction the server has not dropped yet), so it is a 503
- * with Retry-After, not a 500 that says something is broken.
+ * with Retry-After, not a 500 that says something is broken. True when
+ * it was a conflict (counted as given up), false when the database is down.
  */
-static void txn_give_up(struct em_error *err, const bson_error_t *berr)
+static bool txn_give_up(struct em_error *err, const bson_error_t *berr)
 {
 	if (berr->domain == MONGOC_ERROR_STREAM || berr->domain == MONGOC_ERROR_SERVER_SELECTION) {
 		store_error_set(err, berr, "transaction"); /* the database is down: 503 */
-		return;
+		return false;
 	}
+	em_metrics_event(EM_EV_TXN_GIVE_UP);
 	em_warn("transaction given up after retrying: %s", berr->message);
 	em_error_set(err, EM_ERR_UNAVAILABLE, NULL,
 		     "the database is busy with conflicting changes; try again shortly");
 	err->retry_after_s = 1;
+	return true;
 }
 
 static double txn_now(void)
@@ -83,7 +87,7 @@ bool store_txn_run(struct em_store *st, store_txn_fn fn, void *ctx, struct em_er
 	bson_error_t berr;
 	double deadline = txn_now() + (st->txn_retry_bound_s > 0 ? st->txn_retry_bound_s
 								 : TXN_RETRY_BOUND_S);
-	bool ok = false;
+	bool ok = false, gave_up = false;
 
 	em_error_clear(err);
 	session = mongoc_client_start_session(st->client, NULL, &berr);
@@ -104,6 +108,8 @@ bool store_txn_run(struct em_store *st, store_txn_fn fn, void *ctx, struct em_er
 
 		memset(&berr, 0, sizeof(berr));
 		em_error_clear(err);
+		/* the events of an attempt count only when it commits */
+		em_metrics_pending_drop();
 		if (!mongoc_client_session_start_transaction(session, topts, &berr)) {
 			store_error_set(err, &berr, "start transaction");
 			goto done;
@@ -116,11 +122,12 @@ bool store_txn_run(struct em_store *st, store_txn_fn fn, void *ctx, struct em_er
 			 * described the driver's error in err. */
 			if (txn_error_transient(&berr) && txn_now() < deadline) {
 				em_debug("transaction retried after: %s", berr.message);
+				em_metrics_event(EM_EV_TXN_RETRY);
 				txn_pause(attempt);
 				continue;
 			}
 			if (txn_error_transient(&berr))
-				txn_give_up(err, &berr);
+				gave_up = txn_give_up(err, &berr);
 			else if (err->kind == EM_ERR_NONE)
 				store_error_set(err, &berr, "transaction");
 			goto done;
@@ -131,11 +138,13 @@ bool store_txn_run(struct em_store *st, store_txn_fn fn, void *ctx, struct em_er
 			ok = mongoc_client_session_commit_transaction(session, &reply, &berr);
 			if (ok) {
 				bson_destroy(&reply);
+				em_metrics_pending_commit();
 				goto done;
 			}
 			if (mongoc_error_has_label(&reply, "UnknownTransactionCommitResult") &&
 			    txn_now() < deadline) {
 				bson_destroy(&reply);
+				em_metrics_event(EM_EV_TXN_COMMIT_RETRY);
 				continue;
 			}
 			retry_all = mongoc_error_has_label(&reply, "TransientTransactionError") ||
@@ -144,16 +153,21 @@ bool store_txn_run(struct em_store *st, store_txn_fn fn, void *ctx, struct em_er
 			break;
 		}
 		if (retry_all && txn_now() < deadline) {
+			em_metrics_event(EM_EV_TXN_RETRY);
 			txn_pause(attempt);
 			continue;
 		}
 		if (retry_all)
-			txn_give_up(err, &berr);
+			gave_up = txn_give_up(err, &berr);
 		else
 			store_error_set(err, &berr, "commit");
 		goto done;
 	}
 done:
+	em_metrics_pending_drop();
+	/* a transaction was tried: how it ended (given up: counted there) */
+	if (session && (ok || !gave_up))
+		em_metrics_event(ok ? EM_EV_TXN_COMMITTED : EM_EV_TXN_ABORTED);
 	if (rc)
 		mongoc_read_concern_destroy(rc);
 	if (wc)

@@ -5,17 +5,26 @@
  * cumulative and counts every request, the workers' lifecycle, the job
  * queue's depth, and nginx refusing every scraper not in
  * NGX_METRICS_ALLOW (127.0.0.9 is loopback, but not 127.0.0.1).
+ *
+ * And the application's events, each made to happen and read back through
+ * nginx's /metrics as exactly the expected growth: database errors (fail
+ * points on the stand-in, for the FastCGI workers' appName only), a
+ * transaction retried once by a checkout that also takes a variant's last
+ * units (one stock-out, counted once although its transaction ran twice),
+ * and payment notifications paid, replayed and refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <curl/curl.h>
+#include <mongoc/mongoc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "harness_orders.h"
 
 static char *scrape(void)
 {
@@ -122,16 +131,281 @@ static void test_only_allowed_scrapers(void **state)
 	h_resp_free(&r);
 }
 
+
+/* The value of series in a fresh scrape (0 when absent: a counter not yet
+ * incremented by any worker is still shown, but be lenient). */
+static double now_value(const char *series)
+{
+	char *text = scrape();
+	double v = sample(text, series);
+
+	free(text);
+	return v < 0 ? 0 : v;
+}
+
+/* configureFailPoint failCommand on the stack's database. */
+static void failpoint(const char *mode_json, const char *data_json)
+{
+	mongoc_client_t *client = mongoc_client_new(h_env("STACK_MONGODB_URI"));
+	char json[1024];
+	bson_t *cmd;
+	bson_error_t berr;
+
+	assert_non_null(client);
+	snprintf(json, sizeof json, "{\"configureFailPoint\": \"failCommand\", \"mode\": %s%s%s}",
+		 mode_json, data_json ? ", \"data\": " : "", data_json ? data_json : "");
+	cmd = bson_new_from_json((const uint8_t *)json, -1, &berr);
+	assert_non_null(cmd);
+	if (!mongoc_client_command_simple(client, "admin", cmd, NULL, NULL, &berr))
+		fail_msg("configureFailPoint: %s", berr.message);
+	bson_destroy(cmd);
+	mongoc_client_destroy(client);
+}
+
+#define DB_ERR(kind) "emporium_db_errors_total{kind=\"" kind "\"}"
+
+/* A database error of each kind, one each: a refused ping (other), a ping
+ * whose connection is dropped (unavailable). */
+static void test_database_errors(void **state)
+{
+	double other0, unav0, other1, unav1;
+	struct h_resp r;
+
+	(void)state;
+	other0 = now_value(DB_ERR("other"));
+	unav0 = now_value(DB_ERR("unavailable"));
+	failpoint("{\"times\": 1}", "{\"failCommands\": [\"ping\"], \"errorCode\": 2,"
+		  " \"appName\": \"emporium-fcgi\"}");
+	r = h_get("/api/v1/health/ready");
+	assert_int_equal(r.status, 500);
+	h_resp_free(&r);
+	failpoint("{\"times\": 1}", "{\"failCommands\": [\"ping\"], \"closeConnection\": true,"
+		  " \"appName\": \"emporium-fcgi\"}");
+	r = h_get("/api/v1/health/ready");
+	assert_int_equal(r.status, 503);
+	h_resp_free(&r);
+	failpoint("\"off\"", NULL);
+	other1 = now_value(DB_ERR("other"));
+	unav1 = now_value(DB_ERR("unavailable"));
+	fprintf(stderr, "  db errors: other %g -> %g, unavailable %g -> %g\n", other0, other1, unav0,
+		unav1);
+	assert_true(other1 == other0 + 1);
+	assert_true(unav1 == unav0 + 1);
+}
+
+#define RETRIES "emporium_db_transaction_retries_total{phase=\"transaction\"}"
+#define COMMITTED "emporium_db_transactions_total{result=\"committed\"}"
+#define STOCK_OUTS "emporium_stock_outs_total"
+
+/*
+ * A checkout of a variant's last 2 units whose first commit fails with a
+ * transient error: the transaction runs again and commits; one retry, one
+ * stock-out (the first attempt's is dropped with it), the order placed.
+ */
+static void test_retry_and_stock_out(void **state)
+{
+	struct ho_customer c;
+	char prod[25], key[33];
+	double retries0, outs0, commit0, retries1, outs1, commit1;
+	struct h_resp r;
+
+	(void)state;
+	ho_product("Metric Mug", "[{\"sku\": \"MM1\", \"options\": {\"size\": \"one\"},"
+		   " \"price\": 5000, \"stock\": 2}]", prod);
+	ho_customer_new(&c, false);
+	ho_cart_add(&c, ho_sku("MM1"), 2);
+	ho_key(key);
+	retries0 = now_value(RETRIES);
+	outs0 = now_value(STOCK_OUTS);
+	commit0 = now_value(COMMITTED);
+	failpoint("{\"times\": 1}", "{\"failCommands\": [\"commitTransaction\"], \"errorCode\": 112,"
+		  " \"errorLabels\": [\"TransientTransactionError\"], \"appName\": \"emporium-fcgi\"}");
+	r = ho_place(&c, key, NULL);
+	failpoint("\"off\"", NULL);
+	if (r.status != 201)
+		fail_msg("place: %ld %s", r.status, r.body ? r.body : "");
+	h_resp_free(&r);
+	assert_int_equal(ho_stock(prod, ho_sku("MM1")), 0);
+	retries1 = now_value(RETRIES);
+	outs1 = now_value(STOCK_OUTS);
+	commit1 = now_value(COMMITTED);
+	fprintf(stderr, "  retries %g -> %g, stock-outs %g -> %g, committed %g -> %g\n", retries0,
+		retries1, outs0, outs1, commit0, commit1);
+	assert_true(retries1 == retries0 + 1);
+	assert_true(outs1 == outs0 + 1);
+	assert_true(commit1 >= commit0 + 1);
+}
+
+/* ---- payments (the SSLCOMMERZ stand-in, as test_payments drives it) ---- */
+
+static struct h_resp standin(const char *method, const char *path, const char *json)
+{
+	char url[512];
+	const char *h[] = { "Content-Type: application/json", NULL };
+
+	snprintf(url, sizeof url, "%s%s", h_env("STACK_SSLCOMMERZ_BASE"), path);
+	return h_request(method, url, json, json ? strlen(json) : 0, json ? h : NULL);
+}
+
+/* The customer pays at the gateway, which does not send the IPN (the test
+ * posts it): the signed form, urlencoded (free it). */
+static char *paid_form(const char *tran_id, const char *opts)
+{
+	char body[1024];
+	struct h_resp r;
+	json_object *a, *form;
+	CURL *curl = curl_easy_init();
+	size_t cap = 8192, used = 0;
+	char *out = malloc(cap);
+
+	assert_non_null(curl);
+	assert_non_null(out);
+	snprintf(body, sizeof body, "{\"tran_id\": \"%s\", \"action\": \"pay\", "
+		 "\"drop_ipn\": true%s}", tran_id, opts);
+	r = standin("POST", "/_standin/act", body);
+	if (r.status != 200)
+		fail_msg("act: %ld %s", r.status, r.body);
+	a = h_json(&r);
+	h_resp_free(&r);
+	form = hc_jget(a, "form");
+	assert_non_null(form);
+	out[0] = '\0';
+	json_object_object_foreach(form, k, v) {
+		char *e = curl_easy_escape(curl, json_object_get_string(v), 0);
+
+		assert_non_null(e);
+		used += (size_t)snprintf(out + used, cap - used, "%s%s=%s", used ? "&" : "", k, e);
+		curl_free(e);
+		assert_true(used < cap);
+	}
+	curl_easy_cleanup(curl);
+	json_object_put(a);
+	return out;
+}
+
+static long ipn(const char *form)
+{
+	const char *h[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
+	struct h_resp r = h_request("POST", "/api/v1/payments/sslcommerz/ipn", form, strlen(form), h);
+	long st = r.status;
+
+	h_resp_free(&r);
+	return st;
+}
+
+/* An order paid through a gateway session: its tran_id. */
+static void order_with_session(const char *prod_sku, char tran_id[40])
+{
+	struct ho_customer c;
+	char body[256], key[33], id[25];
+	struct h_resp r;
+	json_object *j;
+
+	ho_customer_new(&c, false);
+	ho_cart_add(&c, prod_sku, 1);
+	snprintf(body, sizeof body, "{\"shipping_address_id\": \"%s\", \"payment_method\": "
+		 "\"sslcommerz\"}", c.address);
+	ho_key(key);
+	r = ho_place(&c, key, body);
+	if (r.status != 201)
+		fail_msg("place: %ld %s", r.status, r.body);
+	j = h_json(&r);
+	snprintf(id, sizeof id, "%s", hc_jstr(j, "id"));
+	json_object_put(j);
+	h_resp_free(&r);
+	snprintf(body, sizeof body, "{\"order_id\": \"%s\"}", id);
+	r = ho_req(&c, "POST", "/api/v1/payments/sslcommerz/session", body, NULL);
+	if (r.status != 201)
+		fail_msg("session: %ld %s", r.status, r.body);
+	j = h_json(&r);
+	snprintf(tran_id, 40, "%s", hc_jstr(j, "tran_id"));
+	json_object_put(j);
+	h_resp_free(&r);
+}
+
+#define PAY(outcome) "emporium_payments_total{outcome=\"" outcome "\"}"
+
+/* One notification paid, the same one again (a replay), a risky one
+ * (review), and one whose signed amount was changed (refused). */
+static void test_payments_by_outcome(void **state)
+{
+	char prod[25], tran[40], tran2[40], tran3[40], *form, *risky, *tampered;
+	double paid0, replay0, review0, refused0, paid1, replay1, review1, refused1;
+
+	(void)state;
+	ho_product("Metric Shirt", "[{\"sku\": \"MS1\", \"options\": {\"size\": \"M\"},"
+		   " \"price\": 150000, \"stock\": 50}]", prod);
+	order_with_session(ho_sku("MS1"), tran);
+	order_with_session(ho_sku("MS1"), tran2);
+	order_with_session(ho_sku("MS1"), tran3);
+	form = paid_form(tran, "");
+	risky = paid_form(tran2, ", \"risk_level\": 1");
+	tampered = paid_form(tran3, ", \"tamper\": {\"amount\": \"1.00\"}");
+	paid0 = now_value(PAY("paid"));
+	replay0 = now_value(PAY("replay"));
+	review0 = now_value(PAY("review"));
+	refused0 = now_value(PAY("refused"));
+	assert_int_equal(ipn(form), 200);
+	assert_int_equal(ipn(form), 200);
+	assert_int_equal(ipn(risky), 200);
+	assert_int_equal(ipn(tampered), 400);
+	paid1 = now_value(PAY("paid"));
+	replay1 = now_value(PAY("replay"));
+	review1 = now_value(PAY("review"));
+	refused1 = now_value(PAY("refused"));
+	fprintf(stderr, "  payments: paid %g -> %g, replay %g -> %g, review %g -> %g, refused %g -> %g\n",
+		paid0, paid1, replay0, replay1, review0, review1, refused0, refused1);
+	assert_true(paid1 == paid0 + 1);
+	assert_true(replay1 == replay0 + 1);
+	assert_true(review1 == review0 + 1);
+	assert_true(refused1 == refused0 + 1);
+	free(form);
+	free(risky);
+	free(tampered);
+}
+
+/* Every event metric has its HELP and TYPE, once. */
+static void test_event_metadata(void **state)
+{
+	const char *names[] = { "emporium_db_errors_total", "emporium_db_client_rebuilds_total",
+				"emporium_db_transactions_total",
+				"emporium_db_transaction_retries_total", "emporium_payments_total",
+				"emporium_stock_outs_total" };
+	char *text, needle[160];
+
+	(void)state;
+	text = scrape();
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char *first;
+
+		snprintf(needle, sizeof needle, "# TYPE %s counter\n", names[i]);
+		first = strstr(text, needle);
+		if (!first)
+			fail_msg("no TYPE line for %s", names[i]);
+		assert_null(strstr(first + 1, needle));
+		snprintf(needle, sizeof needle, "# HELP %s ", names[i]);
+		assert_non_null(strstr(text, needle));
+	}
+	/* mails and job runs are emporium-worker's, not the pool's */
+	assert_null(strstr(text, "emporium_mails_total"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_every_request_once),
 		cmocka_unit_test(test_histogram_is_cumulative),
 		cmocka_unit_test(test_only_allowed_scrapers),
+		cmocka_unit_test(test_database_errors),
+		cmocka_unit_test(test_retry_and_stock_out),
+		cmocka_unit_test(test_payments_by_outcome),
+		cmocka_unit_test(test_event_metadata),
 	};
 	int rc;
 
 	h_init();
+	hc_init();
 	rc = cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
 	h_cleanup();
 	return rc;

@@ -5,7 +5,9 @@
  *     customers check out overlapping 3-line carts at once;
  *   - the database stopped while checkouts run, more checkouts during the
  *     outage (each a 503 problem+json within the request timeout), then
- *     the database started again.
+ *     the database started again;
+ *   - the database stopped and started with readiness probes only: every
+ *     worker serves again within 1 s of its return (per worker figures).
  * After each: every client retries its failed checkout with the same
  * Idempotency-Key until it is placed (exactly one order per customer);
  * for every SKU initial stock = final stock + units in orders; every
@@ -763,12 +765,213 @@ static void test_database_stopped_mid_checkout(void **state)
 	invariants_check(&s, runs, 2);
 }
 
+
+/* ---- every worker back within 1 s of the database's return ---- */
+
+#define PROBE_MAX 4096
+#define PROBE_THREADS 8
+
+struct probe {
+	char rid[64];
+	double sent, got; /* h_now_s() */
+	long status;
+	bool problem;
+	int pid;          /* the worker that answered (from its access line) */
+};
+
+struct probes {
+	struct probe p[PROBE_MAX];
+	atomic_int n;
+	double origin;        /* h_now_s() */
+	_Atomic double until; /* probes stop then */
+	bool start_db;        /* thread 0 starts the database, then sets until */
+	bool started;
+	double start_took;
+};
+
+/* Readiness (a ping of the database) from every thread until `until`. */
+static void probe_par(int i, void *arg)
+{
+	struct probes *ps = arg;
+
+	if (ps->start_db && i == 0) {
+		double t0 = now_s();
+
+		ps->started = h_stack_ctl("mongo-start");
+		/* the database accepts connections (mongo-start waits for it):
+		 * the time origin of the figures from here on */
+		ps->origin = now_s();
+		ps->start_took = ps->origin - t0;
+		atomic_store(&ps->until, ps->origin + 3.0);
+		return;
+	}
+	while (now_s() < atomic_load(&ps->until)) {
+		int k = atomic_fetch_add(&ps->n, 1);
+		struct probe *p;
+		struct h_resp r;
+		char ct[128];
+
+		if (k >= PROBE_MAX)
+			return;
+		p = &ps->p[k];
+		h_source_set(2 + (i * 31 + k) % 250);
+		p->sent = now_s();
+		r = h_get("/api/v1/health/ready");
+		p->got = now_s();
+		h_source_set(0);
+		p->status = r.ok ? r.status : 0;
+		p->problem = h_header(&r, "content-type", ct, sizeof ct) &&
+			     strstr(ct, "application/problem+json") != NULL;
+		if (!h_header(&r, "x-request-id", p->rid, sizeof p->rid))
+			p->rid[0] = '\0';
+		h_resp_free(&r);
+		h_sleep_ms(15);
+	}
+}
+
+static int probes_count(const struct probes *ps)
+{
+	int n = atomic_load(&ps->n);
+
+	return n > PROBE_MAX ? PROBE_MAX : n;
+}
+
+/* Fills each probe's pid from the FastCGI workers' access lines. */
+static void probes_attribute(struct probes *ps)
+{
+	char path[1024], line[8192];
+	int n = probes_count(ps);
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/logs/fcgi.log", h_env("STACK_DIR"));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f)) {
+		json_object *j, *v;
+		const char *rid;
+
+		if (!strstr(line, "/api/v1/health/ready") || !strstr(line, "\"request_id\""))
+			continue;
+		j = json_tokener_parse(line);
+		if (!j)
+			continue;
+		if (json_object_object_get_ex(j, "request_id", &v) &&
+		    (rid = json_object_get_string(v)) != NULL &&
+		    json_object_object_get_ex(j, "status", &v)) {
+			json_object *pid;
+
+			if (json_object_object_get_ex(j, "pid", &pid))
+				for (int k = 0; k < n; k++)
+					if (ps->p[k].rid[0] && strcmp(ps->p[k].rid, rid) == 0)
+						ps->p[k].pid = json_object_get_int(pid);
+		}
+		json_object_put(j);
+	}
+	fclose(f);
+}
+
+/*
+ * The database stopped and started again, with readiness probes (a ping
+ * each) from 8 threads all along: while it is down every probe is a 503
+ * problem+json within the request timeout; from the moment it is back
+ * (mongo-start returns once it accepts connections), every worker answers
+ * 200 again within 1 s. A single-threaded mongoc client waits out a 5 s
+ * cooldown after a failed server check; the store replaces such a client
+ * (store_recover) instead. Printed per worker: its last failure and its
+ * first success after the return.
+ */
+static void test_database_restart_every_worker_back(void **state)
+{
+	static struct probes down, back;
+	pid_t pool[64];
+	int npool, n, failures_after = 0, served_by[64] = { 0 };
+	double last_fail[64], first_ok[64], worst_down = 0, worst_back = -1;
+
+	(void)state;
+	if (getenv("MONGODB_URI")) {
+		skip(); /* an external database is not ours to stop */
+	}
+	assert_true(persistent_db);
+	assert_true(stack_ready(150));
+	npool = h_worker_pids(pool, 64);
+	assert_true(npool >= 2);
+	/* down: every worker fails its checks for 2 s */
+	assert_true(h_stack_ctl("mongo-stop"));
+	memset(&down, 0, sizeof down);
+	atomic_init(&down.n, 0);
+	down.origin = now_s();
+	atomic_init(&down.until, down.origin + 2.0);
+	h_parallel(PROBE_THREADS, probe_par, &down);
+	n = probes_count(&down);
+	for (int k = 0; k < n; k++) {
+		if (down.p[k].status != 503 || !down.p[k].problem)
+			fail_msg("probe %d while down: %ld (problem+json %d) after %.2f s", k,
+				 down.p[k].status, down.p[k].problem, down.p[k].got - down.p[k].sent);
+		if (down.p[k].got - down.p[k].sent > worst_down)
+			worst_down = down.p[k].got - down.p[k].sent;
+	}
+	fprintf(stderr, "  while down: %d probes, all 503 problem+json, slowest %.3f s\n", n,
+		worst_down);
+	assert_true(worst_down < REQ_TIMEOUT_S);
+	/* back: the probes go on while the database starts, and 3 s after */
+	memset(&back, 0, sizeof back);
+	atomic_init(&back.n, 0);
+	atomic_init(&back.until, now_s() + 60.0);
+	back.start_db = true;
+	h_parallel(PROBE_THREADS + 1, probe_par, &back);
+	assert_true(back.started);
+	probes_attribute(&back);
+	n = probes_count(&back);
+	for (int w = 0; w < npool; w++) {
+		last_fail[w] = -1;
+		first_ok[w] = -1;
+	}
+	for (int k = 0; k < n; k++) {
+		const struct probe *p = &back.p[k];
+		double got = p->got - back.origin;
+		int w;
+
+		if (p->sent < back.origin)
+			continue; /* sent before the database was back */
+		if (p->status != 200) {
+			failures_after++;
+			if (got > worst_back)
+				worst_back = got;
+		}
+		for (w = 0; w < npool && pool[w] != p->pid; w++)
+			;
+		if (w == npool)
+			continue; /* not one of the pool's (none died here) */
+		served_by[w]++;
+		if (p->status == 200 && (first_ok[w] < 0 || got < first_ok[w]))
+			first_ok[w] = got;
+		if (p->status != 200 && got > last_fail[w])
+			last_fail[w] = got;
+	}
+	fprintf(stderr, "  mongo-start took %.2f s (probes all along); after it: %d probes, %d "
+		"failed (the last answered at %.3f s)\n", back.start_took, n, failures_after,
+		worst_back);
+	for (int w = 0; w < npool; w++)
+		fprintf(stderr, "  worker %d: %d probes, last failure %.3f s, first success %.3f s\n",
+			(int)pool[w], served_by[w], last_fail[w], first_ok[w]);
+	for (int w = 0; w < npool; w++) {
+		if (served_by[w] == 0)
+			fail_msg("worker %d got no probe in 3 s", (int)pool[w]);
+		if (first_ok[w] < 0 || first_ok[w] > 1.0 || last_fail[w] > 1.0)
+			fail_msg("worker %d: first success %.3f s, last failure %.3f s after the "
+				 "database returned (bound: 1 s)", (int)pool[w], first_ok[w],
+				 last_fail[w]);
+	}
+	assert_true(stack_ready(150));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_workers_killed_mid_checkout),
 		cmocka_unit_test(test_worker_killed_holding_locks),
 		cmocka_unit_test(test_database_stopped_mid_checkout),
+		cmocka_unit_test(test_database_restart_every_worker_back),
 	};
 	int rc;
 
