@@ -11,9 +11,9 @@ import { ErrorSummary, Field, Status, TableWrap, aria } from '../ui.jsx';
 import { BarChart } from './chart.jsx';
 
 // An instant's calendar date in a time zone (YYYY-MM-DD).
+// ISO: a timestamp string or epoch milliseconds. en-CA writes YYYY-MM-DD.
 export function localDate(iso, tz) {
-	const d = typeof iso === 'number' ? new Date(iso) : new Date(iso);
-	return new Intl.DateTimeFormat('en-CA', { timeZone: tz || 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+	return new Intl.DateTimeFormat('en-CA', { timeZone: tz || 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(iso));
 }
 // The last day of a range whose end (exclusive) is TO: the day before.
 export const lastDay = (to, tz) => localDate(Date.parse(to) - 1, tz);
