@@ -5,7 +5,7 @@ EM_LIBS += $(CRYPTO_LIBS)
 libemporium_a_SOURCES += src/payments/payments.h src/payments/payments_internal.h \
 	src/payments/amount.c src/payments/form.c src/payments/sign.c src/payments/log.c \
 	src/payments/sslcommerz.c src/payments/gateway.c src/payments/util.c \
-	src/payments/apply.c src/payments/refund.c src/payments/payments_routes.c \
+	src/payments/apply.c src/payments/refund.c src/payments/sweep.c src/payments/payments_routes.c \
 	src/payments/module.c
 UNIT_TESTS += tests/unit/test_payments
 tests_unit_test_payments_SOURCES = tests/unit/test_payments.c

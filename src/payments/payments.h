@@ -24,7 +24,9 @@
  *            updated_at }
  *   on the order, written in each refund's transaction: refunds: [{ id,
  *            amount, currency, state, reason, updated_at }], refunded_total
- *            (int64, what reached refunded)
+ *            (int64, what reached refunded), cancel_refund_id (ObjectId|null:
+ *            the refund of a cancelled paid order was requested, or nothing
+ *            was left to refund)
  *   payment_logs { _id, order_id|null, tran_id|null, direction: "out"|"in",
  *            kind, method, url (no query), fields: {k: v} (masked),
  *            http_status, duration_ms, response (masked, bounded),

@@ -55,9 +55,12 @@ bool pay_refund_done(mongoc_client_session_t *session, struct em_store *st, cons
 bool pay_job_validate(struct jobs_worker *w, const struct jobs_job *job, struct em_error *err);
 bool pay_job_refund(struct jobs_worker *w, const struct jobs_job *job, struct em_error *err);
 bool pay_job_refund_poll(struct jobs_worker *w, const struct jobs_job *job, struct em_error *err);
-/* The reconciliation sweep. */
+/* ---- the sweeps (sweep.c): each pages through all that is due, bounded per pass ---- */
+
+/* Reconciliation: open attempts looked up at the gateway by tran_id. */
 bool pay_reconcile_sweep(struct jobs_worker *w, struct em_error *err);
-/* Refunds for paid card orders that were cancelled (payment_status refund_requested). */
+/* Refunds for paid card orders that were cancelled (payment_status
+ * refund_requested, no cancel_refund_id yet: the sweep sets it). */
 bool pay_refund_requested_sweep(struct jobs_worker *w, struct em_error *err);
 /* Refunds for received returns (order_returns refund_requested, refund_amount). */
 bool pay_returns_refund_sweep(struct jobs_worker *w, struct em_error *err);

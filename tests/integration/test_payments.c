@@ -999,6 +999,10 @@ static void test_cancel_paid_refunds(void **state)
 		snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"amount\": 150000,"
 			 " \"status\": \"refunded\"}", id);
 		assert_int_equal(h_db_count("refunds", f), 1);
+		/* the sweep marked the order: it is not looked at again */
+		snprintf(f, sizeof f, "{\"_id\": {\"$oid\": \"%s\"}, \"cancel_refund_id\":"
+			 " {\"$type\": \"objectId\"}}", id);
+		assert_int_equal(h_db_count("orders", f), 1);
 	}
 	{
 		static const long long amounts[] = { 6000, 150000 };
@@ -1296,6 +1300,47 @@ static void test_currency_usd(void **state)
 	}
 }
 
+/*
+ * More cancelled paid orders than a page of the sweep can be stuck behind:
+ * 25 orders waiting (refund_requested) with nothing to refund come first,
+ * and a real cancelled paid order after them still gets its refund.
+ */
+static void test_cancel_sweep_pages(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], number[40], doc[1400], path[96];
+	struct h_resp r;
+	long long base = (long long)h_now_s() % 100000000;
+
+	(void)state;
+	for (int i = 0; i < 25; i++) {
+		snprintf(doc, sizeof doc,
+			 "{\"number\": \"EM-2020-%010lld\", \"user_id\": {\"$oid\": \"%024x\"},"
+			 " \"status\": \"cancelled\", \"payment_method\": \"sslcommerz\","
+			 " \"payment_status\": \"refund_requested\", \"currency\": \"BDT\","
+			 " \"lines\": [{\"sku\": \"SWEEP-%d\", \"quantity\": {\"$numberLong\": \"1\"},"
+			 " \"unit_price\": {\"$numberLong\": \"1000\"}, \"line_total\": {\"$numberLong\": \"1000\"},"
+			 " \"discount\": {\"$numberLong\": \"0\"}, \"tax\": {\"$numberLong\": \"0\"}}],"
+			 " \"subtotal\": {\"$numberLong\": \"1000\"}, \"discount\": {\"$numberLong\": \"0\"},"
+			 " \"shipping\": {\"$numberLong\": \"0\"}, \"tax\": {\"$numberLong\": \"0\"},"
+			 " \"total\": {\"$numberLong\": \"1000\"}, \"version\": {\"$numberLong\": \"1\"},"
+			 " \"sweep_test\": true, \"created_at\": {\"$date\": \"2020-01-01T00:00:00Z\"}}",
+			 base * 100 + i, i + 1, i);
+		h_db_insert_json("orders", doc);
+	}
+	paid_order(&c, id, tran, number);
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/transitions", id);
+	r = hc_staff("POST", path, "{\"to\": \"cancelled\", \"note\": \"cannot ship\"}", NULL);
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	assert_true(refunds_wait(id, "refunded", 1, 30000));
+	assert_true(order_wait(&c, id, "cancelled", "refunded", 5000));
+	/* the 25 had nothing to refund: marked, so no pass reads them again */
+	assert_int_equal(h_db_count("orders", "{\"sweep_test\": true,"
+				    " \"cancel_refund_id\": {\"$type\": \"null\"}}"), 25);
+	h_db_delete("orders", "{\"sweep_test\": true}");
+}
+
 /* COD: staff confirm, then record the cash, which must be the total */
 static struct h_resp cod_collect(const char *path, const char *body)
 {
@@ -1430,6 +1475,7 @@ int main(void)
 		cmocka_unit_test(test_refund_cancelled_and_failed),
 		cmocka_unit_test(test_refunds_concurrent),
 		cmocka_unit_test_teardown(test_currency_usd, usd_teardown),
+		cmocka_unit_test(test_cancel_sweep_pages),
 		cmocka_unit_test(test_cod),
 		cmocka_unit_test(test_logs),
 	};
