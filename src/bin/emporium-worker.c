@@ -6,10 +6,13 @@
  *
  * SIGTERM/SIGINT: finish the job in hand, then exit 0. SIGHUP: re-read
  * the configuration. Tells systemd READY=1 / STOPPING=1 (Type=notify).
+ * EMPORIUM_WORKER_METRICS_LISTEN=127.0.0.1:9465 serves its own GET
+ * /metrics (src/jobs/metrics_listen.c).
  */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "app/modules.h"
 #include "core/config.h"
@@ -47,6 +50,7 @@ int main(int argc, char **argv)
 	struct em_config cfg;
 	struct em_error err = EM_ERROR_INIT;
 	struct jobs_worker w;
+	struct em_metrics *metrics = NULL;
 	int rc = 1;
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -81,9 +85,22 @@ int main(int argc, char **argv)
 		em_err("cannot start: %s", err.message);
 		goto done;
 	}
+	/* the process's counters: the same slot layout as a FastCGI worker's */
+	metrics = em_metrics_create();
+	w.metrics = metrics ? &metrics->slots[0] : NULL;
+	em_metrics_events_attach(w.metrics);
+	if (!jobs_metrics_open(&w, &err)) {
+		em_err("cannot start: %s", err.message);
+		jobs_worker_release(&w);
+		goto done;
+	}
 	rc = jobs_worker_loop(&w, &worker_stop, &worker_reload);
+	jobs_metrics_close(&w);
 	jobs_worker_release(&w);
 done:
+	em_metrics_events_attach(NULL);
+	if (metrics)
+		munmap(metrics, sizeof(*metrics));
 	em_modules_process_release();
 	store_global_cleanup();
 	return rc;

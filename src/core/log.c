@@ -49,6 +49,11 @@ void em_log_set_request(const char *request_id, const char *route)
 	snprintf(log_route, sizeof(log_route), "%s", route ? route : "");
 }
 
+const char *em_log_request_id(void)
+{
+	return log_request_id;
+}
+
 /* Builds the common part of a line: time, level, role, pid, request. */
 static json_object *log_line_new(enum em_log_level level)
 {

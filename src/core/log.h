@@ -27,6 +27,8 @@ void em_log_set_role(const char *role);
 
 /* Ties the following lines to a request; NULLs clear the context. */
 void em_log_set_request(const char *request_id, const char *route);
+/* The request id of the context ("" when none): a job enqueued now carries it. */
+const char *em_log_request_id(void);
 
 void em_log(enum em_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "core/log.h"
 #include "core/time.h"
 #include "jobs/jobs.h"
 #include "store/txn.h"
@@ -40,6 +41,10 @@ bool jobs_enqueue(struct em_store *st, mongoc_client_session_t *session, const c
 	BSON_APPEND_NULL(&soi, "last_error");
 	BSON_APPEND_DATE_TIME(&soi, "created_at", now);
 	BSON_APPEND_DATE_TIME(&soi, "updated_at", now);
+	/* the request that caused the job: the worker logs its lines with it,
+	 * so nginx's access line, the app's and the job's share one id */
+	if (em_log_request_id()[0])
+		BSON_APPEND_UTF8(&soi, "request_id", em_log_request_id());
 	bson_append_document_end(&update, &soi);
 	BSON_APPEND_BOOL(&opts, "upsert", true);
 	if (session && !store_txn_opts(session, &opts, err))

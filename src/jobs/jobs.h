@@ -6,7 +6,9 @@
  *   { _id: ObjectId, type: "email"|..., payload: {...}, dedupe_key: string
  *     (unique), status: "pending"|"running"|"done"|"dead", run_after: date,
  *     attempts: int32, lease_until: date|null, last_error: string|null,
- *     created_at: date, updated_at: date }
+ *     created_at: date, updated_at: date, request_id: string (the request
+ *     that enqueued it, when there was one: the worker logs the job's lines
+ *     with it) }
  * Writers enqueue in the same transaction as the change that causes the
  * job, so both commit or neither does; emporium-worker claims due jobs
  * with findAndModify and a lease, and retries with backoff.
@@ -24,6 +26,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "http/metrics.h"
 #include "store/store.h"
 
 /* The module's configuration (EMPORIUM_SMTP_*, EMPORIUM_JOB_*, ...). */
@@ -40,6 +43,7 @@ struct jobs_config {
 	int lease_s;                        /* EMPORIUM_JOB_LEASE */
 	int poll_ms;                        /* EMPORIUM_JOB_POLL_MS */
 	int backoff_ms;                     /* EMPORIUM_JOB_BACKOFF_MS: first retry delay */
+	char metrics_listen[64];            /* EMPORIUM_WORKER_METRICS_LISTEN: "" = none */
 };
 
 extern const struct em_config_section jobs_config_section;
@@ -106,6 +110,11 @@ struct jobs_worker {
 	char owner[128];       /* lease_owner: "host:pid:random" */
 	int64_t lease_cap_s;   /* lease length used for new claims */
 	unsigned long runs, failures;
+	/* GET /metrics (src/jobs/metrics_listen.c): the listening socket (-1:
+	 * none) and the process's counters; both outlive a reload */
+	int metrics_fd;
+	struct em_metrics_slot *metrics;
+	int64_t started_ms;
 };
 
 /* A claimed job, as a handler sees it; everything points into doc. */
@@ -185,6 +194,18 @@ bool jobs_worker_run_one(struct jobs_worker *w, bool *ran, struct em_error *err)
  */
 int jobs_worker_loop(struct jobs_worker *w, volatile sig_atomic_t *stop,
 		     volatile sig_atomic_t *reload);
+
+/*
+ * emporium-worker's own GET /metrics (src/jobs/metrics_listen.c), on
+ * EMPORIUM_WORKER_METRICS_LISTEN. jobs_metrics_open() binds it (nothing
+ * when the setting is empty); jobs_metrics_wait() sleeps up to ms,
+ * answering scrapes meanwhile, and returns early on a signal. The worker
+ * is single-threaded: a scrape waits for the job in hand (at most one
+ * job's run), which is what a scrape of a busy worker should see anyway.
+ */
+bool jobs_metrics_open(struct jobs_worker *w, struct em_error *err);
+void jobs_metrics_wait(struct jobs_worker *w, int64_t ms);
+void jobs_metrics_close(struct jobs_worker *w);
 
 /* The longest a failed job waits, whatever the attempt: one hour. */
 #define JOBS_BACKOFF_CAP_MS (3600LL * 1000)

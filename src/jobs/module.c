@@ -41,6 +41,9 @@ static const struct em_config_entry jobs_config_entries[] = {
 	{ { "EMPORIUM_JOB_BACKOFF_MS", "30000",
 	    "ceiling of the first retry delay (ms); it doubles per attempt up to 1 h, full jitter" },
 	  EM_CFG_INT, 10, 3600000, EM_CFG_FIELD_NUM(struct jobs_config, backoff_ms) },
+	{ { "EMPORIUM_WORKER_METRICS_LISTEN", "",
+	    "IPv4 host:port where emporium-worker answers GET /metrics (Prometheus); empty: none" },
+	  EM_CFG_STR, 0, 0, EM_CFG_FIELD_STR(struct jobs_config, metrics_listen) },
 };
 
 /* Refuses at start what would only fail later, one mail at a time. */

@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/notify.h"
 #include "core/time.h"
+#include "http/metrics.h"
 #include "jobs/jobs.h"
 
 int64_t jobs_backoff_ms(int32_t attempts, int64_t base_ms, int64_t cap_ms, uint64_t rnd)
@@ -52,6 +53,8 @@ bool jobs_worker_init(struct jobs_worker *w, const struct em_config *cfg, struct
 
 	memset(w, 0, sizeof(*w));
 	w->cfg = *cfg;
+	w->metrics_fd = -1;
+	w->started_ms = em_now_ms();
 	if (sodium_init() < 0) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "libsodium did not initialise");
 		return false;
@@ -258,6 +261,35 @@ done:
 	return ok;
 }
 
+/*
+ * The job's lines carry the request id of the request that enqueued it
+ * (and its type as the route), so one grep of the id finds nginx's access
+ * line, the app's and the job's.
+ */
+static void jobs_log_context(const bson_t *doc)
+{
+	const char *rid = NULL, *type = NULL;
+	char route[80];
+	bson_iter_t it;
+
+	if (bson_iter_init_find(&it, doc, "request_id") && BSON_ITER_HOLDS_UTF8(&it))
+		rid = bson_iter_utf8(&it, NULL);
+	if (bson_iter_init_find(&it, doc, "type") && BSON_ITER_HOLDS_UTF8(&it))
+		type = bson_iter_utf8(&it, NULL);
+	snprintf(route, sizeof(route), "job %.64s", type ? type : "?");
+	em_log_set_request(rid, route);
+}
+
+/* Counts a run's outcome and its latency: from when the job was due. */
+static void jobs_count(const bson_t *doc, enum em_metrics_event ev)
+{
+	bson_iter_t it;
+
+	em_metrics_event(ev);
+	if (bson_iter_init_find(&it, doc, "run_after") && BSON_ITER_HOLDS_DATE_TIME(&it))
+		em_metrics_job_latency(em_now_ms() - bson_iter_date_time(&it));
+}
+
 static jobs_handler_fn jobs_handler_find(const char *type)
 {
 	return em_modules_job_handler(type);
@@ -280,6 +312,7 @@ bool jobs_worker_run_one(struct jobs_worker *w, bool *ran, struct em_error *err)
 		return true;
 	*ran = true;
 	w->runs++;
+	jobs_log_context(&doc);
 	if (!jobs_job_parse(&doc, &job, &jerr)) {
 		if (job.id_hex[0]) {
 			em_err("job %s: dead: %s", job.id_hex, jerr.message);
@@ -298,6 +331,7 @@ bool jobs_worker_run_one(struct jobs_worker *w, bool *ran, struct em_error *err)
 			 "died or hung", (int)job.attempts - 1);
 		em_err("job %s (%s): dead: %s", job.id_hex, job.type, jerr.message);
 		ok = jobs_finish(w, &job, "dead", 0, jerr.message, err);
+		jobs_count(&doc, EM_EV_JOB_DEAD);
 		goto done;
 	}
 	run = jobs_handler_find(job.type);
@@ -312,6 +346,7 @@ bool jobs_worker_run_one(struct jobs_worker *w, bool *ran, struct em_error *err)
 		em_info("job %s (%s): done after %d attempt(s)", job.id_hex, job.type,
 			(int)job.attempts);
 		ok = jobs_finish(w, &job, "done", 0, NULL, err);
+		jobs_count(&doc, EM_EV_JOB_DONE);
 		goto done;
 	}
 	w->failures++;
@@ -319,6 +354,7 @@ bool jobs_worker_run_one(struct jobs_worker *w, bool *ran, struct em_error *err)
 		em_err("job %s (%s): dead after %d attempt(s): %s", job.id_hex, job.type,
 		       (int)job.attempts, jerr.message);
 		ok = jobs_finish(w, &job, "dead", 0, jerr.message, err);
+		jobs_count(&doc, EM_EV_JOB_DEAD);
 		goto done;
 	}
 	randombytes_buf(&rnd, sizeof(rnd));
@@ -326,7 +362,9 @@ bool jobs_worker_run_one(struct jobs_worker *w, bool *ran, struct em_error *err)
 	em_warn("job %s (%s): attempt %d failed, retry in %lld ms: %s", job.id_hex, job.type,
 		(int)job.attempts, (long long)delay, jerr.message);
 	ok = jobs_finish(w, &job, "pending", em_now_ms() + delay, jerr.message, err);
+	jobs_count(&doc, EM_EV_JOB_RETRY);
 done:
+	em_log_set_request(NULL, NULL);
 	bson_destroy(&job.payload);
 	bson_destroy(&doc);
 	return ok;
@@ -375,14 +413,6 @@ static int64_t jobs_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Sleeps ms, or less when a signal arrives (nanosleep returns on EINTR). */
-static void jobs_sleep_ms(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Re-reads the configuration; keeps the old one when the new one is bad. */
 static void jobs_worker_reload(struct jobs_worker *w)
 {
@@ -400,6 +430,10 @@ static void jobs_worker_reload(struct jobs_worker *w)
 	}
 	fresh.runs = w->runs;
 	fresh.failures = w->failures;
+	/* the counters and the metrics port stay (a new address needs a restart) */
+	fresh.metrics_fd = w->metrics_fd;
+	fresh.metrics = w->metrics;
+	fresh.started_ms = w->started_ms;
 	jobs_worker_release(w);
 	*w = fresh;
 	em_log_set_level(w->cfg.log_level);
@@ -422,6 +456,8 @@ int jobs_worker_loop(struct jobs_worker *w, volatile sig_atomic_t *stop,
 		int64_t now = jobs_mono_ms();
 		bool ran = false;
 
+		/* a client that lost the server is replaced, not waited out */
+		store_recover(&w->store);
 		if (*reload) {
 			*reload = 0;
 			em_notify("RELOADING=1");
@@ -443,15 +479,14 @@ int jobs_worker_loop(struct jobs_worker *w, volatile sig_atomic_t *stop,
 				em_err("job worker: %s; retrying every %d ms", err.message,
 				       jobs_config(&w->cfg)->poll_ms);
 			failing = true;
-			jobs_sleep_ms(jobs_config(&w->cfg)->poll_ms);
+			jobs_metrics_wait(w, jobs_config(&w->cfg)->poll_ms);
 			continue;
 		}
 		if (failing)
 			em_info("job worker: the database answers again");
 		failing = false;
 		/* busy: take the next job at once; idle: poll */
-		if (!ran)
-			jobs_sleep_ms(jobs_config(&w->cfg)->poll_ms);
+		jobs_metrics_wait(w, ran ? 0 : jobs_config(&w->cfg)->poll_ms);
 	}
 	em_notify("STOPPING=1");
 	em_info("job worker %s stopping: %lu job run(s), %lu failure(s)", w->owner, w->runs,
