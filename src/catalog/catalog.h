@@ -134,8 +134,10 @@ bool catalog_option_name_valid(const char *s);
 /*
  * Builds the editable part of a product document from request JSON:
  * title, slug, description, brand, category_id, attributes, status,
- * currency (default_currency when absent), options, variants, and the
- * denormalised min_price, max_price, total_stock. Every value is checked
+ * currency (default_currency when absent), options, option_order
+ * (always written, {} when absent), variants, and the denormalised
+ * min_price, max_price, total_stock and search_text (the attribute and
+ * option values, for the text index). Every value is checked
  * and appended with a typed bson call; unknown keys, wrong types, bad
  * money, unknown option names and SKUs repeated within the product fail
  * with EM_ERR_INVALID naming the field ("variants[2].price").
@@ -391,13 +393,13 @@ bool catalog_category_update(struct em_store *st, const bson_oid_t *id,
 bool catalog_category_delete(struct em_store *st, const bson_oid_t *id, struct em_error *err);
 
 /*
- * Resolves a category given by id (24 hex) or slug to its _id and the
- * _ids of it and all its descendants (appended to ids as an array's
- * elements "0", "1", ...). EM_ERR_NOT_FOUND when there is no such
- * category.
+ * Resolves categories given by id (24 hex) or slug to the _ids of each
+ * one and all its descendants (one read of the tree), appended to ids as
+ * an array's elements "0", "1", ..., each _id once. EM_ERR_NOT_FOUND
+ * when one of them does not exist.
  */
-bool catalog_category_subtree(struct em_store *st, const char *id_or_slug, bson_oid_t *root,
-			      bson_t *ids, struct em_error *err);
+bool catalog_category_subtrees(struct em_store *st, const char *const *ids_or_slugs, size_t n,
+			       bson_t *ids, struct em_error *err);
 
 /* ---- cursors (catalog.c) ---- */
 

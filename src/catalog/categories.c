@@ -4,7 +4,7 @@
  * A shop has tens or hundreds of categories, never millions, so the tree
  * is read whole (one indexed find) and assembled in C; products point at
  * one category_id and "category including subcategories" is resolved by
- * collecting the subtree's ids here (catalog_category_subtree), so moving
+ * collecting the subtree's ids here (catalog_category_subtrees), so moving
  * a category never has to rewrite products.
  *
  * Changes are transactions that first increment the tree's lock document
@@ -156,27 +156,35 @@ static bool row_slug_is(const struct cat_row *r, const char *slug)
 	       strcmp(bson_iter_utf8(&it, NULL), slug) == 0;
 }
 
-bool catalog_category_subtree(struct em_store *st, const char *id_or_slug, bson_oid_t *root,
-			      bson_t *ids, struct em_error *err)
+bool catalog_category_subtrees(struct em_store *st, const char *const *ids_or_slugs, size_t n,
+			       bson_t *ids, struct em_error *err)
 {
 	struct cat_rows t;
 	bson_error_t berr;
-	size_t r = SIZE_MAX, k = 0;
-	bson_oid_t want;
-	bool by_id = em_oid_parse(id_or_slug, &want), ok = false;
+	bool *in = NULL, ok = false;
+	size_t k = 0;
 
 	if (!cat_rows_load(st, NULL, &t, &berr, err))
 		return false;
-	for (size_t i = 0; i < t.n && r == SIZE_MAX; i++)
-		if ((by_id && bson_oid_equal(&t.rows[i].id, &want)) || row_slug_is(&t.rows[i], id_or_slug))
-			r = i;
-	if (r == SIZE_MAX) {
-		em_error_set(err, EM_ERR_NOT_FOUND, "category", "no such category");
-		goto done;
+	in = xcalloc(t.n ? t.n : 1, sizeof(*in));
+	for (size_t v = 0; v < n; v++) {
+		bson_oid_t want;
+		bool by_id = em_oid_parse(ids_or_slugs[v], &want);
+		size_t r = SIZE_MAX;
+
+		for (size_t i = 0; i < t.n && r == SIZE_MAX; i++)
+			if ((by_id && bson_oid_equal(&t.rows[i].id, &want)) ||
+			    row_slug_is(&t.rows[i], ids_or_slugs[v]))
+				r = i;
+		if (r == SIZE_MAX) {
+			em_error_set(err, EM_ERR_NOT_FOUND, "category", "no such category");
+			goto done;
+		}
+		for (size_t i = 0; i < t.n; i++)
+			in[i] = in[i] || cat_is_below(&t, i, r);
 	}
-	bson_oid_copy(&t.rows[r].id, root);
 	for (size_t i = 0; i < t.n; i++)
-		if (cat_is_below(&t, i, r)) {
+		if (in[i]) {
 			char key[24];
 
 			snprintf(key, sizeof(key), "%zu", k++);
@@ -184,6 +192,7 @@ bool catalog_category_subtree(struct em_store *st, const char *id_or_slug, bson_
 		}
 	ok = true;
 done:
+	free(in);
 	cat_rows_release(&t);
 	return ok;
 }

@@ -44,7 +44,9 @@ static void values_pattern_append(bson_t *doc, const char *key, const struct cat
 		if (i)
 			pat[o++] = '|';
 		for (const char *c = vals->v[i]; *c && o + 8 < sizeof(pat); c++) {
-			if (strchr("\\^$.|?*+()[]{}/-#&~", *c))
+			/* the metacharacters outside a class; every other
+			 * byte is literal, UTF-8 sequences included */
+			if (strchr("\\^$.|?*+()[]{}", *c))
 				pat[o++] = '\\';
 			pat[o++] = *c;
 		}
@@ -167,30 +169,13 @@ void catalog_db_text_search(const struct catalog_filter *f, char *out, size_t si
 bool catalog_db_category_ids(struct em_store *st, const struct catalog_filter *f, bson_t *ids,
 			     struct em_error *err)
 {
-	bson_t sub = BSON_INITIALIZER;
-	size_t k = 0;
-
-	for (size_t i = 0; i < f->categories.n; i++) {
-		bson_oid_t root;
-		bson_iter_t it;
-
-		bson_reinit(&sub);
-		if (!catalog_category_subtree(st, f->categories.v[i], &root, &sub, err)) {
-			bson_destroy(&sub);
-			if (err->kind == EM_ERR_NOT_FOUND)
-				em_error_set(err, EM_ERR_INVALID, "category", "no such category");
-			return false;
-		}
-		if (bson_iter_init(&it, &sub))
-			while (bson_iter_next(&it))
-				if (BSON_ITER_HOLDS_OID(&it)) {
-					char key[24];
-
-					snprintf(key, sizeof(key), "%zu", k++);
-					BSON_APPEND_OID(ids, key, bson_iter_oid(&it));
-				}
+	if (!f->categories.n)
+		return true;
+	if (!catalog_category_subtrees(st, f->categories.v, f->categories.n, ids, err)) {
+		if (err->kind == EM_ERR_NOT_FOUND)
+			em_error_set(err, EM_ERR_INVALID, "category", "no such category");
+		return false;
 	}
-	bson_destroy(&sub);
 	return true;
 }
 
