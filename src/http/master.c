@@ -207,8 +207,12 @@ static void master_reap(struct master *m, bool stopping)
 				em_warn("worker %d exited with status %d", (int)pid,
 					WEXITSTATUS(status));
 			/* Dying in a loop (bad config, DB URI): back off
-			 * exponentially instead of forking flat out. */
-			if (lived < 2.0) {
+			 * exponentially instead of forking flat out. A SIGKILL
+			 * comes from outside (an operator, the OOM killer, the
+			 * cluster fault test) and says nothing about the next
+			 * worker: it is replaced at once, or a few kills in a
+			 * row would leave the pool empty for seconds. */
+			if (lived < 2.0 && !(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) {
 				double delay;
 
 				m->fast_failures++;
