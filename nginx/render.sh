@@ -251,7 +251,7 @@ else V[ACCESS_LOG_DIRECTIVE]="${V[ACCESS_LOG]} emporium_json"; fi
 if [ -n "${V[USER]}" ]; then V[USER_DIRECTIVE]="user ${V[USER]};"
 else V[USER_DIRECTIVE]='# no "user": the master runs as a normal user, so do the workers'; fi
 
-ups=''
+ups='' backups='' ntcp=0
 read -r -a up_list <<<"${V[UPSTREAMS]}"
 [ ${#up_list[@]} -gt 0 ] || die "NGX_UPSTREAMS is empty: give unix:/path/to.sock or host:port (several separated by spaces)"
 for u in "${up_list[@]}"; do
@@ -259,10 +259,19 @@ for u in "${up_list[@]}"; do
 		ups+="server $u;"$'\n'
 	elif [[ $u =~ ^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})$ ]] && [ "${BASH_REMATCH[2]}" -ge 1 ] && [ "${BASH_REMATCH[2]}" -le 65535 ]; then
 		ups+="server $u max_fails=2 fail_timeout=5s;"$'\n'
+		backups+="server $u backup max_fails=0;"$'\n'
+		ntcp=$((ntcp + 1))
 	else
 		die "NGX_UPSTREAMS: '$u' is neither unix:/absolute/path nor host:port"
 	fi
 done
+# Several hosts: each is skipped for fail_timeout after max_fails errors,
+# and the same hosts again as backups that are never marked failed. A
+# worker killed mid-request is an error too, so a burst of them (OOM
+# kills, request timeouts) could mark every host failed at once, and nginx
+# would answer 502 "no live upstreams" without trying any; with the
+# backups it tries them. (tests/cluster: worker_kills)
+[ "$ntcp" -lt 2 ] || ups+=$backups
 V[UPSTREAM_SERVERS]=${ups%$'\n'}
 
 cors=''

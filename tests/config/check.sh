@@ -152,6 +152,23 @@ if grep -q '^ *server 10.0.0.6:9000' "$P/emporium.conf" && grep -q '^ *server 10
 	grep -q '^ *server unix:/run/emporium/fcgi.sock;' "$P/emporium.conf"; then
 	ok "rendered upstream lists every NGX_UPSTREAMS entry"
 else notok "rendered upstream lists every NGX_UPSTREAMS entry" "$(grep -A5 '^upstream' "$P/emporium.conf")"; fi
+# Several hosts (scripts/cluster, tests/cluster): each is skipped after
+# max_fails errors for fail_timeout, and listed again as a backup that is
+# never marked failed, so a burst of killed workers cannot leave nginx with
+# "no live upstreams"; one host alone, or a unix socket, has no backup.
+if grep -q '^ *server 10.0.0.5:9000 max_fails=2 fail_timeout=5s;' "$P/emporium.conf" &&
+	grep -q '^ *server 10.0.0.6:9000 max_fails=2 fail_timeout=5s;' "$P/emporium.conf" &&
+	grep -q '^ *server 10.0.0.5:9000 backup max_fails=0;' "$P/emporium.conf" &&
+	grep -q '^ *server 10.0.0.6:9000 backup max_fails=0;' "$P/emporium.conf" &&
+	[ "$(grep -c '^ *server .*backup' "$P/emporium.conf")" = 2 ] &&
+	! grep -q 'backup' "$W/prod-default.conf" &&
+	render_env NGX_UPSTREAMS='10.0.0.5:9000' "$render" --mode production \
+		--template "$root/nginx/emporium.conf.in" --out "$W/one-host.conf" &&
+	grep -q '^ *server 10.0.0.5:9000 max_fails=2 fail_timeout=5s;' "$W/one-host.conf" &&
+	! grep -q 'backup' "$W/one-host.conf"; then
+	ok "upstream: every TCP host with max_fails/fail_timeout, and again as a never-failed backup when there are several"
+else notok "upstream: every TCP host with max_fails/fail_timeout, and again as a never-failed backup when there are several" \
+	"$(grep -A8 '^upstream' "$P/emporium.conf")"; fi
 if grep -q '^set_real_ip_from 10.0.0.0/8;' "$P/emporium.conf" &&
 	grep -q '^set_real_ip_from 2001:db8::/32;' "$P/emporium.conf" &&
 	grep -q '^real_ip_header X-Forwarded-For;' "$P/emporium.conf" &&
@@ -236,6 +253,18 @@ if ! grep -qE 'fastcgi_keep_conn on|^ *keepalive [0-9]|include +fastcgi_params|i
 	[ "$(grep -c 'fastcgi_pass emporium_fcgi;' "$conf")" = "$(grep -c 'fastcgi_keep_conn off;' "$conf")" ]; then
 	ok "every fastcgi_pass has keep_conn off; no upstream keepalive; no external includes"
 else notok "every fastcgi_pass has keep_conn off; no upstream keepalive; no external includes"; fi
+# Retry on the next host only when nothing came back (error, timeout): never
+# on an answer (http_5xx: the app ran the request) and never a sent POST or
+# PATCH (non_idempotent); bounded in tries and time. Every fastcgi_pass has it.
+assert_conf "FastCGI retries: next host on error/timeout only, at most 3 tries within 10 s" \
+	'^ *fastcgi_next_upstream error timeout;$' '^ *fastcgi_next_upstream_tries [23];$' \
+	'^ *fastcgi_next_upstream_timeout 10s;$'
+if ! grep -qE '^ *fastcgi_next_upstream .*(non_idempotent|http_[0-9]|invalid_header|off)' "$conf" &&
+	[ "$(grep -c 'fastcgi_pass emporium_fcgi;' "$conf")" = "$(grep -c '^ *fastcgi_next_upstream error timeout;' "$conf")" ] &&
+	! grep -hv '^[[:space:]]*#' "$root/nginx/emporium.conf.in" "$root"/nginx/snippets/*.conf | grep -q 'non_idempotent'; then
+	ok "FastCGI retries: no POST/PATCH replayed once sent (no non_idempotent), none on an app answer; on every fastcgi_pass"
+else notok "FastCGI retries: no POST/PATCH replayed once sent (no non_idempotent), none on an app answer; on every fastcgi_pass" \
+	"$(grep -n 'fastcgi_next_upstream\|fastcgi_pass' "$conf")"; fi
 assert_conf "CORS: exact-origin allowlist map, credentials only for listed origins" \
 	'^ *"https://shop\.example\.com" "https://shop\.example\.com";$' \
 	'^ *"https://admin\.example\.com" "https://admin\.example\.com";$' \
