@@ -76,19 +76,26 @@ static bool auth_me_patch(struct em_request *req, struct em_error *err)
 	bson_error_t berr;
 	bson_oid_t uid;
 	json_object *v;
-	const char *name, *phone;
+	const char *name = NULL, *phone = NULL;
 	bool ok = false;
 
-	if (!auth_me_oid(req, &uid, err) || !auth_body_check(req, me_fields, err) ||
-	    !auth_body_string(req->json, "name", 1, AUTH_NAME_MAX, false, &name, err) ||
-	    (name && !auth_person_name_check("name", name, err)) ||
-	    !auth_body_string(req->json, "phone", 1, 20, false, &phone, err) ||
-	    (phone && !auth_phone_check("phone", phone, err)))
+	if (!auth_me_oid(req, &uid, err))
 		goto done;
-	if (json_object_object_get_ex(req->json, "name", &v) && json_object_is_type(v, json_type_null)) {
-		em_error_set(err, EM_ERR_INVALID, "name", "name cannot be removed");
-		goto done;
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if (auth_body_check(req, me_fields, err) || err->field[0]) {
+		if (json_object_object_get_ex(req->json, "name", &v) &&
+		    json_object_is_type(v, json_type_null))
+			em_error_setc(err, EM_ERR_INVALID, "name", EM_CODE_REQUIRED,
+				      "name cannot be removed");
+		else if (auth_body_string(req->json, "name", 1, AUTH_NAME_MAX, false, &name, err) &&
+			 name)
+			auth_person_name_check("name", name, err);
+		if (auth_body_string(req->json, "phone", 1, 20, false, &phone, err) && phone)
+			auth_phone_check("phone", phone, err);
 	}
+	if (!em_error_collect_end(err))
+		goto done;
 	if (name)
 		BSON_APPEND_UTF8(&set, "name", name);
 	if (phone)

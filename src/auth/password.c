@@ -327,9 +327,9 @@ bool auth_phone_check(const char *field, const char *phone, struct em_error *err
 			digits = 100; /* any other character: refuse below */
 	}
 	if (len > 20 || digits < 7 || digits > 15) {
-		em_error_set(err, EM_ERR_INVALID, field,
-			     "%s must be a phone number: an optional +, 7 to 15 digits, "
-			     "spaces, '-', '(' or ')'", field);
+		em_error_setc(err, EM_ERR_INVALID, field, EM_CODE_INVALID_FORMAT,
+			      "%s must be a phone number: an optional +, 7 to 15 digits, "
+			      "spaces, '-', '(' or ')'", field);
 		return false;
 	}
 	return true;

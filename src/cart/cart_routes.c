@@ -524,7 +524,8 @@ static bool cart_sku_check(const char *sku, struct em_error *err)
 	}
 	return true;
 bad:
-	em_error_set(err, EM_ERR_INVALID, "sku", "a SKU is 1..64 of A-Z a-z 0-9 . _ -");
+	em_error_setc(err, EM_ERR_INVALID, "sku", EM_CODE_INVALID_FORMAT,
+		      "a SKU is 1..64 of A-Z a-z 0-9 . _ -");
 	return false;
 }
 
@@ -604,11 +605,15 @@ static bool cart_items_post(struct em_request *req, struct em_error *err)
 	int64_t qty = 0;
 	bool present;
 
-	if (!em_json_check_fields(req->json, item_fields, err) ||
-	    !em_json_get_string(req->json, "sku", 1, CART_SKU_MAX, true, &sku, err) ||
-	    !cart_sku_check(sku, err) ||
-	    !em_json_get_int64(req->json, "quantity", 1, cart_cc(req)->max_qty, true, &present,
-			       &qty, err))
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if (em_json_check_fields(req->json, item_fields, err) || err->field[0]) {
+		if (em_json_get_string(req->json, "sku", 1, CART_SKU_MAX, true, &sku, err))
+			cart_sku_check(sku, err);
+		em_json_get_int64(req->json, "quantity", 1, cart_cc(req)->max_qty, true, &present,
+				  &qty, err);
+	}
+	if (!em_error_collect_end(err))
 		return false;
 	return cart_add_and_render(req, sku, qty, NULL, err);
 }

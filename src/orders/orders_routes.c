@@ -111,12 +111,12 @@ static bool orders_oid_field(json_object *body, const char *key, bool required, 
 	const char *v = NULL;
 
 	*present = false;
-	if (!em_json_get_string(body, key, 24, 24, required, &v, err))
+	if (!em_json_get_string(body, key, 1, 64, required, &v, err))
 		return false;
 	if (!v)
 		return true;
-	if (!em_oid_parse(v, out)) {
-		em_error_set(err, EM_ERR_INVALID, key, "is not an id");
+	if (strlen(v) != 24 || !em_oid_parse(v, out)) {
+		em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_INVALID_FORMAT, "is not an id");
 		return false;
 	}
 	*present = true;
@@ -136,35 +136,34 @@ static bool orders_place_parse(struct em_request *req, struct orders_place_reque
 	const char *s = NULL;
 	bool present;
 
-	if (!em_json_check_fields(b, orders_place_fields, err) ||
-	    !orders_oid_field(b, "shipping_address_id", true, &present, &in->shipping_address_id,
-			      err) ||
-	    !orders_oid_field(b, "billing_address_id", false, &in->has_billing_address,
-			      &in->billing_address_id, err))
-		return false;
-	if (!em_json_get_string(b, "shipping_method", 1, sizeof in->shipping_method - 1, false, &s,
-				err))
-		return false;
-	if (s)
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if (!em_json_check_fields(b, orders_place_fields, err) && !err->field[0])
+		goto done; /* not an object */
+	orders_oid_field(b, "shipping_address_id", true, &present, &in->shipping_address_id, err);
+	orders_oid_field(b, "billing_address_id", false, &in->has_billing_address,
+			 &in->billing_address_id, err);
+	if (em_json_get_string(b, "shipping_method", 1, sizeof in->shipping_method - 1, false, &s,
+			       err) && s)
 		snprintf(in->shipping_method, sizeof in->shipping_method, "%s", s);
 	s = NULL;
-	if (!em_json_get_string(b, "payment_method", 1, sizeof in->payment_method - 1, true, &s,
-				err))
-		return false;
-	if (strcmp(s, "sslcommerz") != 0 && strcmp(s, "cod") != 0) {
-		em_error_set(err, EM_ERR_INVALID, "payment_method", "must be sslcommerz or cod");
-		return false;
+	if (em_json_get_string(b, "payment_method", 1, sizeof in->payment_method - 1, true, &s,
+			       err)) {
+		if (strcmp(s, "sslcommerz") != 0 && strcmp(s, "cod") != 0)
+			em_error_setc(err, EM_ERR_INVALID, "payment_method", EM_CODE_INVALID_VALUE,
+				      "must be sslcommerz or cod");
+		else
+			snprintf(in->payment_method, sizeof in->payment_method, "%s", s);
 	}
-	snprintf(in->payment_method, sizeof in->payment_method, "%s", s);
 	s = NULL;
-	if (!em_json_get_string(b, "note", 0, ORDERS_NOTE_MAX, false, &s, err))
-		return false;
-	if (s) {
+	if (em_json_get_string(b, "note", 0, ORDERS_NOTE_MAX, false, &s, err) && s) {
 		in->has_note = true;
 		snprintf(in->note, sizeof in->note, "%s", s);
 	}
-	return em_json_get_int64(b, "expected_total", 0, INT64_MAX, false,
-				 &in->has_expected_total, &in->expected_total, err);
+	em_json_get_int64(b, "expected_total", 0, INT64_MAX - 1, false, &in->has_expected_total,
+			  &in->expected_total, err);
+done:
+	return em_error_collect_end(err);
 }
 
 /* POST /api/v1/orders */

@@ -442,6 +442,10 @@ static void test_bad_input(void **state)
 		       "sku");
 	snprintf(body, sizeof body, "{\"sku\": \"%s\", \"quantity\": 1, \"price\": 1}", sku("C3"));
 	expect_problem(&u, "POST", "/api/v1/cart/items", body, 400, "price");
+	r = req(&u, "POST", "/api/v1/cart/items",
+		"{\"sku\": \"a b\", \"quantity\": 0, \"price\": 1}");
+	h_assert_problem_errors(&r, 400, "price:unknown_field sku:invalid_format quantity:out_of_range");
+	h_resp_free(&r);
 	snprintf(body, sizeof body, "{\"sku\": \"%s\", \"quantity\": 1}", sku("D1"));
 	expect_problem(&u, "POST", "/api/v1/cart/items", body, 400, "sku"); /* draft */
 	/* quantity x price past int64 */

@@ -40,6 +40,10 @@ static void test_me_mass_assignment(void **state)
 	r = h_authed("PATCH", "/api/v1/me", token, "{\"phone\":\"call me\"}");
 	h_assert_problem_field(&r, 400, "phone");
 	h_resp_free(&r);
+	r = h_authed("PATCH", "/api/v1/me", token,
+		     "{\"name\":null,\"phone\":\"call me\",\"role\":\"admin\"}");
+	h_assert_problem_errors(&r, 400, "role:unknown_field name:required phone:invalid_format");
+	h_resp_free(&r);
 	snprintf(filter, sizeof(filter), "{\"_id\":{\"$oid\":\"%s\"},\"role\":\"customer\","
 		 "\"name\":\"Test User\",\"email_verified\":true}", uid);
 	assert_int_equal(h_db_count("users", filter), 1);

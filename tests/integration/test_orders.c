@@ -205,6 +205,15 @@ static void test_refusals_change_nothing(void **state)
 	r = ho_place(&c, key, body);
 	h_assert_problem(&r, 400);
 	h_resp_free(&r);
+	/* every fault at once, each with its code */
+	r = ho_place(&c, key,
+		     "{\"shipping_address_id\": \"nope\", \"payment_method\": \"gold\","
+		     " \"note\": 7, \"expected_total\": -5, \"total\": 1}");
+	h_assert_problem_errors(&r, 400,
+				"total:unknown_field shipping_address_id:invalid_format "
+				"payment_method:invalid_value note:invalid_type "
+				"expected_total:out_of_range");
+	h_resp_free(&r);
 	/* the total shown is not the total now */
 	snprintf(body, sizeof body,
 		 "{\"shipping_address_id\": \"%s\", \"payment_method\": \"cod\", \"expected_total\": 1}",
