@@ -1,6 +1,6 @@
 /*
- * module.c - the ops module: health checks for load balancers and the
- * CSP violation report endpoint.
+ * module.c - the ops module: health checks for load balancers, the CSP
+ * violation report endpoint, GET /metrics and `emporium-admin status`.
  */
 #include "app/module.h"
 #include "ops/ops.h"
@@ -26,4 +26,5 @@ const struct em_module ops_module = {
 	.routes = ops_route_tables,
 	.indexes = ops_indexes,
 	.nindexes = EM_COUNT(ops_indexes),
+	.admin_cmds = ops_admin_cmds,
 };

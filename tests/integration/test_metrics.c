@@ -23,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "harness_orders.h"
 
@@ -391,6 +394,119 @@ static void test_event_metadata(void **state)
 	free(text);
 }
 
+
+/* ---- emporium-admin status ---- */
+
+/* Runs the build's emporium-admin status with args; its stdout (free it). */
+static char *admin_status(const char *args, int *rc)
+{
+	char exe[1024], cmd[4096], buf[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	size_t len = 0, cap = 1 << 16;
+	char *out = malloc(cap);
+	FILE *p;
+	int st;
+
+	assert_true(n > 0);
+	assert_non_null(out);
+	exe[n] = '\0';
+	/* <build>/tests/integration/test_x -> <build>/emporium-admin */
+	for (int i = 0; i < 3; i++) {
+		char *slash = strrchr(exe, '/');
+
+		assert_non_null(slash);
+		*slash = '\0';
+	}
+	snprintf(cmd, sizeof cmd, "EMPORIUM_ENV_FILE='%s' '%s/emporium-admin' status %s 2>/dev/null",
+		 h_env("STACK_ENV_FILE"), exe, args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while ((n = (ssize_t)fread(buf, 1, sizeof buf, p)) > 0) {
+		assert_true(len + (size_t)n < cap);
+		memcpy(out + len, buf, (size_t)n);
+		len += (size_t)n;
+	}
+	out[len] = '\0';
+	st = pclose(p);
+	*rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return out;
+}
+
+/*
+ * The pool as the test sees it (the master, its workers), the database
+ * reachable, the queue's dead count with a dead job planted, and the last
+ * errors: that job's last_error, and the error line a 500 wrote to the
+ * FastCGI log with its request id.
+ */
+static void test_admin_status(void **state)
+{
+	char args[1200], marker[64], rid[64], job[512], *out;
+	pid_t pids[64];
+	json_object *j, *o, *errs;
+	struct h_resp r;
+	int rc, nworkers;
+	bool saw_job = false, saw_log = false;
+
+	(void)state;
+	snprintf(marker, sizeof marker, "status-marker-%d-%ld", (int)getpid(), (long)time(NULL));
+	snprintf(job, sizeof job, "{\"type\": \"email\", \"status\": \"dead\", \"dedupe_key\": \"%s\","
+		 " \"payload\": {}, \"attempts\": 1, \"last_error\": \"%s\","
+		 " \"dead_at\": {\"$date\": \"2099-01-01T00:00:00Z\"}}", marker, marker);
+	h_db_insert_json("jobs", job);
+	/* a 500: the ping refused once */
+	failpoint("{\"times\": 1}", "{\"failCommands\": [\"ping\"], \"errorCode\": 2,"
+		  " \"appName\": \"emporium-fcgi\"}");
+	r = h_get("/api/v1/health/ready");
+	failpoint("\"off\"", NULL);
+	assert_int_equal(r.status, 500);
+	assert_true(h_header(&r, "x-request-id", rid, sizeof rid));
+	h_resp_free(&r);
+
+	snprintf(args, sizeof args, "--json --log '%s/logs/fcgi.log'", h_env("STACK_DIR"));
+	out = admin_status(args, &rc);
+	j = json_tokener_parse(out);
+	if (!j)
+		fail_msg("status --json is not JSON: %s", out);
+	assert_int_equal(rc, 0);
+	assert_true(json_object_get_boolean(hc_jget(j, "ok")));
+	o = hc_jget(j, "pool");
+	nworkers = h_worker_pids(pids, 64);
+	assert_int_equal(json_object_get_int(hc_jget(o, "master_pid")), (int)h_master_pid());
+	assert_int_equal(json_object_get_int(hc_jget(o, "workers")), nworkers);
+	o = hc_jget(j, "database");
+	assert_true(json_object_get_boolean(hc_jget(o, "reachable")));
+	assert_true(json_object_get_double(hc_jget(o, "ping_ms")) >= 0);
+	assert_true(json_object_get_int64(hc_jget(j, "queue.dead")) >= 1);
+	assert_true(json_object_get_int64(hc_jget(j, "queue.pending")) >= 0);
+	errs = hc_jget(j, "last_errors");
+	assert_non_null(errs);
+	for (size_t i = 0; i < json_object_array_length(errs); i++) {
+		json_object *e = json_object_array_get_idx(errs, i);
+
+		if (strcmp(hc_jstr(e, "source"), "jobs") == 0 &&
+		    strcmp(hc_jstr(e, "message"), marker) == 0)
+			saw_job = true;
+		if (strcmp(hc_jstr(e, "source"), "log") == 0 && hc_jget(e, "request_id") &&
+		    strcmp(hc_jstr(e, "request_id"), rid) == 0)
+			saw_log = saw_log || strstr(hc_jstr(e, "message"), "ping") != NULL;
+	}
+	if (!saw_job || !saw_log)
+		fail_msg("last errors lack the dead job (%d) or the 500's log line (%d): %s", saw_job,
+			 saw_log, out);
+	json_object_put(j);
+	free(out);
+	/* the text at a glance */
+	out = admin_status("", &rc);
+	fprintf(stderr, "%s", out);
+	assert_int_equal(rc, 0);
+	snprintf(args, sizeof args, "pool      master %d, %d of ", (int)h_master_pid(), nworkers);
+	assert_non_null(strstr(out, args));
+	assert_non_null(strstr(out, "database  reachable"));
+	assert_non_null(strstr(out, marker));
+	free(out);
+	h_db_delete("jobs", "{\"status\": \"dead\", \"dead_at\": {\"$gt\": {\"$date\": \"2098-01-01T00:00:00Z\"}}}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_retry_and_stock_out),
 		cmocka_unit_test(test_payments_by_outcome),
 		cmocka_unit_test(test_event_metadata),
+		cmocka_unit_test(test_admin_status),
 	};
 	int rc;
 
