@@ -132,7 +132,7 @@ function totp(base32, step = Math.floor(Date.now() / 30000)) {
 // A cash-on-delivery order placed by the customer through the API: the
 // account made a customer by the admin, an address, one in-stock SKU in
 // the cart, POST /api/v1/orders with an Idempotency-Key.
-async function placeOrder(adminToken) {
+async function placeOrder(adminToken, payment_method = 'cod') {
 	const u = await api('GET', `/api/v1/admin/users?email=${encodeURIComponent(CUSTOMER.email)}`, { token: adminToken });
 	assert(u.status === 200 && u.body.items.length === 1, `customer account: ${u.status}`);
 	if (u.body.items[0].role !== 'customer') {
@@ -153,7 +153,7 @@ async function placeOrder(adminToken) {
 	assert(v, 'no variant with 2 in stock in the demo catalog');
 	const c = await api('POST', '/api/v1/cart/items', { token: ct, json: { sku: v.sku, quantity: 2 } });
 	assert(c.status === 200 || c.status === 201, `cart: ${c.status} ${JSON.stringify(c.body)}`);
-	const o = await api('POST', '/api/v1/orders', { token: ct, json: { shipping_address_id: a.body.id, payment_method: 'cod' }, headers: { 'Idempotency-Key': `browser-${Date.now()}` } });
+	const o = await api('POST', '/api/v1/orders', { token: ct, json: { shipping_address_id: a.body.id, payment_method }, headers: { 'Idempotency-Key': `browser-${Date.now()}` } });
 	assert(o.status === 201, `order: ${o.status} ${JSON.stringify(o.body)}`);
 	return o.body;
 }
@@ -729,6 +729,33 @@ try {
 		const sec = page.getByRole('region', { name: 'Returns' });
 		await sec.getByRole('article', { name: new RegExp(`^Return ${ret.id.slice(-8)}`) }).waitFor();
 		await sec.getByRole('article', { name: new RegExp(`^Return ${r2.body.id.slice(-8)}`) }).waitFor();
+	});
+
+	await check('a card order paid through the gateway (stand-in) is refunded in part from the panel: amount and reason, the refund in the API', async () => {
+		const order = await placeOrder(adminToken, 'sslcommerz');
+		const ct = await token(CUSTOMER);
+		const sess = await api('POST', '/api/v1/payments/sslcommerz/session', { token: ct, json: { order_id: order.id } });
+		assert(sess.status === 201 && sess.body.tran_id, `session: ${sess.status} ${JSON.stringify(sess.body)}`);
+		// the stand-in plays the customer paying on the hosted page and sends the signed IPN
+		const act = await fetch(`${env('STACK_SSLCOMMERZ_BASE')}/_standin/act`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ tran_id: sess.body.tran_id, action: 'pay' }) });
+		assert(act.status === 200, `stand-in pay: ${act.status} ${await act.text()}`);
+		let paid = null;
+		for (let i = 0; i < 100 && !paid; i++) {
+			const o = await api('GET', `/api/v1/admin/orders/${order.id}`, { token: adminToken });
+			if (o.body.payment_status === 'paid') paid = o.body;
+			else await new Promise((ok) => setTimeout(ok, 100));
+		}
+		assert(paid, `the order was not paid after the IPN`);
+		await page.goto(`${BASE}/admin/orders/${order.id}`);
+		await heading(page, 'Order');
+		await page.getByRole('button', { name: 'Refund…' }).click();
+		await page.getByLabel(`Amount (${paid.currency})`).fill('10.00');
+		await page.getByLabel('Reason').fill('browser test: partial refund');
+		await page.getByRole('button', { name: 'Refund', exact: true }).click();
+		await page.getByText(new RegExp(`^Refund of 10\\.00 ${paid.currency} `)).waitFor();
+		await shot(page, '24-order-refund');
+		const rf = await api('GET', `/api/v1/admin/orders/${order.id}/refunds`, { token: adminToken });
+		assert(rf.status === 200 && rf.body.items.length === 1 && rf.body.items[0].amount === 1000, `refunds: ${rf.status} ${JSON.stringify(rf.body)}`);
 	});
 
 	await check('readable on a phone: no sideways scrolling on the dashboard, reports, product, order, returns and inventory screens', async () => {
