@@ -309,7 +309,12 @@ function execute(view, q) {
       stats.docsExamined++;
       if (accept(d)) { docs.push(d); if (early && docs.length >= need) break; }
     }
-    if (q.cmp) docs.sort(q.cmp); // stable: ties stay in natural order
+    if (q.cmp) { // stable: ties stay in natural order; keys extracted once per document
+      const sk = q.cmp.keys;
+      const dec = docs.map((d) => ({ d, k: sk.extract(d) }));
+      dec.sort((a, b) => sk.cmpKeys(a.k, b.k));
+      docs = dec.map((x) => x.d);
+    }
   } else if (plan.type === 'IXSCAN' && plan.scanDir && q.cmp && !view.txn) {
     docs = orderedScan(view, plan, q, accept, need, stats);
   } else {
@@ -334,12 +339,13 @@ function execute(view, q) {
       const d = view.get(id);
       if (!d) continue;
       stats.docsExamined++;
-      if (accept(d)) items.push({ d, r: rank(id) });
+      if (accept(d)) items.push({ d, r: rank(id), k: null });
     }
-    if (q.ordered !== false || q.cmp) {
-      const cmp = q.cmp;
-      items.sort(cmp ? (a, b) => cmp(a.d, b.d) || a.r - b.r : (a, b) => a.r - b.r);
-    }
+    if (q.cmp) {
+      const sk = q.cmp.keys;
+      for (const it of items) it.k = sk.extract(it.d);
+      items.sort((a, b) => sk.cmpKeys(a.k, b.k) || a.r - b.r);
+    } else if (q.ordered !== false) items.sort((a, b) => a.r - b.r);
     docs = items.map((x) => x.d);
   }
   if (q.skip) docs = docs.slice(q.skip);
@@ -350,7 +356,7 @@ function execute(view, q) {
 // An index scan in sort order (committed data only): runs merged by the
 // sort, equal sort keys put in natural order, stop at skip+limit.
 function orderedScan(view, plan, q, accept, need, stats) {
-  const coll = view.coll, cmp = q.cmp;
+  const coll = view.coll, sk = q.cmp.keys;
   const its = plan.bounds.map((b) => scanRun(plan.ix, b, plan.scanDir));
   const seen = new Set();
   const nextOf = (it) => {
@@ -363,32 +369,32 @@ function orderedScan(view, plan, q, accept, need, stats) {
       const rec = coll.docs.get(e.id);
       if (!rec) continue;
       seen.add(e.id);
-      return rec;
+      return { rec, k: sk.extract(rec.doc) };
     }
   };
   const heads = its.map(nextOf);
   const out = [];
   let group = [];
-  const flush = () => { if (group.length > 1) group.sort((a, b) => a.r - b.r); for (const g of group) out.push(g.doc); group = []; };
+  const flush = () => { if (group.length > 1) group.sort((a, b) => a.rec.r - b.rec.r); for (const g of group) out.push(g.rec.doc); group = []; };
   for (;;) {
     let bi = -1;
     for (let i = 0; i < heads.length; i++) {
       const h = heads[i];
       if (!h) continue;
       if (bi < 0) { bi = i; continue; }
-      const c = cmp(h.doc, heads[bi].doc);
-      if (c < 0 || (c === 0 && h.r < heads[bi].r)) bi = i;
+      const c = sk.cmpKeys(h.k, heads[bi].k);
+      if (c < 0 || (c === 0 && h.rec.r < heads[bi].rec.r)) bi = i;
     }
     if (bi < 0) break;
-    const rec = heads[bi];
+    const head = heads[bi];
     heads[bi] = nextOf(its[bi]);
     // the merged stream is ordered by the sort: a new sort key closes the group
-    if (group.length && cmp(group[0].doc, rec.doc) !== 0) {
+    if (group.length && sk.cmpKeys(group[0].k, head.k) !== 0) {
       flush();
       if (need && out.length >= need) break;
     }
     stats.docsExamined++;
-    if (accept(rec.doc)) group.push(rec);
+    if (accept(head.rec.doc)) group.push(head);
   }
   flush();
   return out;

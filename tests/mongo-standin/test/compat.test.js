@@ -1030,6 +1030,21 @@ describe('query planner', { skip: skipReal }, () => {
       assert.ok(kinds.includes(k), `plan ${k} not exercised: ${kinds}`);
   });
 
+  // the sort's ObjectId shortcut orders as the BSON comparison does
+  test('sort keys: ObjectIds (and mixed types) order as compare()', () => {
+    const rnd = prng(11);
+    const vals = [];
+    for (let i = 0; i < 300; i++) {
+      const x = rnd();
+      vals.push({ v: x < 0.7 ? new T.ObjectId(Math.floor(rnd() * 0xffffffff).toString(16).padStart(8, '0') + '0000000000000000') : x < 0.85 ? Math.floor(rnd() * 5) : 'k' + Math.floor(rnd() * 3) });
+    }
+    for (const dir of [1, -1]) {
+      const want = vals.slice().sort((a, b) => T.compare(a.v, b.v) * dir);
+      const got = vals.slice().sort(compileSort({ v: dir }));
+      assert.deepEqual(got.map((d) => T.keyOf(d.v)), want.map((d) => T.keyOf(d.v)));
+    }
+  });
+
   // Inside a transaction: its snapshot plus its own writes (View.scan),
   // committed writes after the snapshot invisible, all through the planner.
   test('property: planner answer == scan inside a transaction (snapshot + own writes)', () => {
@@ -1151,6 +1166,22 @@ describe('query planner: plan shapes', { skip: skipReal }, () => {
     const p = await planOf({ filter: { $text: { $search: 'shirt' } }, sort: { s: { $meta: 'textScore' } } });
     assert.match(p.stages, /^SORT > TEXT_MATCH > TEXT_OR:text_search$/);
     assert.equal(p.stats.totalDocsExamined, 5, 'only the documents holding the term were read');
+  });
+  // the search's aggregate: $match $text, $addFields {_score: textScore},
+  // $sort {_score: -1, _id: 1}, $limit: the sort and limit go into the query
+  test('aggregate: a $text search sorted by its $addFields textScore', async () => {
+    const pipe = (extra) => [{ $match: { $text: { $search: 'shirt blue' }, status: 'active' } }, { $addFields: { _score: { $meta: 'textScore' } } },
+      { $sort: { _score: -1, _id: 1 } }, ...extra];
+    const all = await c.aggregate(pipe([])).toArray();
+    assert.deepEqual(ids(all), [3, 5, 2, 7]);
+    assert.deepEqual(all.map((d) => d._score), [4 / 3, 4 / 3, 0.75, 0.75], "ties: _id breaks them");
+    assert.deepEqual(ids(await c.aggregate(pipe([{ $limit: 2 }])).toArray()), [3, 5]);
+    assert.deepEqual(ids(await c.aggregate(pipe([{ $skip: 1 }, { $limit: 2 }])).toArray()), [5, 2]);
+    assert.deepEqual((await c.aggregate(pipe([{ $limit: 3 }, { $project: { _id: 1, _score: 1 } }])).toArray()).map((d) => d._score), all.slice(0, 3).map((d) => d._score));
+    // ascending score: not the query's textScore order; same answer through the stages
+    const up = await c.aggregate([{ $match: { $text: { $search: 'shirt blue' }, status: 'active' } }, { $addFields: { _score: { $meta: 'textScore' } } },
+      { $sort: { _score: 1, _id: 1 } }, { $limit: 1 }]).toArray();
+    assert.equal(up[0]._id, 2);
   });
   // the aggregate the public list sends: $match, [$match cursor], $sort, $limit
   test('aggregate: leading $match + $sort + $limit use the index; a cursor $match is merged', async () => {

@@ -144,11 +144,27 @@ async function aggregate(ctx, cmd) {
     // a $sort (+ $skip/$limit) right after goes into the query plan; the
     // stages still run on what comes back (same comparator, same answer)
     const opts = { op: 'aggregate' };
-    const sortSpec = pipeline[used] && pipeline[used].$sort;
+    let at = used;
+    // the search's {$addFields: {F: {$meta: "textScore"}}} then $sort {F: -1, ...}:
+    // the same order as sorting by the text score in the query
+    let scoreField = null;
+    const af = pipeline[at] && (pipeline[at].$addFields || pipeline[at].$set);
+    if (match.$text !== undefined && isDocument(af) && Object.keys(af).length === 1) {
+      const [f] = Object.keys(af);
+      const v = af[f];
+      if (!f.includes('.') && f[0] !== '$' && isDocument(v) && Object.keys(v).length === 1 && v.$meta === 'textScore') { scoreField = f; at++; }
+    }
+    const sortSpec = pipeline[at] && pipeline[at].$sort;
     if (isDocument(sortSpec) && Object.keys(sortSpec).length &&
-      Object.values(sortSpec).every((v) => T.numKind(v) && Math.abs(T.toNumber(v)) === 1)) {
+      Object.values(sortSpec).every((v) => T.numKind(v) && Math.abs(T.toNumber(v)) === 1) &&
+      (!scoreField || (sortSpec[scoreField] !== undefined && T.toNumber(sortSpec[scoreField]) === -1 &&
+        !Object.keys(sortSpec).some((k) => k.startsWith(scoreField + '.'))))) {
       opts.sort = sortSpec;
-      let skip = 0, j = used + 1;
+      if (scoreField) {
+        opts.sort = {};
+        for (const [k, v] of Object.entries(sortSpec)) opts.sort[k] = k === scoreField ? { $meta: 'textScore' } : v;
+      }
+      let skip = 0, j = at + 1;
       if (pipeline[j] && pipeline[j].$skip !== undefined && T.numKind(pipeline[j].$skip) && T.toNumber(pipeline[j].$skip) >= 0) { skip = T.toNumber(pipeline[j].$skip); j++; }
       const lim = pipeline[j] && pipeline[j].$limit;
       if (lim !== undefined && T.numKind(lim) && T.toNumber(lim) > 0 && Number.isSafeInteger(T.toNumber(lim) + skip)) opts.limit = T.toNumber(lim) + skip;
