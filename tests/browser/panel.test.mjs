@@ -668,9 +668,18 @@ try {
 		expectHttpErrors = false;
 		assert((await page.locator('#rp-tz').getAttribute('aria-invalid')) === 'true', 'the time zone input is not marked invalid');
 		await shot(page, '21-reports-bad-tz');
+		// a month at a time, in UTC: the month rows add up to the totals the screen shows
 		await page.locator('#rp-tz').fill('UTC');
+		await page.getByLabel('Interval').selectOption('month');
 		await page.getByRole('button', { name: 'Show', exact: true }).click();
-		await page.locator('#total-net .figure').waitFor();
+		const table = page.getByRole('region', { name: 'Sales per month' });
+		await table.waitFor();
+		const cells = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.children[1].textContent));
+		const foot = await table.locator('tfoot td').first().textContent();
+		const minor = (t) => Math.round(Number(t.replace(/[^0-9.-]/g, '')) * 100);
+		assert(cells.length >= 1 && cells.length <= 2, `a 30-day range in ${cells.length} months`);
+		assert(cells.reduce((a, c) => a + minor(c), 0) === minor(foot), `month rows ${cells.join(' + ')} != total ${foot}`);
+		assert(minor(foot) === minor(await page.locator('#total-net .figure').textContent()), 'the table total is not the Net sales figure');
 	});
 
 	await check('returns: staff mark the order delivered, the customer asks for a return (API), staff approve it and receive it back to stock', async () => {
@@ -794,7 +803,7 @@ try {
 			await signIn(sp, STAFF);
 			await heading(sp, 'Dashboard');
 			const links = await sp.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents();
-			assert(links.includes('Products') && links.includes('Orders') && links.includes('Inventory') && links.includes('Security'), `staff nav: ${links}`);
+			assert(['Products', 'Orders', 'Returns', 'Reports', 'Inventory', 'Security'].every((x) => links.includes(x)), `staff nav: ${links}`);
 			assert(!links.includes('Users') && !links.includes('Jobs') && !links.includes('Payments'), `staff nav shows admin screens: ${links}`);
 			await sp.waitForFunction(() => ![...document.querySelectorAll('.card .figure')].some((f) => f.textContent === '…'));
 			assert((await sp.getByText('dead jobs').count()) === 0, 'the staff dashboard shows dead jobs');
