@@ -104,7 +104,7 @@ function Rows({ label, cols, rows, currency, total }) {
 // One report section: its heading, a CSV button, what it shows.
 function Section({ id, title, csv, children, onError, onDone }) {
 	const [busy, setBusy] = useState(false);
-	const get_csv = async () => {
+	const getCsv = async () => {
 		setBusy(true);
 		try {
 			const name = await download(csv, `${id}.csv`);
@@ -120,7 +120,7 @@ function Section({ id, title, csv, children, onError, onDone }) {
 			<div class="actions">
 				<h2 id={`${id}-h`}>{title}</h2>
 				{csv && (
-					<button type="button" onClick={get_csv} disabled={busy} aria-label={`Download ${title} as CSV`}>
+					<button type="button" onClick={getCsv} disabled={busy} aria-label={`Download ${title} as CSV`}>
 						CSV
 					</button>
 				)}
