@@ -34,6 +34,26 @@ static void stage_append(bson_t *arr, int *n, const char *name, const bson_t *bo
 	bson_append_document_end(arr, &st);
 }
 
+/* Appends key: {op: path} ({"$first": "$brand"}, {"$toLower": ...}). */
+static void op_append(bson_t *doc, const char *key, const char *op, const char *path)
+{
+	bson_t sub;
+
+	BSON_APPEND_DOCUMENT_BEGIN(doc, key, &sub);
+	BSON_APPEND_UTF8(&sub, op, path);
+	bson_append_document_end(doc, &sub);
+}
+
+/* Appends key: {"$sum": 1}, a $group's count. */
+static void count_append(bson_t *doc, const char *key)
+{
+	bson_t sub;
+
+	BSON_APPEND_DOCUMENT_BEGIN(doc, key, &sub);
+	BSON_APPEND_INT32(&sub, "$sum", 1);
+	bson_append_document_end(doc, &sub);
+}
+
 /* Appends the $match of f's filters (not the shared base) as a stage. */
 static void filters_stage_append(bson_t *arr, int *n, const struct catalog_filter *f,
 				 const bson_t *cat_ids)
@@ -71,7 +91,7 @@ static void option_branch_append(bson_t *facet, const char *branch,
 {
 	struct catalog_filter g = filter_without_option(f, name);
 	char vpath[64], opath[64], vkey[64];
-	bson_t arr, body = BSON_INITIALIZER, sub, sub2;
+	bson_t arr, body = BSON_INITIALIZER, sub;
 	int n = 0;
 
 	snprintf(vkey, sizeof(vkey), "variants.options.%s", name);
@@ -83,38 +103,24 @@ static void option_branch_append(bson_t *facet, const char *branch,
 	stage_append(&arr, &n, "$unwind", &body);
 	bson_reinit(&body);
 	catalog_db_variant_conditions(&g, "variants.", &body);
-	BSON_APPEND_DOCUMENT_BEGIN(&body, vkey, &sub);
-	BSON_APPEND_UTF8(&sub, "$type", "string");
-	bson_append_document_end(&body, &sub);
+	op_append(&body, vkey, "$type", "string");
 	stage_append(&arr, &n, "$match", &body);
 	/* once per product and value */
 	bson_reinit(&body);
 	BSON_APPEND_DOCUMENT_BEGIN(&body, "_id", &sub);
 	BSON_APPEND_UTF8(&sub, "p", "$_id");
-	BSON_APPEND_DOCUMENT_BEGIN(&sub, "v", &sub2);
-	BSON_APPEND_UTF8(&sub2, "$toLower", vpath);
-	bson_append_document_end(&sub, &sub2);
+	op_append(&sub, "v", "$toLower", vpath);
 	bson_append_document_end(&body, &sub);
-	BSON_APPEND_DOCUMENT_BEGIN(&body, "value", &sub);
-	BSON_APPEND_UTF8(&sub, "$first", vpath);
-	bson_append_document_end(&body, &sub);
+	op_append(&body, "value", "$first", vpath);
 	/* the product's declared order of this option (absent: null) */
-	BSON_APPEND_DOCUMENT_BEGIN(&body, "order", &sub);
-	BSON_APPEND_UTF8(&sub, "$first", opath);
-	bson_append_document_end(&body, &sub);
+	op_append(&body, "order", "$first", opath);
 	stage_append(&arr, &n, "$group", &body);
 	/* then per value */
 	bson_reinit(&body);
 	BSON_APPEND_UTF8(&body, "_id", "$_id.v");
-	BSON_APPEND_DOCUMENT_BEGIN(&body, "value", &sub);
-	BSON_APPEND_UTF8(&sub, "$first", "$value");
-	bson_append_document_end(&body, &sub);
-	BSON_APPEND_DOCUMENT_BEGIN(&body, "orders", &sub);
-	BSON_APPEND_UTF8(&sub, "$addToSet", "$order");
-	bson_append_document_end(&body, &sub);
-	BSON_APPEND_DOCUMENT_BEGIN(&body, "count", &sub);
-	BSON_APPEND_INT32(&sub, "$sum", 1);
-	bson_append_document_end(&body, &sub);
+	op_append(&body, "value", "$first", "$value");
+	op_append(&body, "orders", "$addToSet", "$order");
+	count_append(&body, "count");
 	stage_append(&arr, &n, "$group", &body);
 	bson_append_array_end(facet, &arr);
 	bson_destroy(&body);
@@ -136,15 +142,9 @@ static void brand_branch_append(bson_t *facet, const struct catalog_filter *f,
 	bson_append_document_end(&body, &sub);
 	stage_append(&arr, &n, "$match", &body);
 	bson_reinit(&body);
-	BSON_APPEND_DOCUMENT_BEGIN(&body, "_id", &sub);
-	BSON_APPEND_UTF8(&sub, "$toLower", "$brand");
-	bson_append_document_end(&body, &sub);
-	BSON_APPEND_DOCUMENT_BEGIN(&body, "value", &sub);
-	BSON_APPEND_UTF8(&sub, "$first", "$brand");
-	bson_append_document_end(&body, &sub);
-	BSON_APPEND_DOCUMENT_BEGIN(&body, "count", &sub);
-	BSON_APPEND_INT32(&sub, "$sum", 1);
-	bson_append_document_end(&body, &sub);
+	op_append(&body, "_id", "$toLower", "$brand");
+	op_append(&body, "value", "$first", "$brand");
+	count_append(&body, "count");
 	stage_append(&arr, &n, "$group", &body);
 	bson_append_array_end(facet, &arr);
 	bson_destroy(&body);
@@ -154,21 +154,17 @@ static void brand_branch_append(bson_t *facet, const struct catalog_filter *f,
 static void category_branch_append(bson_t *facet, const struct catalog_filter *f)
 {
 	struct catalog_filter g = *f;
-	bson_t arr, body = BSON_INITIALIZER, sub;
+	bson_t arr, body = BSON_INITIALIZER;
 	int n = 0;
 
 	g.categories.n = 0;
 	BSON_APPEND_ARRAY_BEGIN(facet, "categories", &arr);
 	filters_stage_append(&arr, &n, &g, NULL);
-	BSON_APPEND_DOCUMENT_BEGIN(&body, "category_id", &sub);
-	BSON_APPEND_UTF8(&sub, "$type", "objectId");
-	bson_append_document_end(&body, &sub);
+	op_append(&body, "category_id", "$type", "objectId");
 	stage_append(&arr, &n, "$match", &body);
 	bson_reinit(&body);
 	BSON_APPEND_UTF8(&body, "_id", "$category_id");
-	BSON_APPEND_DOCUMENT_BEGIN(&body, "count", &sub);
-	BSON_APPEND_INT32(&sub, "$sum", 1);
-	bson_append_document_end(&body, &sub);
+	count_append(&body, "count");
 	stage_append(&arr, &n, "$group", &body);
 	bson_append_array_end(facet, &arr);
 	bson_destroy(&body);
@@ -178,15 +174,13 @@ static void category_branch_append(bson_t *facet, const struct catalog_filter *f
 static void count_branch_append(bson_t *facet, const char *branch,
 				const struct catalog_filter *g, const bson_t *cat_ids)
 {
-	bson_t arr, body = BSON_INITIALIZER, sub;
+	bson_t arr, body = BSON_INITIALIZER;
 	int n = 0;
 
 	BSON_APPEND_ARRAY_BEGIN(facet, branch, &arr);
 	filters_stage_append(&arr, &n, g, cat_ids);
 	BSON_APPEND_NULL(&body, "_id");
-	BSON_APPEND_DOCUMENT_BEGIN(&body, "n", &sub);
-	BSON_APPEND_INT32(&sub, "$sum", 1);
-	bson_append_document_end(&body, &sub);
+	count_append(&body, "n");
 	stage_append(&arr, &n, "$group", &body);
 	bson_append_array_end(facet, &arr);
 	bson_destroy(&body);
@@ -197,22 +191,16 @@ static void price_branch_append(bson_t *facet, const struct catalog_filter *f,
 				const bson_t *cat_ids)
 {
 	struct catalog_filter g = *f;
-	bson_t arr, body = BSON_INITIALIZER, sub;
+	bson_t arr, body = BSON_INITIALIZER;
 	int n = 0;
 
 	g.has_min_price = g.has_max_price = false;
 	BSON_APPEND_ARRAY_BEGIN(facet, "price", &arr);
 	filters_stage_append(&arr, &n, &g, cat_ids);
 	BSON_APPEND_NULL(&body, "_id");
-	BSON_APPEND_DOCUMENT_BEGIN(&body, "min", &sub);
-	BSON_APPEND_UTF8(&sub, "$min", "$min_price");
-	bson_append_document_end(&body, &sub);
-	BSON_APPEND_DOCUMENT_BEGIN(&body, "max", &sub);
-	BSON_APPEND_UTF8(&sub, "$max", "$max_price");
-	bson_append_document_end(&body, &sub);
-	BSON_APPEND_DOCUMENT_BEGIN(&body, "count", &sub);
-	BSON_APPEND_INT32(&sub, "$sum", 1);
-	bson_append_document_end(&body, &sub);
+	op_append(&body, "min", "$min", "$min_price");
+	op_append(&body, "max", "$max", "$max_price");
+	count_append(&body, "count");
 	stage_append(&arr, &n, "$group", &body);
 	bson_append_array_end(facet, &arr);
 	bson_destroy(&body);
