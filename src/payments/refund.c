@@ -24,6 +24,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "http/metrics.h"
 #include "orders/orders.h"
 #include "payments/payments_internal.h"
 #include "store/txn.h"
@@ -534,6 +535,8 @@ bool pay_refund_done(mongoc_client_session_t *session, struct em_store *st, cons
 	if (!refund_mirror(session, st, r, "refunded", pay_int64(r, "amount", 0), berr, err))
 		goto done;
 	ok = refund_mail(session, st, &order, r, "payment_refunded", berr, err);
+	if (ok) /* counted when the refund's transaction commits */
+		em_metrics_event_in(session, EM_EV_PAYMENT_REFUNDED);
 done:
 	if (have_payment)
 		bson_destroy(&payment);

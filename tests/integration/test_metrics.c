@@ -367,6 +367,58 @@ static void test_payments_by_outcome(void **state)
 	free(tampered);
 }
 
+/* Cash collected on delivery and given back by hand: one refund, done at
+ * once in the FastCGI worker (a card refund completes in emporium-worker
+ * and shows on its own /metrics). */
+static void test_refund_counted(void **state)
+{
+	struct ho_customer c;
+	char prod[25], key[33], id[25], path[128], tok[2048], uid[25], auth[2200], hk[80];
+	const char *h[] = { auth, "Content-Type: application/json", hk, NULL };
+	const char *plain[] = { auth, "Content-Type: application/json", NULL };
+	const char *collect = "{\"method\": \"cod\", \"amount\": 46000}";
+	const char *give_back = "{\"amount\": 46000, \"reason\": \"at the door\"}";
+	double before, after;
+	struct h_resp r;
+	json_object *j;
+
+	(void)state;
+	h_user_token("admin", tok, sizeof tok, uid, sizeof uid);
+	h_bearer(tok, auth, sizeof auth);
+	ho_product("Metric Cap", "[{\"sku\": \"MC1\", \"options\": {\"size\": \"one\"},"
+		   " \"price\": 40000, \"stock\": 10}]", prod);
+	ho_customer_new(&c, false);
+	ho_cart_add(&c, ho_sku("MC1"), 1);
+	ho_key(key);
+	r = ho_place(&c, key, NULL); /* cash on delivery */
+	if (r.status != 201)
+		fail_msg("place: %ld %s", r.status, r.body ? r.body : "");
+	j = h_json(&r);
+	snprintf(id, sizeof id, "%s", hc_jstr(j, "id"));
+	json_object_put(j);
+	h_resp_free(&r);
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/transitions", id);
+	r = hc_staff("POST", path, "{\"to\": \"processing\"}", NULL);
+	assert_int_equal(r.status, 200);
+	h_resp_free(&r);
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/payments", id);
+	r = h_request("POST", path, collect, strlen(collect), plain);
+	if (r.status != 201)
+		fail_msg("collect: %ld %s", r.status, r.body ? r.body : "");
+	h_resp_free(&r);
+	before = now_value(PAY("refunded"));
+	ho_key(key);
+	snprintf(hk, sizeof hk, "Idempotency-Key: %s", key);
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/refunds", id);
+	r = h_request("POST", path, give_back, strlen(give_back), h);
+	if (r.status != 201)
+		fail_msg("refund: %ld %s", r.status, r.body ? r.body : "");
+	h_resp_free(&r);
+	after = now_value(PAY("refunded"));
+	fprintf(stderr, "  refunded %g -> %g\n", before, after);
+	assert_true(after == before + 1);
+}
+
 /* Every event metric has its HELP and TYPE, once. */
 static void test_event_metadata(void **state)
 {
@@ -516,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_database_errors),
 		cmocka_unit_test(test_retry_and_stock_out),
 		cmocka_unit_test(test_payments_by_outcome),
+		cmocka_unit_test(test_refund_counted),
 		cmocka_unit_test(test_event_metadata),
 		cmocka_unit_test(test_admin_status),
 	};
