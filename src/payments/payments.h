@@ -55,6 +55,10 @@
 #define PAYMENTS_FORM_KEY_MAX    64
 #define PAYMENTS_FORM_VALUE_MAX  2048
 #define PAYMENTS_AMOUNT_MAX      32
+/* The largest amount a request may name, in minor units: far above any
+ * order, and below INT64_MAX, at which json-c saturates a number too big
+ * for int64 (a range up to INT64_MAX would take 2^63 as INT64_MAX). */
+#define PAYMENTS_REQUEST_AMOUNT_MAX 1000000000000000LL
 
 struct payments_config {
 	char store_id[128];           /* EMPORIUM_SSLCOMMERZ_STORE_ID ("" = off) */

@@ -549,7 +549,8 @@ static bool pr_refund(struct em_request *req, struct em_error *err)
 			goto done;
 		}
 	if (!pr_user(req, &by, err) || !em_json_check_fields(req->json, allowed, err) ||
-	    !em_json_get_int64(req->json, "amount", 1, INT64_MAX, true, &present, &amount, err) ||
+	    !em_json_get_int64(req->json, "amount", 1, PAYMENTS_REQUEST_AMOUNT_MAX, true, &present,
+			       &amount, err) ||
 	    !em_json_get_string(req->json, "reason", 1, 255, true, &reason, err))
 		goto done;
 	if (!em_oid_parse(em_request_path_param(req, "id"), &oid)) {
@@ -812,7 +813,8 @@ static bool pr_cod_collect(struct em_request *req, struct em_error *err)
 
 	if (!pr_user(req, &by, err) || !em_json_check_fields(req->json, allowed, err) ||
 	    !em_json_get_string(req->json, "method", 1, 16, true, &method, err) ||
-	    !em_json_get_int64(req->json, "amount", 0, INT64_MAX, true, &present, &amount, err))
+	    !em_json_get_int64(req->json, "amount", 0, PAYMENTS_REQUEST_AMOUNT_MAX, true, &present,
+			       &amount, err))
 		goto done;
 	if (strcmp(method, "cod") != 0) {
 		em_error_set(err, EM_ERR_INVALID, "method", "only cod is recorded by staff");

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +163,7 @@ static long session(const struct ho_customer *c, const char *order_id, char tran
 		assert_true(strncmp(hc_jstr(j, "gateway_url"), h_env("STACK_SSLCOMMERZ_BASE"),
 				    strlen(h_env("STACK_SSLCOMMERZ_BASE"))) == 0);
 		assert_true(strlen(tran_id) > 0 && strlen(tran_id) <= 30);
+		assert_true(strlen(hc_jstr(j, "expires_at")) >= 20); /* RFC 3339: a card order expires */
 		json_object_put(j);
 	} else if (st >= 400) {
 		h_assert_problem(&r, st);
@@ -308,6 +310,50 @@ static void assert_mails(const char *to, const char *needle, const char *number,
 #define MAIL_REFUNDED         "We have refunded"
 #define MAIL_REFUND_STOPPED   "did not go through"
 
+/*
+ * The session call the shop made for tran_id, as the stand-in received it:
+ * every field filled from the order (amount from minor units, the
+ * callbacks under EMPORIUM_PUBLIC_URL, value_a the order's id).
+ */
+static void session_call_check(const char *tran_id, const char *order_id, const char *number,
+			       const char *email)
+{
+	struct h_resp r = standin("GET", "/_standin/calls", NULL);
+	json_object *j = h_json(&r), *calls = hc_jget(j, "calls"), *p = NULL;
+	static const char *const cb[][2] = { { "success_url", "/api/v1/payments/sslcommerz/success" },
+					     { "fail_url", "/api/v1/payments/sslcommerz/fail" },
+					     { "cancel_url", "/api/v1/payments/sslcommerz/cancel" },
+					     { "ipn_url", "/api/v1/payments/sslcommerz/ipn" } };
+
+	h_resp_free(&r);
+	for (size_t i = 0; calls && i < json_object_array_length(calls); i++) {
+		json_object *c = json_object_array_get_idx(calls, i);
+
+		if (strcmp(hc_jstr(c, "path"), "/gwprocess/v4/api.php") == 0 &&
+		    strcmp(hc_jstr(hc_jget(c, "params"), "tran_id"), tran_id) == 0)
+			p = hc_jget(c, "params");
+	}
+	if (!p)
+		fail_msg("no session call for %s", tran_id);
+	assert_string_equal(hc_jstr(p, "store_passwd"), "<right>");
+	assert_string_equal(hc_jstr(p, "total_amount"), "1560.00");
+	assert_string_equal(hc_jstr(p, "currency"), "BDT");
+	assert_string_equal(hc_jstr(p, "product_profile"), "physical-goods");
+	assert_string_equal(hc_jstr(p, "value_a"), order_id);
+	assert_string_equal(hc_jstr(p, "value_b"), number);
+	assert_string_equal(hc_jstr(p, "cus_email"), email);
+	assert_string_equal(hc_jstr(p, "shipping_method"), "YES");
+	assert_string_equal(hc_jstr(p, "num_of_item"), "1");
+	assert_non_null(strstr(hc_jstr(p, "product_name"), "Paid Shirt"));
+	for (size_t i = 0; i < 4; i++) {
+		const char *u = hc_jstr(p, cb[i][0]), *tail = strstr(u, "/api/");
+
+		if (strncmp(u, "https://", 8) != 0 || !tail || strcmp(tail, cb[i][1]) != 0)
+			fail_msg("%s is %s", cb[i][0], u);
+	}
+	json_object_put(j);
+}
+
 /* ---- tests ---- */
 
 /* session -> the customer pays at the stand-in -> IPN -> processing, one
@@ -324,14 +370,37 @@ static void test_pay_end_to_end(void **state)
 	order_new(&c, "sslcommerz", id);
 	assert_order(&c, id, "pending", "unpaid");
 	assert_int_equal(session(&c, id, tran), 201);
+	order_number(&c, id, number);
+	session_call_check(tran, id, number, c.email);
 	a = act(tran, "pay", "");
 	assert_int_equal(act_ipn_status(a, 0), 200);
-	json_object_put(a);
 	assert_order(&c, id, "processing", "paid");
 	assert_int_equal(payments_of(id), 1);
+	/* the payment as the gateway reported it, for staff */
+	{
+		char path[96];
+		json_object *j, *p;
+
+		snprintf(path, sizeof path, "/api/v1/admin/orders/%s/payments", id);
+		r = hc_staff("GET", path, NULL, NULL);
+		assert_int_equal(r.status, 200);
+		j = h_json(&r);
+		h_resp_free(&r);
+		p = json_object_array_get_idx(hc_jget(j, "items"), 0);
+		assert_non_null(p);
+		assert_string_equal(hc_jstr(p, "tran_id"), tran);
+		assert_string_equal(hc_jstr(p, "bank_tran_id"), hc_jstr(hc_jget(a, "form"), "bank_tran_id"));
+		assert_true(strlen(hc_jstr(p, "bank_tran_id")) > 0);
+		assert_string_equal(hc_jstr(p, "card_brand"), "VISA");
+		assert_int_equal(json_object_get_int64(hc_jget(p, "amount")), 156000);
+		assert_string_equal(hc_jstr(p, "currency"), "BDT");
+		assert_int_equal(json_object_get_int64(hc_jget(p, "risk_level")), 0);
+		assert_string_equal(hc_jstr(p, "applied"), "order");
+		json_object_put(j);
+	}
+	json_object_put(a);
 	snprintf(f, sizeof f, "{\"tran_id\": \"%s\", \"status\": \"paid\"}", tran);
 	assert_int_equal(h_db_count("payment_attempts", f), 1);
-	order_number(&c, id, number);
 	mail = h_mail_wait(c.email, number, 15000);
 	assert_non_null(mail);
 	free(mail);
@@ -496,6 +565,38 @@ static void test_ipn_and_success_race(void **state)
 	}
 }
 
+/* the browser comes back before the IPN: its success return runs the same
+ * validation and pays the order; the IPN that comes late is a replay */
+static void test_success_before_ipn(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], loc[512], *form;
+	json_object *a;
+	struct h_resp r;
+
+	(void)state;
+	ho_customer_new(&c, false);
+	order_new(&c, "sslcommerz", id);
+	assert_int_equal(session(&c, id, tran), 201);
+	a = act(tran, "pay", "\"drop_ipn\": true");
+	form = form_encode(a);
+	json_object_put(a);
+	r = post_form("/api/v1/payments/sslcommerz/success", form);
+	assert_int_equal(r.status, 303);
+	assert_true(h_header(&r, "Location", loc, sizeof loc));
+	assert_non_null(strstr(loc, "/checkout/payment?status=paid&order="));
+	assert_non_null(strstr(loc, id));
+	h_resp_free(&r);
+	assert_order(&c, id, "processing", "paid");
+	assert_int_equal(payments_of(id), 1);
+	r = post_form("/api/v1/payments/sslcommerz/ipn", form);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "replay"));
+	h_resp_free(&r);
+	assert_int_equal(payments_of(id), 1);
+	free(form);
+}
+
 /* An IPN that fails a check changes nothing; answer 4xx. */
 static void refused_ipn(const struct ho_customer *c, const char *id, const char *form,
 			long want)
@@ -554,6 +655,13 @@ static void test_tampered_and_mismatched(void **state)
 			 " \"direction\": \"in\", \"error\": \"verify_sign does not match\"}", id);
 		assert_int_equal(h_db_count("payment_logs", f), 4);
 	}
+	/* genuinely signed, but for another store */
+	a = act(tran, "pay", "\"drop_ipn\": true, \"again\": true,"
+		" \"override\": {\"store_id\": \"another-store\"}");
+	form = form_encode(a);
+	json_object_put(a);
+	refused_ipn(&c, id, form, 400);
+	free(form);
 	/* genuinely signed, but for a tran_id nobody opened: 404, logged */
 	a = act(tran, "pay", "\"drop_ipn\": true, \"again\": true,"
 		" \"override\": {\"tran_id\": \"EMnosuchattempt000000000000\"}");
@@ -641,6 +749,32 @@ static void test_sessions(void **state)
 	ho_customer_new(&other, false);
 	order_new(&c, "sslcommerz", id);
 	assert_int_equal(session(&other, id, t1), 404);
+	/* bad bodies: 400, and no attempt opened */
+	{
+		static const char *const bad[] = { "{}", "{\"order_id\": 12}", "{\"order_id\": \"nope\"}",
+						   "{\"order_id\": {\"$ne\": null}}", "" };
+		char body[128];
+		struct h_resp r;
+
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			/* the last: the right order with a field the route does not take */
+			if (bad[i][0])
+				snprintf(body, sizeof body, "%s", bad[i]);
+			else
+				snprintf(body, sizeof body, "{\"order_id\": \"%s\", \"amount\": 1}", id);
+			r = ho_req(&c, "POST", "/api/v1/payments/sslcommerz/session", body, NULL);
+			if (r.status != 400)
+				fail_msg("%s answered %ld", body, r.status);
+			h_assert_problem(&r, 400);
+			h_resp_free(&r);
+		}
+		snprintf(body, sizeof body, "{\"order_id\": \"%s\"}", id);
+		r = ho_req(NULL, "POST", "/api/v1/payments/sslcommerz/session", body, NULL);
+		h_assert_problem(&r, 401);
+		h_resp_free(&r);
+		snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}}", id);
+		assert_int_equal(h_db_count("payment_attempts", f), 0);
+	}
 	assert_int_equal(session(&c, id, t1), 201);
 	assert_int_equal(session(&c, id, t2), 201);
 	assert_string_not_equal(t1, t2);
@@ -726,6 +860,9 @@ static void test_dropped_ipn_reconciled(void **state)
 		    "{\"$set\": {\"checked_at\": {\"$date\": \"2020-01-01T00:00:00Z\"}}}");
 	assert_true(order_wait(&c, id, "processing", "paid", 20000));
 	assert_int_equal(payments_of(id), 1);
+	/* the query that found it is in the payment log */
+	snprintf(f, sizeof f, "{\"tran_id\": \"%s\", \"kind\": \"query\", \"direction\": \"out\"}", tran);
+	assert_true(h_db_count("payment_logs", f) >= 1);
 }
 
 /* the validation API answers 500 twice: the IPN is queued, the job retries */
@@ -861,6 +998,16 @@ static void test_refunds(void **state)
 		order_number(&c, id, number);
 		assert_mails(c.email, MAIL_REFUND_REQUESTED, number, 2);
 		assert_mails(c.email, MAIL_REFUNDED, number, 2);
+	}
+	/* the refund and refund-status calls are in the payment log */
+	{
+		char f[200];
+
+		snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"kind\": \"refund\","
+			 " \"direction\": \"out\", \"http_status\": 200}", id);
+		assert_int_equal(h_db_count("payment_logs", f), 2);
+		snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"kind\": \"refund_status\"}", id);
+		assert_true(h_db_count("payment_logs", f) >= 2);
 	}
 	ho_key(k1);
 	assert_int_equal(refund(id, k1, "{\"amount\": 1, \"reason\": \"again\"}"), 409);
@@ -1088,6 +1235,81 @@ static void paid_order(struct ho_customer *c, char id[25], char tran[40], char n
 	assert_order(c, id, "processing", "paid");
 	order_number(c, id, number);
 }
+
+/* A refund request with these headers (NULL: admin's, JSON) and body. */
+static long refund_raw(const char *id, const char *const *h, const char *body)
+{
+	char path[128];
+	struct h_resp r;
+	long st;
+
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/refunds", id);
+	r = h_request("POST", path, body, body ? strlen(body) : 0, h);
+	st = r.status;
+	if (st >= 400)
+		h_assert_problem(&r, st);
+	h_resp_free(&r);
+	return st;
+}
+
+/* refunds refused for bad input: clear 4xx, no refund, the order unchanged */
+static void test_refund_bad_input(void **state)
+{
+	struct ho_customer c;
+	char id[25], tran[40], number[40], k[33], hk[80], f[120];
+	const char *h[] = { admin_auth, "Content-Type: application/json", hk, NULL };
+	const char *no_key[] = { admin_auth, "Content-Type: application/json", NULL };
+	static const char *const bodies[] = {
+		"{\"amount\": 0, \"reason\": \"zero\"}",
+		"{\"amount\": -5, \"reason\": \"negative\"}",
+		"{\"amount\": \"100\", \"reason\": \"text\"}",
+		"{\"amount\": 1.5, \"reason\": \"fraction\"}",
+		"{\"amount\": 100}",
+		"{\"amount\": 100, \"reason\": \"\"}",
+		"{\"amount\": 100, \"reason\": \"x\", \"method\": \"manual\"}",
+		"{\"amount\": 100, \"reason\": \"x\", \"$set\": {\"refunded\": 0}}",
+		"{\"amount\": 9223372036854775808, \"reason\": \"overflow\"}",
+		"[100]",
+	};
+
+	(void)state;
+	paid_order(&c, id, tran, number);
+	ho_key(k);
+	snprintf(hk, sizeof hk, "Idempotency-Key: %s", k);
+	assert_int_equal(refund_raw(id, no_key, "{\"amount\": 100, \"reason\": \"no key\"}"), 428);
+	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+		long st = refund_raw(id, h, bodies[i]);
+
+		if (st != 400)
+			fail_msg("%s answered %ld (wanted 400)", bodies[i], st);
+	}
+	/* no such order, a malformed id, a customer */
+	assert_int_equal(refund_raw("0123456789abcdef01234567", h, "{\"amount\": 100, \"reason\": \"x\"}"), 404);
+	assert_int_equal(refund_raw("not-an-order", h, "{\"amount\": 100, \"reason\": \"x\"}"), 404);
+	{
+		const char *ch[] = { c.auth, "Content-Type: application/json", hk, NULL };
+
+		assert_int_equal(refund_raw(id, ch, "{\"amount\": 100, \"reason\": \"mine\"}"), 403);
+	}
+	/* an unpaid order has nothing to refund */
+	{
+		char other[25];
+
+		order_new(&c, "sslcommerz", other);
+		assert_int_equal(refund_raw(other, h, "{\"amount\": 100, \"reason\": \"x\"}"), 409);
+	}
+	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}}", id);
+	assert_int_equal(h_db_count("refunds", f), 0);
+	assert_order(&c, id, "processing", "paid");
+	{
+		json_object *j = order_view(&c, id, false);
+
+		assert_int_equal(json_object_array_length(hc_jget(j, "refunds")), 0);
+		assert_int_equal(json_object_get_int64(hc_jget(j, "refunded_total")), 0);
+		json_object_put(j);
+	}
+}
+
 
 /* a refund the bank cancels and one the gateway refuses: each state on the
  * order and mailed once; their amounts can be refunded again */
@@ -1372,6 +1594,19 @@ static void test_cod(void **state)
 	r = cod_collect(path, "{\"method\": \"cod\", \"amount\": 155999}");
 	h_assert_problem(&r, 400);
 	h_resp_free(&r);
+	r = cod_collect(path, "{\"method\": \"card\", \"amount\": 156000}");
+	h_assert_problem(&r, 400);
+	h_resp_free(&r);
+	r = cod_collect(path, "{\"method\": \"cod\", \"amount\": -156000}");
+	h_assert_problem(&r, 400);
+	h_resp_free(&r);
+	r = cod_collect(path, "{\"method\": \"cod\", \"amount\": \"156000\"}");
+	h_assert_problem(&r, 400);
+	h_resp_free(&r);
+	r = ho_req(&c, "POST", path, "{\"method\": \"cod\", \"amount\": 156000}", NULL);
+	h_assert_problem(&r, 403);
+	h_resp_free(&r);
+	assert_order(&c, id, "processing", "unpaid");
 	r = cod_collect(path, "{\"method\": \"cod\", \"amount\": 156000}");
 	assert_int_equal(r.status, 201);
 	h_resp_free(&r);
@@ -1448,6 +1683,34 @@ static void test_logs(void **state)
 	/* nowhere in the database, in any collection */
 	assert_int_equal(h_db_dump_count(pw, NULL), 0);
 	assert_int_equal(h_db_dump_count(pw_md5, NULL), 0);
+	/* nor in the servers' logs (the shop's and nginx's) */
+	{
+		char dir[512], file[1024];
+		DIR *d;
+		struct dirent *e;
+		int files = 0;
+
+		snprintf(dir, sizeof dir, "%s/logs", h_env("STACK_DIR"));
+		d = opendir(dir);
+		assert_non_null(d);
+		while ((e = readdir(d))) {
+			char *text;
+
+			/* the stand-in's own log is the gateway's side */
+			if (e->d_name[0] == '.' || strncmp(e->d_name, "sslcommerz", 10) == 0)
+				continue;
+			snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
+			text = h_file_read(file, NULL);
+			if (!text)
+				continue;
+			files++;
+			if (strstr(text, pw) || strstr(text, pw_md5))
+				fail_msg("%s holds the store password", file);
+			free(text);
+		}
+		closedir(d);
+		assert_true(files >= 3);
+	}
 	/* customers cannot read the log */
 	r = ho_req(&c, "GET", path, NULL, NULL);
 	h_assert_problem(&r, 403);
@@ -1461,6 +1724,7 @@ int main(void)
 		cmocka_unit_test(test_pay_hosted_page),
 		cmocka_unit_test(test_ipn_replay_concurrent),
 		cmocka_unit_test(test_ipn_and_success_race),
+		cmocka_unit_test(test_success_before_ipn),
 		cmocka_unit_test(test_tampered_and_mismatched),
 		cmocka_unit_test(test_risky),
 		cmocka_unit_test(test_sessions),
@@ -1474,6 +1738,7 @@ int main(void)
 		cmocka_unit_test(test_return_refunds),
 		cmocka_unit_test(test_refund_cancelled_and_failed),
 		cmocka_unit_test(test_refunds_concurrent),
+		cmocka_unit_test(test_refund_bad_input),
 		cmocka_unit_test_teardown(test_currency_usd, usd_teardown),
 		cmocka_unit_test(test_cancel_sweep_pages),
 		cmocka_unit_test(test_cod),

@@ -258,6 +258,21 @@ static void test_tran_id(void **state)
 	assert_false(payments_log_field_secret("amount"));
 }
 
+/* EMPORIUM_SSLCOMMERZ_MODE picks the host; the override wins over both */
+static void test_base_url(void **state)
+{
+	struct payments_config pc;
+
+	(void)state;
+	memset(&pc, 0, sizeof pc);
+	snprintf(pc.mode, sizeof pc.mode, "sandbox");
+	assert_string_equal(payments_sslcommerz_base(&pc), "https://sandbox.sslcommerz.com");
+	snprintf(pc.mode, sizeof pc.mode, "live");
+	assert_string_equal(payments_sslcommerz_base(&pc), "https://securepay.sslcommerz.com");
+	snprintf(pc.base_url, sizeof pc.base_url, "http://127.0.0.1:9999");
+	assert_string_equal(payments_sslcommerz_base(&pc), "http://127.0.0.1:9999");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_form_parse),
 		cmocka_unit_test(test_sign),
 		cmocka_unit_test(test_tran_id),
+		cmocka_unit_test(test_base_url),
 	};
 
 	return cmocka_run_group_tests_name("payments", tests, NULL, NULL);
