@@ -196,7 +196,24 @@ function* scanRun(ix, b, dir) {
   }
 }
 
+// A unique index with a point on every field (one run): at most one
+// document, no better plan exists (mongod short-cuts these as well).
+function uniquePointPlan(coll, preds, skeys) {
+  for (const ix of coll.indexes) {
+    if (!ix.usable || !ix.unique) continue;
+    if (!ix.fields.every((f) => { const l = preds.get(f); return l && l.some((x) => x.pts && dedupPoints(x.pts).length === 1); })) continue;
+    const pl = indexPlan(ix, preds, skeys);
+    if (!pl || pl.runs.length !== 1 || pl.runs[0].length !== ix.fields.length) continue;
+    pl.count = countRun(ix, pl.bounds[0]);
+    pl.cost = pl.count;
+    return pl;
+  }
+  return null;
+}
+
 function bestIndexPlan(coll, preds, skeys, need) {
+  const up = uniquePointPlan(coll, preds, skeys);
+  if (up) return up;
   let best = null;
   const plans = [];
   for (const ix of coll.indexes) {
