@@ -3,6 +3,8 @@
 # demo catalog scaled to N products (default 10000), one run on this machine:
 #   list     GET /api/v1/products?category=men-tops&size=M&sort=price_asc
 #   detail   GET /api/v1/products/men-tops-001
+#   search   GET /api/v1/products?q=waterproof+boots (cache miss only: the
+#            text index and the relevance sort, the database's share)
 # each as a cache miss (every request carries "Cookie: bench=1": the
 # rendered config bypasses the micro-cache for ANY cookie or Authorization
 # header, and the app ignores a cookie it does not know, so the request
@@ -55,6 +57,8 @@ products=$("$dir/scale" "$STACK_MONGODB_URI" "$db" "$nprod" | awk '{print $2}')
 
 list_path="/api/v1/products?category=men-tops&size=M&sort=price_asc"
 detail_path="/api/v1/products/men-tops-001"
+# a search (text index, relevance order), cache miss only: the database's share
+search_path="/api/v1/products?q=waterproof+boots"
 # the bodies, also served as static files by the same nginx
 fetch() { # fetch PATH FILE -> checks 200, writes the body
 	local code
@@ -63,6 +67,7 @@ fetch() { # fetch PATH FILE -> checks 200, writes the body
 }
 fetch "$list_path" "$dir/static/list.json"
 fetch "$detail_path" "$dir/static/detail.json"
+fetch "$search_path" "$dir/search.json"
 list_bytes=$(stat -c %s "$dir/static/list.json")
 detail_bytes=$(stat -c %s "$dir/static/detail.json")
 list_items=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).items.length)' \
@@ -152,6 +157,7 @@ wrk -t2 -c"$conns" -d2s "$STACK_BASE/admin/list.json" >/dev/null 2>&1 # warm up
 	[ "$(curl -sk -o /dev/null -w '%{size_download}' "$trivial_url")" = "$detail_bytes" ] || { echo "trivial: wrong size" >&2; exit 1; }
 	rate trivial_detail "$trivial_url"
 	rate detail_miss "$STACK_BASE$detail_path" "Cookie: bench=1"
+	rate search_miss "$STACK_BASE$search_path" "Cookie: bench=1"
 } > "$dir/rates"
 cat "$dir/rates" >&2
 get() { awk -v k="$1" -v f="$2" '$1 == k {print $f}' "$dir/rates"; }
@@ -189,6 +195,7 @@ $(row "list, cache miss" list_miss "$list_bytes" trivial_list static_list none)
 $(row "list, cache hit" list_hit "$list_bytes" trivial_list static_list static80)
 $(row "detail, cache miss" detail_miss "$detail_bytes" trivial_detail static_detail trivial50)
 $(row "detail, cache hit" detail_hit "$detail_bytes" trivial_detail static_detail static80)
+| search \`$search_path\`, cache miss | $(stat -c %s "$dir/search.json") | $(get search_miss 2) | | | $(get search_miss 5) | $(get search_miss 4) | |
 
 CPU during each run: % of one core (the machine has $(( $(nproc) * 100 ))%; wrk and other tenants use
 the rest) and microseconds of CPU per answered request. For the trivial runs the pool is
@@ -196,7 +203,7 @@ bench/trivial.c and nginx is the twin.
 
 | run | database (mongo-standin, Node.js) % | FastCGI pool % | nginx % | database us/req | pool us/req | nginx us/req |
 |---|---:|---:|---:|---:|---:|---:|
-$(for k in trivial_list list_miss list_hit trivial_detail detail_miss detail_hit; do
+$(for k in trivial_list list_miss list_hit trivial_detail detail_miss detail_hit search_miss; do
 	awk -v k="$k" '$1 == k {printf "| %s | %s | %s | %s | %.0f | %.0f | %.0f |\n", k, $6, $7, $8,
 		$6 * 1e4 / $2, $7 * 1e4 / $2, $8 * 1e4 / $2}' "$dir/rates"; done)
 TXT
