@@ -11,7 +11,8 @@
  * points on the stand-in, for the FastCGI workers' appName only), a
  * transaction retried once by a checkout that also takes a variant's last
  * units (one stock-out, counted once although its transaction ran twice),
- * and payment notifications paid, replayed and refused.
+ * a checkout whose commits keep failing (one give-up, a 503), payment
+ * notifications paid, replayed, in review and refused, and a refund.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -237,6 +238,47 @@ static void test_retry_and_stock_out(void **state)
 	assert_true(retries1 == retries0 + 1);
 	assert_true(outs1 == outs0 + 1);
 	assert_true(commit1 >= commit0 + 1);
+}
+
+#define GIVEN_UP "emporium_db_transactions_total{result=\"given_up\"}"
+
+/*
+ * Every commit of the FastCGI workers fails with a transient error: a
+ * checkout retries for its bound (half the request timeout, at most 10 s)
+ * and gives up with a 503 problem+json and Retry-After; one give-up, many
+ * retries, no order.
+ */
+static void test_give_up_counted(void **state)
+{
+	struct ho_customer c;
+	char prod[25], key[33], ra[16];
+	double gave0, gave1, retries0, retries1, t0, took;
+	struct h_resp r;
+
+	(void)state;
+	ho_product("Metric Pen", "[{\"sku\": \"MP1\", \"options\": {\"size\": \"one\"},"
+		   " \"price\": 1000, \"stock\": 5}]", prod);
+	ho_customer_new(&c, false);
+	ho_cart_add(&c, ho_sku("MP1"), 1);
+	ho_key(key);
+	gave0 = now_value(GIVEN_UP);
+	retries0 = now_value(RETRIES);
+	failpoint("\"alwaysOn\"", "{\"failCommands\": [\"commitTransaction\"], \"errorCode\": 112,"
+		  " \"errorLabels\": [\"TransientTransactionError\"], \"appName\": \"emporium-fcgi\"}");
+	t0 = h_now_s();
+	r = ho_place(&c, key, NULL);
+	took = h_now_s() - t0;
+	failpoint("\"off\"", NULL);
+	fprintf(stderr, "  checkout against failing commits: %ld after %.1f s\n", r.status, took);
+	h_assert_problem(&r, 503);
+	assert_true(h_header(&r, "retry-after", ra, sizeof ra));
+	h_resp_free(&r);
+	assert_int_equal(ho_stock(prod, ho_sku("MP1")), 5);
+	gave1 = now_value(GIVEN_UP);
+	retries1 = now_value(RETRIES);
+	fprintf(stderr, "  given up %g -> %g, retries %g -> %g\n", gave0, gave1, retries0, retries1);
+	assert_true(gave1 == gave0 + 1);
+	assert_true(retries1 >= retries0 + 1);
 }
 
 /* ---- payments (the SSLCOMMERZ stand-in, as test_payments drives it) ---- */
@@ -567,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_only_allowed_scrapers),
 		cmocka_unit_test(test_database_errors),
 		cmocka_unit_test(test_retry_and_stock_out),
+		cmocka_unit_test(test_give_up_counted),
 		cmocka_unit_test(test_payments_by_outcome),
 		cmocka_unit_test(test_refund_counted),
 		cmocka_unit_test(test_event_metadata),
