@@ -39,6 +39,9 @@ bool reports_tz_valid(const char *tz)
 
 	if (len == 0 || len > REPORTS_TZ_MAX || tz[0] == '/' || tz[0] == '.' || strstr(tz, ".."))
 		return false;
+	/* glibc's variants of the database, which MongoDB does not know */
+	if (strncmp(tz, "posix/", 6) == 0 || strncmp(tz, "right/", 6) == 0)
+		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = tz[i];
 

@@ -37,6 +37,8 @@
 #define REPORTS_DAY_RANGE_DAYS   366
 #define REPORTS_LONG_RANGE_DAYS  1830
 /* The most buckets a range can have (5 years of weeks, with both ends). */
+/* The dashboard's day buckets: 30 days and the 30 before. */
+#define REPORTS_DASHBOARD_DAYS   60
 #define REPORTS_BUCKETS_MAX      (REPORTS_LONG_RANGE_DAYS / 7 + 3 > REPORTS_DAY_RANGE_DAYS + 2 ? \
 				  REPORTS_LONG_RANGE_DAYS / 7 + 3 : REPORTS_DAY_RANGE_DAYS + 2)
 
@@ -158,6 +160,13 @@ bool reports_sales_run(struct em_store *st, const struct em_config *cfg,
 		       const struct reports_range *r, const int64_t *edges, size_t n,
 		       struct reports_figures *buckets, struct reports_figures *totals,
 		       struct em_error *err);
+
+/*
+ * The totals of buckets[from, to): what the report's totals are (all its
+ * buckets) and what the dashboard's periods are (their days of its 60).
+ */
+bool reports_figures_sum(const struct reports_figures *buckets, size_t from, size_t to,
+			 struct reports_figures *out, struct em_error *err);
 
 /* ---- CSV (csv.c) ---- */
 

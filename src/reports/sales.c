@@ -161,6 +161,16 @@ static void refunds_pipeline(const struct reports_range *r, bson_t *p)
 	bson_append_array_end(p, &arr);
 }
 
+bool reports_figures_sum(const struct reports_figures *buckets, size_t from, size_t to,
+			 struct reports_figures *out, struct em_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = from; i < to; i++)
+		if (!reports_figures_add(out, &buckets[i], err))
+			return false;
+	return reports_figures_finish(out, err);
+}
+
 bool reports_sales_run(struct em_store *st, const struct em_config *cfg,
 		       const struct reports_range *r, const int64_t *edges, size_t n,
 		       struct reports_figures *buckets, struct reports_figures *totals,
@@ -181,10 +191,9 @@ bool reports_sales_run(struct em_store *st, const struct em_config *cfg,
 			       err))
 		goto done;
 	for (size_t i = 0; i < n; i++)
-		if (!reports_figures_finish(&buckets[i], err) ||
-		    !reports_figures_add(totals, &buckets[i], err))
+		if (!reports_figures_finish(&buckets[i], err))
 			goto done;
-	ok = true;
+	ok = reports_figures_sum(buckets, 0, n, totals, err);
 done:
 	bson_destroy(&sales);
 	bson_destroy(&refunds);

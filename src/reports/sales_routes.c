@@ -258,28 +258,45 @@ static json_object *dash_sales(const struct reports_range *r, const struct repor
 	return o;
 }
 
-/* The report's totals of the last `days` days and of the days before. */
-static bool dash_period(struct em_request *req, const char *tz, int64_t now, int days,
-			json_object *sales, const char *key, struct em_error *err)
+/*
+ * The sales of today, 7 and 30 days, each against the period before: one
+ * run of the sales report over the last 60 local days by day, each period's
+ * figures the sum of its days (reports_figures_sum, as the report's totals
+ * are), so they equal the report's for the same range and come from one
+ * snapshot.
+ */
+static bool dash_sales_all(struct em_request *req, const char *tz, int64_t now, json_object *sales,
+			   struct em_error *err)
 {
-	struct reports_range r, prev;
+	static const struct { const char *key; size_t days; } periods[] = {
+		{ "today", 1 }, { "7d", 7 }, { "30d", 30 },
+	};
+	struct reports_range r, pr;
 	int64_t *edges = xcalloc(REPORTS_BUCKETS_MAX, sizeof(*edges));
 	struct reports_figures *b = xcalloc(REPORTS_BUCKETS_MAX, sizeof(*b));
-	struct reports_figures t, pt;
-	size_t n;
+	struct reports_figures t, pt, all;
+	size_t n = 0;
 	bool ok = false;
 
-	if (!reports_range_last_days(tz, now, days, &r, err))
+	if (!reports_range_last_days(tz, now, REPORTS_DASHBOARD_DAYS, &r, err) ||
+	    !reports_range_buckets(&r, edges, &n, err) ||
+	    !reports_sales_run(rep_st(req), rep_cfg(req), &r, edges, n, b, &all, err))
 		goto done;
-	prev = r;
-	prev.to_ms = r.from_ms;
-	prev.from_ms = r.from_ms - (r.to_ms - r.from_ms);
-	if (!reports_range_buckets(&r, edges, &n, err) ||
-	    !reports_sales_run(rep_st(req), rep_cfg(req), &r, edges, n, b, &t, err) ||
-	    !reports_range_buckets(&prev, edges, &n, err) ||
-	    !reports_sales_run(rep_st(req), rep_cfg(req), &prev, edges, n, b, &pt, err))
+	if (n != REPORTS_DASHBOARD_DAYS) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "%zu day buckets in the dashboard's 60 days", n);
 		goto done;
-	json_object_object_add(sales, key, dash_sales(&r, &t, &pt));
+	}
+	for (size_t i = 0; i < EM_COUNT(periods); i++) {
+		size_t d = periods[i].days;
+
+		pr = r;
+		pr.from_ms = edges[n - d];
+		pr.to_ms = r.to_ms;
+		if (!reports_figures_sum(b, n - d, n, &t, err) ||
+		    !reports_figures_sum(b, n - 2 * d, n - d, &pt, err))
+			goto done;
+		json_object_object_add(sales, periods[i].key, dash_sales(&pr, &t, &pt));
+	}
 	ok = true;
 done:
 	free(edges);
@@ -303,9 +320,7 @@ bool rep_dashboard(struct em_request *req, struct em_error *err)
 	if (admin) {
 		sales = json_object_new_object();
 		events = json_object_new_array();
-		if (!dash_period(req, tz, now, 1, sales, "today", err) ||
-		    !dash_period(req, tz, now, 7, sales, "7d", err) ||
-		    !dash_period(req, tz, now, 30, sales, "30d", err) || !dash_events(req, events, err))
+		if (!dash_sales_all(req, tz, now, sales, err) || !dash_events(req, events, err))
 			goto done;
 		json_object_object_add(o, "currency", json_object_new_string(rep_cfg(req)->currency));
 		json_object_object_add(o, "tz", json_object_new_string(tz));

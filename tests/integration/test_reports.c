@@ -324,6 +324,22 @@ static void seed(void)
 		h_db_update("orders", filt, upd);
 	}
 	payment(107, 7, "sslcommerz", 3000, "order", now_s);
+
+	/* June 2017: sums no int64 holds. 10 June: 2^62 twice in one bucket (the
+	 * database's $sum overflows into a double); 20 and 21 June: 2^62 + 2^61
+	 * each, fine alone, too much together (the buckets' sum in C). */
+	order(11, U3, "delivered", "sslcommerz", "paid", "2017-06-10T06:00:00Z", line_p2_3, 3000, 0, 0, 0,
+	      4611686018427387904L, "null");
+	order(12, U3, "delivered", "sslcommerz", "paid", "2017-06-10T07:00:00Z", line_p2_3, 3000, 0, 0, 0,
+	      4611686018427387904L, "null");
+	order(13, U3, "delivered", "sslcommerz", "paid", "2017-06-20T06:00:00Z", line_p2_3, 3000, 0, 0, 0,
+	      6917529027641081856L, "null");
+	order(14, U3, "delivered", "sslcommerz", "paid", "2017-06-21T06:00:00Z", line_p2_3, 3000, 0, 0, 0,
+	      6917529027641081856L, "null");
+	payment(111, 11, "sslcommerz", 1, "order", "2017-06-10T06:05:00Z");
+	payment(112, 12, "sslcommerz", 1, "order", "2017-06-10T07:05:00Z");
+	payment(113, 13, "sslcommerz", 1, "order", "2017-06-20T06:05:00Z");
+	payment(114, 14, "sslcommerz", 1, "order", "2017-06-21T06:05:00Z");
 }
 
 static int group_setup(void **state)
@@ -443,6 +459,28 @@ static void test_sales_utc_and_weeks(void **state)
 	expect_figures(o, "buckets.0", 0, 0, 0, 0, 300, -300, 0, 0, 0);
 	expect_figures(o, "totals", 0, 0, 0, 0, 300, -300, 0, 0, 0);
 	json_object_put(o);
+	h_resp_free(&r);
+}
+
+/* A figure no int64 holds is a 500, never a wrapped or rounded number. */
+static void test_sales_overflow(void **state)
+{
+	struct h_resp r;
+	json_object *o;
+
+	(void)state;
+	/* 21 June alone (its previous period is 20 June: each fits) */
+	r = admin_get("/api/v1/admin/reports/sales?from=2017-06-21&to=2017-06-22&tz=UTC");
+	assert_int_equal(r.status, 200);
+	o = h_json(&r);
+	assert_int_equal(jint(o, "totals.net"), INT64_C(6917529027641081856));
+	json_object_put(o);
+	h_resp_free(&r);
+	r = admin_get("/api/v1/admin/reports/sales?from=2017-06-10&to=2017-06-11&tz=UTC");
+	h_assert_problem(&r, 500);
+	h_resp_free(&r);
+	r = admin_get("/api/v1/admin/reports/sales?from=2017-06-20&to=2017-06-22&tz=UTC");
+	h_assert_problem(&r, 500);
 	h_resp_free(&r);
 }
 
@@ -715,6 +753,8 @@ static void test_validation(void **state)
 		{ "to=2019-03-04T25:00:00Z", "to" },
 		{ "tz=Mars/Olympus", "tz" },
 		{ "tz=../../etc/passwd", "tz" },
+		{ "tz=posix/Asia/Dhaka", "tz" },
+		{ "tz=Asia", "tz" },
 		{ "interval=hour", "interval" },
 		{ "format=xml", "format" },
 		{ "foo=1", "foo" },
@@ -734,7 +774,7 @@ static void test_validation(void **state)
 		h_resp_free(&r);
 	}
 	/* a year of weeks is fine; 366 days of days too; RFC 3339 with an offset */
-	r = admin_get("/api/v1/admin/reports/sales?from=2018-01-01&to=2019-06-01&interval=week&tz=Asia/Dhaka");
+	r = admin_get("/api/v1/admin/reports/sales?from=2016-01-01&to=2017-06-01&interval=week&tz=Asia/Dhaka");
 	assert_int_equal(r.status, 200);
 	h_resp_free(&r);
 	r = admin_get("/api/v1/admin/reports/sales?from=2019-01-01T00:00:00%2B06:00&to=2020-01-02T00:00:00%2B06:00");
@@ -880,6 +920,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sales_daily_dhaka),
 		cmocka_unit_test(test_sales_utc_and_weeks),
+		cmocka_unit_test(test_sales_overflow),
 		cmocka_unit_test(test_sales_csv),
 		cmocka_unit_test(test_products_categories_coupons),
 		cmocka_unit_test(test_orders_refunds),
