@@ -16,6 +16,28 @@ const UNSUPPORTED_TYPES = new Set(['2d', '2dsphere', 'hashed', 'geoHaystack', 'w
 const KNOWN_OPTIONS = new Set(['key', 'name', 'unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds',
   'weights', 'default_language', 'language_override', 'textIndexVersion', 'v', 'background', 'hidden', 'collation', 'ns']);
 
+// keyOf() for unique indexes (their map is what duplicate checks read);
+// for the others a cheaper, still deterministic signature: equal values of
+// one type get one string (it only dedups a document's own values and
+// tells whether an update changed its keys; two spellings of one number
+// just give two entries, which scans dedup).
+function cheapSig(v) {
+  switch (typeof v) {
+    case 'string': return 's' + v;
+    case 'number': return 'n' + v;
+    case 'boolean': return v ? 'T' : 'F';
+    case 'undefined': return 'u';
+  }
+  if (v === null) return 'z';
+  if (v instanceof Date) return 'd' + v.getTime();
+  switch (v._bsontype) {
+    case 'Long': return 'L' + v.high + '.' + v.low;
+    case 'Int32': case 'Double': return 'n' + v.value;
+    case 'ObjectId': return 'o' + v.id.toString('hex');
+  }
+  return 'k' + keyOf(v);
+}
+
 class Index {
   constructor(spec) {
     this.spec = spec;
@@ -46,6 +68,7 @@ class Index {
   // Key tuples of a document: {s: keyString, k: [values]} per combination,
   // and which fields had several values (multikey).
   keyTuples(doc) {
+    const sig = this.unique ? keyOf : cheapSig;
     if (this.isText || (this.partial && !this.partial(doc))) return { list: [], multi: null };
     let combos = [{ s: '', k: [] }];
     let present = false;
@@ -57,7 +80,7 @@ class Index {
       }
       if (vals.length) present = true; else vals.push(null);
       const seen = new Map();
-      for (const v of vals) { const k = keyOf(v); if (!seen.has(k)) seen.set(k, v); }
+      for (const v of vals) { const k = sig(v); if (!seen.has(k)) seen.set(k, v); }
       multi.push(seen.size > 1);
       const next = [];
       for (const c of combos) for (const [ks, v] of seen) next.push({ s: i ? c.s + '|' + ks : ks, k: [...c.k, v] });
@@ -67,19 +90,55 @@ class Index {
     return { list: combos, multi };
   }
 
-  // Add / remove a document's entries; r is its natural rank.
-  addEntries(doc, idKey, r) {
+  // Add / remove a document's entries (and, unless _id_, its unique-map
+  // keys); r is its natural rank. kt: keyTuples(doc) when already known.
+  addEntries(doc, idKey, r, kt) {
     if (this.isText) return this.addText(doc, idKey);
-    const { list, multi } = this.keyTuples(doc);
+    const { list, multi } = kt || this.keyTuples(doc);
     for (const t of list) this.entries.insert({ k: t.k, r, id: idKey });
     if (multi) for (let i = 0; i < multi.length; i++) if (multi[i]) this.multi[i]++;
+    if (this.unique && this.name !== '_id_') {
+      for (const t of list) {
+        let st = this.map.get(t.s);
+        if (!st) this.map.set(t.s, (st = new Set()));
+        st.add(idKey);
+      }
+    }
   }
 
-  removeEntries(doc, idKey, r) {
+  removeEntries(doc, idKey, r, kt) {
     if (this.isText) return this.removeText(doc, idKey);
-    const { list, multi } = this.keyTuples(doc);
+    const { list, multi } = kt || this.keyTuples(doc);
     for (const t of list) this.entries.remove({ k: t.k, r, id: idKey });
     if (multi) for (let i = 0; i < multi.length; i++) if (multi[i]) this.multi[i]--;
+    if (this.unique && this.name !== '_id_') {
+      for (const t of list) {
+        const st = this.map.get(t.s);
+        if (st) { st.delete(idKey); if (!st.size) this.map.delete(t.s); }
+      }
+    }
+  }
+
+  // An update: nothing to do when the document's keys did not change (a
+  // stock update leaves most indexes alone).
+  updateEntries(prev, doc, idKey, r) {
+    if (this.isText) {
+      if (this.textSig(prev) === this.textSig(doc)) return;
+      this.removeText(prev, idKey);
+      this.addText(doc, idKey);
+      return;
+    }
+    const a = this.keyTuples(prev), b = this.keyTuples(doc);
+    if (a.list.length === b.list.length && a.list.every((t, i) => t.s === b.list[i].s)) return;
+    this.removeEntries(prev, idKey, r, a);
+    this.addEntries(doc, idKey, r, b);
+  }
+
+  // What a document's text terms depend on: its indexed strings and language.
+  textSig(doc) {
+    const { fieldTexts } = require('./text');
+    const lang = doc[this.spec.language_override];
+    return JSON.stringify([typeof lang === 'string' ? lang : null, fieldTexts(doc, this.spec.weights)]);
   }
 
   // Bulk build from [{doc, idKey, r}] (createIndexes, snapshot load).

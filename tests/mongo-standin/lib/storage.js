@@ -109,21 +109,20 @@ class Collection {
       h.push({ ts, prev: cur ? cur.doc : null });
     }
     const ixs = this.indexes;
-    if (cur) {
-      for (const ix of ixs) {
-        if (!ix.isText && ix.name !== '_id_') ix.remove(cur.doc, idKey);
-        if (!doc || ix.name !== '_id_') ix.removeEntries(cur.doc, idKey, cur.r);
-      }
-    }
-    if (doc) {
-      const r = cur ? cur.r : ++this.seq;
-      this.docs.set(idKey, { doc, ts, r });
-      for (const ix of ixs) {
-        if (!ix.isText && ix.name !== '_id_') ix.add(doc, idKey);
-        if (!cur || ix.name !== '_id_') ix.addEntries(doc, idKey, r);
-      }
+    if (cur && doc) {
+      // an update: _id never changes; the others only if their keys did
+      for (const ix of ixs) if (ix.name !== '_id_') ix.updateEntries(cur.doc, doc, idKey, cur.r);
+      this.docs.set(idKey, { doc, ts, r: cur.r });
       T.collectHints(doc, this.hints);
-    } else this.docs.delete(idKey);
+    } else if (doc) {
+      const r = ++this.seq;
+      this.docs.set(idKey, { doc, ts, r });
+      for (const ix of ixs) ix.addEntries(doc, idKey, r);
+      T.collectHints(doc, this.hints);
+    } else if (cur) {
+      for (const ix of ixs) ix.removeEntries(cur.doc, idKey, cur.r);
+      this.docs.delete(idKey);
+    }
   }
 
   // Version of a document as of snapshot ts S (null when absent then).
@@ -154,7 +153,7 @@ class Collection {
           if (s && s.size) throw dupKeyError(this.ns, ix, doc);
         }
       }
-      if (!ix.isText) ix.add(doc, idKey);
+      if (ix.unique) ix.add(doc, idKey);
       items.push({ doc, idKey, r });
     }
     ix.build(items);
@@ -401,40 +400,14 @@ class View {
     return n;
   }
 
-  // Candidate documents for a filter: equality on _id or on a plain
-  // single-field index is answered from the maps; everything else scans.
-  // this.lastExact tells whether the candidates are exactly the matches
-  // (single-key equality filter answered by an index): the benchmark's
-  // find-by-_id path then skips query evaluation altogether.
+  // Documents matching a filter, in natural order, through the query
+  // planner ($merge's lookups of its target). this.lastExact: the answer
+  // is exactly the matches (callers may still recheck).
   candidates(filter) {
-    this.lastExact = false;
-    const single = filter && Object.keys(filter).length === 1;
-    if (filter && this.coll) {
-      const eq = (v) => {
-        if (T.isDocument(v)) { const ks = Object.keys(v); if (ks.length === 1 && ks[0] === '$eq') v = v.$eq; else return undefined; }
-        if (v === null || v === undefined || Array.isArray(v) || T.isDocument(v) || v instanceof RegExp) return undefined;
-        return v;
-      };
-      if (filter._id !== undefined) {
-        const v = eq(filter._id);
-        if (v !== undefined) { const d = this.get(keyOf(v)); this.lastExact = single; return d ? [d] : []; }
-      }
-      if (!this.txn && !this.overlay) {
-        for (const ix of this.coll.secondary) {
-          if (ix.fields.length !== 1 || ix.partial || ix.sparse) continue;
-          const f = ix.fields[0];
-          if (filter[f] === undefined) continue;
-          const v = eq(filter[f]);
-          if (v === undefined) continue;
-          const ids = ix.map.get(keyOf(v));
-          const out = [];
-          if (ids) for (const id of ids) { const r = this.coll.docs.get(id); if (r) out.push(r.doc); }
-          this.lastExact = single;
-          return out;
-        }
-      }
-    }
-    return this.scan();
+    this.lastExact = true;
+    if (!this.coll) return [];
+    const { compileMatcher } = require('./matcher');
+    return require('./planner').execute(this, { filter: filter || {}, match: compileMatcher(filter || {}), cmp: null, skip: 0, limit: 0 }).docs;
   }
 
   // Wait for / take the write lock on a document. Must be awaited before

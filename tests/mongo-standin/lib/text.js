@@ -215,4 +215,4 @@ function queryTerms(index, $text) {
   return parseSearch($text.$search, lang).pos;
 }
 
-module.exports = { compileTextSearch, stem, terms, parseSearch, docTerms, queryTerms };
+module.exports = { compileTextSearch, stem, terms, parseSearch, docTerms, queryTerms, fieldTexts };

@@ -1017,7 +1017,13 @@ describe('query planner', { skip: skipReal }, () => {
         const ids = [...coll.docs.keys()];
         if (w < 0.3) coll.commitWrite(T.keyOf(next), randomDoc(rnd, next++), ++store.ts, false);
         else if (w < 0.5 && ids.length) coll.commitWrite(pick(rnd, ids), null, ++store.ts, false);
-        else if (ids.length) {
+        else if (w < 0.7 && ids.length) {
+          // keys unchanged (an unindexed field) or one indexed field changed
+          const k = pick(rnd, ids);
+          const old = coll.docs.get(k).doc;
+          const nd = rnd() < 0.5 ? { ...old, views: (old.views || 0) + 1 } : { ...old, rank: Math.floor(rnd() * 4) };
+          coll.commitWrite(k, nd, ++store.ts, false);
+        } else if (ids.length) {
           const k = pick(rnd, ids);
           const old = coll.docs.get(k).doc;
           coll.commitWrite(k, { ...randomDoc(rnd, old._id), slug: old.slug }, ++store.ts, false);
