@@ -81,3 +81,26 @@ void em_page_cursor_oid_from_doc(const bson_t *doc, char out[EM_PAGE_OID_CURSOR_
 	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
 		em_page_cursor_oid_encode(bson_iter_oid(&it), out);
 }
+
+bool em_page_list_by_id(struct em_request *req, struct em_store *st, const char *collection,
+			bson_t *filter, bool descending, int def,
+			store_page_render_fn render, void *ctx, const char *what,
+			struct em_error *err)
+{
+	const char *cursor;
+	bson_oid_t after, next_id;
+	json_object *items = NULL;
+	char next[EM_PAGE_OID_CURSOR_SIZE] = "";
+	bool more = false;
+	int limit;
+
+	if (!em_page_params(req, def, &limit, &cursor, err) ||
+	    (cursor && !em_page_cursor_oid_decode(cursor, &after, err)) ||
+	    !store_page_by_id(st, collection, filter, descending, cursor ? &after : NULL, limit,
+			      render, ctx, what, &items, &next_id, &more, err))
+		return false;
+	if (more)
+		em_page_cursor_oid_encode(&next_id, next);
+	em_page_respond(req, items, more ? next : NULL);
+	return true;
+}

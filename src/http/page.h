@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "http/request.h"
+#include "store/page.h"
 
 #define EM_PAGE_LIMIT_MAX 100
 /* base64url (no padding) of the 12 bytes of an ObjectId, plus NUL */
@@ -40,5 +41,19 @@ void em_page_cursor_oid_from_doc(const bson_t *doc, char out[EM_PAGE_OID_CURSOR_
  * ownership of items. next NULL or "" means the last page.
  */
 void em_page_respond(struct em_request *req, json_object *items, const char *next);
+
+struct em_store;
+
+/*
+ * A whole list sorted by _id: ?limit= (def when absent) and ?cursor= (an
+ * _id cursor), one page of collection's documents matching filter (which
+ * it appends the keyset bound to), rendered by render, answered as
+ * em_page_respond does. The caller checks the query's names first
+ * (em_request_query_check) and builds filter from validated input only.
+ */
+bool em_page_list_by_id(struct em_request *req, struct em_store *st, const char *collection,
+			bson_t *filter, bool descending, int def,
+			store_page_render_fn render, void *ctx, const char *what,
+			struct em_error *err);
 
 #endif

@@ -51,6 +51,37 @@ const char *em_request_query(const struct em_request *req, const char *name)
 	return em_kv_list_get(&req->query, name);
 }
 
+bool em_request_idempotency_key(const struct em_request *req, bool required,
+				const char *what_needs_it, const char **key,
+				struct em_error *err)
+{
+	const char *k = em_request_header(req, "Idempotency-Key");
+	size_t n = k ? strlen(k) : 0;
+
+	*key = NULL;
+	if (n == 0) {
+		if (!required)
+			return true;
+		em_error_setc(err, EM_ERR_PRECONDITION_REQUIRED, "Idempotency-Key", EM_CODE_REQUIRED,
+			      "%s needs an Idempotency-Key header (a random value per attempt, "
+			      "reused on retries)", what_needs_it);
+		return false;
+	}
+	if (n > EM_IDEMPOTENCY_KEY_MAX) {
+		em_error_setc(err, EM_ERR_INVALID, "Idempotency-Key", EM_CODE_TOO_LONG,
+			      "is longer than %d characters", EM_IDEMPOTENCY_KEY_MAX);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)k[i] < 0x21 || (unsigned char)k[i] > 0x7e) {
+			em_error_setc(err, EM_ERR_INVALID, "Idempotency-Key", EM_CODE_INVALID_FORMAT,
+				      "must be printable ASCII without spaces");
+			return false;
+		}
+	*key = k;
+	return true;
+}
+
 bool em_request_query_check(const struct em_request *req, const char *const *allowed,
 			    size_t value_max, struct em_error *err)
 {

@@ -90,6 +90,15 @@ const char *em_request_path_param(const struct em_request *req, const char *name
 /* A decoded query parameter, or NULL. */
 const char *em_request_query(const struct em_request *req, const char *name);
 /*
+ * The Idempotency-Key header: 1..EM_IDEMPOTENCY_KEY_MAX printable ASCII
+ * characters without spaces (400 otherwise). Missing: *key NULL, or a 428
+ * saying what_needs_it ("placing an order") when required.
+ */
+#define EM_IDEMPOTENCY_KEY_MAX 255
+bool em_request_idempotency_key(const struct em_request *req, bool required,
+				const char *what_needs_it, const char **key,
+				struct em_error *err);
+/*
  * The query string holds only the names in `allowed` (NULL-terminated; NULL
  * for none), each at most once, each value at most `value_max` bytes and
  * not starting with '$'. A 400 naming the parameter otherwise. Unknown

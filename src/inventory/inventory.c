@@ -41,9 +41,9 @@ done:
 	return ok;
 }
 
-bool inventory_stock_change(struct em_store *st, mongoc_client_session_t *session,
+bool inventory_stock_adjust(struct em_store *st, mongoc_client_session_t *session,
 			    const struct em_config *cfg, const char *sku, int64_t delta,
-			    const char *reason, const bson_oid_t *by,
+			    const char *reason, const bson_oid_t *by, const char *idem_key,
 			    struct inventory_result *out, bson_error_t *berr,
 			    struct em_error *err)
 {
@@ -173,6 +173,8 @@ bool inventory_stock_change(struct em_store *st, mongoc_client_session_t *sessio
 		out->alert_enqueued = true;
 	}
 
+	bson_oid_init(&out->adjustment_id, NULL);
+	BSON_APPEND_OID(&adj, "_id", &out->adjustment_id);
 	BSON_APPEND_UTF8(&adj, "sku", sku);
 	BSON_APPEND_OID(&adj, "product_id", &out->product_id);
 	BSON_APPEND_INT64(&adj, "delta", delta);
@@ -184,6 +186,12 @@ bool inventory_stock_change(struct em_store *st, mongoc_client_session_t *sessio
 	BSON_APPEND_DATE_TIME(&adj, "at", now);
 	BSON_APPEND_INT64(&adj, "stock_before", out->stock_before);
 	BSON_APPEND_INT64(&adj, "stock_after", out->stock_after);
+	/* what the answer said, so a retry with the same key gets it again */
+	BSON_APPEND_INT64(&adj, "low_stock_threshold", out->threshold);
+	BSON_APPEND_BOOL(&adj, "low_stock", out->low_stock);
+	BSON_APPEND_BOOL(&adj, "alert_enqueued", out->alert_enqueued);
+	if (idem_key)
+		BSON_APPEND_UTF8(&adj, "idem_key", idem_key);
 	if (session && !store_txn_opts(session, &opts, err))
 		goto done;
 	if (!mongoc_collection_insert_one(adjustments, &adj, &opts, NULL, berr)) {
@@ -204,4 +212,14 @@ done:
 	bson_destroy(&adj);
 	bson_destroy(&opts);
 	return ok;
+}
+
+bool inventory_stock_change(struct em_store *st, mongoc_client_session_t *session,
+			    const struct em_config *cfg, const char *sku, int64_t delta,
+			    const char *reason, const bson_oid_t *by,
+			    struct inventory_result *out, bson_error_t *berr,
+			    struct em_error *err)
+{
+	return inventory_stock_adjust(st, session, cfg, sku, delta, reason, by, NULL, out, berr,
+				      err);
 }

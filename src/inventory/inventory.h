@@ -4,7 +4,9 @@
  *
  * Stock lives on the product's variants (see catalog.h). Collection
  * inventory_adjustments { _id, sku, product_id, delta: int64, reason,
- * by: ObjectId|null, at: date, stock_before, stock_after: int64 }.
+ * by: ObjectId|null, at: date, stock_before, stock_after: int64,
+ * low_stock_threshold: int64, low_stock, alert_enqueued: bool, idem_key?
+ * (the Idempotency-Key of a staff adjustment; unique per by) }.
  *
  * A low-stock alert is one "email" job (template low_stock, to
  * EMPORIUM_STAFF_EMAIL, vars {sku, title, stock, threshold} as strings)
@@ -29,6 +31,7 @@
 #define INVENTORY_REASON_MAX 200
 
 struct inventory_result {
+	bson_oid_t adjustment_id;  /* the inventory_adjustments document written */
 	bson_oid_t product_id;
 	int64_t stock_before;
 	int64_t stock_after;
@@ -50,6 +53,19 @@ struct inventory_result {
 bool inventory_stock_change(struct em_store *st, mongoc_client_session_t *session,
 			    const struct em_config *cfg, const char *sku, int64_t delta,
 			    const char *reason, const bson_oid_t *by,
+			    struct inventory_result *out, bson_error_t *berr,
+			    struct em_error *err);
+
+/*
+ * As inventory_stock_change, recording idem_key (NULL: none) on the
+ * adjustment: the unique index on (by, idem_key) makes a second adjustment
+ * with the same key by the same person fail as a duplicate key
+ * (store_error_is_duplicate(berr)), inside the same transaction as the
+ * stock change, so a retried request can never move stock twice.
+ */
+bool inventory_stock_adjust(struct em_store *st, mongoc_client_session_t *session,
+			    const struct em_config *cfg, const char *sku, int64_t delta,
+			    const char *reason, const bson_oid_t *by, const char *idem_key,
 			    struct inventory_result *out, bson_error_t *berr,
 			    struct em_error *err);
 

@@ -13,6 +13,8 @@
 #include "core/json.h"
 #include "http/page.h"
 #include "store/page.h"
+#include "store/store.h"
+#include "store/txn.h"
 #include "inventory/inventory.h"
 #include "inventory/inventory_routes.h"
 
@@ -20,9 +22,11 @@ struct adjust_ctx {
 	struct em_request *req;
 	const char *sku;
 	const char *reason;
+	const char *idem_key;  /* NULL: none */
 	int64_t delta;
 	bool has_by;
 	bson_oid_t by;
+	bool duplicate;        /* the key was used already (by this person) */
 	struct inventory_result result;
 };
 
@@ -30,57 +34,263 @@ static bool adjust_txn(mongoc_client_session_t *session, void *vctx, bson_error_
 		       struct em_error *err)
 {
 	struct adjust_ctx *c = vctx;
+	bool ok;
 
-	return inventory_stock_change(&c->req->app->store, session, &c->req->app->cfg, c->sku,
-				      c->delta, c->reason, c->has_by ? &c->by : NULL, &c->result,
-				      berr, err);
+	ok = inventory_stock_adjust(&c->req->app->store, session, &c->req->app->cfg, c->sku,
+				    c->delta, c->reason, c->has_by ? &c->by : NULL, c->idem_key,
+				    &c->result, berr, err);
+	c->duplicate = !ok && c->idem_key && store_error_is_duplicate(berr);
+	return ok;
 }
 
-/* POST /api/v1/admin/inventory/adjustments {sku, delta, reason} */
+/* An adjustment as the API shows it: the stored document, _id as id and
+ * stock_after as stock (what the 201 has always said), no idem_key. */
+static json_object *adjustment_json(const bson_t *doc, void *ctx)
+{
+	json_object *all = em_bson_to_json(doc), *v;
+
+	(void)ctx;
+	if (!all)
+		return NULL;
+	if (json_object_object_get_ex(all, "_id", &v)) {
+		json_object_object_add(all, "id", json_object_get(v));
+		json_object_object_del(all, "_id");
+	}
+	if (json_object_object_get_ex(all, "stock_after", &v)) {
+		json_object_object_add(all, "stock", json_object_get(v));
+		json_object_object_del(all, "stock_after");
+	}
+	json_object_object_del(all, "idem_key");
+	return all;
+}
+
+/* The adjustment of filter (one document) into *doc; *found false when none. */
+static bool adjustment_find(struct em_request *req, const bson_t *filter, bson_t *doc,
+			    bool *found, struct em_error *err)
+{
+	return store_find_one(&req->app->store, NULL, "inventory_adjustments", filter, doc, found,
+			      NULL, "read adjustment", err);
+}
+
+static void adjustment_respond(struct em_request *req, int status, const bson_t *doc,
+			       bool replayed)
+{
+	char hex[25], loc[96];
+	bson_iter_t it;
+
+	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it)) {
+		bson_oid_to_string(bson_iter_oid(&it), hex);
+		snprintf(loc, sizeof loc, "/api/v1/admin/inventory/adjustments/%s", hex);
+		em_response_header(req, "Location", loc);
+	}
+	if (replayed)
+		em_response_header(req, "Idempotent-Replayed", "true");
+	em_response_json(req, status, adjustment_json(doc, NULL));
+}
+
+/*
+ * A retry with a used key: the same request (sku, delta, reason) gets the
+ * first answer again; another one is a 422 and moves nothing.
+ */
+static bool adjustment_replay(struct adjust_ctx *c, struct em_error *err)
+{
+	bson_t filter = BSON_INITIALIZER, doc = BSON_INITIALIZER;
+	bson_iter_t it;
+	bool found = false, same, ok = false;
+
+	if (c->has_by)
+		BSON_APPEND_OID(&filter, "by", &c->by);
+	else
+		BSON_APPEND_NULL(&filter, "by");
+	BSON_APPEND_UTF8(&filter, "idem_key", c->idem_key);
+	if (!adjustment_find(c->req, &filter, &doc, &found, err))
+		goto done;
+	if (!found) {
+		em_error_set(err, EM_ERR_CONFLICT, "Idempotency-Key",
+			     "an adjustment with this key is being made; retry shortly");
+		err->retry_after_s = 1;
+		goto done;
+	}
+	same = bson_iter_init_find(&it, &doc, "sku") && BSON_ITER_HOLDS_UTF8(&it) &&
+	       strcmp(bson_iter_utf8(&it, NULL), c->sku) == 0 &&
+	       bson_iter_init_find(&it, &doc, "delta") && em_bson_iter_int64(&it) == c->delta &&
+	       bson_iter_init_find(&it, &doc, "reason") && BSON_ITER_HOLDS_UTF8(&it) &&
+	       strcmp(bson_iter_utf8(&it, NULL), c->reason) == 0;
+	if (!same) {
+		em_error_setc(err, EM_ERR_UNPROCESSABLE, "Idempotency-Key", EM_CODE_RULE,
+			      "this key was used for another adjustment; use a new key");
+		goto done;
+	}
+	adjustment_respond(c->req, 201, &doc, true);
+	ok = true;
+done:
+	bson_destroy(&filter);
+	bson_destroy(&doc);
+	return ok;
+}
+
+/* POST /api/v1/admin/inventory/adjustments {sku, delta, reason}, with an
+ * optional Idempotency-Key (a retry must not move stock twice). */
 static bool inventory_adjustment_create(struct em_request *req, struct em_error *err)
 {
 	static const char *const keys[] = { "sku", "delta", "reason", NULL };
 	struct adjust_ctx c = { 0 };
-	json_object *o;
-	char hex[25];
+	bson_t filter = BSON_INITIALIZER, doc = BSON_INITIALIZER;
+	bool found = false, ok = false;
 
 	c.req = req;
-	if (!em_json_check_fields(req->json, keys, err))
-		return false;
-	if (!em_json_get_string(req->json, "sku", 1, CATALOG_SKU_MAX, true, &c.sku, err))
-		return false;
-	if (!catalog_sku_valid(c.sku)) {
-		em_error_set(err, EM_ERR_INVALID, "sku", "sku must be 1..64 of A-Z a-z 0-9 . _ -");
-		return false;
+	if (!em_request_idempotency_key(req, false, "an adjustment", &c.idem_key, err))
+		goto done;
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if (em_json_check_fields(req->json, keys, err) || err->field[0]) {
+		if (em_json_get_string(req->json, "sku", 1, CATALOG_SKU_MAX, true, &c.sku, err) &&
+		    !catalog_sku_valid(c.sku))
+			em_error_setc(err, EM_ERR_INVALID, "sku", EM_CODE_INVALID_FORMAT,
+				      "sku must be 1..64 of A-Z a-z 0-9 . _ -");
+		if (em_json_get_int64(req->json, "delta", -INVENTORY_DELTA_MAX, INVENTORY_DELTA_MAX,
+				      true, NULL, &c.delta, err) && c.delta == 0)
+			em_error_setc(err, EM_ERR_INVALID, "delta", EM_CODE_OUT_OF_RANGE,
+				      "delta must not be zero");
+		em_json_get_string(req->json, "reason", 1, INVENTORY_REASON_MAX, true, &c.reason,
+				   err);
 	}
-	if (!em_json_get_int64(req->json, "delta", -INVENTORY_DELTA_MAX, INVENTORY_DELTA_MAX, true,
-			       NULL, &c.delta, err))
-		return false;
-	if (c.delta == 0) {
-		em_error_set(err, EM_ERR_INVALID, "delta", "delta must not be zero");
-		return false;
-	}
-	if (!em_json_get_string(req->json, "reason", 1, INVENTORY_REASON_MAX, true, &c.reason, err))
-		return false;
+	if (!em_error_collect_end(err))
+		goto done;
 	c.has_by = em_oid_parse(req->user_id, &c.by);
-	if (!store_txn_run(&req->app->store, adjust_txn, &c, err))
-		return false;
-	o = json_object_new_object();
-	if (!o) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
-		return false;
+	if (!store_txn_run(&req->app->store, adjust_txn, &c, err)) {
+		if (!c.duplicate)
+			goto done;
+		em_error_clear(err);
+		ok = adjustment_replay(&c, err);
+		goto done;
 	}
-	bson_oid_to_string(&c.result.product_id, hex);
-	json_object_object_add(o, "sku", json_object_new_string(c.sku));
-	json_object_object_add(o, "product_id", json_object_new_string(hex));
-	json_object_object_add(o, "delta", json_object_new_int64(c.delta));
-	json_object_object_add(o, "stock_before", json_object_new_int64(c.result.stock_before));
-	json_object_object_add(o, "stock", json_object_new_int64(c.result.stock_after));
-	json_object_object_add(o, "low_stock_threshold", json_object_new_int64(c.result.threshold));
-	json_object_object_add(o, "low_stock", json_object_new_boolean(c.result.low_stock));
-	json_object_object_add(o, "alert_enqueued", json_object_new_boolean(c.result.alert_enqueued));
-	em_response_json(req, 201, o);
-	return true;
+	BSON_APPEND_OID(&filter, "_id", &c.result.adjustment_id);
+	if (!adjustment_find(req, &filter, &doc, &found, err))
+		goto done;
+	if (!found) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "the adjustment just made is missing");
+		goto done;
+	}
+	adjustment_respond(req, 201, &doc, false);
+	ok = true;
+done:
+	bson_destroy(&filter);
+	bson_destroy(&doc);
+	return ok;
+}
+
+/* GET /api/v1/admin/inventory/adjustments/{id} */
+static bool inventory_adjustment_get(struct em_request *req, struct em_error *err)
+{
+	bson_t filter = BSON_INITIALIZER, doc = BSON_INITIALIZER;
+	bson_oid_t id;
+	bool found = false, ok = false;
+
+	if (!em_oid_parse(em_request_path_param(req, "id"), &id)) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such adjustment");
+		goto done;
+	}
+	BSON_APPEND_OID(&filter, "_id", &id);
+	if (!adjustment_find(req, &filter, &doc, &found, err))
+		goto done;
+	if (!found) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such adjustment");
+		goto done;
+	}
+	em_response_json(req, 200, adjustment_json(&doc, NULL));
+	ok = true;
+done:
+	bson_destroy(&filter);
+	bson_destroy(&doc);
+	return ok;
+}
+
+/* GET /api/v1/admin/inventory/adjustments?sku=&limit=&cursor=: the audit
+ * trail, newest first by the time of the adjustment (an ObjectId orders
+ * only to the second across processes), ties by _id; keyset (at, _id). */
+static bool inventory_adjustment_list(struct em_request *req, struct em_error *err)
+{
+	static const char *const params[] = { "sku", "limit", "cursor", NULL };
+	const char *sku = em_request_query(req, "sku"), *cursor_s;
+	struct catalog_cursor after;
+	bson_t filter = BSON_INITIALIZER, last = BSON_INITIALIZER, *opts = NULL;
+	mongoc_collection_t *coll = NULL;
+	mongoc_cursor_t *cur = NULL;
+	bson_error_t berr;
+	json_object *items = NULL;
+	char next[128] = "";
+	bool ok = false, more = false;
+	int limit;
+
+	if (!em_request_query_check(req, params, 200, err) ||
+	    !em_page_params(req, CATALOG_LIMIT_DEFAULT, &limit, &cursor_s, err))
+		goto done;
+	if (sku) {
+		if (!catalog_sku_valid(sku)) {
+			em_error_setc(err, EM_ERR_INVALID, "sku", EM_CODE_INVALID_FORMAT,
+				      "sku must be 1..64 of A-Z a-z 0-9 . _ -");
+			goto done;
+		}
+		BSON_APPEND_UTF8(&filter, "sku", sku);
+	}
+	if (cursor_s) {
+		bson_t or, a, b, lt;
+
+		if (!catalog_cursor_decode(cursor_s, &after, err))
+			goto done;
+		if (after.sort != 'n') {
+			em_error_set(err, EM_ERR_INVALID, "cursor", "the cursor is for another list");
+			goto done;
+		}
+		/* past (at, _id): an earlier time, or the same time and a lower id */
+		BSON_APPEND_ARRAY_BEGIN(&filter, "$or", &or);
+		BSON_APPEND_DOCUMENT_BEGIN(&or, "0", &a);
+		BSON_APPEND_DOCUMENT_BEGIN(&a, "at", &lt);
+		BSON_APPEND_DATE_TIME(&lt, "$lt", after.ival);
+		bson_append_document_end(&a, &lt);
+		bson_append_document_end(&or, &a);
+		BSON_APPEND_DOCUMENT_BEGIN(&or, "1", &b);
+		BSON_APPEND_DATE_TIME(&b, "at", after.ival);
+		BSON_APPEND_DOCUMENT_BEGIN(&b, "_id", &lt);
+		BSON_APPEND_OID(&lt, "$lt", &after.id);
+		bson_append_document_end(&b, &lt);
+		bson_append_document_end(&or, &b);
+		bson_append_array_end(&filter, &or);
+	}
+	opts = BCON_NEW("sort", "{", "at", BCON_INT32(-1), "_id", BCON_INT32(-1), "}", "limit",
+			BCON_INT64((int64_t)limit + 1));
+	coll = store_collection(&req->app->store, "inventory_adjustments");
+	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
+	if (!store_page_collect(cur, limit, adjustment_json, NULL, "list adjustments", &items,
+				&last, &more, &berr, err))
+		goto done;
+	if (more) {
+		bson_iter_t it;
+
+		memset(&after, 0, sizeof(after));
+		after.sort = 'n';
+		if (bson_iter_init_find(&it, &last, "at") && BSON_ITER_HOLDS_DATE_TIME(&it))
+			after.ival = bson_iter_date_time(&it);
+		if (bson_iter_init_find(&it, &last, "_id") && BSON_ITER_HOLDS_OID(&it))
+			bson_oid_copy(bson_iter_oid(&it), &after.id);
+		catalog_cursor_encode(&after, next, sizeof(next));
+	}
+	em_page_respond(req, items, more ? next : NULL);
+	items = NULL;
+	ok = true;
+done:
+	if (cur)
+		mongoc_cursor_destroy(cur);
+	if (coll)
+		mongoc_collection_destroy(coll);
+	if (items)
+		json_object_put(items);
+	if (opts)
+		bson_destroy(opts);
+	bson_destroy(&filter);
+	bson_destroy(&last);
+	return ok;
 }
 
 /* The low variants of one product as {product_id, title, slug, variants}. */
@@ -205,6 +415,10 @@ done:
 static const struct em_route inventory_table[] = {
 	{ "POST", "/api/v1/admin/inventory/adjustments", inventory_adjustment_create,
 	  EM_ROLE_STAFF, EM_BODY_JSON, NULL },
+	{ "GET", "/api/v1/admin/inventory/adjustments", inventory_adjustment_list, EM_ROLE_STAFF,
+	  EM_BODY_NONE, NULL },
+	{ "GET", "/api/v1/admin/inventory/adjustments/{id}", inventory_adjustment_get,
+	  EM_ROLE_STAFF, EM_BODY_NONE, NULL },
 	{ "GET", "/api/v1/admin/inventory/low-stock", inventory_low_stock_list, EM_ROLE_STAFF,
 	  EM_BODY_NONE, NULL },
 };

@@ -14,6 +14,12 @@ static const struct em_route_table *const inventory_route_tables[] = {
 static const struct store_index inventory_indexes[] = {
 	/* the adjustment log of one SKU, newest first */
 	{ "inventory_adjustments", "sku_at", "{\"sku\": 1, \"at\": -1}", "{}" },
+	/* the adjustments list, all SKUs or one, newest first, keyset (at, _id) */
+	{ "inventory_adjustments", "at_id", "{\"at\": -1, \"_id\": -1}", "{}" },
+	{ "inventory_adjustments", "sku_at_id", "{\"sku\": 1, \"at\": -1, \"_id\": -1}", "{}" },
+	/* an Idempotency-Key moves stock once: one adjustment per (by, key) */
+	{ "inventory_adjustments", "by_idem_key_unique", "{\"by\": 1, \"idem_key\": 1}",
+	  "{\"unique\": true, \"partialFilterExpression\": {\"idem_key\": {\"$exists\": true}}}" },
 };
 
 /* What MongoDB itself refuses to store for this module (migrate puts it
@@ -25,6 +31,7 @@ static const struct store_validator inventory_validators[] = {
 	  "\"maxLength\": 64, \"minLength\": 1}, \"delta\": {\"bsonType\": \"long\"}, "
 	  "\"stock_before\": {\"bsonType\": \"long\", \"minimum\": 0}, "
 	  "\"stock_after\": {\"bsonType\": \"long\", \"minimum\": 0}, "
+	  "\"idem_key\": {\"bsonType\": \"string\", \"minLength\": 1, \"maxLength\": 255}, "
 	  "\"at\": {\"bsonType\": \"date\"}}}" },
 };
 

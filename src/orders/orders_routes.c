@@ -79,32 +79,6 @@ static bool orders_id_param(struct em_request *req, bson_oid_t *id, struct em_er
 	return true;
 }
 
-/* Idempotency-Key: 1..255 printable ASCII characters. */
-static bool orders_idem_key(struct em_request *req, const char **key, struct em_error *err)
-{
-	const char *k = em_request_header(req, "Idempotency-Key");
-	size_t n = k ? strlen(k) : 0;
-
-	if (!k || n == 0) {
-		em_error_set(err, EM_ERR_PRECONDITION_REQUIRED, "Idempotency-Key",
-			     "placing an order needs an Idempotency-Key header (a random value "
-			     "per checkout attempt, reused on retries)");
-		return false;
-	}
-	if (n > ORDERS_IDEM_KEY_MAX) {
-		em_error_set(err, EM_ERR_INVALID, "Idempotency-Key", "is longer than 255 characters");
-		return false;
-	}
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)k[i] < 0x21 || (unsigned char)k[i] > 0x7e) {
-			em_error_set(err, EM_ERR_INVALID, "Idempotency-Key",
-				     "must be printable ASCII without spaces");
-			return false;
-		}
-	*key = k;
-	return true;
-}
-
 static bool orders_oid_field(json_object *body, const char *key, bool required, bool *present,
 			     bson_oid_t *out, struct em_error *err)
 {
@@ -178,7 +152,8 @@ static bool orders_create(struct em_request *req, struct em_error *err)
 	int status = 0;
 
 	memset(&in, 0, sizeof in);
-	if (!orders_caller(req, &user, err) || !orders_idem_key(req, &key, err) ||
+	if (!orders_caller(req, &user, err) ||
+	    !em_request_idempotency_key(req, true, "placing an order", &key, err) ||
 	    !orders_place_parse(req, &in, err))
 		return false;
 	in.user_id = &user;

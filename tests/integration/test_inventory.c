@@ -192,6 +192,162 @@ static void test_race(void **state)
 	assert_int_equal(variant_stock(sku), 0);
 }
 
+/* POST an adjustment with an Idempotency-Key; the answer, for the caller to free. */
+static struct h_resp adjust_keyed(const char *sku, int delta, const char *reason, const char *key)
+{
+	char body[256], hk[300];
+	const char *h[] = { staff_auth, "Content-Type: application/json", hk, NULL };
+
+	snprintf(body, sizeof(body), "{\"sku\": \"%s\", \"delta\": %d, \"reason\": \"%s\"}", sku,
+		 delta, reason);
+	snprintf(hk, sizeof hk, "Idempotency-Key: %s", key);
+	return h_request("POST", "/api/v1/admin/inventory/adjustments", body, strlen(body), h);
+}
+
+struct keyed_arg {
+	const char *sku, *key;
+	long status;
+	char id[32];
+};
+
+static void keyed_one(int i, void *p)
+{
+	struct keyed_arg *a = (struct keyed_arg *)p + i;
+	struct h_resp r = adjust_keyed(a->sku, -3, "recount", a->key);
+
+	a->status = r.status;
+	if (r.status == 201)
+		h_jstr(&r, "id", a->id, sizeof a->id);
+	h_resp_free(&r);
+}
+
+/*
+ * An Idempotency-Key moves stock once: a retry gets the first answer
+ * again (Idempotent-Replayed, same id, same figures), another body with
+ * the key is a 422, and 12 parallel requests with one key make exactly
+ * one adjustment. Location names the adjustment, which reads back.
+ */
+static void test_adjust_idempotency_key(void **state)
+{
+	enum { N = 12 };
+	char sku[96], key[64], filter[256], loc[160], id[32], replay_id[32], first[512];
+	struct keyed_arg args[N];
+	struct h_resp r;
+
+	(void)state;
+	make_product("idem", 40, 0, sku, sizeof(sku));
+	snprintf(key, sizeof key, "adj-%s-1", tag);
+	r = adjust_keyed(sku, -5, "damaged", key);
+	assert_int_equal(r.status, 201);
+	assert_true(h_header(&r, "Location", loc, sizeof loc));
+	h_jstr(&r, "id", id, sizeof id);
+	assert_int_equal(strlen(id), 24);
+	assert_false(h_header(&r, "Idempotent-Replayed", first, sizeof first));
+	snprintf(first, sizeof first, "%s", r.body);
+	h_resp_free(&r);
+	assert_int_equal(variant_stock(sku), 35);
+	/* the retry: the same answer, nothing moved */
+	r = adjust_keyed(sku, -5, "damaged", key);
+	assert_int_equal(r.status, 201);
+	assert_true(h_header(&r, "Idempotent-Replayed", filter, sizeof filter));
+	h_jstr(&r, "id", replay_id, sizeof replay_id);
+	assert_string_equal(replay_id, id);
+	assert_string_equal(r.body, first);
+	h_resp_free(&r);
+	assert_int_equal(variant_stock(sku), 35);
+	/* the key with another body */
+	r = adjust_keyed(sku, -6, "damaged", key);
+	h_assert_problem_errors(&r, 422, "Idempotency-Key:rule_violation");
+	h_resp_free(&r);
+	assert_int_equal(variant_stock(sku), 35);
+	/* Location reads the adjustment back */
+	r = staff("GET", loc, NULL);
+	assert_int_equal(r.status, 200);
+	h_jstr(&r, "id", replay_id, sizeof replay_id);
+	assert_string_equal(replay_id, id);
+	assert_non_null(strstr(r.body, "\"reason\":\"damaged\""));
+	assert_null(strstr(r.body, "idem_key"));
+	h_resp_free(&r);
+	r = staff("GET", "/api/v1/admin/inventory/adjustments/0123456789abcdef01234567", NULL);
+	h_assert_problem(&r, 404);
+	h_resp_free(&r);
+	/* a malformed key changes nothing */
+	r = adjust_keyed(sku, -1, "x", "has space");
+	h_assert_problem_errors(&r, 400, "Idempotency-Key:invalid_format");
+	h_resp_free(&r);
+	/* in parallel: one key, one adjustment, every answer the same one */
+	snprintf(key, sizeof key, "adj-%s-2", tag);
+	for (int i = 0; i < N; i++) {
+		args[i].sku = sku;
+		args[i].key = key;
+		args[i].status = 0;
+		args[i].id[0] = '\0';
+	}
+	h_parallel(N, keyed_one, args);
+	for (int i = 0; i < N; i++) {
+		if (args[i].status != 201)
+			fprintf(stderr, "  keyed %d: %ld\n", i, args[i].status);
+		/* a retry may be told the first still runs (409); none moves stock */
+		assert_true(args[i].status == 201 || args[i].status == 409);
+		if (args[i].status == 201)
+			assert_string_equal(args[i].id, args[0].status == 201 ? args[0].id : args[i].id);
+	}
+	assert_int_equal(variant_stock(sku), 32);
+	snprintf(filter, sizeof(filter), "{\"sku\": \"%s\", \"reason\": \"recount\"}", sku);
+	assert_int_equal(h_db_count("inventory_adjustments", filter), 1);
+}
+
+/* The adjustment log: one SKU's entries newest first across pages, each
+ * once; an unknown parameter or a bad SKU is a 400. */
+static void test_adjustment_list(void **state)
+{
+	char sku[96], path[256], cursor[64] = "";
+	long deltas[5] = { 2, -1, 3, -2, 4 }, seen = 0;
+	struct h_resp r;
+
+	(void)state;
+	make_product("log", 10, 0, sku, sizeof(sku));
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(adjust(sku, (int)deltas[i], NULL), 201);
+	do {
+		json_object *o, *items, *next;
+
+		snprintf(path, sizeof path, "/api/v1/admin/inventory/adjustments?sku=%s&limit=2%s%s",
+			 sku, cursor[0] ? "&cursor=" : "", cursor);
+		r = staff("GET", path, NULL);
+		assert_int_equal(r.status, 200);
+		o = h_json(&r);
+		assert_true(json_object_object_get_ex(o, "items", &items));
+		for (size_t i = 0; i < json_object_array_length(items); i++) {
+			json_object *it = json_object_array_get_idx(items, i), *d, *k;
+
+			assert_true(json_object_object_get_ex(it, "delta", &d));
+			assert_true(json_object_object_get_ex(it, "sku", &k));
+			assert_string_equal(json_object_get_string(k), sku);
+			/* newest first: the deltas in reverse order of making */
+			assert_true(seen < 5);
+			assert_int_equal(json_object_get_int64(d), deltas[4 - seen]);
+			seen++;
+		}
+		cursor[0] = '\0';
+		if (json_object_object_get_ex(o, "next_cursor", &next) &&
+		    json_object_is_type(next, json_type_string))
+			snprintf(cursor, sizeof cursor, "%s", json_object_get_string(next));
+		json_object_put(o);
+		h_resp_free(&r);
+	} while (cursor[0]);
+	assert_int_equal(seen, 5);
+	r = staff("GET", "/api/v1/admin/inventory/adjustments?sku=a%20b", NULL);
+	h_assert_problem_errors(&r, 400, "sku:invalid_format");
+	h_resp_free(&r);
+	r = staff("GET", "/api/v1/admin/inventory/adjustments?product=1", NULL);
+	h_assert_problem(&r, 400);
+	h_resp_free(&r);
+	r = h_get("/api/v1/admin/inventory/adjustments");
+	h_assert_problem(&r, 401);
+	h_resp_free(&r);
+}
+
 /*
  * Walks the whole low-stock list, limit items a page, following
  * next_cursor. Counts how often sku appears (as a variant's SKU) and
@@ -353,6 +509,8 @@ int main(void)
 		cmocka_unit_test(test_adjust_basic),
 		cmocka_unit_test(test_sku_with_nul_refused),
 		cmocka_unit_test(test_race),
+		cmocka_unit_test(test_adjust_idempotency_key),
+		cmocka_unit_test(test_adjustment_list),
 		cmocka_unit_test(test_low_stock_alert_once_per_crossing),
 		cmocka_unit_test(test_low_stock_pages),
 	};
