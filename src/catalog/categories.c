@@ -460,7 +460,8 @@ static bool category_write_error(const bson_error_t *berr, struct em_error *err)
 {
 	store_error_set(err, berr, "write category");
 	if (err->kind == EM_ERR_CONFLICT)
-		em_error_set(err, EM_ERR_CONFLICT, "slug", "a category with this slug exists");
+		em_error_setc(err, EM_ERR_CONFLICT, "slug", EM_CODE_NOT_UNIQUE,
+			      "a category with this slug exists");
 	return false;
 }
 
