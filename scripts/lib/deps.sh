@@ -10,7 +10,8 @@
 DEPS_BUILD="build-essential autoconf automake pkg-config libfcgi-dev libjson-c-dev
 libmongoc-dev libbson-dev libjwt-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev libssl-dev"
 DEPS_RUN="nginx-light openssl curl python3 python3-aiosmtpd ca-certificates"
-DEPS_TEST="valgrind systemd clang libclang-rt-14-dev chromium"
+# iproute2 (network namespaces) and jq: the cluster fault tests (tests/cluster)
+DEPS_TEST="valgrind systemd clang libclang-rt-14-dev chromium iproute2 jq"
 
 deps_missing() {
 	local p missing=""
