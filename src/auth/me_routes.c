@@ -338,8 +338,10 @@ static bool auth_addr_list(struct em_request *req, struct em_error *err)
 	json_object_object_add(o, "items", items);
 	json_object_object_add(o, "next_cursor", NULL);
 	filter = BCON_NEW("user_id", BCON_OID(&uid));
-	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}", "limit",
-			BCON_INT64(AUTH_ADDRESSES_MAX));
+	/* oldest first by the time of creation in milliseconds: an ObjectId
+	 * orders only to the second across worker processes */
+	opts = BCON_NEW("sort", "{", "created_at", BCON_INT32(1), "_id", BCON_INT32(1), "}",
+			"limit", BCON_INT64(AUTH_ADDRESSES_MAX));
 	coll = store_collection(&req->app->store, "addresses");
 	cur = mongoc_collection_find_with_opts(coll, filter, opts, NULL);
 	while (mongoc_cursor_next(cur, &doc)) {

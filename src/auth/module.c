@@ -87,6 +87,8 @@ static const struct store_index auth_indexes[] = {
 	{ "rate_limits", "expires_at_ttl", "{\"expires_at\": 1}", "{\"expireAfterSeconds\": 0}" },
 	/* a user's address book, in creation order */
 	{ "addresses", "user_id", "{\"user_id\": 1, \"_id\": 1}", "{}" },
+	/* the address book in the order it was written (created_at in ms) */
+	{ "addresses", "user_created", "{\"user_id\": 1, \"created_at\": 1, \"_id\": 1}", "{}" },
 	/* OpenID Connect: the callback looks a pending login up by the hash
 	 * of its state. */
 	{ "oauth_states", "state_hash_unique", "{\"state_hash\": 1}", "{\"unique\": true}" },

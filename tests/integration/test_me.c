@@ -133,6 +133,42 @@ static void test_addresses(void **state)
 	assert_int_equal(json_object_array_length(x), 2);
 	json_object_put(o);
 	h_resp_free(&r);
+	/* oldest first by when they were written, not by ObjectId (which
+	 * orders only to the second across worker processes): two entries
+	 * whose ids sort the other way round */
+	{
+		static const char *const names[] = { "Zeta", "Home", "Office", "Alpha" };
+		char doc[512];
+
+		snprintf(doc, sizeof doc, "{\"_id\":{\"$oid\":\"ffffffffffffffffffffff01\"},"
+			 "\"user_id\":{\"$oid\":\"%s\"},\"name\":\"Zeta\",\"line1\":\"x\","
+			 "\"city\":\"D\",\"postal_code\":\"1\",\"country\":\"BD\","
+			 "\"default_shipping\":false,\"default_billing\":false,"
+			 "\"created_at\":{\"$date\":\"2020-01-01T00:00:00Z\"}}", u1);
+		h_db_insert_json("addresses", doc);
+		snprintf(doc, sizeof doc, "{\"_id\":{\"$oid\":\"000000000000000000000001\"},"
+			 "\"user_id\":{\"$oid\":\"%s\"},\"name\":\"Alpha\",\"line1\":\"x\","
+			 "\"city\":\"D\",\"postal_code\":\"1\",\"country\":\"BD\","
+			 "\"default_shipping\":false,\"default_billing\":false,"
+			 "\"created_at\":{\"$date\":\"2099-01-01T00:00:00Z\"}}", u1);
+		h_db_insert_json("addresses", doc);
+		r = h_authed("GET", "/api/v1/me/addresses", t1, NULL);
+		assert_int_equal(r.status, 200);
+		o = h_json(&r);
+		assert_true(json_object_object_get_ex(o, "items", &x));
+		assert_int_equal(json_object_array_length(x), 4);
+		for (size_t i = 0; i < 4; i++) {
+			json_object *n;
+
+			assert_true(json_object_object_get_ex(json_object_array_get_idx(x, i), "name",
+							      &n));
+			assert_string_equal(json_object_get_string(n), names[i]);
+		}
+		json_object_put(o);
+		h_resp_free(&r);
+		h_db_delete("addresses", "{\"_id\":{\"$in\":[{\"$oid\":\"ffffffffffffffffffffff01\"},"
+			    "{\"$oid\":\"000000000000000000000001\"}]}}");
+	}
 
 	/* update: a field, and null removes an optional one */
 	snprintf(path, sizeof(path), "/api/v1/me/addresses/%s", id1);
