@@ -28,32 +28,23 @@ static json_object *auth_admin_user_item(const bson_t *doc, void *ctx)
 	return auth_user_json(doc);
 }
 
-/* GET /api/v1/admin/users?limit=&cursor=&email= */
+/* GET /api/v1/admin/users?limit=&cursor=&email= (oldest first; email: a prefix) */
 static bool auth_admin_users_list(struct em_request *req, struct em_error *err)
 {
 	static const char *const params[] = { "email", "limit", "cursor", NULL };
-	const char *prefix = em_request_query(req, "email"), *cursor;
-	mongoc_collection_t *coll = NULL;
-	mongoc_cursor_t *cur = NULL;
-	bson_t filter = BSON_INITIALIZER, last = BSON_INITIALIZER, range, *opts = NULL;
-	bson_error_t berr;
-	bson_oid_t after;
-	json_object *items = NULL;
-	char *upper = NULL, next[EM_PAGE_OID_CURSOR_SIZE] = "";
-	int limit;
-	bool ok = false, more = false;
+	const char *prefix = em_request_query(req, "email");
+	bson_t filter = BSON_INITIALIZER, range, *projection = NULL;
+	char *upper = NULL;
+	bool ok = false;
 
-	if (!em_request_query_check(req, params, 2 * AUTH_EMAIL_MAX, err) ||
-	    !em_page_params(req, AUTH_USERS_PAGE_DEFAULT, &limit, &cursor, err))
-		goto done;
-	if (cursor && !em_page_cursor_oid_decode(cursor, &after, err))
+	if (!em_request_query_check(req, params, 2 * AUTH_EMAIL_MAX, err))
 		goto done;
 	if (prefix && *prefix) {
 		size_t len = strlen(prefix);
 
 		if (len > AUTH_EMAIL_MAX || !bson_utf8_validate(prefix, len, false)) {
-			em_error_set(err, EM_ERR_INVALID, "email",
-				     "email must be at most %d bytes of UTF-8", AUTH_EMAIL_MAX);
+			em_error_setc(err, EM_ERR_INVALID, "email", EM_CODE_TOO_LONG,
+				      "email must be at most %d bytes of UTF-8", AUTH_EMAIL_MAX);
 			goto done;
 		}
 		upper = em_request_alloc(req, len + 5);
@@ -67,33 +58,15 @@ static bool auth_admin_users_list(struct em_request *req, struct em_error *err)
 		BSON_APPEND_UTF8(&range, "$lt", upper);
 		bson_append_document_end(&filter, &range);
 	}
-	if (cursor) {
-		BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &range);
-		BSON_APPEND_OID(&range, "$gt", &after);
-		bson_append_document_end(&filter, &range);
-	}
-	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}", "limit", BCON_INT64(limit + 1),
-			"projection", "{", "password_hash", BCON_INT32(0), "}");
-	coll = store_collection(&req->app->store, "users");
-	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
-	if (!store_page_collect(cur, limit, auth_admin_user_item, NULL, "list users", &items, &last,
-			     &more, &berr, err))
-		goto done;
-	if (more)
-		em_page_cursor_oid_from_doc(&last, next);
-	em_page_respond(req, items, next);
-	items = NULL;
-	ok = true;
+	/* the hash never leaves the database, whatever the renderer does */
+	projection = BCON_NEW("password_hash", BCON_INT32(0));
+	ok = em_page_list_by_id(req, &req->app->store, "users", &filter, projection, false,
+				AUTH_USERS_PAGE_DEFAULT, auth_admin_user_item, NULL, "list users",
+				err);
 done:
-	json_object_put(items);
-	if (cur)
-		mongoc_cursor_destroy(cur);
-	if (coll)
-		mongoc_collection_destroy(coll);
-	if (opts)
-		bson_destroy(opts);
+	if (projection)
+		bson_destroy(projection);
 	bson_destroy(&filter);
-	bson_destroy(&last);
 	return ok;
 }
 

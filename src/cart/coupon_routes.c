@@ -37,51 +37,17 @@ static bool cart_coupon_id_param(struct em_request *req, bson_oid_t *id, struct 
 	return true;
 }
 
-/* GET /api/v1/admin/coupons?limit=&cursor= */
+/* GET /api/v1/admin/coupons?limit=&cursor= (oldest first) */
 static bool cart_coupons_list(struct em_request *req, struct em_error *err)
 {
 	static const char *const params[] = { "limit", "cursor", NULL };
-	mongoc_collection_t *coll = NULL;
-	mongoc_cursor_t *cur = NULL;
-	bson_t filter = BSON_INITIALIZER, last = BSON_INITIALIZER, range, *opts = NULL;
-	bson_error_t berr;
-	bson_oid_t after;
-	json_object *items = NULL;
-	char next[EM_PAGE_OID_CURSOR_SIZE] = "";
-	const char *cursor;
-	int limit;
-	bool ok = false, more = false;
+	bson_t filter = BSON_INITIALIZER;
+	bool ok;
 
-	if (!em_request_query_check(req, params, CART_QUERY_VALUE_MAX, err) ||
-	    !em_page_params(req, CART_COUPON_PAGE_DEFAULT, &limit, &cursor, err) ||
-	    (cursor && !em_page_cursor_oid_decode(cursor, &after, err)))
-		goto done;
-	if (cursor) {
-		BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &range);
-		BSON_APPEND_OID(&range, "$gt", &after);
-		bson_append_document_end(&filter, &range);
-	}
-	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}", "limit", BCON_INT64(limit + 1));
-	coll = store_collection(&req->app->store, "coupons");
-	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
-	if (!store_page_collect(cur, limit, cart_coupon_item, NULL, "list coupons", &items, &last,
-			     &more, &berr, err))
-		goto done;
-	if (more)
-		em_page_cursor_oid_from_doc(&last, next);
-	em_page_respond(req, items, next);
-	items = NULL;
-	ok = true;
-done:
-	json_object_put(items);
-	if (cur)
-		mongoc_cursor_destroy(cur);
-	if (coll)
-		mongoc_collection_destroy(coll);
-	if (opts)
-		bson_destroy(opts);
+	ok = em_request_query_check(req, params, CART_QUERY_VALUE_MAX, err) &&
+	     em_page_list_by_id(req, &req->app->store, "coupons", &filter, NULL, false,
+				CART_COUPON_PAGE_DEFAULT, cart_coupon_item, NULL, "list coupons", err);
 	bson_destroy(&filter);
-	bson_destroy(&last);
 	return ok;
 }
 

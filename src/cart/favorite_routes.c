@@ -161,11 +161,8 @@ static bool cart_fav_enrich(struct em_request *req, json_object *items, struct e
 static bool cart_fav_list(struct em_request *req, struct em_error *err)
 {
 	static const char *const params[] = { "limit", "cursor", NULL };
-	mongoc_collection_t *coll = NULL;
-	mongoc_cursor_t *cur = NULL;
-	bson_t filter = BSON_INITIALIZER, last = BSON_INITIALIZER, range, *opts = NULL;
-	bson_error_t berr;
-	bson_oid_t uid, after;
+	bson_t filter = BSON_INITIALIZER;
+	bson_oid_t uid, after, next_id;
 	json_object *items = NULL;
 	char next[EM_PAGE_OID_CURSOR_SIZE] = "";
 	const char *cursor;
@@ -178,33 +175,19 @@ static bool cart_fav_list(struct em_request *req, struct em_error *err)
 	    (cursor && !em_page_cursor_oid_decode(cursor, &after, err)))
 		goto done;
 	BSON_APPEND_OID(&filter, "user_id", &uid);
-	if (cursor) {
-		BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &range);
-		BSON_APPEND_OID(&range, "$gt", &after);
-		bson_append_document_end(&filter, &range);
-	}
-	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}", "limit", BCON_INT64(limit + 1));
-	coll = store_collection(&req->app->store, "favorites");
-	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
-	if (!store_page_collect(cur, limit, cart_fav_item, NULL, "list favorites", &items, &last, &more,
-			     &berr, err) ||
+	if (!store_page_by_id(&req->app->store, "favorites", &filter, NULL, false,
+			      cursor ? &after : NULL, limit, cart_fav_item, NULL, "list favorites",
+			      &items, &next_id, &more, err) ||
 	    !cart_fav_enrich(req, items, err))
 		goto done;
 	if (more)
-		em_page_cursor_oid_from_doc(&last, next);
+		em_page_cursor_oid_encode(&next_id, next);
 	em_page_respond(req, items, next);
 	items = NULL;
 	ok = true;
 done:
 	json_object_put(items);
-	if (cur)
-		mongoc_cursor_destroy(cur);
-	if (coll)
-		mongoc_collection_destroy(coll);
-	if (opts)
-		bson_destroy(opts);
 	bson_destroy(&filter);
-	bson_destroy(&last);
 	return ok;
 }
 

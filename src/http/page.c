@@ -83,7 +83,7 @@ void em_page_cursor_oid_from_doc(const bson_t *doc, char out[EM_PAGE_OID_CURSOR_
 }
 
 bool em_page_list_by_id(struct em_request *req, struct em_store *st, const char *collection,
-			bson_t *filter, bool descending, int def,
+			bson_t *filter, const bson_t *projection, bool descending, int def,
 			store_page_render_fn render, void *ctx, const char *what,
 			struct em_error *err)
 {
@@ -96,7 +96,8 @@ bool em_page_list_by_id(struct em_request *req, struct em_store *st, const char 
 
 	if (!em_page_params(req, def, &limit, &cursor, err) ||
 	    (cursor && !em_page_cursor_oid_decode(cursor, &after, err)) ||
-	    !store_page_by_id(st, collection, filter, descending, cursor ? &after : NULL, limit,
+	    !store_page_by_id(st, collection, filter, projection, descending,
+			      cursor ? &after : NULL, limit,
 			      render, ctx, what, &items, &next_id, &more, err))
 		return false;
 	if (more)

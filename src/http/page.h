@@ -48,11 +48,12 @@ struct em_store;
  * A whole list sorted by _id: ?limit= (def when absent) and ?cursor= (an
  * _id cursor), one page of collection's documents matching filter (which
  * it appends the keyset bound to), rendered by render, answered as
- * em_page_respond does. The caller checks the query's names first
+ * em_page_respond does (projection as in store_page_by_id). The caller
+ * checks the query's names first
  * (em_request_query_check) and builds filter from validated input only.
  */
 bool em_page_list_by_id(struct em_request *req, struct em_store *st, const char *collection,
-			bson_t *filter, bool descending, int def,
+			bson_t *filter, const bson_t *projection, bool descending, int def,
 			store_page_render_fn render, void *ctx, const char *what,
 			struct em_error *err);
 

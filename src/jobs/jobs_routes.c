@@ -104,17 +104,9 @@ static json_object *jobs_item_render(const bson_t *doc, void *ctx)
 static bool jobs_admin_list(struct em_request *req, struct em_error *err)
 {
 	static const char *const params[] = { "status", "limit", "cursor", NULL };
-	const char *status = em_request_query(req, "status"), *cursor;
-	mongoc_collection_t *coll = NULL;
-	mongoc_cursor_t *cur = NULL;
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, last = BSON_INITIALIZER;
-	bson_t sort, proj, cond;
-	json_object *items = NULL;
-	char next[EM_PAGE_OID_CURSOR_SIZE] = "";
-	bson_error_t berr;
-	bson_oid_t after;
-	int limit;
-	bool ok = false, more = false;
+	const char *status = em_request_query(req, "status");
+	bson_t filter = BSON_INITIALIZER, proj = BSON_INITIALIZER;
+	bool ok = false;
 
 	if (!em_request_query_check(req, params, 200, err))
 		goto done;
@@ -124,49 +116,18 @@ static bool jobs_admin_list(struct em_request *req, struct em_error *err)
 		for (i = 0; jobs_statuses[i] && strcmp(jobs_statuses[i], status) != 0; i++)
 			;
 		if (!jobs_statuses[i]) {
-			em_error_set(err, EM_ERR_INVALID, "status",
-				     "status must be pending, running, done or dead");
+			em_error_setc(err, EM_ERR_INVALID, "status", EM_CODE_INVALID_VALUE,
+				      "status must be pending, running, done or dead");
 			goto done;
 		}
 		BSON_APPEND_UTF8(&filter, "status", status);
 	}
-	if (!em_page_params(req, JOBS_LIST_DEFAULT, &limit, &cursor, err))
-		goto done;
-	if (cursor) {
-		if (!em_page_cursor_oid_decode(cursor, &after, err))
-			goto done;
-		BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &cond);
-		BSON_APPEND_OID(&cond, "$lt", &after);
-		bson_append_document_end(&filter, &cond);
-	}
-	BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
-	BSON_APPEND_INT32(&sort, "_id", -1);
-	bson_append_document_end(&opts, &sort);
-	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
 	jobs_projection(&proj);
-	bson_append_document_end(&opts, &proj);
-	/* one more than asked: whether there is a next page */
-	BSON_APPEND_INT64(&opts, "limit", limit + 1);
-
-	coll = store_collection(&req->app->store, "jobs");
-	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-	if (!store_page_collect(cur, limit, jobs_item_render, NULL, "list jobs", &items, &last,
-			     &more, &berr, err))
-		goto done;
-	if (more)
-		em_page_cursor_oid_from_doc(&last, next);
-	em_page_respond(req, items, next);
-	items = NULL;
-	ok = true;
+	ok = em_page_list_by_id(req, &req->app->store, "jobs", &filter, &proj, true,
+				JOBS_LIST_DEFAULT, jobs_item_render, NULL, "list jobs", err);
 done:
-	json_object_put(items);
-	if (cur)
-		mongoc_cursor_destroy(cur);
-	if (coll)
-		mongoc_collection_destroy(coll);
 	bson_destroy(&filter);
-	bson_destroy(&opts);
-	bson_destroy(&last);
+	bson_destroy(&proj);
 	return ok;
 }
 

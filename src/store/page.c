@@ -47,7 +47,7 @@ fail:
 }
 
 bool store_page_by_id(struct em_store *st, const char *collection, bson_t *filter,
-		      bool descending, const bson_oid_t *after, int limit,
+		      const bson_t *projection, bool descending, const bson_oid_t *after, int limit,
 		      store_page_render_fn render, void *ctx, const char *what,
 		      json_object **items, bson_oid_t *next_id, bool *more, struct em_error *err)
 {
@@ -67,6 +67,8 @@ bool store_page_by_id(struct em_store *st, const char *collection, bson_t *filte
 	}
 	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(descending ? -1 : 1), "}", "limit",
 			BCON_INT64((int64_t)limit + 1));
+	if (projection)
+		BSON_APPEND_DOCUMENT(opts, "projection", projection);
 	coll = store_collection(st, collection);
 	cur = mongoc_collection_find_with_opts(coll, filter, opts, NULL);
 	if (!store_page_collect(cur, limit, render, ctx, what, items, &last, more, &berr, err))

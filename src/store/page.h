@@ -35,11 +35,12 @@ struct em_store;
  * One page of a list sorted by _id (descending: newest first): narrows
  * filter (the caller's, appended to) to the documents past `after` (NULL
  * on the first page), reads limit + 1 of them from collection with
- * store_page_collect, and sets *next_id from the last one listed when
- * *more. The shape every list by _id shares.
+ * store_page_collect (projection: the fields to leave out or keep, NULL
+ * for all), and sets *next_id from the last one listed when *more. The
+ * shape every list by _id shares.
  */
 bool store_page_by_id(struct em_store *st, const char *collection, bson_t *filter,
-		      bool descending, const bson_oid_t *after, int limit,
+		      const bson_t *projection, bool descending, const bson_oid_t *after, int limit,
 		      store_page_render_fn render, void *ctx, const char *what,
 		      json_object **items, bson_oid_t *next_id, bool *more, struct em_error *err);
 
