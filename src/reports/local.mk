@@ -7,3 +7,6 @@ libemporium_a_SOURCES += src/reports/reports.h src/reports/reports_internal.h \
 INTEGRATION_TESTS += tests/integration/test_reports
 tests_integration_test_reports_SOURCES = tests/integration/test_reports.c
 tests_integration_test_reports_LDADD = $(INTEGRATION_LDADD)
+UNIT_TESTS += tests/unit/test_reports
+tests_unit_test_reports_SOURCES = tests/unit/test_reports.c
+tests_unit_test_reports_LDADD = $(EM_LIBS) $(CMOCKA_LIBS)
