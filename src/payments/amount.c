@@ -73,3 +73,20 @@ bool payments_amount_parse(const char *s, int exponent, int64_t *minor)
 	*minor = v;
 	return true;
 }
+
+bool payments_amount_gateway(int64_t minor, const char *currency, char *out, size_t size)
+{
+	int exp = payments_currency_exponent(currency);
+	size_t n;
+
+	if (!payments_amount_format(minor, exp, out, size))
+		return false;
+	if (exp == 2)
+		return true;
+	/* a currency without minor units is still written with two places */
+	n = strlen(out);
+	if (n + 3 >= size)
+		return false;
+	memcpy(out + n, ".00", 4);
+	return true;
+}

@@ -93,6 +93,13 @@ int payments_currency_exponent(const char *currency);
 bool payments_amount_format(int64_t minor, int exponent, char *out, size_t size);
 
 /*
+ * An amount as the gateway takes it (total_amount, refund_amount: a
+ * decimal with 2 places): "1234.50" from 123450 in a 2-decimal currency,
+ * "1234.00" from 1234 in one without minor units (JPY).
+ */
+bool payments_amount_gateway(int64_t minor, const char *currency, char *out, size_t size);
+
+/*
  * The exact inverse: digits, optionally '.' and up to `exponent` decimals;
  * further decimals are accepted only when they are zeros ("10.5000").
  * Refuses signs, spaces, exponents, empty parts ("1.", ".5"), a value

@@ -250,8 +250,7 @@ static bool ssl_init(const struct payments_call *c, const struct payments_init_r
 
 	if (bson_iter_init_find(&it, in->order, "total") && BSON_ITER_HOLDS_INT64(&it))
 		total = bson_iter_int64(&it);
-	if (!payments_amount_format(total, payments_currency_exponent(currency), amount,
-				    sizeof amount)) {
+	if (!payments_amount_gateway(total, currency, amount, sizeof amount)) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "the order's total cannot be written");
 		return false;
 	}
@@ -385,8 +384,7 @@ static bool ssl_refund(const struct payments_call *c, const struct payments_refu
 	bool ok = false;
 
 	memset(out, 0, sizeof *out);
-	if (!payments_amount_format(in->amount, payments_currency_exponent(in->currency), amount,
-				    sizeof amount)) {
+	if (!payments_amount_gateway(in->amount, in->currency, amount, sizeof amount)) {
 		em_error_set(err, EM_ERR_INVALID, "amount", "cannot be written");
 		return false;
 	}

@@ -258,6 +258,28 @@ static void test_tran_id(void **state)
 	assert_false(payments_log_field_secret("amount"));
 }
 
+/* what the gateway is sent always has two decimal places */
+static void test_amount_gateway(void **state)
+{
+	char buf[32], small[7];
+	int64_t back;
+
+	(void)state;
+	assert_true(payments_amount_gateway(156000, "BDT", buf, sizeof buf));
+	assert_string_equal(buf, "1560.00");
+	assert_true(payments_amount_gateway(7999, "USD", buf, sizeof buf));
+	assert_string_equal(buf, "79.99");
+	assert_true(payments_amount_gateway(1234, "JPY", buf, sizeof buf));
+	assert_string_equal(buf, "1234.00");
+	/* and it reads back to the same minor units */
+	assert_true(payments_amount_parse(buf, payments_currency_exponent("JPY"), &back));
+	assert_int_equal(back, 1234);
+	assert_true(payments_amount_gateway(123, "JPY", small, sizeof small));
+	assert_string_equal(small, "123.00");
+	assert_false(payments_amount_gateway(1234, "JPY", small, sizeof small));
+	assert_false(payments_amount_gateway(-1, "BDT", buf, sizeof buf));
+}
+
 /* EMPORIUM_SSLCOMMERZ_MODE picks the host; the override wins over both */
 static void test_base_url(void **state)
 {
@@ -283,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_sign),
 		cmocka_unit_test(test_tran_id),
 		cmocka_unit_test(test_base_url),
+		cmocka_unit_test(test_amount_gateway),
 	};
 
 	return cmocka_run_group_tests_name("payments", tests, NULL, NULL);
