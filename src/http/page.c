@@ -105,3 +105,64 @@ bool em_page_list_by_id(struct em_request *req, struct em_store *st, const char 
 	em_page_respond(req, items, more ? next : NULL);
 	return true;
 }
+
+void em_page_cursor_time_encode(int64_t ms, const bson_oid_t *oid,
+				char out[EM_PAGE_TIME_CURSOR_SIZE])
+{
+	unsigned char raw[20];
+	uint64_t u = (uint64_t)ms;
+
+	for (int i = 0; i < 8; i++)
+		raw[i] = (unsigned char)(u >> (56 - 8 * i));
+	memcpy(raw + 8, oid->bytes, 12);
+	sodium_bin2base64(out, EM_PAGE_TIME_CURSOR_SIZE, raw, sizeof raw,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+bool em_page_cursor_time_decode(const char *s, int64_t *ms, bson_oid_t *oid, struct em_error *err)
+{
+	unsigned char raw[20];
+	size_t bin_len = 0, len = strlen(s);
+	const char *end = NULL;
+	uint64_t u = 0;
+
+	/* the alphabet first, as for the _id cursor (libsodium 1.0.18) */
+	if (len != EM_PAGE_TIME_CURSOR_SIZE - 1 ||
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != len ||
+	    sodium_base642bin(raw, sizeof raw, s, len, NULL, &bin_len, &end,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    bin_len != sizeof raw || end != s + len) {
+		em_error_set(err, EM_ERR_INVALID, "cursor", "the cursor is not one this API gave out");
+		return false;
+	}
+	for (int i = 0; i < 8; i++)
+		u = (u << 8) | raw[i];
+	*ms = (int64_t)u;
+	memcpy(oid->bytes, raw + 8, 12);
+	return true;
+}
+
+bool em_page_list_by_time(struct em_request *req, struct em_store *st, const char *collection,
+			  bson_t *filter, const char *time_field, const bson_t *projection,
+			  bool descending, int def, store_page_render_fn render, void *ctx,
+			  const char *what, struct em_error *err)
+{
+	const char *cursor;
+	bson_oid_t after, next_id;
+	int64_t after_ms = 0, next_ms = 0;
+	json_object *items = NULL;
+	char next[EM_PAGE_TIME_CURSOR_SIZE] = "";
+	bool more = false;
+	int limit;
+
+	if (!em_page_params(req, def, &limit, &cursor, err) ||
+	    (cursor && !em_page_cursor_time_decode(cursor, &after_ms, &after, err)) ||
+	    !store_page_by_time(st, collection, filter, time_field, projection, descending,
+				after_ms, cursor ? &after : NULL, limit, render, ctx, what, &items,
+				&next_ms, &next_id, &more, err))
+		return false;
+	if (more)
+		em_page_cursor_time_encode(next_ms, &next_id, next);
+	em_page_respond(req, items, more ? next : NULL);
+	return true;
+}

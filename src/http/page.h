@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 #include <bson/bson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/error.h"
 #include "http/request.h"
@@ -32,6 +33,14 @@ bool em_page_params(const struct em_request *req, int def, int *limit, const cha
 void em_page_cursor_oid_encode(const bson_oid_t *oid, char out[EM_PAGE_OID_CURSOR_SIZE]);
 /* Decodes it; EM_ERR_INVALID on field "cursor" for anything malformed. */
 bool em_page_cursor_oid_decode(const char *s, bson_oid_t *oid, struct em_error *err);
+
+/* base64url (no padding) of 8 bytes of milliseconds and the 12 of an ObjectId, plus NUL */
+#define EM_PAGE_TIME_CURSOR_SIZE 28
+/* The cursor for a list sorted by a time, then _id: the last item's two. */
+void em_page_cursor_time_encode(int64_t ms, const bson_oid_t *oid,
+				char out[EM_PAGE_TIME_CURSOR_SIZE]);
+/* Decodes it; EM_ERR_INVALID on field "cursor" for anything malformed. */
+bool em_page_cursor_time_decode(const char *s, int64_t *ms, bson_oid_t *oid, struct em_error *err);
 
 /* The cursor of a list sorted by _id, from its last document ("" without _id). */
 void em_page_cursor_oid_from_doc(const bson_t *doc, char out[EM_PAGE_OID_CURSOR_SIZE]);
@@ -56,5 +65,12 @@ bool em_page_list_by_id(struct em_request *req, struct em_store *st, const char 
 			bson_t *filter, const bson_t *projection, bool descending, int def,
 			store_page_render_fn render, void *ctx, const char *what,
 			struct em_error *err);
+
+/* As em_page_list_by_id, for a list sorted by time_field (a date), then
+ * _id (store_page_by_time), with time cursors. */
+bool em_page_list_by_time(struct em_request *req, struct em_store *st, const char *collection,
+			  bson_t *filter, const char *time_field, const bson_t *projection,
+			  bool descending, int def, store_page_render_fn render, void *ctx,
+			  const char *what, struct em_error *err);
 
 #endif

@@ -207,24 +207,15 @@ done:
 }
 
 /* GET /api/v1/admin/inventory/adjustments?sku=&limit=&cursor=: the audit
- * trail, newest first by the time of the adjustment (an ObjectId orders
- * only to the second across processes), ties by _id; keyset (at, _id). */
+ * trail, newest first by the time of the adjustment, ties by _id. */
 static bool inventory_adjustment_list(struct em_request *req, struct em_error *err)
 {
 	static const char *const params[] = { "sku", "limit", "cursor", NULL };
-	const char *sku = em_request_query(req, "sku"), *cursor_s;
-	struct catalog_cursor after;
-	bson_t filter = BSON_INITIALIZER, last = BSON_INITIALIZER, *opts = NULL;
-	mongoc_collection_t *coll = NULL;
-	mongoc_cursor_t *cur = NULL;
-	bson_error_t berr;
-	json_object *items = NULL;
-	char next[128] = "";
-	bool ok = false, more = false;
-	int limit;
+	const char *sku = em_request_query(req, "sku");
+	bson_t filter = BSON_INITIALIZER;
+	bool ok = false;
 
-	if (!em_request_query_check(req, params, 200, err) ||
-	    !em_page_params(req, CATALOG_LIMIT_DEFAULT, &limit, &cursor_s, err))
+	if (!em_request_query_check(req, params, 200, err))
 		goto done;
 	if (sku) {
 		if (!catalog_sku_valid(sku)) {
@@ -234,62 +225,11 @@ static bool inventory_adjustment_list(struct em_request *req, struct em_error *e
 		}
 		BSON_APPEND_UTF8(&filter, "sku", sku);
 	}
-	if (cursor_s) {
-		bson_t or, a, b, lt;
-
-		if (!catalog_cursor_decode(cursor_s, &after, err))
-			goto done;
-		if (after.sort != 'n') {
-			em_error_set(err, EM_ERR_INVALID, "cursor", "the cursor is for another list");
-			goto done;
-		}
-		/* past (at, _id): an earlier time, or the same time and a lower id */
-		BSON_APPEND_ARRAY_BEGIN(&filter, "$or", &or);
-		BSON_APPEND_DOCUMENT_BEGIN(&or, "0", &a);
-		BSON_APPEND_DOCUMENT_BEGIN(&a, "at", &lt);
-		BSON_APPEND_DATE_TIME(&lt, "$lt", after.ival);
-		bson_append_document_end(&a, &lt);
-		bson_append_document_end(&or, &a);
-		BSON_APPEND_DOCUMENT_BEGIN(&or, "1", &b);
-		BSON_APPEND_DATE_TIME(&b, "at", after.ival);
-		BSON_APPEND_DOCUMENT_BEGIN(&b, "_id", &lt);
-		BSON_APPEND_OID(&lt, "$lt", &after.id);
-		bson_append_document_end(&b, &lt);
-		bson_append_document_end(&or, &b);
-		bson_append_array_end(&filter, &or);
-	}
-	opts = BCON_NEW("sort", "{", "at", BCON_INT32(-1), "_id", BCON_INT32(-1), "}", "limit",
-			BCON_INT64((int64_t)limit + 1));
-	coll = store_collection(&req->app->store, "inventory_adjustments");
-	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
-	if (!store_page_collect(cur, limit, adjustment_json, NULL, "list adjustments", &items,
-				&last, &more, &berr, err))
-		goto done;
-	if (more) {
-		bson_iter_t it;
-
-		memset(&after, 0, sizeof(after));
-		after.sort = 'n';
-		if (bson_iter_init_find(&it, &last, "at") && BSON_ITER_HOLDS_DATE_TIME(&it))
-			after.ival = bson_iter_date_time(&it);
-		if (bson_iter_init_find(&it, &last, "_id") && BSON_ITER_HOLDS_OID(&it))
-			bson_oid_copy(bson_iter_oid(&it), &after.id);
-		catalog_cursor_encode(&after, next, sizeof(next));
-	}
-	em_page_respond(req, items, more ? next : NULL);
-	items = NULL;
-	ok = true;
+	ok = em_page_list_by_time(req, &req->app->store, "inventory_adjustments", &filter, "at",
+				  NULL, true, CATALOG_LIMIT_DEFAULT, adjustment_json, NULL,
+				  "list adjustments", err);
 done:
-	if (cur)
-		mongoc_cursor_destroy(cur);
-	if (coll)
-		mongoc_collection_destroy(coll);
-	if (items)
-		json_object_put(items);
-	if (opts)
-		bson_destroy(opts);
 	bson_destroy(&filter);
-	bson_destroy(&last);
 	return ok;
 }
 

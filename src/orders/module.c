@@ -58,6 +58,10 @@ static const struct store_index orders_indexes[] = {
 	{ "coupon_redemptions", "order_id", "{\"order_id\": 1}", "{}" },
 	/* an order's returns (listed, and summed for what is still open) */
 	{ "order_returns", "order_status", "{\"order_id\": 1, \"status\": 1}", "{}" },
+	/* the staff's queue of returns in one state, newest first */
+	{ "order_returns", "created_id", "{\"created_at\": -1, \"_id\": -1}", "{}" },
+	{ "order_returns", "status_created_id",
+	  "{\"status\": 1, \"created_at\": -1, \"_id\": -1}", "{}" },
 };
 
 static const struct jobs_periodic orders_periodics[] = {

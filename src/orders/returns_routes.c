@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "http/page.h"
 #include "core/ids.h"
 #include "core/json.h"
 #include "orders/orders_internal.h"
@@ -189,6 +190,45 @@ static bool ret_list_staff(struct em_request *req, struct em_error *err)
 	return ret_list(req, true, err);
 }
 
+static json_object *ret_staff_item(const bson_t *doc, void *ctx)
+{
+	(void)ctx;
+	return orders_return_render(doc, true);
+}
+
+/* GET /api/v1/admin/returns?status=&limit=&cursor=: every order's returns,
+ * newest first (by when they were asked for, then id), for the staff's
+ * work queue (status: one state). */
+static bool ret_list_all(struct em_request *req, struct em_error *err)
+{
+	static const char *const params[] = { "status", "limit", "cursor", NULL };
+	static const char *const states[] = { "requested", "approved", "rejected", "received",
+					      NULL };
+	const char *status = em_request_query(req, "status");
+	bson_t filter = BSON_INITIALIZER;
+	bool ok = false;
+
+	if (!em_request_query_check(req, params, 64, err))
+		goto done;
+	if (status) {
+		size_t i;
+
+		for (i = 0; states[i] && strcmp(states[i], status) != 0; i++)
+			;
+		if (!states[i]) {
+			em_error_setc(err, EM_ERR_INVALID, "status", EM_CODE_INVALID_VALUE,
+				      "status must be requested, approved, rejected or received");
+			goto done;
+		}
+		BSON_APPEND_UTF8(&filter, "status", status);
+	}
+	ok = em_page_list_by_time(req, &req->app->store, "order_returns", &filter, "created_at",
+				  NULL, true, 20, ret_staff_item, NULL, "list returns", err);
+done:
+	bson_destroy(&filter);
+	return ok;
+}
+
 /* The staff steps: parse what the step takes, run it, answer the return. */
 static bool ret_step(struct em_request *req, enum orders_return_step step, struct em_error *err)
 {
@@ -256,6 +296,7 @@ static const struct em_route returns_table[] = {
 	{ "POST", "/api/v1/orders/{id}/returns", ret_create, EM_ROLE_CUSTOMER, EM_BODY_JSON, NULL },
 	{ "GET", "/api/v1/orders/{id}/returns", ret_list_mine, EM_ROLE_CUSTOMER, EM_BODY_NONE,
 	  NULL },
+	{ "GET", "/api/v1/admin/returns", ret_list_all, EM_ROLE_STAFF, EM_BODY_NONE, NULL },
 	{ "GET", "/api/v1/admin/orders/{id}/returns", ret_list_staff, EM_ROLE_STAFF, EM_BODY_NONE,
 	  NULL },
 	{ "POST", "/api/v1/admin/orders/{id}/returns/{rid}/approve", ret_approve, EM_ROLE_STAFF,

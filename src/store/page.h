@@ -44,4 +44,18 @@ bool store_page_by_id(struct em_store *st, const char *collection, bson_t *filte
 		      store_page_render_fn render, void *ctx, const char *what,
 		      json_object **items, bson_oid_t *next_id, bool *more, struct em_error *err);
 
+/*
+ * As store_page_by_id, sorted by a date field, then _id (the tie-break):
+ * for lists shown in the order things happened, which an ObjectId gives
+ * only to the second across processes. after_id NULL: the first page;
+ * else the page starts past (after_ms, after_id). *next_ms and *next_id
+ * come from the last document listed when *more.
+ */
+bool store_page_by_time(struct em_store *st, const char *collection, bson_t *filter,
+			const char *time_field, const bson_t *projection, bool descending,
+			int64_t after_ms, const bson_oid_t *after_id, int limit,
+			store_page_render_fn render, void *ctx, const char *what,
+			json_object **items, int64_t *next_ms, bson_oid_t *next_id, bool *more,
+			struct em_error *err);
+
 #endif

@@ -571,6 +571,99 @@ static void test_concurrent_requests(void **state)
 	assert_int_equal(returns_of(id), 2);
 }
 
+/* Walks GET /admin/returns?<q> one item a page; the position of a and b
+ * (-1: absent), failing on an id listed twice. */
+static void returns_walk(const char *q, const char *a, const char *b, int *pa, int *pb)
+{
+	char path[256], cursor[64] = "", seen[512][25];
+	int n = 0;
+
+	*pa = *pb = -1;
+	do {
+		struct h_resp r;
+		json_object *o, *items, *next;
+
+		snprintf(path, sizeof path, "/api/v1/admin/returns?%s&limit=1%s%s", q,
+			 cursor[0] ? "&cursor=" : "", cursor);
+		r = hc_staff("GET", path, NULL, NULL);
+		if (r.status != 200)
+			fail_msg("%s: %ld %s", path, r.status, r.body);
+		o = h_json(&r);
+		assert_true(json_object_object_get_ex(o, "items", &items));
+		assert_true(json_object_array_length(items) <= 1);
+		for (size_t i = 0; i < json_object_array_length(items); i++) {
+			const char *id = hc_jstr(json_object_array_get_idx(items, i), "id");
+
+			for (int k = 0; k < n; k++)
+				if (strcmp(seen[k], id) == 0)
+					fail_msg("return %s listed twice", id);
+			assert_true(n < 512);
+			snprintf(seen[n], 25, "%s", id);
+			if (strcmp(id, a) == 0)
+				*pa = n;
+			if (strcmp(id, b) == 0)
+				*pb = n;
+			n++;
+		}
+		cursor[0] = '\0';
+		if (json_object_object_get_ex(o, "next_cursor", &next) &&
+		    json_object_is_type(next, json_type_string))
+			snprintf(cursor, sizeof cursor, "%s", json_object_get_string(next));
+		json_object_put(o);
+		h_resp_free(&r);
+	} while (cursor[0]);
+}
+
+/* The staff's queue across orders: newest first by when the return was
+ * asked for (not by id), filtered by state, every page once. */
+static void test_admin_return_list(void **state)
+{
+	static struct ho_customer c1, c2;
+	char id1[25], id2[25], r1[25], r2[25], body[256], f[128];
+	int p1, p2;
+	struct h_resp r;
+
+	(void)state;
+	ho_customer_new(&c1, false);
+	ho_customer_new(&c2, false);
+	place(&c1, 1, 0, id1);
+	place(&c2, 0, 1, id2);
+	deliver(id1);
+	deliver(id2);
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}], \"reason\": \"queue\"}",
+		 ho_sku("RS1"));
+	ret_ok(&c1, id1, body, r1);
+	snprintf(body, sizeof body,
+		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 1}], \"reason\": \"queue\"}",
+		 ho_sku("RS2"));
+	ret_ok(&c2, id2, body, r2);
+	/* the older id asked for later: time decides, not the id */
+	snprintf(f, sizeof f, "{\"_id\": {\"$oid\": \"%s\"}}", r1);
+	h_db_update("order_returns", f,
+		    "{\"$set\": {\"created_at\": {\"$date\": \"2099-01-01T00:00:00Z\"}}}");
+	returns_walk("status=requested", r1, r2, &p1, &p2);
+	assert_true(p1 >= 0 && p2 >= 0);
+	assert_true(p1 < p2);
+	r = ret_step(id2, r2, "approve", "{}");
+	if (r.status != 200)
+		fail_msg("approve: %ld %s", r.status, r.body);
+	h_resp_free(&r);
+	returns_walk("status=approved", r1, r2, &p1, &p2);
+	assert_int_equal(p1, -1);
+	assert_true(p2 >= 0);
+	/* bad input, and customers have no such list */
+	r = hc_staff("GET", "/api/v1/admin/returns?status=lost", NULL, NULL);
+	h_assert_problem_errors(&r, 400, "status:invalid_value");
+	h_resp_free(&r);
+	r = hc_staff("GET", "/api/v1/admin/returns?cursor=AAAA", NULL, NULL);
+	h_assert_problem(&r, 400);
+	h_resp_free(&r);
+	r = ho_req(&c1, "GET", "/api/v1/admin/returns", NULL, NULL);
+	h_assert_problem(&r, 403);
+	h_resp_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_concurrent_approve),
 		cmocka_unit_test(test_concurrent_requests),
+		cmocka_unit_test(test_admin_return_list),
 	};
 
 	int rc;
