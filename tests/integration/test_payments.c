@@ -595,6 +595,17 @@ static void test_success_before_ipn(void **state)
 	h_resp_free(&r);
 	assert_int_equal(payments_of(id), 1);
 	free(form);
+	/* both callbacks are in the payment log with their raw fields */
+	{
+		char f[200];
+
+		snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"kind\": \"success\","
+			 " \"direction\": \"in\", \"fields.tran_id\": \"%s\", \"error\": null}", id, tran);
+		assert_int_equal(h_db_count("payment_logs", f), 1);
+		snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"kind\": \"ipn\","
+			 " \"fields.verify_sign\": \"***\"}", id);
+		assert_int_equal(h_db_count("payment_logs", f), 1);
+	}
 }
 
 /* An IPN that fails a check changes nothing; answer 4xx. */
