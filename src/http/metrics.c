@@ -149,10 +149,7 @@ void em_metrics_job_latency(int64_t latency_ms)
 	em_metrics_add(&metrics_sink->job_latency_ms, (uint64_t)latency_ms);
 }
 
-static void metrics_appendf(bson_string_t *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void metrics_appendf(bson_string_t *out, const char *fmt, ...)
+void em_metrics_appendf(bson_string_t *out, const char *fmt, ...)
 {
 	va_list ap;
 	char buf[512];
@@ -178,9 +175,9 @@ void em_metrics_events_render(const struct em_metrics_slot *slots, size_t nslots
 		if (!jobs && e >= EM_EV_MAIL_SENT)
 			continue;
 		if (d->help)
-			metrics_appendf(out, "# HELP %s %s\n# TYPE %s counter\n", d->name, d->help,
+			em_metrics_appendf(out, "# HELP %s %s\n# TYPE %s counter\n", d->name, d->help,
 					d->name);
-		metrics_appendf(out, "%s%s%s%s %" PRIu64 "\n", d->name, d->labels[0] ? "{" : "",
+		em_metrics_appendf(out, "%s%s%s%s %" PRIu64 "\n", d->name, d->labels[0] ? "{" : "",
 				d->labels, d->labels[0] ? "}" : "", sum);
 	}
 	if (jobs) {
@@ -193,12 +190,12 @@ void em_metrics_events_render(const struct em_metrics_slot *slots, size_t nslots
 			for (size_t s = 0; s < nslots; s++)
 				cum += em_metrics_read(&slots[s].job_buckets[b]);
 			if (b < EM_METRICS_JOB_BUCKETS)
-				metrics_appendf(out, "emporium_job_latency_seconds_bucket{le=\"%g\"} %"
+				em_metrics_appendf(out, "emporium_job_latency_seconds_bucket{le=\"%g\"} %"
 						PRIu64 "\n", em_metrics_job_le[b], cum);
 		}
 		for (size_t s = 0; s < nslots; s++)
 			sum_ms += em_metrics_read(&slots[s].job_latency_ms);
-		metrics_appendf(out,
+		em_metrics_appendf(out,
 				"emporium_job_latency_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
 				"emporium_job_latency_seconds_sum %.3f\n"
 				"emporium_job_latency_seconds_count %" PRIu64 "\n",

@@ -138,6 +138,10 @@ extern const double em_metrics_job_le[EM_METRICS_JOB_BUCKETS];
  * format (HELP and TYPE once per metric), and the job latency histogram
  * when `jobs` is set (only emporium-worker runs jobs).
  */
+/* Appends one formatted line (at most 511 bytes) of an exposition to out. */
+void em_metrics_appendf(bson_string_t *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 void em_metrics_events_render(const struct em_metrics_slot *slots, size_t nslots, bool jobs,
 			      bson_string_t *out);
 

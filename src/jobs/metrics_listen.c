@@ -107,15 +107,12 @@ static void metrics_write_all(int fd, const char *p, size_t n)
 /* The exposition of this process. */
 static void metrics_render(struct jobs_worker *w, bson_string_t *out)
 {
-	char line[256];
-
 	if (w->metrics)
 		em_metrics_events_render(w->metrics, 1, true, out);
-	snprintf(line, sizeof(line),
-		 "# HELP emporium_worker_start_time_seconds When this emporium-worker started "
-		 "(Unix time).\n# TYPE emporium_worker_start_time_seconds gauge\n"
-		 "emporium_worker_start_time_seconds %.3f\n", (double)w->started_ms / 1000.0);
-	bson_string_append(out, line);
+	em_metrics_appendf(out, "# HELP emporium_worker_start_time_seconds When this "
+			   "emporium-worker started (Unix time).\n"
+			   "# TYPE emporium_worker_start_time_seconds gauge\n"
+			   "emporium_worker_start_time_seconds %.3f\n", (double)w->started_ms / 1000.0);
 }
 
 /* Reads one request (bounded in size and time) and answers it. */

@@ -8,28 +8,11 @@
  * NGX_METRICS_ALLOW (loopback by default); it is not under /api/.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "app/app.h"
 #include "ops/ops.h"
-
-static void metrics_line(bson_string_t *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void metrics_line(bson_string_t *out, const char *fmt, ...)
-{
-	va_list ap;
-	char buf[512];
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		bson_string_append(out, buf);
-}
 
 /* The requests of one route summed over every slot. */
 static void metrics_route_sum(const struct em_metrics *m, size_t r, struct em_metrics_route *sum)
@@ -61,7 +44,7 @@ static void metrics_http(const struct em_app *app, bson_string_t *out)
 		metrics_route_sum(m, r, &sum);
 		for (size_t c = 0; c < EM_METRICS_CLASSES; c++)
 			if (sum.requests[c])
-				metrics_line(out,
+				em_metrics_appendf(out,
 					     "emporium_http_requests_total{method=\"%s\",route=\"%s\","
 					     "code=\"%zuxx\"} %" PRIu64 "\n",
 					     method, route, c + 1, sum.requests[c]);
@@ -83,13 +66,13 @@ static void metrics_http(const struct em_app *app, bson_string_t *out)
 		cum = 0;
 		for (size_t b = 0; b < EM_METRICS_BUCKETS; b++) {
 			cum += sum.buckets[b];
-			metrics_line(out,
+			em_metrics_appendf(out,
 				     "emporium_http_request_duration_seconds_bucket{method=\"%s\","
 				     "route=\"%s\",le=\"%g\"} %" PRIu64 "\n",
 				     method, route, em_metrics_bucket_le[b], cum);
 		}
 		cum += sum.buckets[EM_METRICS_BUCKETS];
-		metrics_line(out,
+		em_metrics_appendf(out,
 			     "emporium_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\","
 			     "le=\"+Inf\"} %" PRIu64 "\n"
 			     "emporium_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n"
@@ -100,7 +83,7 @@ static void metrics_http(const struct em_app *app, bson_string_t *out)
 	}
 	for (size_t s = 0; s < EM_METRICS_SLOTS; s++)
 		in_flight += em_metrics_read(&m->slots[s].in_flight);
-	metrics_line(out,
+	em_metrics_appendf(out,
 		     "# HELP emporium_http_requests_in_flight Requests being served now.\n"
 		     "# TYPE emporium_http_requests_in_flight gauge\n"
 		     "emporium_http_requests_in_flight %" PRIu64 "\n"
@@ -108,7 +91,7 @@ static void metrics_http(const struct em_app *app, bson_string_t *out)
 		     "# TYPE emporium_fcgi_workers_started_total counter\n"
 		     "emporium_fcgi_workers_started_total %" PRIu64 "\n",
 		     in_flight, em_metrics_read(&m->worker_starts));
-	metrics_line(out,
+	em_metrics_appendf(out,
 		     "# HELP emporium_fcgi_worker_exits_total Workers that ended, by how.\n"
 		     "# TYPE emporium_fcgi_worker_exits_total counter\n"
 		     "emporium_fcgi_worker_exits_total{reason=\"clean\"} %" PRIu64 "\n"
@@ -141,7 +124,7 @@ static void metrics_jobs(struct em_request *req, bson_string_t *out)
 						"# TYPE emporium_jobs gauge\n");
 			header = true;
 		}
-		metrics_line(out, "emporium_jobs{status=\"%s\"} %" PRId64 "\n", statuses[i], n);
+		em_metrics_appendf(out, "emporium_jobs{status=\"%s\"} %" PRId64 "\n", statuses[i], n);
 	}
 	mongoc_collection_destroy(coll);
 }
