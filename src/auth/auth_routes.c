@@ -281,7 +281,7 @@ static const char *const verify_fields[] = { "email", "code", NULL };
 static bool auth_email_verify(struct em_request *req, struct em_error *err)
 {
 	char email[AUTH_EMAIL_MAX + 1];
-	const char *code;
+	const char *code = NULL;
 	bson_t user = BSON_INITIALIZER, *filter = NULL, *update = NULL;
 	mongoc_collection_t *coll = NULL;
 	bson_error_t berr;
@@ -289,9 +289,12 @@ static bool auth_email_verify(struct em_request *req, struct em_error *err)
 	bool ok = false;
 	json_object *o;
 
-	if (!auth_body_check(req, verify_fields, err) ||
-	    !auth_body_email(req, email, sizeof(email), err) ||
-	    !auth_body_string(req->json, "code", 1, 16, true, &code, err))
+	em_error_collect(err);
+	if (auth_body_check(req, verify_fields, err) || err->field[0]) {
+		auth_body_email(req, email, sizeof(email), err);
+		auth_body_string(req->json, "code", 1, 16, true, &code, err);
+	}
+	if (!em_error_collect_end(err))
 		goto done;
 	if (!auth_code_request_check(req, email, code, "verify", &user, &uid, err))
 		goto done;
@@ -378,15 +381,18 @@ static bool auth_login_create(struct em_request *req, struct em_error *err)
 {
 	struct em_store *st = &req->app->store;
 	char email[AUTH_EMAIL_MAX + 1], ipkey[128], acctkey[300];
-	const char *password;
+	const char *password = NULL;
 	bson_t user = BSON_INITIALIZER;
 	bson_oid_t uid;
 	bool found = false, match, ok = false;
 
-	if (!auth_body_check(req, login_fields, err) ||
-	    !auth_body_email(req, email, sizeof(email), err) ||
-	    !auth_body_string(req->json, "password", 1, AUTH_PASSWORD_MAX * 4, true, &password,
-			      err))
+	em_error_collect(err);
+	if (auth_body_check(req, login_fields, err) || err->field[0]) {
+		auth_body_email(req, email, sizeof(email), err);
+		auth_body_string(req->json, "password", 1, AUTH_PASSWORD_MAX * 4, true, &password,
+				 err);
+	}
+	if (!em_error_collect_end(err))
 		goto done;
 	snprintf(ipkey, sizeof(ipkey), "login-ip|%s", auth_client_addr(req));
 	snprintf(acctkey, sizeof(acctkey), "login-acct|%s", email);
@@ -560,7 +566,7 @@ static bool auth_password_reset(struct em_request *req, struct em_error *err)
 {
 	const struct em_config *cfg = &req->app->cfg;
 	char email[AUTH_EMAIL_MAX + 1], hash[crypto_pwhash_STRBYTES], acctkey[300];
-	const char *code, *password;
+	const char *code = NULL, *password = NULL;
 	bson_t user = BSON_INITIALIZER, *filter = NULL, *update = NULL;
 	mongoc_collection_t *coll = NULL;
 	bson_error_t berr;
@@ -568,12 +574,15 @@ static bool auth_password_reset(struct em_request *req, struct em_error *err)
 	bool ok = false;
 
 	hash[0] = '\0';
-	if (!auth_body_check(req, reset_fields, err) ||
-	    !auth_body_email(req, email, sizeof(email), err) ||
-	    !auth_body_string(req->json, "code", 1, 16, true, &code, err) ||
-	    !auth_body_string(req->json, "password", 1, AUTH_PASSWORD_MAX * 4, true, &password,
-			      err) ||
-	    !auth_password_check(password, err))
+	em_error_collect(err);
+	if (auth_body_check(req, reset_fields, err) || err->field[0]) {
+		auth_body_email(req, email, sizeof(email), err);
+		auth_body_string(req->json, "code", 1, 16, true, &code, err);
+		if (auth_body_string(req->json, "password", 1, AUTH_PASSWORD_MAX * 4, true,
+				     &password, err))
+			auth_password_check(password, err);
+	}
+	if (!em_error_collect_end(err))
 		goto done;
 	if (!auth_code_request_check(req, email, code, "reset", &user, &uid, err))
 		goto done;

@@ -49,36 +49,36 @@ static bool category_params(json_object *body, bool partial, struct catalog_cate
 	json_object *p = NULL;
 
 	memset(in, 0, sizeof(*in));
-	if (!em_json_check_fields(body, category_keys, err) ||
-	    !em_json_get_string(body, "slug", 1, CATALOG_SLUG_MAX, !partial, &in->slug, err) ||
-	    !em_json_get_string(body, "name", 1, CATALOG_NAME_MAX, !partial, &in->name, err) ||
-	    !em_json_get_int64(body, "position", 0, 1000000, false, &in->has_position,
-			       &in->position, err))
-		return false;
-	if (in->slug && !catalog_slug_valid(in->slug)) {
-		em_error_set(err, EM_ERR_INVALID, "slug",
-			     "slug must be 1..100 characters of a-z 0-9 and inner '-'");
-		return false;
-	}
-	for (const char *c = in->name; c && *c; c++)
-		if ((unsigned char)*c < 0x20) {
-			em_error_set(err, EM_ERR_INVALID, "name",
-				     "name may not hold control characters");
-			return false;
-		}
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if (!em_json_check_fields(body, category_keys, err) && !err->field[0])
+		goto done; /* not an object */
+	if (em_json_get_string(body, "slug", 1, CATALOG_SLUG_MAX, !partial, &in->slug, err) &&
+	    in->slug && !catalog_slug_valid(in->slug))
+		em_error_setc(err, EM_ERR_INVALID, "slug", EM_CODE_INVALID_FORMAT,
+			      "slug must be 1..100 characters of a-z 0-9 and inner '-'");
+	if (em_json_get_string(body, "name", 1, CATALOG_NAME_MAX, !partial, &in->name, err))
+		for (const char *c = in->name; c && *c; c++)
+			if ((unsigned char)*c < 0x20) {
+				em_error_setc(err, EM_ERR_INVALID, "name", EM_CODE_INVALID_FORMAT,
+					      "name may not hold control characters");
+				break;
+			}
+	em_json_get_int64(body, "position", 0, 1000000, false, &in->has_position, &in->position,
+			  err);
 	if (json_object_object_get_ex(body, "parent", &p)) {
 		in->parent_set = true;
 		if (p) {
 			if (!json_object_is_type(p, json_type_string) ||
-			    !em_oid_parse(json_object_get_string(p), &in->parent)) {
-				em_error_set(err, EM_ERR_INVALID, "parent",
-					     "parent must be a category id or null");
-				return false;
-			}
-			in->has_parent = true;
+			    !em_oid_parse(json_object_get_string(p), &in->parent))
+				em_error_setc(err, EM_ERR_INVALID, "parent", EM_CODE_INVALID_FORMAT,
+					      "parent must be a category id or null");
+			else
+				in->has_parent = true;
 		}
 	}
-	return true;
+done:
+	return em_error_collect_end(err);
 }
 
 /* A category as the API shows it: "id" and "parent" for _id and parent_id. */

@@ -352,24 +352,27 @@ static bool orders_admin_transition(struct em_request *req, struct em_error *err
 
 	memset(&t, 0, sizeof t);
 	if (!em_request_query_check(req, NULL, ORDERS_QUERY_VALUE_MAX, err) ||
-	    !orders_id_param(req, &id, err) ||
-	    !em_json_check_fields(req->json, orders_transition_fields, err) ||
-	    !em_json_get_string(req->json, "to", 1, 32, true, &to, err) ||
-	    !em_json_get_string(req->json, "note", 0, ORDERS_NOTE_MAX, false, &t.note, err) ||
-	    !em_json_get_string(req->json, "carrier", 1, ORDERS_CARRIER_MAX, false, &t.carrier,
-				err) ||
-	    !em_json_get_string(req->json, "tracking_number", 1, ORDERS_TRACKING_MAX, false,
-				&t.tracking_number, err) ||
-	    !em_json_get_string(req->json, "delivered_at", 1, 40, false, &delivered, err))
+	    !orders_id_param(req, &id, err))
 		return false;
-	if (!orders_status_parse(to, &t.to)) {
-		em_error_set(err, EM_ERR_INVALID, "to", "not an order status");
-		return false;
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if (em_json_check_fields(req->json, orders_transition_fields, err) || err->field[0]) {
+		if (em_json_get_string(req->json, "to", 1, 32, true, &to, err) &&
+		    !orders_status_parse(to, &t.to))
+			em_error_setc(err, EM_ERR_INVALID, "to", EM_CODE_INVALID_VALUE,
+				      "not an order status");
+		em_json_get_string(req->json, "note", 0, ORDERS_NOTE_MAX, false, &t.note, err);
+		em_json_get_string(req->json, "carrier", 1, ORDERS_CARRIER_MAX, false, &t.carrier,
+				   err);
+		em_json_get_string(req->json, "tracking_number", 1, ORDERS_TRACKING_MAX, false,
+				   &t.tracking_number, err);
+		if (em_json_get_string(req->json, "delivered_at", 1, 40, false, &delivered, err) &&
+		    delivered && !cart_time_parse(delivered, &t.delivered_at))
+			em_error_setc(err, EM_ERR_INVALID, "delivered_at", EM_CODE_INVALID_FORMAT,
+				      "must be an RFC 3339 time");
 	}
-	if (delivered && !cart_time_parse(delivered, &t.delivered_at)) {
-		em_error_set(err, EM_ERR_INVALID, "delivered_at", "must be an RFC 3339 time");
+	if (!em_error_collect_end(err))
 		return false;
-	}
 	have_by = em_oid_parse(req->user_id, &by);
 	t.by = have_by ? &by : NULL;
 	t.by_role = req->role == EM_ROLE_ADMIN ? "admin" : "staff";

@@ -39,17 +39,19 @@ static bool ret_items_parse(json_object *body, const char *key, bool want_qty,
 {
 	static const char *const qty_fields[] = { "sku", "quantity", NULL };
 	static const char *const restock_fields[] = { "sku", "restock", NULL };
-	json_object *arr;
+	json_object *arr = NULL;
 	size_t len;
 
 	*n = 0;
 	if (!json_object_object_get_ex(body, key, &arr) || !json_object_is_type(arr, json_type_array)) {
-		em_error_set(err, EM_ERR_INVALID, key, "an array is required");
+		em_error_setc(err, EM_ERR_INVALID, key,
+			      arr ? EM_CODE_INVALID_TYPE : EM_CODE_REQUIRED, "an array is required");
 		return false;
 	}
 	len = json_object_array_length(arr);
 	if (len == 0 || len > ORDERS_RETURN_ITEMS_MAX) {
-		em_error_set(err, EM_ERR_INVALID, key, "needs 1 to %d entries", ORDERS_RETURN_ITEMS_MAX);
+		em_error_setc(err, EM_ERR_INVALID, key, len ? EM_CODE_TOO_LONG : EM_CODE_TOO_SHORT,
+			      "needs 1 to %d entries", ORDERS_RETURN_ITEMS_MAX);
 		return false;
 	}
 	for (size_t i = 0; i < len; i++) {
@@ -83,7 +85,8 @@ static bool ret_items_parse(json_object *body, const char *key, bool want_qty,
 		}
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(items[j].sku, it->sku) == 0) {
-				em_error_set(err, EM_ERR_INVALID, "sku", "%s is listed twice", it->sku);
+				em_error_setc(err, EM_ERR_INVALID, "sku", EM_CODE_NOT_UNIQUE,
+					      "%s is listed twice", it->sku);
 				goto field;
 			}
 		*n = i + 1;
@@ -135,10 +138,18 @@ static bool ret_create(struct em_request *req, struct em_error *err)
 		em_error_set(err, EM_ERR_UNAUTHENTICATED, NULL, "sign in first");
 		return false;
 	}
-	if (!em_json_check_fields(req->json, ret_create_fields, err) ||
-	    !ret_items_parse(req->json, "items", true, items, &in.nitems, err) ||
-	    !em_json_get_string(req->json, "reason", 1, ORDERS_RETURN_REASON_MAX, true, &in.reason,
-				err))
+	/* every field checked (items: the first entry at fault) and reported at once */
+	em_error_collect(err);
+	if (em_json_check_fields(req->json, ret_create_fields, err) || err->field[0]) {
+		struct em_error ierr = EM_ERROR_INIT;
+
+		if (!ret_items_parse(req->json, "items", true, items, &in.nitems, &ierr))
+			em_error_setc(err, ierr.kind, ierr.field, em_error_code(&ierr), "%s",
+				      ierr.message);
+		em_json_get_string(req->json, "reason", 1, ORDERS_RETURN_REASON_MAX, true,
+				   &in.reason, err);
+	}
+	if (!em_error_collect_end(err))
 		return false;
 	in.user_id = &user;
 	in.items = items;

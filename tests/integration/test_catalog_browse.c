@@ -41,8 +41,15 @@ static void test_categories(void **state)
 		h_resp_free(&r);
 		r = hc_staff("POST", "/api/v1/admin/categories", body, NULL);
 	}
-	h_assert_problem(&r, 409);
-	assert_non_null(strstr(r.body, "\"field\":\"slug\""));
+	h_assert_problem_errors(&r, 409, "slug:not_unique");
+	h_resp_free(&r);
+	/* every fault of a category at once, each with its code */
+	r = hc_staff("POST", "/api/v1/admin/categories",
+		     "{\"slug\": \"Not A Slug\", \"name\": 5, \"position\": -1,"
+		     " \"parent\": \"nope\", \"colour\": \"red\"}", NULL);
+	h_assert_problem_errors(&r, 400,
+				"colour:unknown_field slug:invalid_format name:invalid_type "
+				"position:out_of_range parent:invalid_format");
 	h_resp_free(&r);
 	/* a cycle is refused */
 	snprintf(path, sizeof(path), "/api/v1/admin/categories/%s", a);

@@ -352,6 +352,12 @@ static void test_workflow(void **state)
 	h_resp_free(&r);
 	assert_int_equal(transition(id, "{\"to\": \"nowhere\"}", &r), 400);
 	h_resp_free(&r);
+	/* every fault at once, each with its code */
+	assert_int_equal(transition(id, "{\"to\": \"nowhere\", \"carrier\": 7,"
+				    " \"delivered_at\": \"yesterday\", \"by\": \"me\"}", &r), 400);
+	h_assert_problem_errors(&r, 400, "by:unknown_field to:invalid_value carrier:invalid_type "
+				"delivered_at:invalid_format");
+	h_resp_free(&r);
 	assert_int_equal(transition(id, "{\"to\": \"processing\", \"note\": \"called the customer\"}",
 				    &r), 200);
 	h_resp_free(&r);

@@ -342,6 +342,10 @@ static void test_refusals(void **state)
 	r = ret_post(&c, "0123456789abcdef01234567", body);
 	h_assert_problem(&r, 404);
 	h_resp_free(&r);
+	/* every fault of the body at once (items: its first entry at fault) */
+	r = ret_post(&c, id, "{\"items\": [{\"sku\": \"\", \"quantity\": 1}], \"why\": 1}");
+	h_assert_problem_errors(&r, 400, "why:unknown_field items[0].sku:too_short reason:required");
+	h_resp_free(&r);
 	/* more than was delivered */
 	snprintf(body, sizeof body,
 		 "{\"items\": [{\"sku\": \"%s\", \"quantity\": 3}], \"reason\": \"broken\"}",
