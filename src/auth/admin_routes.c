@@ -125,25 +125,28 @@ static bool auth_admin_user_patch(struct em_request *req, struct em_error *err)
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such user");
 		goto done;
 	}
-	if (!auth_body_check(req, admin_user_fields, err) ||
-	    !auth_body_string(req->json, "role", 1, 16, false, &role, err))
-		goto done;
-	if (role && !auth_role_parse(role, &r)) {
-		em_error_set(err, EM_ERR_INVALID, "role", "role must be customer, staff or admin");
-		goto done;
-	}
-	if (json_object_object_get_ex(req->json, "disabled", &v)) {
-		if (!json_object_is_type(v, json_type_boolean)) {
-			em_error_set(err, EM_ERR_INVALID, "disabled", "disabled must be true or false");
-			goto done;
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if (auth_body_check(req, admin_user_fields, err) || err->field[0]) {
+		if (auth_body_string(req->json, "role", 1, 16, false, &role, err) && role &&
+		    !auth_role_parse(role, &r))
+			em_error_setc(err, EM_ERR_INVALID, "role", EM_CODE_INVALID_VALUE,
+				      "role must be customer, staff or admin");
+		if (json_object_object_get_ex(req->json, "disabled", &v)) {
+			if (!json_object_is_type(v, json_type_boolean)) {
+				em_error_setc(err, EM_ERR_INVALID, "disabled", EM_CODE_INVALID_TYPE,
+					      "disabled must be true or false");
+			} else {
+				has_disabled = true;
+				disable = json_object_get_boolean(v);
+			}
 		}
-		has_disabled = true;
-		disable = json_object_get_boolean(v);
+		if (err->kind == EM_ERR_NONE && !role && !has_disabled)
+			em_error_setc(err, EM_ERR_INVALID, "body", EM_CODE_REQUIRED,
+				      "send role and/or disabled");
 	}
-	if (!role && !has_disabled) {
-		em_error_set(err, EM_ERR_INVALID, "body", "send role and/or disabled");
+	if (!em_error_collect_end(err))
 		goto done;
-	}
 	/* Compare the ids, not their spelling: hex digits in either case
 	 * name the same account. */
 	if (em_oid_parse(req->user_id, &self) && bson_oid_equal(&uid, &self)) {

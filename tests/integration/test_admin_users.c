@@ -98,6 +98,9 @@ static void test_admin_roles(void **state)
 	r = h_authed("PATCH", path, ta, "{\"role\":\"superuser\"}");
 	h_assert_problem_field(&r, 400, "role");
 	h_resp_free(&r);
+	r = h_authed("PATCH", path, ta, "{\"role\":\"superuser\",\"disabled\":\"no\",\"email\":\"x\"}");
+	h_assert_problem_errors(&r, 400, "email:unknown_field role:invalid_value disabled:invalid_type");
+	h_resp_free(&r);
 	r = h_authed("PATCH", path, ta, "{\"email_verified\":false}");
 	h_assert_problem_field(&r, 400, "email_verified");
 	h_resp_free(&r);
