@@ -8,6 +8,7 @@
 #   stack.sh start DIR     start everything; writes DIR/stack.env
 #   stack.sh stop DIR      stop everything started in DIR
 #   stack.sh mongo-stop DIR / mongo-start DIR   (fault tests)
+#   stack.sh smtp-stop DIR / smtp-start DIR     (the SMTP catcher, same port)
 #   stack.sh check-logs DIR  after a test run: no sanitizer report and no
 #                          crashed server in the logs ("N passed, N failed")
 #   stack.sh cluster-start DIR N / cluster-stop DIR / cluster-status DIR
@@ -524,11 +525,15 @@ check-logs) [ -n "${2:-}" ] || die "usage: stack.sh check-logs DIR"; cmd_check_l
 mongo-start) d=$(realpath -m "$2")
 	if [ -f "$d/run/cluster.conf" ]; then . "$d/run/cluster.conf"; export STACK_BIND_HOST=$CLUSTER_NET.1; fi
 	STACK_MONGO_PORT=$(cat "$d/run/mongo.port") mongo_start "$d" ;;
+smtp-stop) stop_pidfile "$(realpath -m "$2")/run/smtp.pid" 5 ;;
+smtp-start) d=$(realpath -m "$2")
+	if [ -f "$d/run/cluster.conf" ]; then . "$d/run/cluster.conf"; export STACK_BIND_HOST=$CLUSTER_NET.1; fi
+	STACK_SMTP_PORT=$(cat "$d/run/smtp.port") smtp_start "$d" ;;
 cluster-start) [ -n "${2:-}" ] && [ -n "${3:-}" ] || die "usage: stack.sh cluster-start DIR N"
 	cmd_cluster_start "$(realpath -m "$2")" "$3" ;;
 cluster-stop) [ -n "${2:-}" ] || die "usage: stack.sh cluster-stop DIR"; cmd_cluster_stop "$(realpath -m "$2")" ;;
 cluster-status) [ -n "${2:-}" ] || die "usage: stack.sh cluster-status DIR"; cmd_cluster_status "$(realpath -m "$2")" ;;
 host-down) [ -n "${3:-}" ] || die "usage: stack.sh host-down DIR K [--link]"; cmd_host_down "$(realpath -m "$2")" "$3" "${4:-}" ;;
 host-up) [ -n "${3:-}" ] || die "usage: stack.sh host-up DIR K"; cmd_host_up "$(realpath -m "$2")" "$3" ;;
-*) die "usage: stack.sh start|stop|mongo-stop|mongo-start|check-logs|cluster-start|cluster-stop|cluster-status|host-down|host-up DIR" ;;
+*) die "usage: stack.sh start|stop|mongo-stop|mongo-start|smtp-stop|smtp-start|check-logs|cluster-start|cluster-stop|cluster-status|host-down|host-up DIR" ;;
 esac

@@ -16,6 +16,9 @@
 //       seconds; buyers use customers I.. (so runs never share a cart).
 //       Writes every request (t, kind, status, ms, error) and the placed
 //       orders to OUT.json; prints one summary line.
+//   node load.mjs mails STATE.json MAILDIR [--wait S]
+//       waits until every order of the shop has its confirmation mail in
+//       the SMTP catcher's directory; prints orders, missing, doubled
 //   node load.mjs verify STATE.json OUT.json...
 //       every 201 the clients saw is that customer's order in the
 //       database; each customer has exactly one order per placed key (no
@@ -341,8 +344,37 @@ async function verify(stateFile, outFiles) {
 	process.exitCode = fail ? 1 : 0;
 }
 
+// ---------------------------------------------------------------- mails
+// mails STATE MAILDIR --wait S: waits (at most S s) until every order of
+// the shop's SKUs has its confirmation mail in MAILDIR (the SMTP
+// catcher's .eml files), then reports orders, mails, missing and doubled.
+async function mails(stateFile, dirName) {
+	const { readdirSync } = await import('node:fs');
+	const st = JSON.parse(readFileSync(stateFile));
+	const wait = arg('wait', 60) * 1000, t0 = Date.now();
+	const orders = await withDb((db) => db.collection('orders').find({ 'lines.sku': { $in: st.skus } },
+		{ projection: { number: 1 } }).toArray());
+	const want = new Set(orders.map((o) => o.number));
+	const seen = new Set(), count = new Map();
+	let missing = want.size;
+	for (;;) {
+		for (const f of readdirSync(dirName)) {
+			if (seen.has(f) || !f.endsWith('.eml')) continue;
+			seen.add(f);
+			const m = /^Subject: Order (EM-\d{4}-\d+) confirmed/m.exec(readFileSync(path.join(dirName, f), 'latin1'));
+			if (m && want.has(m[1])) count.set(m[1], (count.get(m[1]) || 0) + 1);
+		}
+		missing = [...want].filter((n) => !count.get(n)).length;
+		if (!missing || Date.now() - t0 > wait) break;
+		await sleep(200);
+	}
+	const doubled = [...count.values()].filter((c) => c > 1).length;
+	console.log(JSON.stringify({ orders: want.size, mailed: want.size - missing, missing, doubled,
+		waited_ms: Date.now() - t0 }));
+}
+
 const [cmd, a1, ...rest] = process.argv.slice(2);
-const main = { setup: () => setup(a1), run: () => run(a1, rest[0]), verify: () => verify(a1, rest.filter((x) => !x.startsWith('--'))) }[cmd];
+const main = { setup: () => setup(a1), run: () => run(a1, rest[0]), verify: () => verify(a1, rest.filter((x) => !x.startsWith('--'))), mails: () => mails(a1, rest[0]) }[cmd];
 if (!main || !a1) {
 	console.error('usage: load.mjs setup STATE | run STATE OUT --seconds S ... | verify STATE OUT...');
 	process.exit(2);
