@@ -216,17 +216,19 @@ static json_object *status_database(struct em_store *st, bool *reachable)
 {
 	json_object *o = json_object_new_object(), *members = json_object_new_array();
 	bson_t cmd = BSON_INITIALIZER, reply;
-	struct em_error err = EM_ERROR_INIT;
 	struct timespec t0, t1;
 	bson_error_t berr;
 	bson_iter_t it, arr, m;
 
+	/* the ping by hand, not store_ping: the driver's own words say why */
+	BSON_APPEND_INT32(&cmd, "ping", 1);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	*reachable = store_ping(st, &err);
+	*reachable = mongoc_client_command_simple(st->client, "admin", &cmd, NULL, NULL, &berr);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	bson_reinit(&cmd);
 	json_object_object_add(o, "reachable", json_object_new_boolean(*reachable));
 	if (!*reachable) {
-		json_object_object_add(o, "error", json_object_new_string(err.message));
+		json_object_object_add(o, "error", json_object_new_string(berr.message));
 		json_object_put(members);
 		bson_destroy(&cmd);
 		return o;

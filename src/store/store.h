@@ -33,7 +33,7 @@ struct store_health {
 };
 
 /* The shortest time a failed client keeps failing fast before it is replaced. */
-#define STORE_REBUILD_AFTER_MS 400
+#define STORE_REBUILD_AFTER_MS 250
 
 struct em_store {
 	mongoc_client_t *client;

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -431,23 +432,53 @@ static bool stack_ready(int max_tries)
 }
 
 /* The build's emporium-admin migrate (the indexes) on the stack. */
-static int stack_migrate(void)
+/* The build directory: <build>/tests/integration/test_x -> <build>. */
+static void build_dir(char *exe, size_t size)
 {
-	char exe[1024], cmd[2048];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	ssize_t n = readlink("/proc/self/exe", exe, size - 1);
 
 	assert_true(n > 0);
 	exe[n] = '\0';
-	/* <build>/tests/integration/test_x -> <build>/emporium-admin */
 	for (int i = 0; i < 3; i++) {
 		char *slash = strrchr(exe, '/');
 
 		assert_non_null(slash);
 		*slash = '\0';
 	}
+}
+
+static int stack_migrate(void)
+{
+	char exe[1024], cmd[2048];
+
+	build_dir(exe, sizeof exe);
 	snprintf(cmd, sizeof cmd, "EMPORIUM_ENV_FILE='%s' '%s/emporium-admin' migrate >/dev/null 2>&1",
 		 h_env("STACK_ENV_FILE"), exe);
 	return system(cmd);
+}
+
+/* The build's emporium-admin status --json on the stack: its stdout (free it). */
+static char *admin_status(int *rc)
+{
+	char exe[1024], cmd[2048];
+	size_t len = 0, cap = 1 << 16;
+	char *out = malloc(cap);
+	ssize_t n;
+	FILE *p;
+	int st;
+
+	assert_non_null(out);
+	build_dir(exe, sizeof exe);
+	snprintf(cmd, sizeof cmd, "EMPORIUM_ENV_FILE='%s' '%s/emporium-admin' status --json 2>/dev/null",
+		 h_env("STACK_ENV_FILE"), exe);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (len + 1 < cap && (n = (ssize_t)fread(out + len, 1, cap - 1 - len, p)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	st = pclose(p);
+	*rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return out;
 }
 
 static int suite_setup(void **state)
@@ -913,6 +944,25 @@ static void test_database_restart_every_worker_back(void **state)
 	fprintf(stderr, "  while down: %d probes, all 503 problem+json, slowest %.3f s\n", n,
 		worst_down);
 	assert_true(worst_down < REQ_TIMEOUT_S);
+	/* the operator's view meanwhile: the pool up, the database not */
+	{
+		int rc;
+		char *out = admin_status(&rc);
+		json_object *j = json_tokener_parse(out), *db, *v;
+
+		fprintf(stderr, "  emporium-admin status while down: exit %d\n", rc);
+		if (!j)
+			fail_msg("status --json: %s", out);
+		assert_int_equal(rc, 1);
+		assert_true(json_object_object_get_ex(j, "database", &db));
+		assert_true(json_object_object_get_ex(db, "reachable", &v));
+		assert_false(json_object_get_boolean(v));
+		assert_true(json_object_object_get_ex(j, "pool", &db));
+		assert_true(json_object_object_get_ex(db, "master_pid", &v));
+		assert_int_equal(json_object_get_int(v), (int)h_master_pid());
+		json_object_put(j);
+		free(out);
+	}
 	/* back: the probes go on while the database starts, and 3 s after */
 	memset(&back, 0, sizeof back);
 	atomic_init(&back.n, 0);
