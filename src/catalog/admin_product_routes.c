@@ -142,10 +142,12 @@ static bool catalog_admin_product_update(struct em_request *req, struct em_error
 	bson_t *doc = NULL;
 	bool ok;
 
-	if (!change_params(req, true, &c, &actor, err) ||
-	    !em_json_check_fields(req->json, catalog_product_fields, err))
+	/* the body's fields are checked (all at once) against the stored
+	 * product, in catalog_product_patch_build */
+	if (!change_params(req, true, &c, &actor, err))
 		return false;
-	if (json_object_object_length(req->json) == 0) {
+	if (!json_object_is_type(req->json, json_type_object) ||
+	    json_object_object_length(req->json) == 0) {
 		em_error_set(err, EM_ERR_INVALID, NULL, "the body must be a non-empty JSON object");
 		return false;
 	}
@@ -244,34 +246,100 @@ static json_object *list_version_item(const bson_t *doc, void *ctx)
 	return o;
 }
 
-/* GET /api/v1/admin/products?deleted=false|true|all&status=&limit=&cursor= */
+/* q: trimmed, UTF-8, no control characters, at most CATALOG_Q_MAX
+ * bytes; empty (or only quotes and blanks): no search. */
+static void admin_q_param(struct em_request *req, const char **out, struct em_error *err)
+{
+	const char *q = em_request_query(req, "q");
+	size_t lead, len;
+	char *copy;
+
+	*out = NULL;
+	if (!q)
+		return;
+	if (!bson_utf8_validate(q, strlen(q), false)) {
+		em_error_setc(err, EM_ERR_INVALID, "q", EM_CODE_INVALID_FORMAT, "q must be UTF-8");
+		return;
+	}
+	for (const unsigned char *c = (const unsigned char *)q; *c; c++)
+		if (*c < 0x20 || *c == 0x7f) {
+			em_error_setc(err, EM_ERR_INVALID, "q", EM_CODE_INVALID_FORMAT,
+				      "q may not hold control characters");
+			return;
+		}
+	lead = strspn(q, " \t");
+	len = strlen(q + lead);
+	while (len && q[lead + len - 1] == ' ')
+		len--;
+	if (len > CATALOG_Q_MAX) {
+		em_error_setc(err, EM_ERR_INVALID, "q", EM_CODE_TOO_LONG, "q must be at most %d bytes",
+			      CATALOG_Q_MAX);
+		return;
+	}
+	if (!len || strspn(q + lead, "\" ") >= len)
+		return;
+	copy = em_request_alloc(req, len + 1);
+	memcpy(copy, q + lead, len);
+	copy[len] = '\0';
+	*out = copy;
+}
+
+/*
+ * GET /api/v1/admin/products?q=&sku=&category=&status=&deleted=&limit=&cursor=
+ * Every parameter is checked and every fault reported. status=deleted
+ * lists the soft-deleted products (any status); deleted=true|all says
+ * the same for the other statuses.
+ */
 static bool catalog_admin_product_list(struct em_request *req, struct em_error *err)
 {
-	static const char *const allowed[] = { "deleted", "status", "limit", "cursor", NULL };
+	static const char *const allowed[] = { "deleted", "status", "q", "sku", "category",
+					       "limit", "cursor", NULL };
 	const char *deleted = em_request_query(req, "deleted");
 	const char *status = em_request_query(req, "status");
+	const char *sku = em_request_query(req, "sku"), *category = em_request_query(req, "category");
 	const char *cursor = NULL;
-	enum catalog_deleted which = CATALOG_LIVE;
+	struct catalog_admin_query aq = { .deleted = CATALOG_LIVE };
 	struct catalog_page page;
-	int limit;
+	bson_oid_t cat_id;
+	int limit = CATALOG_LIMIT_DEFAULT;
 
 	if (!em_request_query_check(req, allowed, CATALOG_QUERY_VALUE_MAX, err))
 		return false;
+	em_error_collect(err);
 	if (deleted && strcmp(deleted, "true") == 0) {
-		which = CATALOG_DELETED;
+		aq.deleted = CATALOG_DELETED;
 	} else if (deleted && strcmp(deleted, "all") == 0) {
-		which = CATALOG_ALL;
+		aq.deleted = CATALOG_ALL;
 	} else if (deleted && strcmp(deleted, "false") != 0) {
-		em_error_set(err, EM_ERR_INVALID, "deleted", "deleted must be false, true or all");
-		return false;
+		em_error_setc(err, EM_ERR_INVALID, "deleted", EM_CODE_INVALID_VALUE,
+			      "deleted must be false, true or all");
 	}
-	if (status && strcmp(status, "draft") != 0 && strcmp(status, "active") != 0 &&
-	    strcmp(status, "archived") != 0) {
-		em_error_set(err, EM_ERR_INVALID, "status", "status must be draft, active or archived");
-		return false;
+	if (status && strcmp(status, "deleted") == 0) {
+		if (deleted && strcmp(deleted, "false") == 0)
+			em_error_setc(err, EM_ERR_INVALID, "deleted", EM_CODE_INVALID_VALUE,
+				      "status=deleted lists deleted products: leave deleted out");
+		aq.deleted = CATALOG_DELETED;
+	} else if (status && strcmp(status, "draft") != 0 && strcmp(status, "active") != 0 &&
+		   strcmp(status, "archived") != 0) {
+		em_error_setc(err, EM_ERR_INVALID, "status", EM_CODE_INVALID_VALUE,
+			      "status must be draft, active, archived or deleted");
+	} else {
+		aq.status = status;
 	}
-	if (!em_page_params(req, CATALOG_LIMIT_DEFAULT, &limit, &cursor, err) ||
-	    !catalog_product_admin_list(&req->app->store, which, status, limit, cursor, &page, err))
+	admin_q_param(req, &aq.q, err);
+	if (sku && !catalog_sku_valid(sku))
+		em_error_setc(err, EM_ERR_INVALID, "sku", EM_CODE_INVALID_FORMAT,
+			      "sku must be 1..64 characters of A-Z a-z 0-9 . _ -");
+	else
+		aq.sku = sku;
+	if (category && !em_oid_parse(category, &cat_id) && !catalog_slug_valid(category))
+		em_error_setc(err, EM_ERR_INVALID, "category", EM_CODE_INVALID_FORMAT,
+			      "category must be a category id (24 hex digits) or slug");
+	else
+		aq.category = category;
+	em_page_params(req, CATALOG_LIMIT_DEFAULT, &limit, &cursor, err);
+	if (!em_error_collect_end(err) ||
+	    !catalog_product_admin_list(&req->app->store, &aq, limit, cursor, &page, err))
 		return false;
 	return catalog_page_respond(req, &page, list_product_item, NULL, err);
 }

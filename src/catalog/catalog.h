@@ -126,6 +126,18 @@ bool catalog_variant_find(const bson_t *product, const char *sku,
 
 /* Slugs: 1..100 of [a-z0-9-], not starting or ending with '-'. */
 bool catalog_slug_valid(const char *s);
+
+/* The longest slug made from a title, leaving room for "-<n>". */
+#define CATALOG_SLUG_BASE_MAX 80
+
+/*
+ * The slug of a title: ASCII letters lower-cased, digits kept, Latin
+ * accents folded (e-acute -> e, sharp s -> ss, o-slash -> o, ...),
+ * apostrophes dropped, anything else a dash; dashes collapsed and
+ * trimmed; at most CATALOG_SLUG_BASE_MAX bytes. "" when nothing in the
+ * title is usable (the caller picks a fallback).
+ */
+void catalog_slug_from_title(const char *title, char *out, size_t size);
 /* SKUs: 1..64 of [A-Za-z0-9._-]. */
 bool catalog_sku_valid(const char *s);
 /* Option names: 1..20 of [a-z_]. */
@@ -140,15 +152,35 @@ bool catalog_option_name_valid(const char *s);
  * option values, for the text index). Every value is checked
  * and appended with a typed bson call; unknown keys, wrong types, bad
  * money, unknown option names and SKUs repeated within the product fail
- * with EM_ERR_INVALID naming the field ("variants[2].price").
+ * with EM_ERR_INVALID, every fault collected with its path and code
+ * ("variants[2].price" out_of_range, "variants[1].sku" not_unique); a
+ * check that depends on a faulty field is skipped.
  *
- * old, when not NULL, is the stored product: an existing SKU keeps its
+ * old == NULL (a create): an absent or null slug is made from the
+ * title (catalog_slug_from_title; "" when nothing is usable, which
+ * catalog_product_create replaces and makes unique). old, when not NULL,
+ * is the stored product (version restore): an existing SKU keeps its
  * stored stock and alert counter (stock changes go through inventory
  * adjustments), a new SKU takes the given stock (default 0).
  * category_id is only checked for form here; the caller checks it exists.
  */
 bool catalog_product_build(json_object *in, const char *default_currency, const bson_t *old,
 			   bson_t *out, struct em_error *err);
+
+/*
+ * The content of a PATCH: stored (the product's editable fields as
+ * request JSON, without stock; modified) with patch's fields laid over
+ * it, built as catalog_product_build does, every fault collected. On
+ * top: a variant's stock is refused (422 rule_violation at
+ * variants[i].stock: stock changes only through inventory
+ * adjustments); variants_remove: [SKU...] removes variants, and a
+ * variants list that leaves out a stored SKU not named there is refused
+ * (422 rule_violation at "variants"); removing a variant that holds
+ * stock is EM_ERR_CONFLICT (409) at variants_remove[i].
+ */
+bool catalog_product_patch_build(json_object *patch, json_object *stored,
+				 const char *default_currency, const bson_t *old, bson_t *out,
+				 struct em_error *err);
 
 /* ---- lists ---- */
 
@@ -289,7 +321,9 @@ bool catalog_product_find(struct em_store *st, const bson_oid_t *id, bson_t **ou
  * Creates a product from request JSON (catalog_product_build; the
  * category must exist: EM_ERR_INVALID "category"; one transaction, so a
  * concurrent delete of the category cannot strand it), version 1, by actor
- * (may be NULL). A taken slug or SKU is EM_ERR_CONFLICT on "slug"/"sku".
+ * (may be NULL). A taken slug or SKU is EM_ERR_CONFLICT on "slug"/"sku";
+ * a slug made from the title instead takes the next free -2, -3... (a
+ * lost race on the unique index retries with the next).
  * *out is the stored document.
  */
 bool catalog_product_create(struct em_store *st, const char *default_currency, json_object *in,
@@ -297,10 +331,22 @@ bool catalog_product_create(struct em_store *st, const char *default_currency, j
 
 enum catalog_deleted { CATALOG_LIVE, CATALOG_DELETED, CATALOG_ALL };
 
-/* Staff list, newest _id first; status NULL for every status. */
-bool catalog_product_admin_list(struct em_store *st, enum catalog_deleted deleted,
-				const char *status, int limit, const char *cursor,
-				struct catalog_page *page, struct em_error *err);
+/* What the staff list is narrowed to; NULL members narrow nothing. */
+struct catalog_admin_query {
+	enum catalog_deleted deleted;
+	const char *status;   /* draft, active or archived */
+	const char *q;        /* text search, every word must match (the public text index) */
+	const char *sku;      /* a variant's exact SKU */
+	const char *category; /* a category id or slug; its subcategories count too */
+};
+
+/*
+ * Staff list, newest _id first (keyset: cursor after the last _id). An
+ * unknown category is EM_ERR_INVALID "category".
+ */
+bool catalog_product_admin_list(struct em_store *st, const struct catalog_admin_query *aq,
+				int limit, const char *cursor, struct catalog_page *page,
+				struct em_error *err);
 
 /*
  * A change of an existing product. Each runs in one transaction that

@@ -4,6 +4,7 @@
  * /api/v1/admin/categories. The tree and its transactions are in
  * categories.c.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "catalog/catalog_internal.h"
@@ -119,10 +120,18 @@ static bool catalog_category_create_post(struct em_request *req, struct em_error
 {
 	struct catalog_category_in in;
 	bson_t *doc = NULL;
+	bson_iter_t it;
+	char hex[25], loc[64];
 
 	if (!category_params(req->json, false, &in, err) ||
 	    !catalog_category_create(&req->app->store, &in, &doc, err))
 		return false;
+	/* 201 + Location, as every create */
+	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it)) {
+		bson_oid_to_string(bson_iter_oid(&it), hex);
+		snprintf(loc, sizeof(loc), "/api/v1/admin/categories/%s", hex);
+		em_response_header(req, "Location", loc);
+	}
 	return category_respond(req, doc, 201, err);
 }
 

@@ -12,6 +12,10 @@ libemporium_a_SOURCES += src/catalog/category_routes.c src/catalog/product_route
 libemporium_a_SOURCES += src/catalog/admin_product_routes.c
 INTEGRATION_TESTS += tests/integration/test_products tests/integration/test_catalog_browse
 INTEGRATION_TESTS += tests/integration/test_storefront
+# staff product management's conveniences (issue 17): every field error, slugs, explicit variants, search
+INTEGRATION_TESTS += tests/integration/test_admin_products
+tests_integration_test_admin_products_SOURCES = tests/integration/test_admin_products.c tests/integration/harness_catalog.c tests/integration/harness_catalog.h
+tests_integration_test_admin_products_LDADD = $(INTEGRATION_LDADD)
 tests_integration_test_storefront_SOURCES = tests/integration/test_storefront.c \
 	tests/integration/harness_catalog.c tests/integration/harness_catalog.h \
 	tests/integration/harness_orders.c tests/integration/harness_orders.h \

@@ -693,27 +693,130 @@ done:
 	return ok;
 }
 
+/* Tries of a generated slug: each lost race means another create took
+ * the slug, so a burst of n creates of one title needs at most n. */
+#define SLUG_TRIES 16
+
+/*
+ * The first free slug for base: base itself, else base-N with N one
+ * above the highest taken (one read of the slug index, anchored on
+ * base). A create that races to it loses on the unique index and asks
+ * again.
+ */
+static bool slug_pick(struct em_store *st, const char *base, char *out, size_t size,
+		      struct em_error *err)
+{
+	mongoc_collection_t *coll = store_collection(st, "products");
+	bson_t filter = BSON_INITIALIZER, re, *opts;
+	char pat[CATALOG_SLUG_MAX + 32];
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_error_t berr;
+	bool taken = false, ok = false;
+	long long top = 1;
+	size_t blen = strlen(base);
+
+	/* base is [a-z0-9-] only: no pattern metacharacters */
+	snprintf(pat, sizeof(pat), "^%s(-[0-9]+)?$", base);
+	BSON_APPEND_DOCUMENT_BEGIN(&filter, "slug", &re);
+	BSON_APPEND_UTF8(&re, "$regex", pat);
+	bson_append_document_end(&filter, &re);
+	opts = BCON_NEW("projection", "{", "slug", BCON_INT32(1), "_id", BCON_INT32(0), "}");
+	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
+	while (mongoc_cursor_next(cur, &doc)) {
+		bson_iter_t it;
+		const char *s;
+
+		if (!bson_iter_init_find(&it, doc, "slug") || !BSON_ITER_HOLDS_UTF8(&it))
+			continue;
+		s = bson_iter_utf8(&it, NULL);
+		if (strcmp(s, base) == 0) {
+			taken = true;
+		} else if (strlen(s) > blen + 1 && strlen(s) - blen - 1 <= 6) {
+			long long n = strtoll(s + blen + 1, NULL, 10);
+
+			if (n > top)
+				top = n;
+		}
+	}
+	if (mongoc_cursor_error(cur, &berr)) {
+		store_error_set(err, &berr, "find slugs");
+		goto done;
+	}
+	if (!taken && top == 1)
+		snprintf(out, size, "%s", base);
+	else
+		snprintf(out, size, "%s-%lld", base, top + 1);
+	ok = true;
+done:
+	mongoc_cursor_destroy(cur);
+	bson_destroy(opts);
+	bson_destroy(&filter);
+	mongoc_collection_destroy(coll);
+	return ok;
+}
+
+/* doc: _id, the content with slug (when given), the new product's fields. */
+static bool create_doc(bson_t *doc, const bson_oid_t *id, const bson_t *content,
+		       const char *slug, const bson_oid_t *actor, struct em_error *err)
+{
+	bson_reinit(doc);
+	BSON_APPEND_OID(doc, "_id", id);
+	if (slug) {
+		bson_copy_to_excluding_noinit(content, doc, "slug", NULL);
+		BSON_APPEND_UTF8(doc, "slug", slug);
+	} else if (!bson_concat(doc, content)) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot build the product");
+		return false;
+	}
+	catalog_db_product_new_fields(doc, actor, em_now_ms());
+	return true;
+}
+
 bool catalog_product_create(struct em_store *st, const char *default_currency, json_object *in,
 			    const bson_oid_t *actor, bson_t **out, struct em_error *err)
 {
 	bson_t *doc = bson_new(), content = BSON_INITIALIZER;
 	struct create_run r = { .st = st, .doc = doc };
+	json_object *given = NULL;
+	char base[CATALOG_SLUG_MAX + 1], slug[CATALOG_SLUG_MAX + 1], hex[25];
+	bson_iter_t it;
 	bson_oid_t id;
-	bool ok = false;
+	bool generated, ok = false;
 
 	*out = NULL;
 	if (!catalog_product_build(in, default_currency, NULL, &content, err))
 		goto done;
 	/* the _id is chosen once, so a rerun transaction inserts the same product */
 	bson_oid_init(&id, NULL);
-	BSON_APPEND_OID(doc, "_id", &id);
-	if (!bson_concat(doc, &content)) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot build the product");
-		goto done;
+	generated = !json_object_object_get_ex(in, "slug", &given) || !given;
+	if (!generated) {
+		if (!create_doc(doc, &id, &content, NULL, actor, err) ||
+		    !store_txn_run(st, create_txn, &r, err))
+			goto done;
+	} else {
+		/* made from the title (catalog_slug_from_title); a title
+		 * with nothing usable: product-<the id's last 8 digits> */
+		base[0] = '\0';
+		if (bson_iter_init_find(&it, &content, "slug") && BSON_ITER_HOLDS_UTF8(&it))
+			snprintf(base, sizeof(base), "%s", bson_iter_utf8(&it, NULL));
+		if (!base[0]) {
+			bson_oid_to_string(&id, hex);
+			snprintf(base, sizeof(base), "product-%s", hex + 16);
+		}
+		for (int attempt = 0;; attempt++) {
+			if (!slug_pick(st, base, slug, sizeof(slug), err) ||
+			    !create_doc(doc, &id, &content, slug, actor, err))
+				goto done;
+			if (store_txn_run(st, create_txn, &r, err))
+				break;
+			/* another create took this slug meanwhile: the next */
+			if (err->kind != EM_ERR_CONFLICT || strcmp(err->field, "slug") != 0 ||
+			    attempt + 1 >= SLUG_TRIES)
+				goto done;
+			em_error_clear(err);
+		}
 	}
-	catalog_db_product_new_fields(doc, actor, em_now_ms());
-	if (!store_txn_run(st, create_txn, &r, err))
-		goto done;
 	*out = doc;
 	doc = NULL;
 	ok = true;
@@ -724,9 +827,46 @@ done:
 	return ok;
 }
 
-bool catalog_product_admin_list(struct em_store *st, enum catalog_deleted deleted,
-				const char *status, int limit, const char *cursor,
-				struct catalog_page *page, struct em_error *err)
+/* The staff list's conditions beyond deleted and status. */
+static bool admin_match_append(struct em_store *st, const struct catalog_admin_query *aq,
+			       bson_t *filter, struct em_error *err)
+{
+	struct catalog_filter *f = xcalloc(1, sizeof(*f));
+	bson_t ids = BSON_INITIALIZER, in;
+	bool ok = false;
+
+	if (aq->category) {
+		f->categories.v[0] = aq->category;
+		f->categories.n = 1;
+		if (!catalog_db_category_ids(st, f, &ids, err))
+			goto done;
+		BSON_APPEND_DOCUMENT_BEGIN(filter, "category_id", &in);
+		BSON_APPEND_ARRAY(&in, "$in", &ids);
+		bson_append_document_end(filter, &in);
+	}
+	if (aq->sku)
+		BSON_APPEND_UTF8(filter, "variants.sku", aq->sku);
+	if (aq->q) {
+		char search[CATALOG_Q_MAX * 3 + 8];
+		bson_t text;
+
+		f->q = aq->q;
+		f->match = CATALOG_MATCH_ALL;
+		catalog_db_text_search(f, search, sizeof(search));
+		BSON_APPEND_DOCUMENT_BEGIN(filter, "$text", &text);
+		BSON_APPEND_UTF8(&text, "$search", search);
+		bson_append_document_end(filter, &text);
+	}
+	ok = true;
+done:
+	bson_destroy(&ids);
+	free(f);
+	return ok;
+}
+
+bool catalog_product_admin_list(struct em_store *st, const struct catalog_admin_query *aq,
+				int limit, const char *cursor, struct catalog_page *page,
+				struct em_error *err)
 {
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort, cmp;
 	struct catalog_cursor after;
@@ -738,15 +878,17 @@ bool catalog_product_admin_list(struct em_store *st, enum catalog_deleted delete
 	memset(page, 0, sizeof(*page));
 	if (!page_cursor_decode(cursor, 'i', &after, &has_after, err))
 		goto done;
-	if (deleted == CATALOG_LIVE) {
+	if (aq->deleted == CATALOG_LIVE) {
 		BSON_APPEND_NULL(&filter, "deleted_at");
-	} else if (deleted == CATALOG_DELETED) {
+	} else if (aq->deleted == CATALOG_DELETED) {
 		BSON_APPEND_DOCUMENT_BEGIN(&filter, "deleted_at", &cmp);
 		BSON_APPEND_NULL(&cmp, "$ne");
 		bson_append_document_end(&filter, &cmp);
 	}
-	if (status)
-		BSON_APPEND_UTF8(&filter, "status", status);
+	if (aq->status)
+		BSON_APPEND_UTF8(&filter, "status", aq->status);
+	if (!admin_match_append(st, aq, &filter, err))
+		goto done;
 	if (has_after) {
 		BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &cmp);
 		BSON_APPEND_OID(&cmp, "$lt", &after.id);
@@ -758,8 +900,11 @@ bool catalog_product_admin_list(struct em_store *st, enum catalog_deleted delete
 	BSON_APPEND_INT64(&opts, "limit", limit + 1);
 	coll = store_collection(st, "products");
 	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-	if (!catalog_db_page_collect(cur, limit, "list products", page, &berr, err))
+	if (!catalog_db_page_collect(cur, limit, "list products", page, &berr, err)) {
+		if (aq->q && (berr.code == 27 || berr.code == 2))
+			em_error_set(err, EM_ERR_INVALID, "q", "this search is not supported");
 		goto done;
+	}
 	if (page->more) {
 		struct catalog_cursor c = { .sort = 'i' };
 		bson_iter_t it;

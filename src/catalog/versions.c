@@ -114,17 +114,29 @@ static json_object *editable_json(const bson_t *doc, bool keep_stock)
 	return out;
 }
 
-/* PATCH: the stored content with the request's fields laid over it. */
+/*
+ * PATCH: the stored content, without stock (a variant keeps its stored
+ * stock; catalog_product_patch_build lays the request over it).
+ */
 static bool change_patch_content(struct change_run *r, struct em_error *err)
 {
-	r->in = editable_json(r->old, true);
+	r->in = editable_json(r->old, false);
 	if (!r->in) {
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot copy the product");
 		return false;
 	}
-	json_object_object_foreach(r->patch, pk, pv)
-		json_object_object_add(r->in, pk, json_object_get(pv));
 	return true;
+}
+
+/* A soft-deleted product is read-only until restored: 409. */
+static bool change_live(const struct change_run *r, struct em_error *err)
+{
+	if (!doc_deleted(r->old))
+		return true;
+	em_error_setc(err, EM_ERR_CONFLICT, NULL, EM_CODE_CONFLICT,
+		      "the product is deleted: restore it (POST /api/v1/admin/products/{id}/restore) "
+		      "before changing it");
+	return false;
 }
 
 /* Version restore: the content saved as version r->version_n, without its stock. */
@@ -233,8 +245,13 @@ static bool change_commit(struct change_run *r, mongoc_client_session_t *session
 	int64_t now = em_now_ms();
 	bool ok = false;
 
-	if (r->in && (!catalog_product_build(r->in, r->c->currency, r->old, &content, err) ||
-		      !catalog_db_category_link(r->st, session, &content, r->old, berr, err)))
+	if (r->in && r->patch &&
+	    !catalog_product_patch_build(r->patch, r->in, r->c->currency, r->old, &content, err))
+		goto done;
+	if (r->in && !r->patch &&
+	    !catalog_product_build(r->in, r->c->currency, r->old, &content, err))
+		goto done;
+	if (r->in && !catalog_db_category_link(r->st, session, &content, r->old, berr, err))
 		goto done;
 	if (!version_save(r, session, now, berr, err) ||
 	    !change_update_build(r, r->in ? &content : NULL, now, &update, err) ||
@@ -271,8 +288,8 @@ static bool update_txn(mongoc_client_session_t *session, void *ctx, bson_error_t
 {
 	struct change_run *r = ctx;
 
-	return change_begin(r, session, berr, err) && change_patch_content(r, err) &&
-	       change_commit(r, session, berr, err);
+	return change_begin(r, session, berr, err) && change_live(r, err) &&
+	       change_patch_content(r, err) && change_commit(r, session, berr, err);
 }
 
 static bool delete_txn(mongoc_client_session_t *session, void *ctx, bson_error_t *berr,
@@ -308,7 +325,7 @@ static bool version_restore_txn(mongoc_client_session_t *session, void *ctx,
 {
 	struct change_run *r = ctx;
 
-	return change_begin(r, session, berr, err) &&
+	return change_begin(r, session, berr, err) && change_live(r, err) &&
 	       change_version_content(r, session, berr, err) &&
 	       change_commit(r, session, berr, err);
 }

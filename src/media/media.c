@@ -103,26 +103,33 @@ static void filter_product(bson_t *f, const bson_oid_t *product)
 	BSON_APPEND_NULL(f, "deleted_at");
 }
 
-/* Loads the product's images and version; EM_ERR_NOT_FOUND when none. */
+/*
+ * Loads the product's images and version; EM_ERR_NOT_FOUND when none,
+ * EM_ERR_CONFLICT when it is soft-deleted (read-only until restored;
+ * the writes' filter_product guard still refuses one deleted meanwhile).
+ */
 static bool media_product_load(struct em_store *st, const bson_oid_t *product,
 			       struct media_product *p, struct em_error *err)
 {
 	mongoc_collection_t *coll = store_collection(st, "products");
 	bson_t filter = BSON_INITIALIZER;
 	bson_t *opts = BCON_NEW("projection", "{", "images", BCON_INT32(1),
-				"version", BCON_INT32(1), "}", "limit", BCON_INT64(1));
+				"version", BCON_INT32(1), "deleted_at", BCON_INT32(1), "}",
+				"limit", BCON_INT64(1));
 	mongoc_cursor_t *cur;
 	const bson_t *doc;
 	bson_error_t berr;
-	bool ok = false, found = false;
+	bool ok = false, found = false, deleted = false;
 
 	memset(p, 0, sizeof(*p));
-	filter_product(&filter, product);
+	BSON_APPEND_OID(&filter, "_id", product);
 	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
 	if (mongoc_cursor_next(cur, &doc)) {
 		bson_iter_t it, arr;
 
 		found = true;
+		if (bson_iter_init_find(&it, doc, "deleted_at") && BSON_ITER_HOLDS_DATE_TIME(&it))
+			deleted = true;
 		if (bson_iter_init_find(&it, doc, "version") && BSON_ITER_HOLDS_NUMBER(&it)) {
 			p->has_version = true;
 			p->version = bson_iter_as_int64(&it);
@@ -151,6 +158,12 @@ static bool media_product_load(struct em_store *st, const bson_oid_t *product,
 	}
 	if (!found) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such product");
+		goto done;
+	}
+	if (deleted) {
+		em_error_setc(err, EM_ERR_CONFLICT, NULL, EM_CODE_CONFLICT,
+			      "the product is deleted: restore it (POST "
+			      "/api/v1/admin/products/{id}/restore) before changing its images");
 		goto done;
 	}
 	ok = true;

@@ -184,6 +184,14 @@ static bool media_image_create(struct em_request *req, struct em_error *err)
 		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
 		return false;
 	}
+	/* 201 + Location, as every create: the image's own URI */
+	{
+		char hex[25], loc[192];
+
+		bson_oid_to_string(&product, hex);
+		snprintf(loc, sizeof(loc), "/api/v1/admin/products/%s/images/%s", hex, im.id);
+		em_response_header(req, "Location", loc);
+	}
 	em_response_json(req, 201, o);
 	return true;
 }

@@ -67,6 +67,14 @@ static void test_upload_formats(void **state)
 			fail_msg("%s: %ld %s", cases[i].file, r.status, r.body);
 		o = h_json(&r);
 		assert_string_equal(hm_json_s(o, "id"), hash);
+		{
+			char loc[256], want_loc[256];
+
+			snprintf(want_loc, sizeof(want_loc), "/api/v1/admin/products/%s/images/%s",
+				 product, hash);
+			assert_true(h_header(&r, "location", loc, sizeof(loc)));
+			assert_string_equal(loc, want_loc);
+		}
 		assert_string_equal(hm_json_s(o, "url"), want_url);
 		assert_string_equal(hm_json_s(o, "alt"), "A shoe, from the side");
 		assert_string_equal(hm_json_s(o, "content_type"), cases[i].ct);
@@ -243,7 +251,8 @@ static void test_upload_refused(void **state)
 	hm_assert_problem_field(&r, 400, "owner");
 	h_resp_free(&r);
 	free(body.p);
-	/* no such product, a malformed id, a soft-deleted product: 404 */
+	/* no such product, a malformed id: 404; a soft-deleted product is
+	 * read-only until restored: 409 */
 	body = (struct hm_buf){ 0 };
 	hm_mp_part(&body, "file", "a.png", ok.p, ok.n);
 	hm_mp_end(&body);
@@ -258,7 +267,8 @@ static void test_upload_refused(void **state)
 
 		hm_product_deleted(gone);
 		r = hm_upload(hm_staff_token, gone, &body, HM_MULTIPART_CT);
-		hm_assert_problem_field(&r, 404, NULL);
+		hm_assert_problem_field(&r, 409, NULL);
+		assert_non_null(strstr(r.body, "deleted"));
 		h_resp_free(&r);
 	}
 	free(body.p);

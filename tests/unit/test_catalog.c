@@ -70,7 +70,7 @@ static void test_build(void **state)
 		{ "{\"title\": \"T\", \"slug\": \"t\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": -1}]}", "variants[0].price" },
 		{ "{\"title\": \"T\", \"slug\": \"t\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": 1.5}]}", "variants[0].price" },
 		{ "{\"title\": \"T\", \"slug\": \"t\", \"variants\": [{\"sku\": \"A\", \"options\": {\"fit\": \"x\"}, \"price\": 1}]}", "variants[0].options.fit" },
-		{ "{\"title\": \"T\", \"slug\": \"t\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": 1}, {\"sku\": \"A\", \"options\": {}, \"price\": 1}]}", "sku" },
+		{ "{\"title\": \"T\", \"slug\": \"t\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": 1}, {\"sku\": \"A\", \"options\": {}, \"price\": 1}]}", "variants[1].sku" },
 		{ "{\"title\": \"T\", \"slug\": \"t\", \"variants\": []}", "variants" },
 		{ "{\"title\": \"T\", \"slug\": \"T\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": 1}]}", "slug" },
 		{ "{\"slug\": \"t\", \"variants\": [{\"sku\": \"A\", \"options\": {}, \"price\": 1}]}", "title" },
@@ -89,6 +89,62 @@ static void test_build(void **state)
 		assert_string_equal(err.field, bad[i].field);
 		bson_destroy(&o);
 	}
+}
+
+/* Slugs made from titles (catalog_slug_from_title). */
+static void test_slug_from_title(void **state)
+{
+	static const struct { const char *title, *slug; } cases[] = {
+		{ "Waterproof Boots", "waterproof-boots" },
+		{ "  --Caf\xc3\xa9  D\xc3\xa9j\xc3\xa0 Vu!! ", "cafe-deja-vu" },
+		{ "Stra\xc3\x9f" "e \xc3\x98resund \xc3\x86ther \xc5\x81\xc3\xb3" "d\xc5\xba", "strasse-oresund-aether-lodz" },
+		{ "Men's Rock\xe2\x80\x99n Roll", "mens-rockn-roll" },
+		{ "\xe6\x97\xa5\xe6\x9c\xac", "" },
+		{ "A\xf0\x9f\x98\x80" "B", "a-b" },
+		{ "---", "" },
+	};
+	char out[CATALOG_SLUG_MAX + 1], big[400];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		catalog_slug_from_title(cases[i].title, out, sizeof out);
+		assert_string_equal(out, cases[i].slug);
+	}
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	catalog_slug_from_title(big, out, sizeof out);
+	assert_int_equal(strlen(out), CATALOG_SLUG_BASE_MAX);
+	/* a dash at the cut is trimmed */
+	memset(big, 'x', CATALOG_SLUG_BASE_MAX - 1);
+	big[CATALOG_SLUG_BASE_MAX - 1] = ' ';
+	catalog_slug_from_title(big, out, sizeof out);
+	assert_int_equal(strlen(out), CATALOG_SLUG_BASE_MAX - 1);
+	assert_true(catalog_slug_valid(out));
+	/* a small buffer bounds it too */
+	catalog_slug_from_title("abcdef", out, 4);
+	assert_string_equal(out, "abc");
+}
+
+/* Every field error at once, each with its code. */
+static void test_build_collects(void **state)
+{
+	struct em_error err = EM_ERROR_INIT;
+	bson_t o = BSON_INITIALIZER;
+
+	(void)state;
+	assert_false(build("{\"title\": 1, \"slug\": \"t\", \"options\": [\"Size\"], \"variants\": ["
+			   "{\"sku\": \"A\", \"options\": {\"zzz\": \"M\"}, \"price\": -1}]}", &o, &err));
+	assert_int_equal(err.kind, EM_ERR_INVALID);
+	assert_string_equal(err.field, "title");
+	assert_string_equal(em_error_code(&err), "invalid_type");
+	/* options[0] is faulty, so variants[0].options.zzz is not checked */
+	assert_int_equal(err.n_more, 2);
+	assert_string_equal(err.more[0].field, "options[0]");
+	assert_string_equal(err.more[0].code, "invalid_format");
+	assert_string_equal(err.more[1].field, "variants[0].price");
+	assert_string_equal(err.more[1].code, "out_of_range");
+	assert_false(err.collect);
+	bson_destroy(&o);
 }
 
 static void test_cursor(void **state)
@@ -171,6 +227,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_slug_from_title),
+		cmocka_unit_test(test_build_collects),
 		cmocka_unit_test(test_cursor),
 		cmocka_unit_test(test_core_helpers),
 	};
