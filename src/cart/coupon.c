@@ -384,8 +384,10 @@ bool cart_coupon_build(json_object *in, bool creating, bson_t *set, struct em_er
 
 	/* every field checked, every fault reported at once */
 	em_error_collect(err);
-	if (!em_json_check_fields(in, coupon_fields, err) && !err->field[0])
+	if (!em_json_check_fields(in, coupon_fields, err) && !err->field[0]) {
+		em_error_collect_end(err);
 		goto done; /* not an object */
+	}
 	if (em_json_get_string(in, "code", 1, 64, creating, &code, err) && code &&
 	    cart_coupon_code_check(code, key, sizeof key, err)) {
 		BSON_APPEND_UTF8(set, "code", code);
