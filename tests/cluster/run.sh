@@ -142,12 +142,12 @@ verify "$t" "$work/$t.json"
 # ----------------------------------------------------------- worker_kills
 t=worker_kills
 mark=$(wc -l <"$alog")
-load run "$work/state.json" "$work/$t.json" --seconds 20 --readers 12 --buyers 4 --from 8 --settle 15 \
+load run "$work/state.json" "$work/$t.json" --seconds 21 --readers 12 --buyers 4 --from 8 --settle 15 \
 	>"$work/$t.log" 2>&1 &
 lp=$!
 sleep 0.5
 node "$here/killer.mjs" --masters "$(cat "$dir/run/h1-fcgi.pid"),$(cat "$dir/run/h2-fcgi.pid")" \
-	--pool "$POOL" --seconds 19 --every-ms 100 >"$work/$t.kill" 2>&1
+	--pool "$POOL" --seconds 20 --every-ms 100 >"$work/$t.kill" 2>&1
 wait "$lp"
 cat "$work/$t.log" "$work/$t.kill"
 req=$(sum "$work/$t.json" requests)
