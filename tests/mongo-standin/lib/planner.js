@@ -200,12 +200,12 @@ function* scanRun(ix, b, dir) {
 // document, no better plan exists (mongod short-cuts these as well).
 function uniquePointPlan(coll, preds, skeys) {
   for (const ix of coll.indexes) {
-    if (!ix.usable || !ix.unique) continue;
+    if (!ix.usable || !(ix.unique || ix.name === '_id_')) continue;
     if (!ix.fields.every((f) => { const l = preds.get(f); return l && l.some((x) => x.pts && dedupPoints(x.pts).length === 1); })) continue;
     const pl = indexPlan(ix, preds, skeys);
     if (!pl || pl.runs.length !== 1 || pl.runs[0].length !== ix.fields.length) continue;
-    pl.count = countRun(ix, pl.bounds[0]);
-    pl.cost = pl.count;
+    pl.count = 1; // at most one document: no need to count
+    pl.cost = 1;
     return pl;
   }
   return null;
@@ -254,6 +254,14 @@ function choose(coll, q) {
     return { type: 'TEXT', ix: coll.textIndex, terms: queryTerms(coll.textIndex, q.text), cost: 0 };
   }
   const preds = collectPreds(q.filter, '', new Map());
+  // _id equality: the document itself (mongod's IDHACK); the view's get()
+  // gives the version this reader sees, in a transaction too
+  const idp = preds.get('_id');
+  if (idp) {
+    for (const x of idp) {
+      if (x.pts && x.pts.length === 1 && x.pts[0] !== null) return { type: 'IDHACK', value: x.pts[0], cost: 1 };
+    }
+  }
   // As MongoDB: a collection scan only when no index applies (bounds or
   // the sort); the costs choose among the indexes.
   let best = collscan;
@@ -293,6 +301,7 @@ function rankFn(view) {
 function describe(plan) {
   switch (plan.type) {
     case 'COLLSCAN': return { stage: 'COLLSCAN' };
+    case 'IDHACK': return { stage: 'IDHACK', indexName: '_id_' };
     case 'TEXT': return { stage: 'TEXT_MATCH', inputStage: { stage: 'TEXT_OR', indexName: plan.ix.name } };
     case 'OR': return { stage: 'OR', inputStages: plan.branches.map((b) => ({ stage: 'IXSCAN', indexName: b.ix.name, keyPattern: b.ix.spec.key })) };
     default: return {
@@ -319,7 +328,11 @@ function execute(view, q) {
     return true;
   };
   let docs;
-  if (plan.type === 'COLLSCAN') {
+  if (plan.type === 'IDHACK') {
+    const d = view.get(keyOf(plan.value));
+    stats.keysExamined = stats.docsExamined = d ? 1 : 0;
+    docs = d && accept(d) ? [d] : [];
+  } else if (plan.type === 'COLLSCAN') {
     docs = [];
     const early = !q.cmp && need && !q.scorer;
     for (const d of view.scan()) {
@@ -417,4 +430,14 @@ function orderedScan(view, plan, q, accept, need, stats) {
   return out;
 }
 
-module.exports = { execute, choose, describe, collectPreds };
+// {_id: v} alone with a point value: the IDHACK document is exactly the
+// answer (runQuery then needs no matcher).
+function exactIdFilter(filter) {
+  if (!filter) return false;
+  const ks = Object.keys(filter);
+  if (ks.length !== 1 || ks[0] !== '_id') return false;
+  const v = filter._id;
+  return v !== null && !isRegex(v) && !Array.isArray(v) && !isDocument(v) && pointOk(v, '_id');
+}
+
+module.exports = { execute, choose, describe, collectPreds, exactIdFilter };

@@ -65,7 +65,8 @@ function textPart(view, filter) {
 function runQuery(view, filter, opts = {}) {
   const { rest, scorer } = textPart(view, filter || {});
   const scores = scorer ? new Map() : null;
-  const match = compileMatcher(rest);
+  // {_id: v}: the document the _id lookup finds is the answer
+  const match = planner.exactIdFilter(rest) ? () => true : compileMatcher(rest);
   const scoreOf = scores ? (d) => scores.get(d) : null;
   const cmp = compileSort(opts.sort, scoreOf);
   const r = planner.execute(view, {

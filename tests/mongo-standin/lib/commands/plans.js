@@ -14,7 +14,7 @@ const planner = require('../planner');
 // winningPlan tree: [SORT] / [LIMIT] above the access stage, as mongod
 function winning(plan, sort, limit) {
   let stage = planner.describe(plan);
-  if (plan.type !== 'COLLSCAN' && plan.type !== 'TEXT') stage = { stage: 'FETCH', inputStage: stage };
+  if (plan.type !== 'COLLSCAN' && plan.type !== 'TEXT' && plan.type !== 'IDHACK') stage = { stage: 'FETCH', inputStage: stage };
   const sorted = sort && Object.keys(sort).length;
   if (sorted && !(plan.type === 'IXSCAN' && plan.scanDir)) {
     stage = { stage: 'SORT', sortPattern: sort, ...(limit ? { limitAmount: limit } : {}), inputStage: stage };
