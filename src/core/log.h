@@ -14,6 +14,7 @@
 #define EM_CORE_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum em_log_level { EM_LOG_DEBUG, EM_LOG_INFO, EM_LOG_WARN, EM_LOG_ERROR };
 
@@ -36,6 +37,28 @@ void em_log(enum em_log_level level, const char *fmt, ...)
 /* The access line written once per request, after the response. */
 void em_log_access(const char *method, const char *path, int status,
 		   double duration_ms);
+
+/*
+ * Buffered access lines (a worker turns this on): em_log_access() keeps
+ * its lines in a per-process buffer, written when it is full, when the
+ * oldest line is a second old, before any other log line, and on
+ * em_log_flush(), which the worker calls when it is about to wait for
+ * work and before it exits. Turning it off writes what is held. The
+ * buffer is empty in a process that never turned it on, so a fork()
+ * never copies lines twice.
+ */
+void em_log_buffer_enable(bool on);
+void em_log_flush(void);
+/* Are buffered lines waiting? */
+bool em_log_pending(void);
+/*
+ * On each of the given signals (a crash: SIGSEGV, SIGABRT, ...; the
+ * request timeout's SIGALRM), the buffered lines are written, then the
+ * process dies of the signal as before. What is lost is only the line of
+ * the request in flight, which was never written. SIGKILL cannot be
+ * caught: it loses what is buffered (at most a second's lines).
+ */
+void em_log_crash_flush_install(const int *sigs, size_t n);
 
 #define em_debug(...) em_log(EM_LOG_DEBUG, __VA_ARGS__)
 #define em_info(...)  em_log(EM_LOG_INFO, __VA_ARGS__)

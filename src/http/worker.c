@@ -196,6 +196,7 @@ static void worker_exit(int code)
 {
 	const char *clean = getenv("EMPORIUM_TEST_CLEAN_EXIT");
 
+	em_log_flush(); /* a clean exit loses no access line */
 	if (WORKER_CLEAN_EXIT || (clean && strcmp(clean, "1") == 0)) {
 		store_global_cleanup();
 		exit(code);
@@ -259,6 +260,14 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid,
 		_exit(3);
 	}
 	em_debug("worker ready");
+	{
+		/* A sanitizer reports SIGSEGV & co. itself: only the request
+		 * timeout's SIGALRM is ours there. */
+		static const int crash[] = { SIGALRM, SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+
+		em_log_crash_flush_install(crash, WORKER_CLEAN_EXIT ? 1 : sizeof(crash) / sizeof(crash[0]));
+	}
+	em_log_buffer_enable(true);
 
 	while (!worker_stop) {
 		struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
@@ -266,7 +275,13 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid,
 
 		if (cfg->max_requests > 0 && served >= cfg->max_requests)
 			break;
-		rc = ppoll(&pfd, 1, NULL, &unblocked);
+		/* Idle (no connection waiting): the buffered access lines go out
+		 * now, before the wait, so a quiet worker holds none. */
+		rc = em_log_pending() ? poll(&pfd, 1, 0) : 0;
+		if (rc <= 0) {
+			em_log_flush();
+			rc = ppoll(&pfd, 1, NULL, &unblocked);
+		}
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
