@@ -62,6 +62,17 @@ json_object *catalog_product_public_render(const bson_t *doc,
 /* catalog_page_respond's render for public lists: ctx is the view. */
 json_object *catalog_product_public_item(const bson_t *doc, void *ctx);
 
+/*
+ * catalog_product_public_render() as JSON bytes appended to b, without the
+ * tree (product_json.c): the same bytes (test_render_bytes compares).
+ */
+struct em_jsonbuf;
+void catalog_product_public_write(struct em_jsonbuf *b, const bson_t *doc,
+				  const struct catalog_public_view *view);
+/* catalog_page_respond() with catalog_product_public_item, written as bytes. */
+bool catalog_page_respond_public(struct em_request *req, struct catalog_page *page,
+				 const struct catalog_public_view *view);
+
 /* The staff ETag of a product: "<id>-<version>-<stock_rev>" in quotes. */
 void catalog_product_etag(const bson_t *doc, char *out, size_t size);
 

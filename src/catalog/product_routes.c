@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "catalog/catalog_internal.h"
+#include "core/jsonbuf.h"
 #include "http/page.h"
 
 /* Parameters the list and the facets take once each ("option.<name>" aside). */
@@ -305,7 +306,7 @@ static bool catalog_product_list(struct em_request *req, struct em_error *err)
 		return false;
 	}
 	em_response_header(req, "Cache-Control", "public, max-age=5");
-	ok = catalog_page_respond(req, &page, catalog_product_public_item, &view, err);
+	ok = catalog_page_respond_public(req, &page, &view);
 	catalog_public_view_release(&view);
 	return ok;
 }
@@ -363,16 +364,21 @@ static bool etag_matches(const char *header, const char *etag)
  * The body changes only when content does or a variant's in_stock or
  * low_stock_left does, and so does this tag.
  */
-static void public_etag(const bson_t *doc, json_object *body, char *out, size_t size)
+static void public_etag(const bson_t *doc, const char *body, size_t len, char *out, size_t size)
 {
-	const unsigned char *p = (const unsigned char *)json_object_to_json_string_ext(
-		body, JSON_C_TO_STRING_PLAIN);
 	uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a 64 */
 	bson_iter_t it;
 	char hex[25] = "";
 
-	for (; p && *p; p++)
-		h = (h ^ *p) * UINT64_C(1099511628211);
+	/* over the body as json-c's JSON_C_TO_STRING_PLAIN writes it, which
+	 * escapes '/' as "\\/" (the tags clients hold stay valid) */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)body[i];
+
+		if (c == '/')
+			h = (h ^ '\\') * UINT64_C(1099511628211);
+		h = (h ^ c) * UINT64_C(1099511628211);
+	}
 	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
 		bson_oid_to_string(bson_iter_oid(&it), hex);
 	snprintf(out, size, "\"%s-%" PRId64 "-%016" PRIx64 "\"", hex,
@@ -384,9 +390,10 @@ static bool catalog_product_get(struct em_request *req, struct em_error *err)
 {
 	static const char *const allowed[] = { NULL };
 	struct catalog_public_view view = { 0 };
+	struct em_jsonbuf body = EM_JSONBUF_INIT;
 	bson_t *doc = NULL;
-	json_object *o = NULL;
-	char etag[96];
+	char etag[96], *bytes;
+	size_t len;
 	bool ok = false;
 
 	if (!em_request_query_check(req, allowed, CATALOG_QUERY_VALUE_MAX, err) ||
@@ -395,25 +402,21 @@ static bool catalog_product_get(struct em_request *req, struct em_error *err)
 		goto done;
 	if (!catalog_public_view_init(req, true, &view, err))
 		goto done;
-	o = catalog_product_public_render(doc, &view);
-	if (!o) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render a product");
-		goto done;
-	}
-	public_etag(doc, o, etag, sizeof(etag));
+	/* straight to bytes: the same as catalog_product_public_render's */
+	catalog_product_public_write(&body, doc, &view);
+	bytes = em_jsonbuf_take(&body, &len);
+	public_etag(doc, bytes, len, etag, sizeof(etag));
 	em_response_header(req, "ETag", etag);
 	em_response_header(req, "Cache-Control", "public, max-age=5");
 	if (etag_matches(em_request_header(req, "If-None-Match"), etag)) {
+		free(bytes);
 		em_response_empty(req, 304);
 	} else {
-		em_response_json(req, 200, o);
-		o = NULL; /* the response took it */
+		em_response_json_bytes(req, 200, bytes, len); /* the response takes it */
 	}
 	ok = true;
 done:
 	catalog_public_view_release(&view);
-	if (o)
-		json_object_put(o);
 	if (doc)
 		bson_destroy(doc);
 	return ok;

@@ -134,6 +134,8 @@ bool em_request_parse_json(struct em_request *req, const char *const *extra_type
 bool em_response_header(struct em_request *req, const char *name, const char *value);
 /* Sets status and a JSON body; takes ownership of o (may be NULL: no body). */
 void em_response_json(struct em_request *req, int status, json_object *o);
+/* A JSON body already written (em_jsonbuf_take); the response takes body. */
+void em_response_json_bytes(struct em_request *req, int status, char *body, size_t len);
 /* A body of another media type (text/plain for /metrics): copied. */
 void em_response_text(struct em_request *req, int status, const char *content_type,
 		      const char *body, size_t len);

@@ -128,6 +128,17 @@ void em_response_json(struct em_request *req, int status, json_object *o)
 	json_object_put(o);
 }
 
+void em_response_json_bytes(struct em_request *req, int status, char *body, size_t len)
+{
+	struct em_response *r = &req->resp;
+
+	req->resp.status = status;
+	free(r->body);
+	r->body = body; /* taken as it is: no copy */
+	r->body_len = len;
+	memcpy(r->content_type, "application/json", sizeof("application/json"));
+}
+
 void em_response_empty(struct em_request *req, int status)
 {
 	req->resp.status = status;
