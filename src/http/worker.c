@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -173,6 +174,27 @@ static void worker_serve(struct em_app *app, FCGX_Request *fr)
 }
 
 /*
+ * Closes the connection of a finished request. libfcgi's close is a
+ * lingering one (shutdown, then up to 2 s of poll and read until nginx
+ * closes its end), which keeps the worker from its next connection for a
+ * round trip through nginx. Over a unix socket with nothing left unread a
+ * plain close loses nothing (the response is in nginx's receive queue;
+ * no RST as on TCP), so the worker is free at once; otherwise libfcgi's.
+ */
+static void worker_conn_close(FCGX_Request *fr, sa_family_t family)
+{
+	int unread = -1;
+
+	if (family == AF_UNIX && ioctl(fr->ipcFd, FIONREAD, &unread) == 0 && unread == 0) {
+		close(fr->ipcFd);
+		fr->ipcFd = -1;
+		FCGX_Free(fr, 0);
+		return;
+	}
+	FCGX_Free(fr, 1);
+}
+
+/*
  * Leaves the worker process. A forked worker normally leaves with _exit():
  * exit() would run exit handlers and flush stdio buffers inherited from
  * the master. A sanitizer build (--enable-asan), or a run with
@@ -332,7 +354,7 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid,
 		/* nginx may keep the connection (fastcgi_keep_conn); we don't:
 		 * a pinned worker cannot serve other connections. */
 		if (fr.ipcFd >= 0)
-			FCGX_Free(&fr, 1);
+			worker_conn_close(&fr, peer.ss_family);
 		alarm(0);
 		served++;
 	}
