@@ -13,9 +13,15 @@
 #   static   nginx serving a file holding the same body, from the same nginx
 #   trivial  bench/trivial.c answering a body of the same size, behind a
 #            twin nginx rendered from the same template
-# Targets: detail miss >= 50% of the trivial responder; any catalog GET on
-# a hit >= 80% of the static file. Writes the section "Catalog reads" of
-# bench/RESULTS.md (other sections are kept).
+#   express  bench/peers/express (Express 4 + the official mongodb driver,
+#            npm ci'd here) serving the same detail and list from the same
+#            database, behind the same nginx (an extra server block on its
+#            own port, proxy_pass over a unix socket, included into the
+#            stack's rendered nginx.conf and reloaded)
+# Targets: detail miss >= 50% of the trivial responder, pool CPU per detail
+# <= 110 us and <= 0.15 of the Express peer's; any catalog GET on a hit
+# >= 80% of the static file. Appends a "Catalog reads" section to
+# bench/RESULTS.md.
 #
 #   bench/catalog/run.sh [DURATION_S] [PRODUCTS]   (defaults 8 and 10000)
 # BIN_DIR = a built tree (default build/bench2, built with --enable-werror);
@@ -33,6 +39,7 @@ bin=${BIN_DIR:-$top/build/bench2}
 build_tree "$bin" --enable-werror
 dir=$(mktemp -d /tmp/emporium-bench-catalog.XXXXXX)
 cleanup() {
+	[ -f "$dir/express.pid" ] && kill "$(cat "$dir/express.pid")" 2>/dev/null
 	[ -f "$dir/twin.pid" ] && kill "$(cat "$dir/twin.pid")" 2>/dev/null
 	[ -f "$dir/trivial.pid" ] && kill "$(cat "$dir/trivial.pid")" 2>/dev/null
 	scripts/lib/stack.sh stop "$dir/stack" >/dev/null 2>&1
@@ -72,6 +79,52 @@ list_bytes=$(stat -c %s "$dir/static/list.json")
 detail_bytes=$(stat -c %s "$dir/static/detail.json")
 list_items=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).items.length)' \
 	"$dir/static/list.json")
+# the Express peer, behind the stack's nginx on a port of its own
+(cd bench/peers/express && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; }) ||
+	{ echo "npm ci in bench/peers/express failed" >&2; exit 1; }
+MONGODB_URI="$STACK_MONGODB_URI" DB_NAME="$db" LOW_STOCK_PUBLIC=5 \
+	node bench/peers/express/server.js "$dir/express.sock" >"$dir/express.log" 2>&1 & echo $! > "$dir/express.pid"
+for _ in $(seq 100); do grep -q ready "$dir/express.log" 2>/dev/null && break; sleep 0.1; done
+grep -q ready "$dir/express.log" || { cat "$dir/express.log" >&2; exit 1; }
+eport=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+cat > "$dir/stack/nginx/conf/express.conf" <<NGX
+upstream express_peer {
+    server unix:$dir/express.sock;
+    keepalive 32;
+}
+server {
+    listen 127.0.0.1:$eport ssl;
+    server_name localhost 127.0.0.1;
+    ssl_certificate     $STACK_CA;
+    ssl_certificate_key $dir/stack/tls/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    access_log $dir/stack/nginx/logs/access.log emporium_json;
+    location /api/v1/ {
+        proxy_pass http://express_peer;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host \$host;
+    }
+}
+NGX
+sed -i "s|^\(\s*include .*emporium.conf;\)\$|\1\n    include $dir/stack/nginx/conf/express.conf;|" "$dir/stack/nginx/conf/nginx.conf"
+grep -q express.conf "$dir/stack/nginx/conf/nginx.conf" || { echo "could not include express.conf" >&2; exit 1; }
+nginx -t -q -p "$dir/stack/nginx" -c "$dir/stack/nginx/conf/nginx.conf" -e "$dir/stack/nginx/logs/error.log" ||
+	{ echo "nginx -t failed with express.conf" >&2; exit 1; }
+kill -HUP "$(cat "$dir/stack/run/nginx.pid")"
+express_base="https://127.0.0.1:$eport"
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$eport") 2>/dev/null && break; sleep 0.1; done
+express_fetch() { # express_fetch PATH FILE
+	local code
+	code=$(curl -sk -o "$2" -w '%{http_code}' "$express_base$1")
+	[ "$code" = 200 ] || { echo "express: GET $1 answered $code" >&2; exit 1; }
+}
+express_fetch "$detail_path" "$dir/express-detail.json"
+express_fetch "$list_path" "$dir/express-list.json"
+same_body() { cmp -s "$1" "$2" && echo "byte-for-byte the same" || echo "**differs** ($(stat -c %s "$2") B)"; }
+express_same_detail=$(same_body "$dir/static/detail.json" "$dir/express-detail.json")
+express_same_list=$(same_body "$dir/static/list.json" "$dir/express-list.json")
+
 # the cache behaves as this bench assumes: anonymous repeat = HIT, cookie = BYPASS
 cache_status() { curl -sk -o /dev/null -D - "$@" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-cache-status" {print $2}'; }
 for p in "$list_path" "$detail_path"; do
@@ -118,6 +171,7 @@ cpu_ticks() { # cpu_ticks PIDFILE: CPU ticks of a process and all its children, 
 cpu_all() { # database, FastCGI pool, nginx: Emporium's, or the twin's for the trivial runs
 	case $1 in
 	trivial*) echo "0 $(cpu_ticks "$dir/trivial.pid") $(cpu_ticks "$dir/twin.pid")" ;;
+	express*) echo "$(cpu_ticks "$dir/stack/run/mongo.pid") $(cpu_ticks "$dir/express.pid") $(cpu_ticks "$dir/stack/run/nginx.pid")" ;;
 	*) echo "$(cpu_ticks "$dir/stack/run/mongo.pid") $(cpu_ticks "$dir/stack/run/fcgi.pid") $(cpu_ticks "$dir/stack/run/nginx.pid")" ;;
 	esac
 }
@@ -142,7 +196,16 @@ rate() {
 		     for (i = 1; i <= 3; i++) printf " %.0f", (b[i] - a[i]) * 100 / hz / d
 		     printf "\n"}' "$dir/wrk.out"
 }
+# the FastCGI workers' resident memory, summed (kB)
+worker_rss() {
+	local m; m=$(cat "$dir/stack/run/fcgi.pid")
+	for p in $(cat /proc/"$m"/task/*/children 2>/dev/null); do
+		awk '/^VmRSS:/ {print $2}' /proc/"$p"/status 2>/dev/null
+	done | awk '{s += $1} END {print s + 0}'
+}
 wrk -t2 -c"$conns" -d2s "$STACK_BASE/admin/list.json" >/dev/null 2>&1 # warm up
+wrk -t2 -c"$conns" -d2s -H "Cookie: bench=1" "$STACK_BASE$detail_path" >/dev/null 2>&1
+wrk -t2 -c"$conns" -d2s "$express_base$detail_path" >/dev/null 2>&1
 # each figure right after the one it is compared with (the machine is shared)
 {
 	rate static_list "$STACK_BASE/admin/list.json"
@@ -153,10 +216,15 @@ wrk -t2 -c"$conns" -d2s "$STACK_BASE/admin/list.json" >/dev/null 2>&1 # warm up
 	[ "$(curl -sk -o /dev/null -w '%{size_download}' "$trivial_url")" = "$list_bytes" ] || { echo "trivial: wrong size" >&2; exit 1; }
 	rate trivial_list "$trivial_url"
 	rate list_miss "$STACK_BASE$list_path" "Cookie: bench=1"
+	rate express_list "$express_base$list_path" "Cookie: bench=1"
 	trivial_start "$detail_bytes"
 	[ "$(curl -sk -o /dev/null -w '%{size_download}' "$trivial_url")" = "$detail_bytes" ] || { echo "trivial: wrong size" >&2; exit 1; }
 	rate trivial_detail "$trivial_url"
+	rss0=$(worker_rss)
 	rate detail_miss "$STACK_BASE$detail_path" "Cookie: bench=1"
+	rate express_detail "$express_base$detail_path" "Cookie: bench=1"
+	rate detail_miss2 "$STACK_BASE$detail_path" "Cookie: bench=1"
+	echo "rss $rss0 $(worker_rss)"
 	rate search_miss "$STACK_BASE$search_path" "Cookie: bench=1"
 } > "$dir/rates"
 cat "$dir/rates" >&2
@@ -172,6 +240,22 @@ row() { # row LABEL NAME BYTES TRIVIAL STATIC TARGET
 	esac
 	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$3" "$(get "$2" 2)" "$vt" "$vs" \
 		"$(get "$2" 5)" "$(get "$2" 4)" "$tgt"
+}
+us() { awk -v k="$1" -v f="$2" '$1 == k {printf "%.0f", $f * 1e4 / $2}' "$dir/rates"; }
+summary() {
+	local p1 p2 pool ex db1 db2 rps1 rps2 r0 r1 nreq
+	p1=$(us detail_miss 7); p2=$(us detail_miss2 7); ex=$(us express_detail 7)
+	db1=$(us detail_miss 6); db2=$(us detail_miss2 6)
+	pool=$(awk -v a="$p1" -v b="$p2" 'BEGIN {printf "%.0f", (a + b) / 2}')
+	rps1=$(get detail_miss 2); rps2=$(get detail_miss2 2)
+	read -r _ r0 r1 < <(grep '^rss ' "$dir/rates")
+	nreq=$(awk '$1 ~ /^detail_miss/ || $1 == "list_miss" {s += $3} END {print s}' "$dir/rates")
+	echo "Detail, cache miss (mean of the two runs): pool CPU $pool us per request (target <= 110: $(awk -v p="$pool" 'BEGIN {print (p <= 110) ? "met" : "**NOT met**"}')),"
+	echo "$(awk -v p="$pool" -v e="$ex" 'BEGIN {printf "%.2f", p / e}') of the Express peer's $ex us (target <= 0.15: $(awk -v p="$pool" -v e="$ex" 'BEGIN {print (p / e <= 0.15) ? "met" : "**NOT met**"}'));"
+	echo "requests/s $(awk -v a="$rps1" -v b="$rps2" -v t="$(get trivial_detail 2)" 'BEGIN {printf "%.2f", (a + b) / 2 / t}') of the trivial responder's (target >= 0.50);"
+	echo "the database spent $db1 / $db2 us per detail (Express's reads: $(us express_detail 6) us)."
+	echo "Express per detail request: $ex us in its process, so the pool costs $(awk -v p="$pool" -v e="$ex" 'BEGIN {printf "%.1f", e / p}')x less."
+	echo "Worker RSS (sum over $workers workers): $r0 kB before the detail runs, $r1 kB after; $nreq requests of the pool during the run."
 }
 report=$(cat <<TXT
 ## Catalog reads ($(date -u +%Y-%m-%d), $(nproc) cores, $products products, wrk -t2 -c$conns -d${dur}s over HTTPS, $workers FastCGI workers, mongo-standin)
@@ -195,17 +279,25 @@ $(row "list, cache miss" list_miss "$list_bytes" trivial_list static_list none)
 $(row "list, cache hit" list_hit "$list_bytes" trivial_list static_list static80)
 $(row "detail, cache miss" detail_miss "$detail_bytes" trivial_detail static_detail trivial50)
 $(row "detail, cache hit" detail_hit "$detail_bytes" trivial_detail static_detail static80)
+$(row "detail, cache miss (again, after Express)" detail_miss2 "$detail_bytes" trivial_detail static_detail none)
+$(row "Express peer, list" express_list "$(stat -c %s "$dir/express-list.json")" trivial_list static_list none)
+$(row "Express peer, detail" express_detail "$(stat -c %s "$dir/express-detail.json")" trivial_detail static_detail none)
 | search \`$search_path\`, cache miss | $(stat -c %s "$dir/search.json") | $(get search_miss 2) | | | $(get search_miss 5) | $(get search_miss 4) | |
 
 CPU during each run: % of one core (the machine has $(( $(nproc) * 100 ))%; wrk and other tenants use
 the rest) and microseconds of CPU per answered request. For the trivial runs the pool is
-bench/trivial.c and nginx is the twin.
+bench/trivial.c and nginx is the twin; for the Express runs the "pool" is the one Node process
+of bench/peers/express (Express 4, mongodb driver $(node -p 'require("./bench/peers/express/node_modules/mongodb/package.json").version'),
+Node $(node --version)), behind the same nginx. The Express peer's bodies: detail $express_same_detail,
+list $express_same_list (as ours).
 
 | run | database (mongo-standin, Node.js) % | FastCGI pool % | nginx % | database us/req | pool us/req | nginx us/req |
 |---|---:|---:|---:|---:|---:|---:|
-$(for k in trivial_list list_miss list_hit trivial_detail detail_miss detail_hit search_miss; do
+$(for k in trivial_list list_miss express_list list_hit trivial_detail detail_miss express_detail detail_miss2 detail_hit search_miss; do
 	awk -v k="$k" '$1 == k {printf "| %s | %s | %s | %s | %.0f | %.0f | %.0f |\n", k, $6, $7, $8,
 		$6 * 1e4 / $2, $7 * 1e4 / $2, $8 * 1e4 / $2}' "$dir/rates"; done)
+
+$(summary)
 TXT
 )
 bench_write_section "Catalog reads" "$report"
