@@ -83,6 +83,7 @@ list_items=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.
 (cd bench/peers/express && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; }) ||
 	{ echo "npm ci in bench/peers/express failed" >&2; exit 1; }
 MONGODB_URI="$STACK_MONGODB_URI" DB_NAME="$db" LOW_STOCK_PUBLIC=5 \
+	PUBLIC_URL="$(sed -n 's/^EMPORIUM_PUBLIC_URL=//p' "$STACK_ENV_FILE")" \
 	node bench/peers/express/server.js "$dir/express.sock" >"$dir/express.log" 2>&1 & echo $! > "$dir/express.pid"
 for _ in $(seq 100); do grep -q ready "$dir/express.log" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$dir/express.log" || { cat "$dir/express.log" >&2; exit 1; }

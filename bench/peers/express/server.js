@@ -20,8 +20,10 @@ const db = client.db(process.env.DB_NAME || 'emporium');
 const products = db.collection('products');
 const categories = db.collection('categories');
 
-const hidden = new Set(['_id', 'category_id', 'stock_rev', 'deleted_at', 'deleted_by',
-  'created_by', 'updated_by', 'total_stock', '_score']);
+const hidden = new Set(['_id', 'category_id', 'stock_rev', 'search_text', '_sold', 'deleted_at',
+  'deleted_by', 'created_by', 'updated_by', 'total_stock', 'version', 'sold_units', '_score']);
+const publicUrl = (process.env.PUBLIC_URL || '').replace(/\/+$/, '');
+const absolute = (u) => (typeof u === 'string' && u[0] === '/' && u[1] !== '/' ? publicUrl + u : u);
 const variantHidden = new Set(['stock', 'low_stock_alerts', 'low_stock', 'low_stock_threshold']);
 
 function iso(v) { return v instanceof Date ? v.toISOString() : v; }
@@ -38,10 +40,34 @@ function plain(v) {
   return v;
 }
 
-function publicProduct(doc) {
+// the category index catalog_public_view_init reads per request: id -> {id, slug, name, path}
+async function categoryIndex() {
+  const rows = await categories.find({}, { sort: { position: 1, name: 1, _id: 1 }, limit: 1000 }).toArray();
+  const byId = new Map(rows.map((r) => [r._id.toHexString(), r]));
+  const ref = (r) => ({ id: r._id.toHexString(), slug: typeof r.slug === 'string' ? r.slug : '',
+    name: typeof r.name === 'string' ? r.name : '' });
+  const index = new Map();
+  for (const r of rows) {
+    const chain = [];
+    for (let c = r; c && chain.length < 64 && !chain.includes(c); c = c.parent_id ? byId.get(c.parent_id.toHexString()) : null)
+      chain.push(c);
+    index.set(r._id.toHexString(), { ...ref(r), path: chain.reverse().map(ref) });
+  }
+  return { index, rows, byId };
+}
+
+function publicProduct(doc, view) {
   const o = {};
   for (const k of Object.keys(doc)) {
     if (hidden.has(k)) continue;
+    if (k === 'images' && Array.isArray(doc.images)) {
+      o.images = doc.images.map((im) => {
+        const pi = {};
+        for (const ik of Object.keys(im)) if (ik !== 'storage' && ik !== 'public_id') pi[ik] = ik === 'url' ? absolute(im.url) : plain(im[ik]);
+        return pi;
+      });
+      continue;
+    }
     if (k === 'variants' && Array.isArray(doc.variants)) {
       o.variants = doc.variants.map((v) => {
         const pv = {};
@@ -58,6 +84,12 @@ function publicProduct(doc) {
   if ('_id' in doc) o.id = plain(doc._id);
   if ('category_id' in doc) o.category = plain(doc.category_id);
   o.in_stock = Number(doc.total_stock) > 0;
+  let first = null;
+  for (const im of o.images || []) if (!first || Number(im.position || 0) < Number(first.position || 0)) first = im;
+  o.image = first ? { url: first.url ?? null, alt: first.alt ?? null, width: first.width ?? null, height: first.height ?? null } : null;
+  const ref = o.category ? view.index.get(String(o.category)) : null;
+  o.category_info = ref ? { id: ref.id, slug: ref.slug, name: ref.name } : null;
+  if (view.detail) o.breadcrumbs = ref ? ref.path : [];
   return o;
 }
 
@@ -72,16 +104,16 @@ app.get('/api/v1/products/:id', async (req, res, next) => {
     else filter.slug = id;
     const doc = await products.findOne(filter);
     if (!doc) return res.status(404).type('application/problem+json').send({ type: 'about:blank', title: 'Not Found', status: 404 });
-    res.set('Cache-Control', 'public, max-age=5').json(publicProduct(doc));
+    const { index } = await categoryIndex();
+    res.set('Cache-Control', 'public, max-age=5').json(publicProduct(doc, { index, detail: true }));
   } catch (e) { next(e); }
 });
 
 // the category and everything below it, as catalog_category_subtree walks parent_id
-async function subtree(slug) {
-  const rows = await categories.find({}, { sort: { position: 1, name: 1, _id: 1 }, limit: 1000 }).toArray();
+function subtree(cats, slug) {
+  const { rows, byId } = cats;
   const root = rows.find((r) => r.slug === slug);
   if (!root) return null;
-  const byId = new Map(rows.map((r) => [r._id.toHexString(), r]));
   const below = (r) => {
     for (let steps = 0; r && steps <= rows.length; steps++) {
       if (r._id.equals(root._id)) return true;
@@ -96,8 +128,9 @@ app.get('/api/v1/products', async (req, res, next) => {
   try {
     const limit = Math.min(Number(req.query.limit || 20), 100);
     const match = { status: 'active', deleted_at: null };
+    const cats = await categoryIndex();
     if (req.query.category) {
-      const ids = await subtree(String(req.query.category));
+      const ids = subtree(cats, String(req.query.category));
       if (!ids) return res.status(400).type('application/problem+json').send({ type: 'about:blank', title: 'Bad Request', status: 400 });
       match.category_id = { $in: ids };
     }
@@ -105,7 +138,7 @@ app.get('/api/v1/products', async (req, res, next) => {
     const sort = req.query.sort === 'price_asc' ? { min_price: 1, _id: 1 } : { created_at: -1, _id: -1 };
     const docs = await products.aggregate([{ $match: match }, { $sort: sort }, { $limit: limit + 1 }]).toArray();
     const more = docs.length > limit;
-    const items = docs.slice(0, limit).map(publicProduct);
+    const items = docs.slice(0, limit).map((d) => publicProduct(d, { index: cats.index, detail: false }));
     let next = null;
     if (more) {
       const last = docs[limit - 1];
