@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -174,6 +175,29 @@ static void worker_serve(struct em_app *app, FCGX_Request *fr)
 }
 
 /*
+ * The wait for a connection. poll() on the shared listening socket wakes
+ * every idle worker for each connection, and all but one find accept()
+ * empty; an epoll set of its own per worker with EPOLLEXCLUSIVE (Linux
+ * 4.5+) wakes one. -1 (then ppoll) where the kernel refuses it.
+ */
+static int worker_epoll_open(int listen_fd)
+{
+#ifdef EPOLLEXCLUSIVE
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	int fd = epoll_create1(EPOLL_CLOEXEC);
+
+	ev.data.fd = listen_fd;
+	if (fd >= 0 && epoll_ctl(fd, EPOLL_CTL_ADD, listen_fd, &ev) == 0)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+#else
+	(void)listen_fd;
+#endif
+	return -1;
+}
+
+/*
  * Closes the connection of a finished request. libfcgi's close is a
  * lingering one (shutdown, then up to 2 s of poll and read until nginx
  * closes its end), which keeps the worker from its next connection for a
@@ -238,6 +262,7 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid,
 	struct sigaction sa;
 	sigset_t blocked, unblocked;
 	long served = 0;
+	int epfd;
 
 	em_log_set_role("worker");
 	/* Die with the master: a worker that outlives it keeps the socket and
@@ -290,6 +315,7 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid,
 		em_log_crash_flush_install(crash, WORKER_CLEAN_EXIT ? 1 : sizeof(crash) / sizeof(crash[0]));
 	}
 	em_log_buffer_enable(true);
+	epfd = worker_epoll_open(listen_fd);
 
 	while (!worker_stop) {
 		struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
@@ -302,7 +328,13 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid,
 		rc = em_log_pending() ? poll(&pfd, 1, 0) : 0;
 		if (rc <= 0) {
 			em_log_flush();
-			rc = ppoll(&pfd, 1, NULL, &unblocked);
+			if (epfd >= 0) {
+				struct epoll_event ev;
+
+				rc = epoll_pwait(epfd, &ev, 1, -1, &unblocked);
+			} else {
+				rc = ppoll(&pfd, 1, NULL, &unblocked);
+			}
 		}
 		if (rc < 0) {
 			if (errno == EINTR)
@@ -359,6 +391,8 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid,
 		served++;
 	}
 	em_debug("worker stopping after %ld requests", served);
+	if (epfd >= 0)
+		close(epfd);
 	em_app_close(&app);
 	worker_exit(0);
 }
