@@ -8,6 +8,7 @@
 # figures as ratios to bench/RESULTS.md (section "serving path").
 #
 #   bench/run.sh [DURATION_S]   (default 10; needs wrk: apt-get install wrk)
+# BIN_DIR = a built tree (default build/bench, built with --enable-werror)
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
@@ -16,7 +17,8 @@ cd "$top"
 dur=${1:-10}
 conns=${BENCH_CONNECTIONS:-16}
 command -v wrk >/dev/null || { echo "bench needs wrk (apt-get install wrk)"; exit 1; }
-build_tree "$top/build/bench" --enable-werror
+bin=${BIN_DIR:-$top/build/bench}
+build_tree "$bin" --enable-werror
 dir=$(mktemp -d /tmp/emporium-bench.XXXXXX)
 trap 'scripts/lib/stack.sh stop "$dir/stack"; [ -f "$dir/trivial.pid" ] && kill "$(cat "$dir/trivial.pid")"; [ -f "$dir/twin/nginx.pid" ] && kill "$(cat "$dir/twin/nginx.pid")"; rm -rf "$dir"' EXIT
 
@@ -24,7 +26,7 @@ workers=$(nproc)
 # static files from a directory of the bench's own, not the admin panel
 mkdir -p "$dir/static"
 STACK_ADMIN_ROOT="$dir/static" \
-STACK_BIN_DIR="$top/build/bench" STACK_WORKERS="$workers" STACK_LOG_LEVEL=warn \
+STACK_BIN_DIR="$bin" STACK_WORKERS="$workers" STACK_LOG_LEVEL=warn \
 STACK_NGX_API_RATE=1000000r/s STACK_NGX_API_BURST=1000000 STACK_NGX_CONN_PER_IP=10000 \
 	scripts/lib/stack.sh start "$dir/stack" >/dev/null
 . "$dir/stack/stack.env"
