@@ -382,6 +382,15 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid,
 		}
 		alarm((unsigned)cfg->request_timeout_s);
 		worker_serve(&app, &fr);
+		/* FCGX_Accept_r took keepConnection from nginx's request (off
+		 * without fastcgi_keep_conn), and FCGX_Finish_r would then close
+		 * with libfcgi's lingering close. When nginx has sent all of the
+		 * request (stdin at its end: no body, or a body read whole) the
+		 * worker closes it itself (worker_conn_close); a body left unread
+		 * (refused before reading) is still coming, so libfcgi's
+		 * lingering close drains it and nginx gets the answer. */
+		if (peer.ss_family == AF_UNIX && FCGX_GetChar(fr.in) == EOF)
+			fr.keepConnection = 1;
 		FCGX_Finish_r(&fr);
 		/* nginx may keep the connection (fastcgi_keep_conn); we don't:
 		 * a pinned worker cannot serve other connections. */
