@@ -110,6 +110,10 @@ struct jobs_worker {
 	char owner[128];       /* lease_owner: "host:pid:random" */
 	int64_t lease_cap_s;   /* lease length used for new claims */
 	unsigned long runs, failures;
+	/* this worker's last job failed and will be retried: the next success
+	 * of that type means its dependency (SMTP, a gateway) is back */
+	bool last_failed;
+	char last_failed_type[64];
 	/* GET /metrics (src/jobs/metrics_listen.c): the listening socket (-1:
 	 * none) and the process's counters; both outlive a reload */
 	int metrics_fd;

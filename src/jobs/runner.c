@@ -295,6 +295,38 @@ static jobs_handler_fn jobs_handler_find(const char *type)
 	return em_modules_job_handler(type);
 }
 
+/*
+ * A job of this type just succeeded after this worker's last one of it
+ * failed: whatever it depends on (the SMTP server, a gateway) is back, so
+ * the retries of that type waiting out their backoff are made due now
+ * instead of after up to an hour (an outage of a minute had pushed some
+ * to 4 minutes and more). Best effort: a failure here only leaves them
+ * on their backoff.
+ */
+static void jobs_retries_bring_forward(struct jobs_worker *w, const char *type)
+{
+	mongoc_collection_t *coll = store_collection(&w->store, "jobs");
+	bson_t *filter, *update, reply;
+	bson_error_t berr;
+	bson_iter_t it;
+	int64_t now = em_now_ms();
+
+	filter = BCON_NEW("status", BCON_UTF8("pending"), "type", BCON_UTF8(type), "attempts", "{",
+			  "$gt", BCON_INT32(0), "}", "run_after", "{", "$gt", BCON_DATE_TIME(now),
+			  "}");
+	update = BCON_NEW("$set", "{", "run_after", BCON_DATE_TIME(now), "updated_at",
+			  BCON_DATE_TIME(now), "}");
+	if (!mongoc_collection_update_many(coll, filter, update, NULL, &reply, &berr))
+		em_warn("jobs: cannot bring %s retries forward: %s", type, berr.message);
+	else if (bson_iter_init_find(&it, &reply, "modifiedCount") && bson_iter_as_int64(&it) > 0)
+		em_info("jobs: %s works again: %lld waiting retries made due now", type,
+			(long long)bson_iter_as_int64(&it));
+	bson_destroy(&reply);
+	bson_destroy(filter);
+	bson_destroy(update);
+	mongoc_collection_destroy(coll);
+}
+
 bool jobs_worker_run_one(struct jobs_worker *w, bool *ran, struct em_error *err)
 {
 	struct em_error jerr = EM_ERROR_INIT;
@@ -347,6 +379,9 @@ bool jobs_worker_run_one(struct jobs_worker *w, bool *ran, struct em_error *err)
 			(int)job.attempts);
 		ok = jobs_finish(w, &job, "done", 0, NULL, err);
 		jobs_count(&doc, EM_EV_JOB_DONE);
+		if (w->last_failed && strcmp(w->last_failed_type, job.type) == 0)
+			jobs_retries_bring_forward(w, job.type);
+		w->last_failed = false;
 		goto done;
 	}
 	w->failures++;
@@ -363,6 +398,8 @@ bool jobs_worker_run_one(struct jobs_worker *w, bool *ran, struct em_error *err)
 		(int)job.attempts, (long long)delay, jerr.message);
 	ok = jobs_finish(w, &job, "pending", em_now_ms() + delay, jerr.message, err);
 	jobs_count(&doc, EM_EV_JOB_RETRY);
+	w->last_failed = true;
+	snprintf(w->last_failed_type, sizeof w->last_failed_type, "%s", job.type);
 done:
 	em_log_set_request(NULL, NULL);
 	bson_destroy(&job.payload);

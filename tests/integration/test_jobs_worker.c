@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/time.h"
 #include "jobs/jobs.h"
 #include "harness_jobs.h"
 
@@ -116,6 +117,63 @@ static void test_smtp_down_then_up(void **state)
 	assert_non_null(mail);
 	assert_non_null(strstr(mail, "Subject: Order EM-1002 has shipped"));
 	assert_non_null(strstr(mail, "Tracking number: PT-778"));
+	free(mail);
+	hj_worker_stop(&w);
+	hj_catcher_stop(&c);
+	store_close(&st);
+}
+
+/*
+ * The SMTP server returns: the first mail that goes out brings the other
+ * waiting retries forward, so one queued behind an hour of backoff is
+ * delivered at once instead of an hour later (after an outage of a minute
+ * the doubling backoff had pushed some confirmations minutes out).
+ */
+static void test_retries_due_when_smtp_returns(void **state)
+{
+	static const char *const extra[] = { "EMPORIUM_JOB_MAX_ATTEMPTS=50",
+					     "EMPORIUM_JOB_BACKOFF_MS=500", NULL };
+	struct em_store st;
+	struct hj_catcher c = { 0 };
+	struct hj_worker w = { 0 };
+	char db[64], *mail;
+	int port = hj_free_port();
+	mongoc_collection_t *coll;
+	bson_t *filter, *update, *job;
+	bson_error_t berr;
+
+	(void)state;
+	hj_db_open(&st, db, sizeof(db));
+	/* a retry waiting out an hour of backoff, from before the outage */
+	hj_enqueue_mail(&st, "late@example.test", "order_shipped",
+		     "{\"name\": \"Lee\", \"order_id\": \"EM-2001\", \"carrier\": \"Pathao\","
+		     " \"tracking_number\": \"PT-1\"}", "shipped:EM-2001");
+	coll = store_collection(&st, "jobs");
+	filter = BCON_NEW("dedupe_key", BCON_UTF8("shipped:EM-2001"));
+	update = BCON_NEW("$set", "{", "attempts", BCON_INT32(3), "run_after",
+			  BCON_DATE_TIME(em_now_ms() + 3600 * 1000), "last_error",
+			  BCON_UTF8("SMTP: connection refused"), "}");
+	assert_true(mongoc_collection_update_one(coll, filter, update, NULL, NULL, &berr));
+	bson_destroy(filter);
+	bson_destroy(update);
+	mongoc_collection_destroy(coll);
+	/* the server is down: a new mail fails and waits too */
+	hj_worker_start(&w, db, port, extra, "bringforward");
+	hj_enqueue_mail(&st, "new@example.test", "order_shipped",
+		     "{\"name\": \"Nia\", \"order_id\": \"EM-2002\", \"carrier\": \"Pathao\","
+		     " \"tracking_number\": \"PT-2\"}", "shipped:EM-2002");
+	job = hj_job_wait(&st, "shipped:EM-2002", "pending", 1, 15000);
+	bson_destroy(job);
+	/* back: the new mail goes out, and the hour-long wait is over too */
+	hj_catcher_start(&c, port, "bringforward");
+	job = hj_job_wait(&st, "shipped:EM-2002", "done", 2, 20000);
+	bson_destroy(job);
+	job = hj_job_wait(&st, "shipped:EM-2001", "done", 4, 10000);
+	bson_destroy(job);
+	hj_mail_wait_count(&c, 2, 3000);
+	mail = hj_mail_to(&c, "late@example.test");
+	assert_non_null(mail);
+	assert_non_null(strstr(mail, "Subject: Order EM-2001 has shipped"));
 	free(mail);
 	hj_worker_stop(&w);
 	hj_catcher_stop(&c);
@@ -374,6 +432,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mail_delivered),
 		cmocka_unit_test(test_smtp_down_then_up),
+		cmocka_unit_test(test_retries_due_when_smtp_returns),
 		cmocka_unit_test(test_sigkill_mid_job),
 		cmocka_unit_test(test_bad_jobs_go_dead),
 		cmocka_unit_test(test_max_attempts_dead),
