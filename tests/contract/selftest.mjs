@@ -16,12 +16,14 @@ const rec = (method, p, status, ct, body, headers = '', request) =>
 const job = { id: '0123456789abcdef01234567', type: 'email', status: 'pending', attempts: 0, to: null,
 	template: null, last_error: null, message_id: null, created_at: null, updated_at: null, run_after: null,
 	lease_until: null, sent_at: null, finished_at: null, dead_at: null };
-const problem = (status) => ({ type: 'about:blank', title: 'x', status });
+const slugs = { 401: 'unauthenticated', 403: 'forbidden', 404: 'not-found', 418: 'internal' };
+const problem = (status) => ({ type: `/problems/${slugs[status]}`, title: 'x', status });
 const good = [
 	rec('GET', '/api/v1/health', 200, 'application/json', { status: 'ok' }),
 	rec('HEAD', '/api/v1/health', 200, 'application/json', ''),
 	rec('GET', '/api/v1/products/facets?size=M', 200, 'application/json',
-		{ sizes: [], colors: [], price: { min: null, max: null, count: 0 } }),
+		{ sizes: [], colors: [], options: {}, brands: [], categories: [],
+		  availability: { in_stock: 0, total: 0 }, price: { min: null, max: null, count: 0 } }),
 	rec('GET', '/api/v1/products/some-slug', 404, 'application/problem+json', problem(404)),
 	rec('GET', '/api/v1/admin/jobs', 401, 'application/problem+json', problem(401)),
 	rec('DELETE', '/api/v1/me/addresses/0123456789abcdef01234567', 204, null, ''),
@@ -37,6 +39,8 @@ const bad = [
 	rec('GET', '/api/v1/no-such-route', 200, 'application/json', {}),                    // path
 	rec('PUT', '/api/v1/health', 200, 'application/json', { status: 'ok' }),             // method
 	rec('GET', '/api/v1/admin/jobs', 401, 'application/problem+json', { title: 'x' }),   // problem shape
+	rec('GET', '/api/v1/admin/jobs', 401, 'application/problem+json',                   // a type no page documents
+		{ type: 'about:blank', title: 'x', status: 401 }),
 	rec('DELETE', '/api/v1/me/addresses/0123456789abcdef01234567', 204, null, 'body'),   // 204 with a body
 	rec('GET', '/api/v1/health', 200, 'application/json', '{not json'),                  // not JSON
 	rec('GET', '/api/v1/admin/jobs', 401, 'application/problem+json', problem(403)),     // status differs
