@@ -19,6 +19,8 @@ struct rep_params {
 	int limit;
 	bool csv;          /* ?format=csv or Accept: text/csv */
 	bool sort_units;   /* ?sort=units (else revenue) */
+	bool has_category; /* ?category=<id> */
+	bson_oid_t category;
 };
 
 /* Which parameters a report takes (a bit each). */
@@ -27,6 +29,7 @@ enum {
 	REP_INTERVAL = 2,
 	REP_LIMIT = 4,
 	REP_SORT = 8,
+	REP_CATEGORY = 16, /* category: one category's products */
 };
 
 /*

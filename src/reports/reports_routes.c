@@ -7,6 +7,7 @@
  *   GET /api/v1/admin/dashboard (staff; admin sees the sales figures)
  */
 #include "reports/reports_internal.h"
+#include "core/ids.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,8 @@ bool rep_params_read(struct em_request *req, unsigned takes, struct rep_params *
 		allowed[n++] = "limit";
 	if (takes & REP_SORT)
 		allowed[n++] = "sort";
+	if (takes & REP_CATEGORY)
+		allowed[n++] = "category";
 	allowed[n] = NULL;
 	if (!em_request_query_check(req, allowed, 64, err))
 		return false;
@@ -63,6 +66,16 @@ bool rep_params_read(struct em_request *req, unsigned takes, struct rep_params *
 	}
 	if ((takes & REP_LIMIT) && !em_page_params(req, REP_LIMIT_DEFAULT, &p->limit, &cursor, err))
 		return false;
+	if (takes & REP_CATEGORY) {
+		const char *cat = em_request_query(req, "category");
+
+		if (cat && !em_oid_parse(cat, &p->category)) {
+			em_error_setc(err, EM_ERR_INVALID, "category", EM_CODE_INVALID_FORMAT,
+				      "category must be a category id");
+			return false;
+		}
+		p->has_category = cat != NULL;
+	}
 	if (takes & REP_SORT) {
 		sort = em_request_query(req, "sort");
 		if (sort && strcmp(sort, "units") == 0) {

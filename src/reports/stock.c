@@ -9,9 +9,16 @@
 #include <string.h>
 
 /* products not deleted with a variant low or out -> one row per such variant */
-static bson_t *stock_pipeline(int limit)
+static bson_t *stock_pipeline(int limit, const bson_oid_t *category)
 {
-	return BCON_NEW("pipeline", "[",
+	bson_t only = BSON_INITIALIZER, *pl;
+
+	/* the live products of one category (served by the category index), or all */
+	if (category)
+		BSON_APPEND_OID(&only, "category_id", category);
+	BSON_APPEND_NULL(&only, "deleted_at");
+	pl = BCON_NEW("pipeline", "[",
+		"{", "$match", BCON_DOCUMENT(&only), "}",
 		"{", "$match", "{", "deleted_at", BCON_NULL, "$or", "[",
 			"{", "variants.low_stock", BCON_BOOL(true), "}",
 			"{", "variants.stock", "{", "$lte", BCON_INT64(0), "}", "}", "]", "}", "}",
@@ -33,6 +40,9 @@ static bson_t *stock_pipeline(int limit)
 				"{", "$limit", BCON_INT32(limit > 0 ? limit : 1), "}", "]",
 		"}", "}",
 		"]");
+
+	bson_destroy(&only);
+	return pl;
 }
 
 struct stock_ctx {
@@ -134,7 +144,7 @@ bool rep_stock_counts(struct em_store *st, const struct em_config *cfg, int64_t 
 		      int64_t *low, struct em_error *err)
 {
 	struct stock_ctx c = { 0, 0, NULL, NULL };
-	bson_t *p = stock_pipeline(1);
+	bson_t *p = stock_pipeline(1, NULL);
 	bool ok = reports_aggregate(st, cfg, "products", p, stock_row, &c, "stock counts", err);
 
 	bson_destroy(p);
@@ -151,7 +161,7 @@ bool rep_stock(struct em_request *req, struct em_error *err)
 	bson_t *pl = NULL;
 	bool ok = false;
 
-	if (!rep_params_read(req, REP_LIMIT, &p, err))
+	if (!rep_params_read(req, REP_LIMIT | REP_CATEGORY, &p, err))
 		goto done;
 	if (p.csv) {
 		static const char *const head[] = { "product_id", "title", "sku", "stock",
@@ -165,7 +175,7 @@ bool rep_stock(struct em_request *req, struct em_error *err)
 	} else {
 		c.items = json_object_new_array();
 	}
-	pl = stock_pipeline(p.limit);
+	pl = stock_pipeline(p.limit, p.has_category ? &p.category : NULL);
 	if (!reports_aggregate(rep_st(req), rep_cfg(req), "products", pl, stock_row, &c,
 			       "stock report", err))
 		goto done;
