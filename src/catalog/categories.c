@@ -212,9 +212,26 @@ static json_object *tree_node(const bson_t *doc)
 		json_object_object_add(o, "parent", json_object_get(v));
 		json_object_object_del(o, "parent_id");
 	}
-	json_object_object_del(o, "created_at");
-	json_object_object_del(o, "updated_at");
-	json_object_object_del(o, "link_rev"); /* a conflict marker, not data */
+	/* what a category is to clients, nothing else the document holds
+	 * (timestamps, link_rev - a conflict marker -, fields other tools add) */
+	{
+		static const char *const keep[] = { "id", "slug", "name", "parent", "position",
+						    NULL };
+		const char *drop[32];
+		size_t n = 0;
+
+		json_object_object_foreach(o, k, val) {
+			size_t i;
+
+			(void)val;
+			for (i = 0; keep[i] && strcmp(keep[i], k) != 0; i++)
+				;
+			if (!keep[i] && n < sizeof drop / sizeof drop[0])
+				drop[n++] = k;
+		}
+		for (size_t i = 0; i < n; i++)
+			json_object_object_del(o, drop[i]);
+	}
 	children = json_object_new_array();
 	if (!children) {
 		json_object_put(o);
