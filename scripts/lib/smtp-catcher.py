@@ -25,8 +25,18 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 class SaveToDir:
     def __init__(self, directory):
         self.directory = directory
+        self.busy = 0           # DATA commands being saved
+        self.last_saved = 0.0   # monotonic time of the last one
 
     async def handle_DATA(self, server, session, envelope):
+        self.busy += 1
+        try:
+            return self.save(session, envelope)
+        finally:
+            self.busy -= 1
+            self.last_saved = time.monotonic()
+
+    def save(self, session, envelope):
         name = "%d-%s.eml" % (time.time_ns(), uuid.uuid4().hex[:8])
         tmp = os.path.join(self.directory, "." + name)
         with open(tmp, "wb") as f:
@@ -75,7 +85,8 @@ def main():
     if args.auth_user:
         params.update(authenticator=Credentials(args.auth_user, args.auth_password),
                       auth_required=True, auth_require_tls=bool(args.tls_cert))
-    controller = Controller(SaveToDir(args.dir), hostname=args.host, port=args.port, **params)
+    handler = SaveToDir(args.dir)
+    controller = Controller(handler, hostname=args.host, port=args.port, **params)
     controller.start()
     print("smtp-catcher ready on %s:%d" % (args.host, args.port), flush=True)
     loop = asyncio.new_event_loop()
@@ -83,6 +94,14 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
     loop.run_until_complete(stop)
+    # Stop as a mail server does: take no new connection, let a mail being
+    # saved get its 250 out (a mail saved whose reply is lost is sent
+    # again by the client: one mail delivered twice), then go.
+    controller.loop.call_soon_threadsafe(controller.server.close)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and (
+            handler.busy or time.monotonic() - handler.last_saved < 0.3):
+        time.sleep(0.05)
     controller.stop()
 
 
