@@ -186,13 +186,19 @@ static void master_reap(struct master *m, bool stopping)
 				continue;
 			lived = ts_diff(&t, &s->started);
 			s->pid = 0;
-			if (m->metrics)
-				em_metrics_add(WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
-						       &m->metrics->worker_exits_clean :
+			if (m->metrics) {
+				bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+
+				/* a clean exit the master asked for is a retirement
+				 * (reload, stop); any other is max_requests reached */
+				em_metrics_add(clean && (s->retiring || stopping) ?
+						       &m->metrics->worker_exits_retired :
+					       clean ? &m->metrics->worker_exits_recycled :
 					       WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ?
 						       &m->metrics->worker_exits_timeout :
 						       &m->metrics->worker_exits_crash,
 					       1);
+			}
 			if (s->retiring || stopping)
 				break;
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {

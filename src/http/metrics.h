@@ -79,7 +79,8 @@ struct em_metrics_slot {
 
 struct em_metrics {
 	uint64_t worker_starts;
-	uint64_t worker_exits_clean;      /* recycled after max_requests, or retired */
+	uint64_t worker_exits_recycled;   /* ended after EMPORIUM_MAX_REQUESTS */
+	uint64_t worker_exits_retired;    /* ended by a reload or the stop */
 	uint64_t worker_exits_timeout;    /* killed by the request timeout */
 	uint64_t worker_exits_crash;      /* any other death */
 	struct em_metrics_slot slots[EM_METRICS_SLOTS];

@@ -94,10 +94,13 @@ static void metrics_http(const struct em_app *app, bson_string_t *out)
 	em_metrics_appendf(out,
 		     "# HELP emporium_fcgi_worker_exits_total Workers that ended, by how.\n"
 		     "# TYPE emporium_fcgi_worker_exits_total counter\n"
-		     "emporium_fcgi_worker_exits_total{reason=\"clean\"} %" PRIu64 "\n"
+		     "emporium_fcgi_worker_exits_total{reason=\"recycled\"} %" PRIu64 "\n"
+		     "emporium_fcgi_worker_exits_total{reason=\"retired\"} %" PRIu64 "\n"
 		     "emporium_fcgi_worker_exits_total{reason=\"timeout\"} %" PRIu64 "\n"
 		     "emporium_fcgi_worker_exits_total{reason=\"crash\"} %" PRIu64 "\n",
-		     em_metrics_read(&m->worker_exits_clean), em_metrics_read(&m->worker_exits_timeout),
+		     em_metrics_read(&m->worker_exits_recycled),
+		     em_metrics_read(&m->worker_exits_retired),
+		     em_metrics_read(&m->worker_exits_timeout),
 		     em_metrics_read(&m->worker_exits_crash));
 }
 

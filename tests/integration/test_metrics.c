@@ -122,6 +122,55 @@ static void test_histogram_is_cumulative(void **state)
 	free(text);
 }
 
+/*
+ * A worker that reached EMPORIUM_MAX_REQUESTS is counted as recycled, one
+ * the master retired (a reload) as retired - not both as "clean".
+ */
+static void test_worker_exits_by_reason(void **state)
+{
+	const char *rec = "emporium_fcgi_worker_exits_total{reason=\"recycled\"}";
+	const char *ret = "emporium_fcgi_worker_exits_total{reason=\"retired\"}";
+	char *text;
+	double rec0, ret0, rec1, ret1, rec2, ret2;
+	int before;
+
+	(void)state;
+	text = scrape();
+	rec0 = sample(text, rec);
+	ret0 = sample(text, ret);
+	free(text);
+	assert_true(rec0 >= 0 && ret0 >= 0);
+	/* a reload retires every worker of the pool */
+	before = h_worker_pids((pid_t[64]){ 0 }, 64);
+	assert_true(before >= 1);
+	assert_true(h_stack_reconfigure("EMPORIUM_MAX_REQUESTS=5"));
+	text = scrape();
+	rec1 = sample(text, rec);
+	ret1 = sample(text, ret);
+	free(text);
+	fprintf(stderr, "  retired %g -> %g (pool of %d), recycled %g -> %g\n", ret0, ret1, before,
+		rec0, rec1);
+	assert_true(ret1 >= ret0 + before);
+	assert_true(rec1 == rec0);
+	/* 40 requests over workers that serve 5 each: at least 40/5 - pool of
+	 * them ended recycled, none retired */
+	for (int i = 0; i < 40; i++) {
+		struct h_resp r = h_get("/api/v1/health");
+
+		assert_int_equal(r.status, 200);
+		h_resp_free(&r);
+	}
+	h_sleep_ms(300); /* the master reaps the last one */
+	text = scrape();
+	rec2 = sample(text, rec);
+	ret2 = sample(text, ret);
+	free(text);
+	fprintf(stderr, "  recycled %g -> %g after 40 requests\n", rec1, rec2);
+	assert_true(rec2 >= rec1 + 40 / 5 - h_worker_pids((pid_t[64]){ 0 }, 64));
+	assert_true(ret2 == ret1);
+	assert_true(h_stack_reconfigure(NULL));
+}
+
 static void test_only_allowed_scrapers(void **state)
 {
 	struct h_resp r;
@@ -607,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_counts_every_request_once),
 		cmocka_unit_test(test_histogram_is_cumulative),
 		cmocka_unit_test(test_only_allowed_scrapers),
+		cmocka_unit_test(test_worker_exits_by_reason),
 		cmocka_unit_test(test_database_errors),
 		cmocka_unit_test(test_retry_and_stock_out),
 		cmocka_unit_test(test_give_up_counted),
