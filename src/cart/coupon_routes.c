@@ -161,6 +161,13 @@ static bool cart_coupons_create(struct em_request *req, struct em_error *err)
 				      "a coupon with this code exists");
 		goto done;
 	}
+	{
+		char hex[25], loc[64];
+
+		bson_oid_to_string(&id, hex);
+		snprintf(loc, sizeof loc, "/api/v1/admin/coupons/%s", hex);
+		em_response_header(req, "Location", loc);
+	}
 	cart_coupon_respond(req, 201, &doc, err);
 	ok = err->kind == EM_ERR_NONE;
 done:

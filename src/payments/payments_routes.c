@@ -530,7 +530,7 @@ static json_object *pr_refund_json(const bson_t *r)
 static bool pr_refund(struct em_request *req, struct em_error *err)
 {
 	static const char *const allowed[] = { "amount", "reason", NULL };
-	const char *key = em_request_header(req, "Idempotency-Key"), *reason;
+	const char *key = NULL, *reason = NULL;
 	bson_oid_t oid, by;
 	bson_t filter = BSON_INITIALIZER, payment, existing;
 	bson_error_t berr;
@@ -538,20 +538,16 @@ static bool pr_refund(struct em_request *req, struct em_error *err)
 	int64_t amount;
 	struct refund_ctx c;
 
-	if (!key || !key[0] || strlen(key) > 255) {
-		em_error_set(err, EM_ERR_PRECONDITION_REQUIRED, "Idempotency-Key",
-			     "a refund needs an Idempotency-Key header (1..255 characters)");
+	if (!em_request_idempotency_key(req, true, "a refund", &key, err) || !pr_user(req, &by, err))
 		goto done;
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if (em_json_check_fields(req->json, allowed, err) || err->field[0]) {
+		em_json_get_int64(req->json, "amount", 1, PAYMENTS_REQUEST_AMOUNT_MAX, true, &present,
+				  &amount, err);
+		em_json_get_string(req->json, "reason", 1, 255, true, &reason, err);
 	}
-	for (const char *p = key; *p; p++)
-		if (*p < 0x21 || *p > 0x7e) {
-			em_error_set(err, EM_ERR_INVALID, "Idempotency-Key", "is printable ASCII");
-			goto done;
-		}
-	if (!pr_user(req, &by, err) || !em_json_check_fields(req->json, allowed, err) ||
-	    !em_json_get_int64(req->json, "amount", 1, PAYMENTS_REQUEST_AMOUNT_MAX, true, &present,
-			       &amount, err) ||
-	    !em_json_get_string(req->json, "reason", 1, 255, true, &reason, err))
+	if (!em_error_collect_end(err))
 		goto done;
 	if (!em_oid_parse(em_request_path_param(req, "id"), &oid)) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such order");
@@ -802,7 +798,7 @@ done:
 static bool pr_cod_collect(struct em_request *req, struct em_error *err)
 {
 	static const char *const allowed[] = { "method", "amount", NULL };
-	const char *method;
+	const char *method = NULL;
 	bson_oid_t oid, by;
 	bson_t order;
 	bool have_order = false, ok = false, present;
@@ -811,15 +807,20 @@ static bool pr_cod_collect(struct em_request *req, struct em_error *err)
 	const char *status;
 	json_object *out;
 
-	if (!pr_user(req, &by, err) || !em_json_check_fields(req->json, allowed, err) ||
-	    !em_json_get_string(req->json, "method", 1, 16, true, &method, err) ||
-	    !em_json_get_int64(req->json, "amount", 0, PAYMENTS_REQUEST_AMOUNT_MAX, true, &present,
-			       &amount, err))
+	if (!pr_user(req, &by, err))
 		goto done;
-	if (strcmp(method, "cod") != 0) {
-		em_error_set(err, EM_ERR_INVALID, "method", "only cod is recorded by staff");
-		goto done;
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if (em_json_check_fields(req->json, allowed, err) || err->field[0]) {
+		if (em_json_get_string(req->json, "method", 1, 16, true, &method, err) &&
+		    strcmp(method, "cod") != 0)
+			em_error_setc(err, EM_ERR_INVALID, "method", EM_CODE_INVALID_VALUE,
+				      "only cod is recorded by staff");
+		em_json_get_int64(req->json, "amount", 0, PAYMENTS_REQUEST_AMOUNT_MAX, true,
+				  &present, &amount, err);
 	}
+	if (!em_error_collect_end(err))
+		goto done;
 	if (!em_oid_parse(em_request_path_param(req, "id"), &oid)) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such order");
 		goto done;

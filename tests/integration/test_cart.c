@@ -614,6 +614,18 @@ static void make_coupon(const char *body, char *id_out)
 		fprintf(stderr, "coupon %s: %ld %s\n", body, r.status, r.body);
 	assert_int_equal(r.status, 201);
 	j = h_json(&r);
+	{
+		/* 201 names what it made: Location reads the same coupon back */
+		char loc[128], want[128];
+		struct h_resp g;
+
+		assert_true(h_header(&r, "Location", loc, sizeof loc));
+		snprintf(want, sizeof want, "/api/v1/admin/coupons/%s", hc_jstr(j, "id"));
+		assert_string_equal(loc, want);
+		g = hc_staff("GET", loc, NULL, NULL);
+		assert_int_equal(g.status, 200);
+		h_resp_free(&g);
+	}
 	if (id_out)
 		snprintf(id_out, 25, "%s", hc_jstr(j, "id"));
 	json_object_put(j);

@@ -1294,6 +1294,18 @@ static void test_refund_bad_input(void **state)
 		if (st != 400)
 			fail_msg("%s answered %ld (wanted 400)", bodies[i], st);
 	}
+	/* every fault of one body at once, each with its code */
+	{
+		char path[128];
+		const char *body = "{\"amount\": \"x\", \"reason\": \"\", \"method\": \"manual\"}";
+		struct h_resp r;
+
+		snprintf(path, sizeof path, "/api/v1/admin/orders/%s/refunds", id);
+		r = h_request("POST", path, body, strlen(body), h);
+		h_assert_problem_errors(&r, 400,
+					"method:unknown_field amount:invalid_type reason:too_short");
+		h_resp_free(&r);
+	}
 	/* no such order, a malformed id, a customer */
 	assert_int_equal(refund_raw("0123456789abcdef01234567", h, "{\"amount\": 100, \"reason\": \"x\"}"), 404);
 	assert_int_equal(refund_raw("not-an-order", h, "{\"amount\": 100, \"reason\": \"x\"}"), 404);
