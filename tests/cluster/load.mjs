@@ -359,7 +359,9 @@ async function mails(stateFile, dirName) {
 	let missing = want.size;
 	for (;;) {
 		for (const f of readdirSync(dirName)) {
-			if (seen.has(f) || !f.endsWith('.eml')) continue;
+			// a dot file is the catcher still writing (it renames when done):
+			// read now, it would count once half-written and again renamed
+			if (seen.has(f) || f.startsWith('.') || !f.endsWith('.eml')) continue;
 			seen.add(f);
 			const m = /^Subject: Order (EM-\d{4}-\d+) confirmed/m.exec(readFileSync(path.join(dirName, f), 'latin1'));
 			if (m && want.has(m[1])) count.set(m[1], (count.get(m[1]) || 0) + 1);
