@@ -242,8 +242,10 @@ check "$t: limit_conn holds: at most $HTTP_CONN requests of one address at once,
 	[ "$(jq -r '(.ends["429"] // 0) >= 16 and (.ends["429"] // 0) + (.ends["still open"] // 0) == .n' "$work/$t.dribble")" = true ]
 # nginx answers 413 as soon as it knows and closes; a client still sending
 # may see the close (a reset) before the answer, so nginx's log counts
-check "$t: every 8 MB / 2 MB body refused 413 by nginx, within 5 s (client_max_body_size)" \
-	[ "$refused413" = 16 -a "$(jq -r '(.ends["still open"] // 0) == 0 and .max_s <= 5' "$work/$t.big")" = true ]
+# (within 10 s: well before client_body_timeout, 15 s, would end them; the
+# uploads themselves took up to 5.8 s on a loaded 2-core machine)
+check "$t: every 8 MB / 2 MB body refused 413 by nginx, within 10 s (client_max_body_size)" \
+	[ "$refused413" = 16 -a "$(jq -r '(.ends["still open"] // 0) == 0 and .max_s <= 10' "$work/$t.big")" = true ]
 check "$t: no abusive request reached the app (nginx answered every one itself)" [ "$reached" = 0 ]
 check "$t: the steady load was served meanwhile: 0 failed, GET p99 <= 1000 ms" \
 	[ "$(sum "$work/$t.json" failed)" = 0 -a "$(sum "$work/$t.json" get_p99_ms)" -le 1000 ]
