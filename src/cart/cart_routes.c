@@ -592,6 +592,9 @@ bool cart_add_and_render(struct em_request *req, const char *sku, int64_t quanti
 			   v.currency, cc->max_qty, cc->max_lines, cart_expiry(req, &c), &line_qty,
 			   err);
 	cart_variants_free(&v, 1);
+	/* 201 names what it made: the cart, at its one address */
+	if (ok && created)
+		em_response_header(req, "Location", "/api/v1/cart");
 	ok = ok && cart_caller_reload(req, &c, err) && cart_render(req, &c, created ? 201 : 200, err);
 done:
 	cart_caller_release(&c);

@@ -274,6 +274,12 @@ static bool cart_fav_add(struct em_request *req, struct em_error *err)
 	}
 	json_object_object_add(o, "product_id", json_object_new_string(id));
 	json_object_object_add(o, "created", json_object_new_boolean(upserted));
+	if (upserted) {
+		char loc[64];
+
+		snprintf(loc, sizeof loc, "/api/v1/favorites/%s", id);
+		em_response_header(req, "Location", loc);
+	}
 	em_response_json(req, upserted ? 201 : 200, o);
 	ok = true;
 done:

@@ -73,6 +73,13 @@ static long add(const struct call *c, const char *s, long qty)
 	st = r.status;
 	if (st != 200 && st != 201 && st != 409)
 		fprintf(stderr, "add %s x%ld: %ld %s\n", s, qty, st, r.body ? r.body : "");
+	{
+		/* the add that made the cart says where it is; the others don't */
+		char loc[64];
+		bool has = h_header(&r, "Location", loc, sizeof loc);
+
+		assert_true(st == 201 ? has && strcmp(loc, "/api/v1/cart") == 0 : !has);
+	}
 	h_resp_free(&r);
 	return st;
 }
@@ -939,6 +946,15 @@ static void *fav_thread(void *p)
 	snprintf(body, sizeof body, "{\"product_id\": \"%s\"}", prod_c);
 	r = req(&c, "POST", "/api/v1/favorites", body);
 	a->status = r.status;
+	{
+		/* only the request that added it names the favorite it made */
+		char loc[96], want[96];
+		bool has = h_header(&r, "Location", loc, sizeof loc);
+
+		snprintf(want, sizeof want, "/api/v1/favorites/%s", prod_c);
+		if (r.status == 201 ? !has || strcmp(loc, want) != 0 : has)
+			a->status = -r.status; /* the main thread's count then fails */
+	}
 	h_resp_free(&r);
 	return NULL;
 }
