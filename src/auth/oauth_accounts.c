@@ -193,7 +193,18 @@ static bool oauth_user_create(struct em_store *st, const char *provider,
 	*duplicate = false;
 	/* A display name without control characters; the e-mail's local part
 	 * when the provider sent none. */
-	snprintf(name, sizeof(name), "%s", c->name[0] ? c->name : email);
+	{
+		const char *src = c->name[0] ? c->name : email;
+		size_t n = strnlen(src, sizeof(name) - 1);
+
+		/* cut at 100 bytes, never inside a UTF-8 sequence (a cut
+		 * one would fail the check below and lose the whole name) */
+		if (src[n] != '\0')
+			while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+				n--;
+		memcpy(name, src, n);
+		name[n] = '\0';
+	}
 	if (!c->name[0])
 		name[strcspn(name, "@")] = '\0';
 	for (char *p = name; *p; p++)

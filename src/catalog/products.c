@@ -743,10 +743,26 @@ static bool slug_pick(struct em_store *st, const char *base, char *out, size_t s
 		store_error_set(err, &berr, "find slugs");
 		goto done;
 	}
-	if (!taken && top == 1)
+	if (!taken && top == 1) {
 		snprintf(out, size, "%s", base);
-	else
-		snprintf(out, size, "%s-%lld", base, top + 1);
+	} else {
+		/* the suffix always fits: a base at the length limit gives
+		 * up its tail (and a '-' left there) to it */
+		char suffix[24];
+		int sl = snprintf(suffix, sizeof(suffix), "-%lld", top + 1);
+		size_t keep = blen;
+
+		if (sl < 0 || (size_t)sl >= size) {
+			em_error_set(err, EM_ERR_INTERNAL, "slug", "slug suffix too long");
+			goto done;
+		}
+		if (keep > size - 1 - (size_t)sl)
+			keep = size - 1 - (size_t)sl;
+		while (keep > 0 && base[keep - 1] == '-')
+			keep--;
+		memcpy(out, base, keep);
+		memcpy(out + keep, suffix, (size_t)sl + 1);
+	}
 	ok = true;
 done:
 	mongoc_cursor_destroy(cur);

@@ -395,7 +395,7 @@ static bool two_ids(const char *ids, const char *a, const char *b)
 static void test_admin_search(void **state)
 {
 	char p1[25], p2[25], p3[25], cat[25], cslug[64], s[64], title[128], q[512], ids[512],
-		want[128], next[256], w[48];
+		want[512], next[256], w[48];
 	struct h_resp r;
 
 	(void)state;

@@ -355,7 +355,7 @@ static void test_adjustment_list(void **state)
  */
 static int low_stock_walk(int limit, const char *sku, int *seen)
 {
-	char path[512], cursor[512] = "";
+	char path[1024], cursor[512] = "";
 	static char skus[4096][96];
 	int nskus = 0, pages = 0;
 

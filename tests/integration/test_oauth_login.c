@@ -40,7 +40,7 @@ static void test_unknown_provider(void **state)
 static void test_authorize_redirects_with_pkce(void **state)
 {
 	struct h_resp r;
-	char loc[4096], v[512], hash[65], filter[512], redirect[1024], expect[600];
+	char loc[4096], v[512], hash[65], filter[1024], redirect[1024], expect[600];
 
 	(void)state;
 	r = ho_auth_req("/api/v1/auth/oauth/test/authorize", NULL);
