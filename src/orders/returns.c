@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/catalog.h"
 #include "core/alloc.h"
 #include "core/bsonjson.h"
 #include "core/log.h"
@@ -653,6 +654,12 @@ static bool ret_receive(mongoc_client_session_t *session, struct ret_ctx *c, con
 					ret_str(&c->order, "number"), sku);
 				em_error_clear(err);
 			}
+		}
+		/* best_selling counts what customers kept: a received return
+		 * takes its units back off, restocked or not */
+		if (!catalog_product_sold_add(c->st, session, sku, -qty, berr, err)) {
+			bson_append_array_end(set, &received);
+			goto done;
 		}
 		snprintf(key, sizeof key, "%zu", n++);
 		BSON_APPEND_DOCUMENT_BEGIN(&received, key, &el);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/catalog.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "inventory/inventory.h"
@@ -92,6 +93,10 @@ static bool tr_restock(mongoc_client_session_t *session, struct transition_ctx *
 			}
 			return false;
 		}
+		/* sort=best_selling counts what was sold: a cancelled line
+		 * was not (placing added it in the same way) */
+		if (!catalog_product_sold_add(c->st, session, sku, -qty, berr, err))
+			return false;
 	}
 	return true;
 }

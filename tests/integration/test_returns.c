@@ -154,6 +154,24 @@ static long jobs_with(const char *tpl, const char *rid)
 	return h_db_count("jobs", f);
 }
 
+/* The product's units sold (sort=best_selling), as staff read it. */
+static long long sold_units(void)
+{
+	char path[96];
+	struct h_resp r;
+	json_object *j;
+	long long n;
+
+	snprintf(path, sizeof path, "/api/v1/admin/products/%s", prod);
+	r = hc_staff("GET", path, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	n = jint(j, "sold_units");
+	json_object_put(j);
+	h_resp_free(&r);
+	return n;
+}
+
 /* The whole flow: 1 of 2 back with restock, then the rest. */
 static void test_return_flow(void **state)
 {
@@ -162,7 +180,7 @@ static void test_return_flow(void **state)
 	json_object *j, *o;
 	char id[25], rid1[25], rid2[25], body[512], *mail;
 	long s1, s2;
-	long long refund1, refund2, charge;
+	long long refund1, refund2, charge, sold0;
 	int i1;
 
 	(void)state;
@@ -171,6 +189,7 @@ static void test_return_flow(void **state)
 	deliver(id);
 	s1 = ho_stock(prod, ho_sku("RS1"));
 	s2 = ho_stock(prod, ho_sku("RS2"));
+	sold0 = sold_units();
 	o = order_get(id);
 	i1 = strcmp(hc_jstr(o, "lines.0.sku"), ho_sku("RS1")) == 0 ? 0 : 1;
 	charge = line_charge(o, 0) + line_charge(o, 1);
@@ -217,6 +236,8 @@ static void test_return_flow(void **state)
 	h_resp_free(&r);
 	assert_int_equal(ho_stock(prod, ho_sku("RS1")), s1 + 1);
 	assert_int_equal(ho_stock(prod, ho_sku("RS2")), s2);
+	/* a unit back is a unit not sold (best_selling), once */
+	assert_int_equal(sold_units(), sold0 - 1);
 	o = order_get(id);
 	assert_string_equal(hc_jstr(o, "status"), "delivered");
 	{
@@ -248,6 +269,8 @@ static void test_return_flow(void **state)
 	h_resp_free(&r);
 	assert_int_equal(ho_stock(prod, ho_sku("RS1")), s1 + 2);
 	assert_int_equal(ho_stock(prod, ho_sku("RS2")), s2);
+	/* restocked or not (RS2 was damaged): all three units off */
+	assert_int_equal(sold_units(), sold0 - 3);
 	o = order_get(id);
 	assert_string_equal(hc_jstr(o, "status"), "returned");
 	json_object_put(o);
