@@ -25,3 +25,9 @@ tests_integration_test_order_faults_SOURCES = tests/integration/test_order_fault
 	tests/integration/harness_orders.c tests/integration/harness_orders.h \
 	tests/integration/harness_catalog.c tests/integration/harness_catalog.h
 tests_integration_test_order_faults_LDADD = $(INTEGRATION_LDADD)
+# the cart's and the orders' views against the json-c renderers they replaced
+INTEGRATION_TESTS += tests/integration/test_render_orders
+tests_integration_test_render_orders_SOURCES = tests/integration/test_render_orders.c \
+	tests/integration/harness_orders.c tests/integration/harness_orders.h \
+	tests/integration/harness_catalog.c tests/integration/harness_catalog.h
+tests_integration_test_render_orders_LDADD = $(INTEGRATION_LDADD) $(SODIUM_LIBS)
