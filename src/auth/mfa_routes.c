@@ -19,6 +19,7 @@
 #include "auth/auth_routes.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/time.h"
 
 /* The caller's account, which must be staff or admin. */
 static bool auth_mfa_user(struct em_request *req, bson_t *user, bson_oid_t *uid,
@@ -60,7 +61,9 @@ static void auth_uri_escape(bson_string_t *out, const char *s)
 
 /*
  * POST /api/v1/me/mfa/totp: a new secret, pending until confirmed; 201
- * {secret (base32), otpauth_uri}. An account whose factor is on: 409.
+ * {secret (base32), otpauth_uri} with Location: /api/v1/me/mfa/totp, the
+ * factor it made (its state; the secret is shown only here). An account
+ * whose factor is on: 409.
  */
 static bool auth_mfa_totp_begin(struct em_request *req, struct em_error *err)
 {
@@ -105,6 +108,7 @@ static bool auth_mfa_totp_begin(struct em_request *req, struct em_error *err)
 		json_object_object_add(o, "secret", json_object_new_string(b32));
 		json_object_object_add(o, "otpauth_uri", json_object_new_string(uri->str));
 	}
+	em_response_header(req, "Location", "/api/v1/me/mfa/totp");
 	em_response_json(req, 201, o);
 	ok = true;
 done:
@@ -125,6 +129,45 @@ done:
 }
 
 static const char *const confirm_fields[] = { "code", NULL };
+
+static const char *auth_mfa_pending(const bson_t *user);
+
+/*
+ * GET /api/v1/me/mfa/totp: the caller's TOTP factor, never its secret:
+ * {enabled, pending (an enrolment waits for its confirm), enrolled_at}.
+ */
+static bool auth_mfa_totp_get(struct em_request *req, struct em_error *err)
+{
+	bson_t user = BSON_INITIALIZER;
+	bson_oid_t uid;
+	bson_iter_t it, at;
+	json_object *o;
+	bool enabled, ok = false;
+	char when[EM_TIME_RFC3339_SIZE];
+
+	if (!auth_mfa_user(req, &user, &uid, err))
+		goto done;
+	o = json_object_new_object();
+	if (!o) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
+		goto done;
+	}
+	enabled = auth_mfa_enabled(&user);
+	json_object_object_add(o, "enabled", json_object_new_boolean(enabled));
+	json_object_object_add(o, "pending", json_object_new_boolean(!enabled &&
+								      auth_mfa_pending(&user)));
+	if (enabled && bson_iter_init(&it, &user) &&
+	    bson_iter_find_descendant(&it, "mfa.enrolled_at", &at) && BSON_ITER_HOLDS_DATE_TIME(&at) &&
+	    em_time_rfc3339(bson_iter_date_time(&at), when, sizeof when))
+		json_object_object_add(o, "enrolled_at", json_object_new_string(when));
+	else
+		json_object_object_add(o, "enrolled_at", NULL);
+	em_response_json(req, 200, o);
+	ok = true;
+done:
+	bson_destroy(&user);
+	return ok;
+}
 
 /* The string mfa.pending_box of user, or NULL. */
 static const char *auth_mfa_pending(const bson_t *user)
@@ -160,8 +203,13 @@ static bool auth_mfa_totp_confirm(struct em_request *req, struct em_error *err)
 	bool ok = false, called = false;
 
 	memset(codes, 0, sizeof(codes));
-	if (!auth_mfa_user(req, &user, &uid, err) || !auth_body_check(req, confirm_fields, err) ||
-	    !auth_body_string(req->json, "code", 1, 16, true, &code, err))
+	if (!auth_mfa_user(req, &user, &uid, err))
+		goto done;
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if (auth_body_check(req, confirm_fields, err) || err->field[0])
+		auth_body_string(req->json, "code", 1, 16, true, &code, err);
+	if (!em_error_collect_end(err))
 		goto done;
 	pending = auth_mfa_pending(&user);
 	if (auth_mfa_enabled(&user) || !pending) {
@@ -240,6 +288,7 @@ done:
 static const struct em_route auth_mfa_table[] = {
 	/* customer: the router's floor; the handlers want staff or admin (an
 	 * admin that EMPORIUM_ADMIN_MFA=required holds at customer enrols here) */
+	{ "GET", "/api/v1/me/mfa/totp", auth_mfa_totp_get, EM_ROLE_CUSTOMER, EM_BODY_NONE, NULL },
 	{ "POST", "/api/v1/me/mfa/totp", auth_mfa_totp_begin, EM_ROLE_CUSTOMER, EM_BODY_NONE, NULL },
 	{ "POST", "/api/v1/me/mfa/totp/confirm", auth_mfa_totp_confirm, EM_ROLE_CUSTOMER,
 	  EM_BODY_JSON, NULL },

@@ -633,10 +633,14 @@ static bool cart_items_patch(struct em_request *req, struct em_error *err)
 	bool present, ok = false;
 
 	memset(&c, 0, sizeof c);
-	if (!cart_sku_check(sku, err) || !em_json_check_fields(req->json, patch_fields, err) ||
-	    !em_json_get_int64(req->json, "quantity", 0, cart_cc(req)->max_qty, true, &present,
-			       &qty, err) ||
-	    !cart_caller_load(req, &c, err))
+	/* every field checked (the path's SKU too), every fault reported at once */
+	em_error_collect(err);
+	cart_sku_check(sku, err);
+	if (em_json_check_fields(req->json, patch_fields, err) ||
+	    json_object_is_type(req->json, json_type_object))
+		em_json_get_int64(req->json, "quantity", 0, cart_cc(req)->max_qty, true, &present,
+				  &qty, err);
+	if (!em_error_collect_end(err) || !cart_caller_load(req, &c, err))
 		goto done;
 	if (!c.found) {
 		em_error_set(err, EM_ERR_NOT_FOUND, "sku", "the cart has no line of this SKU");
@@ -706,9 +710,12 @@ static bool cart_coupon_put(struct em_request *req, struct em_error *err)
 	bool ok = false;
 
 	memset(&c, 0, sizeof c);
-	if (!em_json_check_fields(req->json, coupon_body_fields, err) ||
-	    !em_json_get_string(req->json, "code", 1, CART_COUPON_CODE_MAX, true, &code, err) ||
-	    !cart_coupon_code_check(code, key, sizeof key, err) || !cart_caller_load(req, &c, err))
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if ((em_json_check_fields(req->json, coupon_body_fields, err) || err->field[0]) &&
+	    em_json_get_string(req->json, "code", 1, CART_COUPON_CODE_MAX, true, &code, err))
+		cart_coupon_code_check(code, key, sizeof key, err);
+	if (!em_error_collect_end(err) || !cart_caller_load(req, &c, err))
 		goto done;
 	if (!c.found && !c.user) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no cart: add a product first");

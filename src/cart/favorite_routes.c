@@ -191,6 +191,47 @@ done:
 	return ok;
 }
 
+/*
+ * GET /api/v1/favorites/{product_id}: one of the caller's favorites, as
+ * the list shows it (where a new favorite's Location points); another
+ * account's, or none, is a 404.
+ */
+static bool cart_fav_get(struct em_request *req, struct em_error *err)
+{
+	bson_t filter = BSON_INITIALIZER, doc;
+	bson_oid_t uid, pid;
+	json_object *items = NULL, *item;
+	bool found = false, ok = false;
+
+	if (!cart_fav_user(req, &uid, err) || !cart_fav_product_param(req, &pid, err))
+		goto done;
+	BSON_APPEND_OID(&filter, "user_id", &uid);
+	BSON_APPEND_OID(&filter, "product_id", &pid);
+	if (!store_find_one(&req->app->store, NULL, "favorites", &filter, &doc, &found, NULL,
+			    "read favorite", err))
+		goto done;
+	if (!found) {
+		em_error_set(err, EM_ERR_NOT_FOUND, "product_id", "no such favorite");
+		goto done;
+	}
+	item = cart_fav_item(&doc, NULL);
+	bson_destroy(&doc);
+	items = json_object_new_array();
+	if (!item || !items || json_object_array_add(items, item) != 0) {
+		json_object_put(item);
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
+		goto done;
+	}
+	if (!cart_fav_enrich(req, items, err))
+		goto done;
+	em_response_json(req, 200, json_object_get(json_object_array_get_idx(items, 0)));
+	ok = true;
+done:
+	json_object_put(items);
+	bson_destroy(&filter);
+	return ok;
+}
+
 /* Whether a product can be favorited: it exists, is active and not deleted. */
 static bool cart_fav_product_active(struct em_request *req, const bson_oid_t *pid,
 				    struct em_error *err)
@@ -234,13 +275,17 @@ static bool cart_fav_add(struct em_request *req, struct em_error *err)
 	bool ok = false, upserted = false;
 	json_object *o;
 
-	if (!cart_fav_user(req, &uid, err) || !em_json_check_fields(req->json, fields, err) ||
-	    !em_json_get_string(req->json, "product_id", 24, 24, true, &id, err))
+	if (!cart_fav_user(req, &uid, err))
 		goto done;
-	if (!bson_oid_is_valid(id, 24)) {
-		em_error_set(err, EM_ERR_INVALID, "product_id", "product_id is 24 hex digits");
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if ((em_json_check_fields(req->json, fields, err) || err->field[0]) &&
+	    em_json_get_string(req->json, "product_id", 24, 24, true, &id, err) &&
+	    !bson_oid_is_valid(id, 24))
+		em_error_setc(err, EM_ERR_INVALID, "product_id", EM_CODE_INVALID_FORMAT,
+			      "product_id is 24 hex digits");
+	if (!em_error_collect_end(err))
 		goto done;
-	}
 	bson_oid_init_from_string(&pid, id);
 	if (!cart_fav_product_active(req, &pid, err))
 		goto done;
@@ -362,10 +407,14 @@ static bool cart_fav_to_cart(struct em_request *req, struct em_error *err)
 		em_error_set(err, EM_ERR_NOT_FOUND, "product_id", "no such favorite");
 		return false;
 	}
-	if (!em_json_check_fields(req->json, fields, err) ||
-	    !em_json_get_string(req->json, "sku", 1, CART_SKU_MAX, true, &sku, err) ||
-	    !em_json_get_int64(req->json, "quantity", 1, cart_config(&req->app->cfg)->max_qty, true,
-			       &present, &qty, err))
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if (em_json_check_fields(req->json, fields, err) || err->field[0]) {
+		em_json_get_string(req->json, "sku", 1, CART_SKU_MAX, true, &sku, err);
+		em_json_get_int64(req->json, "quantity", 1, cart_config(&req->app->cfg)->max_qty,
+				  true, &present, &qty, err);
+	}
+	if (!em_error_collect_end(err))
 		return false;
 	if (!cart_add_and_render(req, sku, qty, &pid, err))
 		return false;
@@ -376,6 +425,8 @@ static bool cart_fav_to_cart(struct em_request *req, struct em_error *err)
 static const struct em_route cart_fav_table[] = {
 	{ "GET", "/api/v1/favorites", cart_fav_list, EM_ROLE_CUSTOMER, EM_BODY_NONE, NULL },
 	{ "POST", "/api/v1/favorites", cart_fav_add, EM_ROLE_CUSTOMER, EM_BODY_JSON, NULL },
+	{ "GET", "/api/v1/favorites/{product_id}", cart_fav_get, EM_ROLE_CUSTOMER, EM_BODY_NONE,
+	  NULL },
 	{ "DELETE", "/api/v1/favorites/{product_id}", cart_fav_delete, EM_ROLE_CUSTOMER,
 	  EM_BODY_NONE, NULL },
 	{ "POST", "/api/v1/favorites/{product_id}/cart", cart_fav_to_cart, EM_ROLE_CUSTOMER,

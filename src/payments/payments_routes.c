@@ -3,6 +3,7 @@
  *
  *   POST /api/v1/payments/sslcommerz/session   {order_id} (customer): a
  *        gateway session for the caller's own pending card order
+ *   GET  /api/v1/payments/sslcommerz/session/{tran_id} (customer): it again
  *   POST /api/v1/payments/sslcommerz/ipn       the gateway's IPN (form)
  *   POST /api/v1/payments/sslcommerz/success|fail|cancel
  *        the customer's browser, POSTed back by the gateway's page: never
@@ -12,6 +13,8 @@
  *        Idempotency-Key)
  *   POST /api/v1/admin/orders/{id}/payments    {method: "cod", amount}
  *        (staff): the cash collected for a COD order
+ *   GET  /api/v1/admin/orders/{id}/payments[/{payment_id}],
+ *        /api/v1/admin/orders/{id}/refunds[/{refund_id}] (staff)
  *
  * The gateway's callbacks take no CSRF token and no account (the
  * browser's POST from the gateway's page carries neither): the IPN is
@@ -145,13 +148,17 @@ static bool pr_session(struct em_request *req, struct em_error *err)
 	json_object *out;
 	bson_iter_t it;
 
-	if (!pr_user(req, &uid, err) || !em_json_check_fields(req->json, allowed, err) ||
-	    !em_json_get_string(req->json, "order_id", 24, 24, true, &oid_text, err))
+	if (!pr_user(req, &uid, err))
 		goto done;
-	if (!em_oid_parse(oid_text, &oid)) {
-		em_error_set(err, EM_ERR_INVALID, "order_id", "is not an order id");
+	/* every field checked, every fault reported at once */
+	em_error_collect(err);
+	if ((em_json_check_fields(req->json, allowed, err) || err->field[0]) &&
+	    em_json_get_string(req->json, "order_id", 24, 24, true, &oid_text, err) &&
+	    !em_oid_parse(oid_text, &oid))
+		em_error_setc(err, EM_ERR_INVALID, "order_id", EM_CODE_INVALID_FORMAT,
+			      "is not an order id");
+	if (!em_error_collect_end(err))
 		goto done;
-	}
 	/* another customer's order is the same 404 as no order */
 	if (!orders_find(pr_st(req), &oid, &uid, &order, err))
 		goto done;
@@ -228,11 +235,86 @@ static bool pr_session(struct em_request *req, struct em_error *err)
 	} else {
 		json_object_object_add(out, "expires_at", NULL);
 	}
+	{
+		/* 201 names what it made: the payment attempt, the caller's own */
+		char loc[96];
+
+		snprintf(loc, sizeof loc, "/api/v1/payments/sslcommerz/session/%s", tran_id);
+		em_response_header(req, "Location", loc);
+	}
 	em_response_json(req, 201, out);
 	ok = true;
 done:
 	if (have_order)
 		bson_destroy(&order);
+	return ok;
+}
+
+/* A tran_id as payments_tran_id_new makes them (a path parameter: else 404). */
+static bool pr_tran_id_ok(const char *s)
+{
+	size_t n = s ? strnlen(s, PAYMENTS_TRAN_ID_MAX + 1) : 0;
+
+	if (n == 0 || n > PAYMENTS_TRAN_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return true;
+}
+
+static void pr_json_date(json_object *o, const char *name, const bson_t *doc, const char *key);
+
+/*
+ * GET /api/v1/payments/sslcommerz/session/{tran_id} (customer): the
+ * payment attempt a session opened, the caller's own only (another's is
+ * the same 404 as none). Never the gateway's session key.
+ */
+static bool pr_session_get(struct em_request *req, struct em_error *err)
+{
+	const char *tran_id = em_request_path_param(req, "tran_id");
+	bson_t filter = BSON_INITIALIZER, doc;
+	bson_error_t berr;
+	bson_oid_t uid;
+	bool found = false, ok = false;
+	json_object *out;
+	char hex[25];
+
+	if (!pr_user(req, &uid, err))
+		goto done;
+	if (!pr_tran_id_ok(tran_id)) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such payment session");
+		goto done;
+	}
+	BSON_APPEND_UTF8(&filter, "tran_id", tran_id);
+	BSON_APPEND_OID(&filter, "user_id", &uid);
+	if (!pay_find_one(NULL, pr_st(req), "payment_attempts", &filter, &doc, &found, &berr, err))
+		goto done;
+	if (!found) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such payment session");
+		goto done;
+	}
+	out = json_object_new_object();
+	if (!out) {
+		bson_destroy(&doc);
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
+		goto done;
+	}
+	json_object_object_add(out, "tran_id", json_object_new_string(pay_str(&doc, "tran_id")));
+	bson_oid_to_string(pay_oid(&doc, "order_id"), hex);
+	json_object_object_add(out, "order_id", json_object_new_string(hex));
+	json_object_object_add(out, "status", json_object_new_string(pay_str(&doc, "status")));
+	json_object_object_add(out, "amount", json_object_new_int64(pay_int64(&doc, "amount", 0)));
+	json_object_object_add(out, "currency", json_object_new_string(pay_str(&doc, "currency")));
+	json_object_object_add(out, "gateway_url", pay_str(&doc, "gateway_url")[0] ?
+			       json_object_new_string(pay_str(&doc, "gateway_url")) : NULL);
+	pr_json_date(out, "created_at", &doc, "created_at");
+	bson_destroy(&doc);
+	em_response_json(req, 200, out);
+	ok = true;
+done:
+	bson_destroy(&filter);
 	return ok;
 }
 
@@ -527,6 +609,25 @@ static json_object *pr_refund_json(const bson_t *r)
 	return o;
 }
 
+/*
+ * A refund's answer, first or replayed: 201 when it is done at once (cash,
+ * given back by hand), 202 when the gateway still has to pay it; either
+ * way with the refund's Location.
+ */
+static void pr_refund_respond(struct em_request *req, const bson_oid_t *order_id,
+			      const bson_t *r, bool manual, bool replayed)
+{
+	char loc[128], ohex[25], rhex[25];
+
+	bson_oid_to_string(order_id, ohex);
+	bson_oid_to_string(pay_oid(r, "_id"), rhex);
+	snprintf(loc, sizeof loc, "/api/v1/admin/orders/%s/refunds/%s", ohex, rhex);
+	em_response_header(req, "Location", loc);
+	if (replayed)
+		em_response_header(req, "Idempotent-Replayed", "true");
+	em_response_json(req, manual ? 201 : 202, pr_refund_json(r));
+}
+
 static bool pr_refund(struct em_request *req, struct em_error *err)
 {
 	static const char *const allowed[] = { "amount", "reason", NULL };
@@ -563,7 +664,8 @@ static bool pr_refund(struct em_request *req, struct em_error *err)
 			    strcmp(pay_str(&existing, "reason"), reason) == 0;
 
 		if (same)
-			em_response_json(req, 200, pr_refund_json(&existing));
+			pr_refund_respond(req, &oid, &existing,
+					  strcmp(pay_str(&existing, "method"), "manual") == 0, true);
 		else
 			em_error_set(err, EM_ERR_UNPROCESSABLE, "Idempotency-Key",
 				     "was used for another refund of this order");
@@ -617,7 +719,7 @@ static bool pr_refund(struct em_request *req, struct em_error *err)
 		bool manual = strcmp(pay_str(&payment, "method"), "cod") == 0;
 
 		BSON_APPEND_UTF8(&r, "status", manual ? "refunded" : "requested");
-		em_response_json(req, manual ? 201 : 202, pr_refund_json(&r));
+		pr_refund_respond(req, &oid, &r, manual, false);
 		bson_destroy(&r);
 	}
 	ok = true;
@@ -726,6 +828,54 @@ static bool pr_refunds_list(struct em_request *req, struct em_error *err)
 	return pr_order_list(req, "refunds", pr_refund_item, err);
 }
 
+/* One payment or refund of the order, by the path's {param} (else 404). */
+static bool pr_order_one(struct em_request *req, const char *collection, const char *param,
+			 store_page_render_fn fn, struct em_error *err)
+{
+	bson_oid_t oid, id;
+	bson_t filter = BSON_INITIALIZER, doc;
+	bson_error_t berr;
+	bool found = false, ok = false;
+	json_object *out;
+
+	if (!em_oid_parse(em_request_path_param(req, "id"), &oid) ||
+	    !em_oid_parse(em_request_path_param(req, param), &id)) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such %s", param);
+		goto done;
+	}
+	BSON_APPEND_OID(&filter, "_id", &id);
+	BSON_APPEND_OID(&filter, "order_id", &oid);
+	if (!pay_find_one(NULL, pr_st(req), collection, &filter, &doc, &found, &berr, err))
+		goto done;
+	if (!found) {
+		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such %s of this order", param);
+		goto done;
+	}
+	out = fn(&doc, NULL);
+	bson_destroy(&doc);
+	if (!out) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
+		goto done;
+	}
+	em_response_json(req, 200, out);
+	ok = true;
+done:
+	bson_destroy(&filter);
+	return ok;
+}
+
+/* GET /api/v1/admin/orders/{id}/payments/{payment_id} (staff) */
+static bool pr_payment_get(struct em_request *req, struct em_error *err)
+{
+	return pr_order_one(req, "payments", "payment_id", pr_payment_item, err);
+}
+
+/* GET /api/v1/admin/orders/{id}/refunds/{refund_id} (staff) */
+static bool pr_refund_get(struct em_request *req, struct em_error *err)
+{
+	return pr_order_one(req, "refunds", "refund_id", pr_refund_item, err);
+}
+
 /* ---- admin: cash collected ---- */
 
 struct cod_ctx {
@@ -733,6 +883,7 @@ struct cod_ctx {
 	const bson_oid_t *order_id, *by;
 	int64_t amount;
 	const char *currency;
+	bson_oid_t payment_id; /* out: the payment recorded */
 };
 
 static bool cod_txn(mongoc_client_session_t *session, void *vctx, bson_error_t *berr,
@@ -752,6 +903,7 @@ static bool cod_txn(mongoc_client_session_t *session, void *vctx, bson_error_t *
 
 	bson_init(&reply);
 	bson_oid_init(&pid, NULL);
+	bson_oid_copy(&pid, &c->payment_id);
 	ou = BCON_NEW("$set", "{", "payment_status", BCON_UTF8("paid"), "payment_id", BCON_OID(&pid),
 		      "updated_at", BCON_DATE_TIME(now), "}");
 	bson_oid_to_string(c->order_id, hex);
@@ -854,7 +1006,17 @@ static bool pr_cod_collect(struct em_request *req, struct em_error *err)
 			em_error_set(err, EM_ERR_CONFLICT, "amount", "the order is paid already");
 		goto done;
 	}
-	out = json_object_new_object();
+	{
+		/* 201 names what it made: the payment, listed with the order's */
+		char loc[128], ohex[25], phex[25];
+
+		bson_oid_to_string(&oid, ohex);
+		bson_oid_to_string(&c.payment_id, phex);
+		snprintf(loc, sizeof loc, "/api/v1/admin/orders/%s/payments/%s", ohex, phex);
+		em_response_header(req, "Location", loc);
+		out = json_object_new_object();
+		json_object_object_add(out, "id", json_object_new_string(phex));
+	}
 	json_object_object_add(out, "method", json_object_new_string("cod"));
 	json_object_object_add(out, "amount", json_object_new_int64(amount));
 	json_object_object_add(out, "currency", json_object_new_string(c.currency));
@@ -872,6 +1034,8 @@ static const char *const form_types[] = { "application/x-www-form-urlencoded", N
 static const struct em_route payments_table[] = {
 	{ "POST", "/api/v1/payments/sslcommerz/session", pr_session, EM_ROLE_CUSTOMER, EM_BODY_JSON,
 	  NULL },
+	{ "GET", "/api/v1/payments/sslcommerz/session/{tran_id}", pr_session_get, EM_ROLE_CUSTOMER,
+	  EM_BODY_NONE, NULL },
 	{ "POST", "/api/v1/payments/sslcommerz/ipn", pr_ipn, EM_ROLE_PUBLIC, EM_BODY_NONE, form_types },
 	{ "POST", "/api/v1/payments/sslcommerz/success", pr_success, EM_ROLE_PUBLIC, EM_BODY_NONE,
 	  form_types },
@@ -884,6 +1048,10 @@ static const struct em_route payments_admin_table[] = {
 	{ "GET", "/api/v1/admin/payments/logs", pr_logs, EM_ROLE_ADMIN, EM_BODY_NONE, NULL },
 	{ "POST", "/api/v1/admin/orders/{id}/refunds", pr_refund, EM_ROLE_ADMIN, EM_BODY_JSON, NULL },
 	{ "GET", "/api/v1/admin/orders/{id}/refunds", pr_refunds_list, EM_ROLE_STAFF, EM_BODY_NONE, NULL },
+	{ "GET", "/api/v1/admin/orders/{id}/refunds/{refund_id}", pr_refund_get, EM_ROLE_STAFF,
+	  EM_BODY_NONE, NULL },
+	{ "GET", "/api/v1/admin/orders/{id}/payments/{payment_id}", pr_payment_get, EM_ROLE_STAFF,
+	  EM_BODY_NONE, NULL },
 	{ "GET", "/api/v1/admin/orders/{id}/payments", pr_payments_list, EM_ROLE_STAFF, EM_BODY_NONE,
 	  NULL },
 	{ "POST", "/api/v1/admin/orders/{id}/payments", pr_cod_collect, EM_ROLE_STAFF, EM_BODY_JSON,

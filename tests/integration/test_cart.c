@@ -495,11 +495,29 @@ static void test_bad_input(void **state)
 	snprintf(path, sizeof path, "/api/v1/cart/items/%s", sku("C3"));
 	expect_problem(&u, "PATCH", path, "{\"quantity\": -1}", 400, "quantity");
 	expect_problem(&u, "PATCH", path, "{\"quantity\": 100}", 400, "quantity");
+	/* every fault of a PATCH at once (the path's SKU too); the line unchanged */
+	r = req(&u, "PATCH", path, "{\"quantity\": \"2\", \"price\": 1}");
+	h_assert_problem_errors(&r, 400, "price:unknown_field quantity:invalid_type");
+	h_resp_free(&r);
+	r = req(&u, "PATCH", "/api/v1/cart/items/a%20b", "{\"quantity\": null}");
+	h_assert_problem_errors(&r, 400, "sku:invalid_format quantity:required");
+	h_resp_free(&r);
+	assert_int_equal(line_qty(&u, sku("C3"), NULL), 1);
 	/* coupon codes with operators or too long */
 	expect_problem(&u, "PUT", "/api/v1/cart/coupon", "{\"code\": \"$ne\"}", 400, "code");
 	expect_problem(&u, "PUT", "/api/v1/cart/coupon",
 		       "{\"code\": \"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\"}", 400, "code");
 	expect_problem(&u, "PUT", "/api/v1/cart/coupon", "{\"code\": {\"$gt\": \"\"}}", 400, NULL);
+	/* every fault of the coupon body at once; no coupon on the cart */
+	r = req(&u, "PUT", "/api/v1/cart/coupon", "{\"code\": \"A B\", \"discount\": 100}");
+	h_assert_problem_errors(&r, 400, "discount:unknown_field code:invalid_format");
+	h_resp_free(&r);
+	r = req(&u, "GET", "/api/v1/cart", NULL);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	assert_null(hc_jget(j, "coupon"));
+	json_object_put(j);
+	h_resp_free(&r);
 	/* summary parameters */
 	expect_problem(&u, "GET", "/api/v1/cart/summary?shipping_zone=mars", NULL, 400,
 		       "shipping_zone");
@@ -1003,6 +1021,31 @@ static void test_favorites(void **state)
 	snprintf(path, sizeof path, "/api/v1/favorites/%s/cart", prod_c);
 	expect_problem(&other, "POST", path, body, 404, NULL);
 	expect_problem(&u, "POST", "/api/v1/favorites", "{\"product_id\": \"zz\"}", 400, "product_id");
+	/* every fault of one body at once, and nothing added */
+	r = req(&u, "POST", "/api/v1/favorites",
+		"{\"product_id\": \"zzzzzzzzzzzzzzzzzzzzzzzz\", \"note\": \"x\"}");
+	h_assert_problem_errors(&r, 400, "note:unknown_field product_id:invalid_format");
+	h_resp_free(&r);
+	snprintf(body, sizeof body, "{\"sku\": 5, \"quantity\": 0}");
+	snprintf(path, sizeof path, "/api/v1/favorites/%s/cart", prod_c);
+	r = req(&u, "POST", path, body);
+	h_assert_problem_errors(&r, 400, "sku:invalid_type quantity:out_of_range");
+	h_resp_free(&r);
+	assert_int_equal(h_db_count("favorites", filter), 1);
+	/* the Location of the add: the favorite, to its owner only */
+	snprintf(path, sizeof path, "/api/v1/favorites/%s", prod_c);
+	r = req(&u, "GET", path, NULL);
+	assert_int_equal(r.status, 200);
+	j = h_json(&r);
+	assert_string_equal(hc_jstr(j, "product_id"), prod_c);
+	assert_int_equal(json_object_get_int64(hc_jget(j, "price")), 1000);
+	assert_string_equal(hc_jstr(j, "available"), "in_stock");
+	json_object_put(j);
+	h_resp_free(&r);
+	expect_problem(&other, "GET", path, NULL, 404, NULL);
+	snprintf(path, sizeof path, "/api/v1/favorites/%s", prod_a);
+	expect_problem(&u, "GET", path, NULL, 404, NULL);
+	snprintf(path, sizeof path, "/api/v1/favorites/%s/cart", prod_c);
 	snprintf(body, sizeof body, "{\"product_id\": \"%s\"}", prod_draft);
 	expect_problem(&u, "POST", "/api/v1/favorites", body, 400, "product_id");
 	/* move to cart: a SKU of another product is refused; its own works */

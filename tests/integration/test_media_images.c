@@ -119,6 +119,19 @@ static void test_patch(void **state)
 	r = hm_image_call("PATCH", hm_staff_token, product, "../../etc", "{\"alt\": \"x\"}");
 	h_assert_problem(&r, 404);
 	h_resp_free(&r);
+	/* every fault at once, each with its code */
+	r = hm_image_call("PATCH", hm_staff_token, product, ids[0],
+			  "{\"alt\": \"a\\u0007b\", \"position\": \"1\", \"url\": \"https://evil\"}");
+	h_assert_problem_errors(&r, 400, "url:unknown_field alt:invalid_format position:invalid_type");
+	h_resp_free(&r);
+	/* neither field is nullable: null is refused, not read as "unchanged" */
+	r = hm_image_call("PATCH", hm_staff_token, product, ids[0], "{\"alt\": null}");
+	h_assert_problem_errors(&r, 400, "alt:invalid_type");
+	h_resp_free(&r);
+	r = hm_image_call("PATCH", hm_staff_token, product, ids[0],
+			  "{\"alt\": null, \"position\": null}");
+	h_assert_problem_errors(&r, 400, "alt:invalid_type position:invalid_type");
+	h_resp_free(&r);
 	assert_int_equal(hm_product_version_is(product, 6), 1);
 }
 

@@ -80,6 +80,28 @@ static void email_of(const char *id, char *email, size_t size)
 	free(doc);
 }
 
+/*
+ * GET /api/v1/me/mfa/totp (where the enrolment's Location points) answers
+ * the factor's state: enabled, pending, and enrolled_at set once enabled.
+ */
+static void expect_factor(const char *token, bool enabled, bool pending)
+{
+	struct h_resp r = h_authed("GET", "/api/v1/me/mfa/totp", token, NULL);
+	json_object *o, *v;
+
+	assert_int_equal(r.status, 200);
+	o = h_json(&r);
+	assert_true(json_object_object_get_ex(o, "enabled", &v));
+	assert_int_equal(json_object_get_boolean(v), enabled);
+	assert_true(json_object_object_get_ex(o, "pending", &v));
+	assert_int_equal(json_object_get_boolean(v), pending);
+	assert_true(json_object_object_get_ex(o, "enrolled_at", &v));
+	assert_int_equal(v != NULL, enabled);
+	assert_null(strstr(r.body, "secret")); /* never the secret again */
+	json_object_put(o);
+	h_resp_free(&r);
+}
+
 /* Enrols token's account; fills the secret and the first recovery code. */
 static void enrol(const char *token, unsigned char *key, size_t *klen, char *recovery,
 		  size_t rsize)
@@ -88,11 +110,20 @@ static void enrol(const char *token, unsigned char *key, size_t *klen, char *rec
 	struct h_resp r;
 	json_object *o, *list;
 
+	expect_factor(token, false, false);
 	r = h_authed("POST", "/api/v1/me/mfa/totp", token, NULL);
 	assert_int_equal(r.status, 201);
 	h_jstr(&r, "secret", secret, sizeof(secret));
 	h_jstr(&r, "otpauth_uri", uri, sizeof(uri));
+	{
+		/* 201 names what it made: the factor, pending */
+		char loc[128];
+
+		assert_true(h_header(&r, "Location", loc, sizeof(loc)));
+		assert_string_equal(loc, "/api/v1/me/mfa/totp");
+	}
 	h_resp_free(&r);
+	expect_factor(token, false, true);
 	assert_non_null(strstr(uri, "otpauth://totp/Emporium:"));
 	assert_non_null(strstr(uri, "algorithm=SHA256"));
 	assert_non_null(strstr(uri, secret));
@@ -107,6 +138,12 @@ static void enrol(const char *token, unsigned char *key, size_t *klen, char *rec
 			 "{\"mfa.secret_box\":\"%s\"}]}", secret, secret);
 		assert_int_equal(h_db_count("users", filter), 0);
 	}
+	/* every fault of a confirm at once, and nothing turned on */
+	r = h_authed("POST", "/api/v1/me/mfa/totp/confirm", token,
+		     "{\"code\":123456,\"enabled\":true}");
+	h_assert_problem_errors(&r, 400, "enabled:unknown_field code:invalid_type");
+	h_resp_free(&r);
+	expect_factor(token, false, true);
 	/* a wrong code does not turn it on */
 	totp_at(key, *klen, (int64_t)time(NULL) + 300, code);
 	r = h_authed("POST", "/api/v1/me/mfa/totp/confirm", token, "{\"code\":\"000000\"}");
@@ -182,6 +219,7 @@ static void test_staff_totp(void **state)
 	r = h_authed("GET", "/api/v1/me", access, NULL);
 	assert_int_equal(r.status, 200);
 	h_resp_free(&r);
+	expect_factor(access, true, false);
 	assert_int_equal(login_mfa(email, "totp", code, NULL, 0), 401);
 	/* a recovery code works once, in capitals too */
 	for (char *p = recovery; *p; p++)
@@ -203,6 +241,9 @@ static void test_customer_cannot_enrol(void **state)
 	(void)state;
 	h_user_register("customer", token, sizeof(token), id, sizeof(id));
 	r = h_authed("POST", "/api/v1/me/mfa/totp", token, NULL);
+	h_assert_problem(&r, 403);
+	h_resp_free(&r);
+	r = h_authed("GET", "/api/v1/me/mfa/totp", token, NULL);
 	h_assert_problem(&r, 403);
 	h_resp_free(&r);
 	r = h_req_json("POST", "/api/v1/me/mfa/totp", NULL, NULL);

@@ -165,6 +165,14 @@ static long session(const struct ho_customer *c, const char *order_id, char tran
 		assert_true(strlen(tran_id) > 0 && strlen(tran_id) <= 30);
 		assert_true(strlen(hc_jstr(j, "expires_at")) >= 20); /* RFC 3339: a card order expires */
 		json_object_put(j);
+		{
+			/* 201 names what it made: this attempt */
+			char loc[128], want[128];
+
+			snprintf(want, sizeof want, "/api/v1/payments/sslcommerz/session/%s", tran_id);
+			assert_true(h_header(&r, "Location", loc, sizeof loc));
+			assert_string_equal(loc, want);
+		}
 	} else if (st >= 400) {
 		h_assert_problem(&r, st);
 	}
@@ -779,6 +787,11 @@ static void test_sessions(void **state)
 			h_assert_problem(&r, 400);
 			h_resp_free(&r);
 		}
+		/* every fault of one body at once, each with its code */
+		r = ho_req(&c, "POST", "/api/v1/payments/sslcommerz/session",
+			   "{\"order_id\": 12, \"amount\": 1}", NULL);
+		h_assert_problem_errors(&r, 400, "amount:unknown_field order_id:invalid_type");
+		h_resp_free(&r);
 		snprintf(body, sizeof body, "{\"order_id\": \"%s\"}", id);
 		r = ho_req(NULL, "POST", "/api/v1/payments/sslcommerz/session", body, NULL);
 		h_assert_problem(&r, 401);
@@ -787,6 +800,31 @@ static void test_sessions(void **state)
 		assert_int_equal(h_db_count("payment_attempts", f), 0);
 	}
 	assert_int_equal(session(&c, id, t1), 201);
+	{
+		/* the Location answers the attempt to its customer, to no one else */
+		char path[128];
+		struct h_resp r;
+		json_object *j;
+
+		snprintf(path, sizeof path, "/api/v1/payments/sslcommerz/session/%s", t1);
+		r = ho_req(&c, "GET", path, NULL, NULL);
+		assert_int_equal(r.status, 200);
+		j = h_json(&r);
+		assert_string_equal(hc_jstr(j, "tran_id"), t1);
+		assert_string_equal(hc_jstr(j, "order_id"), id);
+		assert_string_equal(hc_jstr(j, "status"), "open");
+		assert_string_equal(hc_jstr(j, "gateway_url"), last_gateway_url);
+		assert_int_equal(json_object_get_int64(hc_jget(j, "amount")), 156000);
+		assert_null(strstr(r.body, "sessionkey"));
+		json_object_put(j);
+		h_resp_free(&r);
+		r = ho_req(&other, "GET", path, NULL, NULL);
+		h_assert_problem(&r, 404);
+		h_resp_free(&r);
+		r = ho_req(&c, "GET", "/api/v1/payments/sslcommerz/session/EM0000", NULL, NULL);
+		h_assert_problem(&r, 404);
+		h_resp_free(&r);
+	}
 	assert_int_equal(session(&c, id, t2), 201);
 	assert_string_not_equal(t1, t2);
 	snprintf(f, sizeof f, "{\"tran_id\": \"%s\", \"status\": \"void\"}", t1);
@@ -953,6 +991,52 @@ static long refund(const char *id, const char *key, const char *body)
 	return st;
 }
 
+/*
+ * A refund request that answers with the refund's Location (into loc) and
+ * whether it was a replay; the status returned.
+ */
+static long refund_loc(const char *id, const char *key, const char *body, char loc[160],
+		       bool *replayed)
+{
+	char path[96], hk[300], v[16];
+	const char *h[] = { admin_auth, "Content-Type: application/json", hk, NULL };
+	struct h_resp r;
+	long st;
+
+	snprintf(path, sizeof path, "/api/v1/admin/orders/%s/refunds", id);
+	snprintf(hk, sizeof hk, "Idempotency-Key: %s", key);
+	r = h_request("POST", path, body, strlen(body), h);
+	st = r.status;
+	loc[0] = '\0';
+	if (!h_header(&r, "Location", loc, 160))
+		loc[0] = '\0';
+	*replayed = h_header(&r, "Idempotent-Replayed", v, sizeof v) && strcmp(v, "true") == 0;
+	h_resp_free(&r);
+	return st;
+}
+
+/*
+ * GETs what a Location names (as staff) and checks it is the thing made:
+ * its id is the last segment, and amount and currency are those given.
+ */
+static json_object *staff_at(const char *loc, long long amount)
+{
+	const char *last = strrchr(loc, '/');
+	struct h_resp r;
+	json_object *j;
+
+	assert_non_null(last);
+	r = hc_staff("GET", loc, NULL, NULL);
+	if (r.status != 200)
+		fail_msg("GET %s answered %ld", loc, r.status);
+	j = h_json(&r);
+	assert_string_equal(hc_jstr(j, "id"), last + 1);
+	assert_int_equal(json_object_get_int64(hc_jget(j, "amount")), amount);
+	assert_string_equal(hc_jstr(j, "currency"), "BDT");
+	h_resp_free(&r);
+	return j;
+}
+
 static bool refunds_wait(const char *id, const char *status, long n, long ms)
 {
 	char f[160];
@@ -982,9 +1066,36 @@ static void test_refunds(void **state)
 	assert_order(&c, id, "processing", "paid");
 	ho_key(k1);
 	ho_key(k2);
-	assert_int_equal(refund(id, k1, "{\"amount\": 56000, \"reason\": \"one item damaged\"}"), 202);
-	/* the same key and body: the same refund, not a second */
-	assert_int_equal(refund(id, k1, "{\"amount\": 56000, \"reason\": \"one item damaged\"}"), 200);
+	{
+		/* the same key and body: the same refund, not a second, answered
+		 * as the first time (202 and the refund's Location) */
+		const char *body = "{\"amount\": 56000, \"reason\": \"one item damaged\"}";
+		char loc[160], loc2[160], want[96];
+		bool replayed;
+		json_object *j;
+
+		assert_int_equal(refund_loc(id, k1, body, loc, &replayed), 202);
+		assert_false(replayed);
+		snprintf(want, sizeof want, "/api/v1/admin/orders/%s/refunds/", id);
+		assert_true(strncmp(loc, want, strlen(want)) == 0);
+		assert_int_equal(refund_loc(id, k1, body, loc2, &replayed), 202);
+		assert_true(replayed);
+		assert_string_equal(loc, loc2);
+		j = staff_at(loc, 56000);
+		assert_string_equal(hc_jstr(j, "reason"), "one item damaged");
+		json_object_put(j);
+		/* another order's path to it: 404 */
+		{
+			char other[200];
+			struct h_resp r;
+
+			snprintf(other, sizeof other, "/api/v1/admin/orders/0123456789abcdef01234567/refunds/%s",
+				 strrchr(loc, '/') + 1);
+			r = hc_staff("GET", other, NULL, NULL);
+			h_assert_problem(&r, 404);
+			h_resp_free(&r);
+		}
+	}
 	assert_int_equal(refund(id, k1, "{\"amount\": 100, \"reason\": \"other\"}"), 422);
 	/* more than paid less reserved */
 	assert_int_equal(refund(id, k2, "{\"amount\": 100001, \"reason\": \"too much\"}"), 409);
@@ -1388,13 +1499,15 @@ struct refund_race {
 	char keys[8][33];
 	const char *body;
 	long status[8];
+	bool replayed[8];
+	char loc[8][160];
 };
 
 static void refund_race_one(int i, void *varg)
 {
 	struct refund_race *r = varg;
 
-	r->status[i] = refund(r->id, r->keys[i], r->body);
+	r->status[i] = refund_loc(r->id, r->keys[i], r->body, r->loc[i], &r->replayed[i]);
 }
 
 /* refunds at once never exceed the payment; one key at once is one refund */
@@ -1423,8 +1536,8 @@ static void test_refunds_concurrent(void **state)
 	assert_int_equal(h_db_count("refunds", f), 2);
 	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}, \"refund_reserved\": 120000}", id);
 	assert_int_equal(h_db_count("payments", f), 1);
-	/* one key sent 8 times at once: one refund, the rest see it (200) or
-	 * find it running (409) */
+	/* one key sent 8 times at once: one refund, the rest see it (its 202
+	 * and Location again, marked replayed) or find it running (409) */
 	ho_key(race.keys[0]);
 	for (int i = 1; i < 8; i++)
 		memcpy(race.keys[i], race.keys[0], sizeof race.keys[0]);
@@ -1432,10 +1545,14 @@ static void test_refunds_concurrent(void **state)
 	h_parallel(8, refund_race_one, &race);
 	accepted = 0;
 	for (int i = 0; i < 8; i++) {
-		assert_true(race.status[i] == 202 || race.status[i] == 200 || race.status[i] == 409);
-		accepted += race.status[i] == 202;
+		assert_true(race.status[i] == 202 || race.status[i] == 409);
+		accepted += race.status[i] == 202 && !race.replayed[i];
 	}
 	assert_int_equal(accepted, 1);
+	for (int i = 0; i < 8; i++)
+		for (int k = 0; k < 8; k++)
+			if (race.status[i] == 202 && race.status[k] == 202)
+				assert_string_equal(race.loc[i], race.loc[k]);
 	snprintf(f, sizeof f, "{\"order_id\": {\"$oid\": \"%s\"}}", id);
 	assert_int_equal(h_db_count("refunds", f), 3);
 	assert_true(refunds_wait(id, "refunded", 3, 30000));
@@ -1632,6 +1749,21 @@ static void test_cod(void **state)
 	assert_order(&c, id, "processing", "unpaid");
 	r = cod_collect(path, "{\"method\": \"cod\", \"amount\": 156000}");
 	assert_int_equal(r.status, 201);
+	{
+		/* 201 names what it made: the payment, as staff list it */
+		char loc[160], want[96];
+		json_object *j, *p;
+
+		assert_true(h_header(&r, "Location", loc, sizeof loc));
+		snprintf(want, sizeof want, "/api/v1/admin/orders/%s/payments/", id);
+		assert_true(strncmp(loc, want, strlen(want)) == 0);
+		p = h_json(&r);
+		assert_string_equal(hc_jstr(p, "id"), strrchr(loc, '/') + 1);
+		json_object_put(p);
+		j = staff_at(loc, 156000);
+		assert_string_equal(hc_jstr(j, "method"), "cod");
+		json_object_put(j);
+	}
 	h_resp_free(&r);
 	assert_order(&c, id, "processing", "paid");
 	r = cod_collect(path, "{\"method\": \"cod\", \"amount\": 156000}");
@@ -1645,8 +1777,22 @@ static void test_cod(void **state)
 		ho_key(k);
 		assert_int_equal(refund(id, k, "{\"amount\": 156001, \"reason\": \"too much\"}"), 409);
 		ho_key(k);
-		assert_int_equal(refund(id, k, "{\"amount\": 156000, \"reason\": \"returned at the door\"}"),
-				 201);
+		{
+			const char *body = "{\"amount\": 156000, \"reason\": \"returned at the door\"}";
+			char loc[160], loc2[160];
+			bool replayed;
+			json_object *j;
+
+			assert_int_equal(refund_loc(id, k, body, loc, &replayed), 201);
+			assert_false(replayed);
+			j = staff_at(loc, 156000);
+			assert_string_equal(hc_jstr(j, "status"), "refunded");
+			json_object_put(j);
+			/* a replay: 201 again, the same Location */
+			assert_int_equal(refund_loc(id, k, body, loc2, &replayed), 201);
+			assert_true(replayed);
+			assert_string_equal(loc, loc2);
+		}
 		assert_true(refunds_wait(id, "refunded", 1, 1000));
 		assert_order(&c, id, "processing", "refunded");
 		ho_key(k);
