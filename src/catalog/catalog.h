@@ -416,7 +416,9 @@ bool catalog_category_tree_count(struct em_store *st, json_object *roots, struct
  * Every category as {hex id: {id, slug, name, path}}, path being the
  * breadcrumb [{id, slug, name}] from the root down to the category
  * itself. What a list page and a product detail show of a product's
- * category. *out is new.
+ * category. *out is the caller's reference (json_object_put it) to the
+ * index the worker's copy of the tree keeps (categories_cache.c): read
+ * it, never change it.
  */
 bool catalog_category_index(struct em_store *st, json_object **out, struct em_error *err);
 

@@ -73,6 +73,76 @@ void catalog_product_public_write(struct em_jsonbuf *b, const bson_t *doc,
 bool catalog_page_respond_public(struct em_request *req, struct catalog_page *page,
 				 const struct catalog_public_view *view);
 
+/*
+ * The category tree as read from the database (categories.c): every
+ * category document, ordered by position then name, at most
+ * CATALOG_CATEGORY_MAX of them.
+ */
+#define CATALOG_CATEGORY_MAX 5000
+
+struct catalog_cat_row {
+	bson_oid_t id;
+	bson_oid_t parent;
+	bool has_parent;
+	bson_t *doc;
+};
+
+struct catalog_cat_rows {
+	struct catalog_cat_row *rows;
+	size_t n;
+	size_t bytes; /* the documents' BSON sizes summed */
+};
+
+/* Loads every category (in session, if any: a transaction's snapshot). */
+bool catalog_cat_rows_load(struct em_store *st, mongoc_client_session_t *session,
+			   struct catalog_cat_rows *out, bson_error_t *berr, struct em_error *err);
+void catalog_cat_rows_release(struct catalog_cat_rows *t);
+
+/*
+ * The per-process copy of the tree (categories_cache.c), for reads outside
+ * a transaction. It hangs off the store (st->category_cache), which each
+ * worker opens after fork(), so no two processes share one. A change of
+ * the tree through the API increments catalog_locks "categories".rev in
+ * its transaction; the copy re-reads that revision at most every
+ * CATALOG_CATEGORY_CACHE_MS, reloads the rows when it moved (or when the
+ * copy is older than CATALOG_CATEGORY_CACHE_MAX_AGE_MS, for changes made
+ * by other means), and is dropped at once by a change made in this
+ * process. A tree over CATALOG_CATEGORY_CACHE_BYTES is not kept: each use
+ * reads it, as before the cache.
+ */
+#ifndef CATALOG_CATEGORY_CACHE_MS /* -D: test_category_cache shown to fail without it */
+#define CATALOG_CATEGORY_CACHE_MS 1000
+#endif
+#define CATALOG_CATEGORY_CACHE_MAX_AGE_MS 60000
+#ifndef CATALOG_CATEGORY_CACHE_BYTES
+#define CATALOG_CATEGORY_CACHE_BYTES (1024 * 1024)
+#endif
+
+struct catalog_category_cache;
+
+/* The rows for one use: the cache's (valid until the next get) or own. */
+struct catalog_category_snap {
+	const struct catalog_cat_rows *rows;
+	struct catalog_category_cache *cache; /* NULL: rows is &own */
+	struct catalog_cat_rows own;
+};
+
+bool catalog_category_snap_get(struct em_store *st, struct catalog_category_snap *s,
+			       struct em_error *err);
+void catalog_category_snap_release(struct catalog_category_snap *s);
+/* The index built from the cached rows (a new reference), or NULL. */
+json_object *catalog_category_snap_index(const struct catalog_category_snap *s);
+/* Keeps index (takes a new reference) with the cached rows; nothing when uncached. */
+void catalog_category_snap_index_keep(struct catalog_category_snap *s, json_object *index);
+/* A change of the tree made in this process: the next use reloads. */
+void catalog_category_cache_invalidate(struct em_store *st);
+/*
+ * For a change of the categories written outside the API's transactions
+ * (seed-demo): moves the revision, so every worker's copy reloads within
+ * CATALOG_CATEGORY_CACHE_MS.
+ */
+bool catalog_category_rev_bump(struct em_store *st, struct em_error *err);
+
 /* The staff ETag of a product: "<id>-<version>-<stock_rev>" in quotes. */
 void catalog_product_etag(const bson_t *doc, char *out, size_t size);
 

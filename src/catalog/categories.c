@@ -20,46 +20,57 @@
 #include <string.h>
 
 #include "catalog/catalog_db.h"
+#include "catalog/catalog_internal.h"
 #include "core/alloc.h"
 #include "core/bsonjson.h"
 #include "core/ids.h"
 #include "core/time.h"
 
-#define CATEGORY_MAX 5000
+/* Room for this many rows at first; doubled as the tree needs. */
+#define CAT_ROWS_FIRST 64
 
-struct cat_row {
-	bson_oid_t id;
-	bson_oid_t parent;
-	bool has_parent;
-	bson_t *doc;
-};
-
-struct cat_rows {
-	struct cat_row *rows;
-	size_t n;
-};
-
-static void cat_rows_release(struct cat_rows *t)
+void catalog_cat_rows_release(struct catalog_cat_rows *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		bson_destroy(t->rows[i].doc);
 	free(t->rows);
 	t->rows = NULL;
 	t->n = 0;
+	t->bytes = 0;
 }
 
-/* Loads every category (in session, if any), ordered by position then name. */
-static bool cat_rows_load(struct em_store *st, mongoc_client_session_t *session,
-			  struct cat_rows *out, bson_error_t *berr, struct em_error *err)
+/* A free row at the end of out, growing it (false: no memory). */
+static struct catalog_cat_row *cat_rows_push(struct catalog_cat_rows *out, size_t *cap)
+{
+	if (out->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : CAT_ROWS_FIRST;
+		struct catalog_cat_row *rows;
+
+		if (ncap > CATALOG_CATEGORY_MAX)
+			ncap = CATALOG_CATEGORY_MAX;
+		rows = realloc(out->rows, ncap * sizeof(*rows));
+		if (!rows)
+			return NULL;
+		out->rows = rows;
+		*cap = ncap;
+	}
+	memset(&out->rows[out->n], 0, sizeof(out->rows[out->n]));
+	return &out->rows[out->n];
+}
+
+bool catalog_cat_rows_load(struct em_store *st, mongoc_client_session_t *session,
+			   struct catalog_cat_rows *out, bson_error_t *berr, struct em_error *err)
 {
 	mongoc_collection_t *coll = store_collection(st, "categories");
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort;
 	mongoc_cursor_t *cur = NULL;
 	const bson_t *doc;
+	size_t cap = 0;
 	bool ok = false;
 
-	out->rows = xcalloc(CATEGORY_MAX, sizeof(*out->rows));
+	out->rows = NULL;
 	out->n = 0;
+	out->bytes = 0;
 	if (session && !store_txn_opts(session, &opts, err))
 		goto done;
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
@@ -67,18 +78,18 @@ static bool cat_rows_load(struct em_store *st, mongoc_client_session_t *session,
 	BSON_APPEND_INT32(&sort, "name", 1);
 	BSON_APPEND_INT32(&sort, "_id", 1);
 	bson_append_document_end(&opts, &sort);
-	BSON_APPEND_INT64(&opts, "limit", CATEGORY_MAX);
+	BSON_APPEND_INT64(&opts, "limit", CATALOG_CATEGORY_MAX);
 	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-	while (mongoc_cursor_next(cur, &doc)) {
-		struct cat_row *r = &out->rows[out->n];
+	while (out->n < CATALOG_CATEGORY_MAX && mongoc_cursor_next(cur, &doc)) {
+		struct catalog_cat_row *r = cat_rows_push(out, &cap);
 		bson_iter_t it;
 
-		r->doc = bson_copy(doc);
-		if (!r->doc) {
+		if (!r || !(r->doc = bson_copy(doc))) {
 			em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot copy a category");
 			goto done;
 		}
 		out->n++;
+		out->bytes += doc->len;
 		if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
 			bson_oid_copy(bson_iter_oid(&it), &r->id);
 		if (bson_iter_init_find(&it, doc, "parent_id") && BSON_ITER_HOLDS_OID(&it)) {
@@ -98,12 +109,12 @@ done:
 	bson_destroy(&filter);
 	bson_destroy(&opts);
 	if (!ok)
-		cat_rows_release(out);
+		catalog_cat_rows_release(out);
 	return ok;
 }
 
 /* The row with this _id, or SIZE_MAX. */
-static size_t cat_find(const struct cat_rows *t, const bson_oid_t *id)
+static size_t cat_find(const struct catalog_cat_rows *t, const bson_oid_t *id)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (bson_oid_equal(&t->rows[i].id, id))
@@ -112,7 +123,7 @@ static size_t cat_find(const struct cat_rows *t, const bson_oid_t *id)
 }
 
 /* The row of i's parent, or SIZE_MAX for a root or a missing parent. */
-static size_t cat_parent(const struct cat_rows *t, size_t i)
+static size_t cat_parent(const struct catalog_cat_rows *t, size_t i)
 {
 	size_t p;
 
@@ -127,7 +138,7 @@ static size_t cat_parent(const struct cat_rows *t, size_t i)
  * i's parent chain; at most n steps, so a cycle already stored ends the
  * walk instead of looping.
  */
-static bool cat_is_below(const struct cat_rows *t, size_t i, size_t root)
+static bool cat_is_below(const struct catalog_cat_rows *t, size_t i, size_t root)
 {
 	for (size_t steps = 0; i != SIZE_MAX && steps <= t->n; steps++) {
 		if (i == root)
@@ -138,7 +149,7 @@ static bool cat_is_below(const struct cat_rows *t, size_t i, size_t root)
 }
 
 /* Does row i's parent chain reach a root without going round a cycle? */
-static bool cat_reaches_root(const struct cat_rows *t, size_t i)
+static bool cat_reaches_root(const struct catalog_cat_rows *t, size_t i)
 {
 	for (size_t steps = 0; steps <= t->n; steps++) {
 		i = cat_parent(t, i);
@@ -148,7 +159,7 @@ static bool cat_reaches_root(const struct cat_rows *t, size_t i)
 	return false;
 }
 
-static bool row_slug_is(const struct cat_row *r, const char *slug)
+static bool row_slug_is(const struct catalog_cat_row *r, const char *slug)
 {
 	bson_iter_t it;
 
@@ -159,41 +170,42 @@ static bool row_slug_is(const struct cat_row *r, const char *slug)
 bool catalog_category_subtrees(struct em_store *st, const char *const *ids_or_slugs, size_t n,
 			       bson_t *ids, struct em_error *err)
 {
-	struct cat_rows t;
-	bson_error_t berr;
+	struct catalog_category_snap snap;
+	const struct catalog_cat_rows *t;
 	bool *in = NULL, ok = false;
 	size_t k = 0;
 
-	if (!cat_rows_load(st, NULL, &t, &berr, err))
+	if (!catalog_category_snap_get(st, &snap, err))
 		return false;
-	in = xcalloc(t.n ? t.n : 1, sizeof(*in));
+	t = snap.rows;
+	in = xcalloc(t->n ? t->n : 1, sizeof(*in));
 	for (size_t v = 0; v < n; v++) {
 		bson_oid_t want;
 		bool by_id = em_oid_parse(ids_or_slugs[v], &want);
 		size_t r = SIZE_MAX;
 
-		for (size_t i = 0; i < t.n && r == SIZE_MAX; i++)
-			if ((by_id && bson_oid_equal(&t.rows[i].id, &want)) ||
-			    row_slug_is(&t.rows[i], ids_or_slugs[v]))
+		for (size_t i = 0; i < t->n && r == SIZE_MAX; i++)
+			if ((by_id && bson_oid_equal(&t->rows[i].id, &want)) ||
+			    row_slug_is(&t->rows[i], ids_or_slugs[v]))
 				r = i;
 		if (r == SIZE_MAX) {
 			em_error_set(err, EM_ERR_NOT_FOUND, "category", "no such category");
 			goto done;
 		}
-		for (size_t i = 0; i < t.n; i++)
-			in[i] = in[i] || cat_is_below(&t, i, r);
+		for (size_t i = 0; i < t->n; i++)
+			in[i] = in[i] || cat_is_below(t, i, r);
 	}
-	for (size_t i = 0; i < t.n; i++)
+	for (size_t i = 0; i < t->n; i++)
 		if (in[i]) {
 			char key[24];
 
 			snprintf(key, sizeof(key), "%zu", k++);
-			BSON_APPEND_OID(ids, key, &t.rows[i].id);
+			BSON_APPEND_OID(ids, key, &t->rows[i].id);
 		}
 	ok = true;
 done:
 	free(in);
-	cat_rows_release(&t);
+	catalog_category_snap_release(&snap);
 	return ok;
 }
 
@@ -243,24 +255,25 @@ static json_object *tree_node(const bson_t *doc)
 
 bool catalog_category_tree(struct em_store *st, json_object **out, struct em_error *err)
 {
-	struct cat_rows t;
+	struct catalog_category_snap snap;
+	const struct catalog_cat_rows *t;
 	json_object **nodes = NULL, *roots = NULL;
-	bson_error_t berr;
 	bool ok = false;
 
 	*out = NULL;
-	if (!cat_rows_load(st, NULL, &t, &berr, err))
+	if (!catalog_category_snap_get(st, &snap, err))
 		return false;
-	nodes = xcalloc(t.n ? t.n : 1, sizeof(*nodes));
+	t = snap.rows;
+	nodes = xcalloc(t->n ? t->n : 1, sizeof(*nodes));
 	roots = json_object_new_array();
 	if (!roots)
 		goto nomem;
-	for (size_t i = 0; i < t.n; i++)
-		if (!(nodes[i] = tree_node(t.rows[i].doc)))
+	for (size_t i = 0; i < t->n; i++)
+		if (!(nodes[i] = tree_node(t->rows[i].doc)))
 			goto nomem;
 	/* rows are in position order, so appending keeps children ordered */
-	for (size_t i = 0; i < t.n; i++) {
-		size_t p = cat_parent(&t, i);
+	for (size_t i = 0; i < t->n; i++) {
+		size_t p = cat_parent(t, i);
 		json_object *children = NULL;
 
 		/* The tree takes its own reference: a parent may come after its
@@ -269,7 +282,7 @@ bool catalog_category_tree(struct em_store *st, json_object **out, struct em_err
 		 * never reaches a root would close a reference cycle (json-c
 		 * would never free it) and vanish from the tree: it is listed
 		 * as a root instead. */
-		if (p != SIZE_MAX && cat_reaches_root(&t, i) &&
+		if (p != SIZE_MAX && cat_reaches_root(t, i) &&
 		    json_object_object_get_ex(nodes[p], "children", &children))
 			json_object_array_add(children, json_object_get(nodes[i]));
 		else
@@ -282,18 +295,18 @@ bool catalog_category_tree(struct em_store *st, json_object **out, struct em_err
 nomem:
 	em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render a category");
 done:
-	for (size_t i = 0; i < t.n; i++)
+	for (size_t i = 0; i < t->n; i++)
 		if (nodes[i])
 			json_object_put(nodes[i]);
 	free(nodes);
 	if (roots)
 		json_object_put(roots);
-	cat_rows_release(&t);
+	catalog_category_snap_release(&snap);
 	return ok;
 }
 
 /* {id, slug, name} of a category row. */
-static json_object *cat_ref(const struct cat_row *r)
+static json_object *cat_ref(const struct catalog_cat_row *r)
 {
 	json_object *o = json_object_new_object();
 	bson_iter_t it;
@@ -314,20 +327,28 @@ static json_object *cat_ref(const struct cat_row *r)
 
 bool catalog_category_index(struct em_store *st, json_object **out, struct em_error *err)
 {
-	struct cat_rows t;
+	struct catalog_category_snap snap;
+	const struct catalog_cat_rows *t;
 	json_object *index = NULL;
-	bson_error_t berr;
 	size_t chain[64];
 	bool ok = false;
 
 	*out = NULL;
-	if (!cat_rows_load(st, NULL, &t, &berr, err))
+	if (!catalog_category_snap_get(st, &snap, err))
 		return false;
+	t = snap.rows;
+	/* built once per load of the cached tree, shared by every request
+	 * (read only: a view takes references, never changes it) */
+	if ((index = catalog_category_snap_index(&snap))) {
+		*out = index;
+		catalog_category_snap_release(&snap);
+		return true;
+	}
 	index = json_object_new_object();
 	if (!index)
 		goto nomem;
-	for (size_t i = 0; i < t.n; i++) {
-		json_object *ref = cat_ref(&t.rows[i]), *path = json_object_new_array();
+	for (size_t i = 0; i < t->n; i++) {
+		json_object *ref = cat_ref(&t->rows[i]), *path = json_object_new_array();
 		size_t depth = 0;
 		char hex[25];
 
@@ -340,7 +361,7 @@ bool catalog_category_index(struct em_store *st, json_object **out, struct em_er
 		}
 		/* the chain up to a root; a stored cycle or a very deep tree
 		 * ends the walk (64 levels: no shop's breadcrumb is longer) */
-		for (size_t k = i; k != SIZE_MAX && depth < 64; k = cat_parent(&t, k)) {
+		for (size_t k = i; k != SIZE_MAX && depth < 64; k = cat_parent(t, k)) {
 			bool seen = false;
 
 			for (size_t d = 0; d < depth; d++)
@@ -350,11 +371,12 @@ bool catalog_category_index(struct em_store *st, json_object **out, struct em_er
 			chain[depth++] = k;
 		}
 		while (depth > 0)
-			json_object_array_add(path, cat_ref(&t.rows[chain[--depth]]));
+			json_object_array_add(path, cat_ref(&t->rows[chain[--depth]]));
 		json_object_object_add(ref, "path", path);
-		bson_oid_to_string(&t.rows[i].id, hex);
+		bson_oid_to_string(&t->rows[i].id, hex);
 		json_object_object_add(index, hex, ref);
 	}
+	catalog_category_snap_index_keep(&snap, index);
 	*out = index;
 	index = NULL;
 	ok = true;
@@ -364,7 +386,7 @@ nomem:
 done:
 	if (index)
 		json_object_put(index);
-	cat_rows_release(&t);
+	catalog_category_snap_release(&snap);
 	return ok;
 }
 
@@ -442,13 +464,18 @@ done:
 /* ---- changes ---- */
 
 /*
- * Increments the tree's lock document inside session. Every change of
- * the tree does this first, so two of them never commit from one
- * snapshot (see the top of this file).
+ * Increments the tree's lock document inside session (NULL: on its own,
+ * for catalog_category_rev_bump). Every change of the tree does this
+ * first, so two of them never commit from one snapshot (see the top of
+ * this file).
  */
 static bool tree_lock(struct em_store *st, mongoc_client_session_t *session, bson_error_t *berr,
 		      struct em_error *err)
 {
+	/* The lock is also the tree's revision: every worker's copy
+	 * (categories_cache.c) reloads when it moved. Written in the same
+	 * transaction as the change, so a copy never sees the new revision
+	 * with the old tree. */
 	mongoc_collection_t *coll = store_collection(st, "catalog_locks");
 	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, opts = BSON_INITIALIZER, inc;
 	bool ok = false;
@@ -458,7 +485,7 @@ static bool tree_lock(struct em_store *st, mongoc_client_session_t *session, bso
 	BSON_APPEND_INT64(&inc, "rev", 1);
 	bson_append_document_end(&update, &inc);
 	BSON_APPEND_BOOL(&opts, "upsert", true);
-	if (!store_txn_opts(session, &opts, err))
+	if (session && !store_txn_opts(session, &opts, err))
 		goto done;
 	if (!mongoc_collection_update_one(coll, &filter, &update, &opts, NULL, berr)) {
 		store_error_set(err, berr, "lock the category tree");
@@ -470,6 +497,15 @@ done:
 	bson_destroy(&filter);
 	bson_destroy(&update);
 	bson_destroy(&opts);
+	return ok;
+}
+
+bool catalog_category_rev_bump(struct em_store *st, struct em_error *err)
+{
+	bson_error_t berr;
+	bool ok = tree_lock(st, NULL, &berr, err);
+
+	catalog_category_cache_invalidate(st);
 	return ok;
 }
 
@@ -487,7 +523,7 @@ static bool category_write_error(const bson_error_t *berr, struct em_error *err)
  * exist and, when id is the category being moved, lie outside id's
  * subtree.
  */
-static bool parent_check(const struct cat_rows *t, const struct catalog_category_in *in,
+static bool parent_check(const struct catalog_cat_rows *t, const struct catalog_category_in *in,
 			 const bson_oid_t *id, struct em_error *err)
 {
 	size_t p, self;
@@ -533,7 +569,7 @@ struct category_run {
 
 /* Takes the lock, reads the tree and checks the parent (id: the moved category). */
 static bool category_begin(struct category_run *r, mongoc_client_session_t *session,
-			   const bson_oid_t *id, struct cat_rows *t, bson_error_t *berr,
+			   const bson_oid_t *id, struct catalog_cat_rows *t, bson_error_t *berr,
 			   struct em_error *err)
 {
 	if (r->result) {
@@ -542,7 +578,7 @@ static bool category_begin(struct category_run *r, mongoc_client_session_t *sess
 	}
 	t->rows = NULL;
 	t->n = 0;
-	if (!tree_lock(r->st, session, berr, err) || !cat_rows_load(r->st, session, t, berr, err))
+	if (!tree_lock(r->st, session, berr, err) || !catalog_cat_rows_load(r->st, session, t, berr, err))
 		return false;
 	if (id && cat_find(t, id) == SIZE_MAX) {
 		em_error_set(err, EM_ERR_NOT_FOUND, NULL, "no such category");
@@ -574,7 +610,7 @@ static bool create_txn(mongoc_client_session_t *session, void *ctx, bson_error_t
 	struct category_run *r = ctx;
 	mongoc_collection_t *coll = NULL;
 	bson_t doc = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-	struct cat_rows t;
+	struct catalog_cat_rows t;
 	int64_t now = em_now_ms();
 	bool ok = false;
 
@@ -594,7 +630,7 @@ static bool create_txn(mongoc_client_session_t *session, void *ctx, bson_error_t
 done:
 	if (coll)
 		mongoc_collection_destroy(coll);
-	cat_rows_release(&t);
+	catalog_cat_rows_release(&t);
 	bson_destroy(&doc);
 	bson_destroy(&opts);
 	return ok;
@@ -606,7 +642,7 @@ static bool update_txn(mongoc_client_session_t *session, void *ctx, bson_error_t
 	struct category_run *r = ctx;
 	mongoc_collection_t *coll = NULL;
 	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, opts = BSON_INITIALIZER, set;
-	struct cat_rows t;
+	struct catalog_cat_rows t;
 	bool ok = false;
 
 	if (!category_begin(r, session, &r->id, &t, berr, err) ||
@@ -626,7 +662,7 @@ static bool update_txn(mongoc_client_session_t *session, void *ctx, bson_error_t
 done:
 	if (coll)
 		mongoc_collection_destroy(coll);
-	cat_rows_release(&t);
+	catalog_cat_rows_release(&t);
 	bson_destroy(&filter);
 	bson_destroy(&update);
 	bson_destroy(&opts);
@@ -639,6 +675,8 @@ static bool category_run(struct category_run *r, store_txn_fn fn, bson_t **out,
 {
 	bool ok = store_txn_run(r->st, fn, r, err);
 
+	/* also after a failure: a commit whose answer was lost may have landed */
+	catalog_category_cache_invalidate(r->st);
 	*out = NULL;
 	if (ok)
 		*out = r->result;
@@ -751,7 +789,10 @@ done:
 bool catalog_category_delete(struct em_store *st, const bson_oid_t *id, struct em_error *err)
 {
 	struct category_delete d = { .st = st };
+	bool ok;
 
 	bson_oid_copy(id, &d.id);
-	return store_txn_run(st, delete_txn, &d, err);
+	ok = store_txn_run(st, delete_txn, &d, err);
+	catalog_category_cache_invalidate(st);
+	return ok;
 }

@@ -263,6 +263,11 @@ int catalog_cmd_seed_demo(const struct em_config *cfg, int argc, char **argv)
 	}
 	if (!seed_categories(&st, dept_ids, kind_ids))
 		goto done;
+	/* written without the API's transactions: tell the workers' copies */
+	if (!catalog_category_rev_bump(&st, &err)) {
+		fprintf(stderr, "seed-demo: %s\n", err.message);
+		goto done;
+	}
 	products = store_collection(&st, "products");
 	bulk = mongoc_collection_create_bulk_operation_with_opts(products, NULL);
 	for (size_t d = 0; d < 3; d++)

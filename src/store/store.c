@@ -194,6 +194,9 @@ done:
 
 void store_close(struct em_store *st)
 {
+	if (st->category_cache && st->category_cache_free)
+		st->category_cache_free(st->category_cache);
+	st->category_cache = NULL;
 	if (st->db)
 		mongoc_database_destroy(st->db);
 	if (st->client)

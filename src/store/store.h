@@ -44,6 +44,11 @@ struct em_store {
 	struct store_health *health;
 	/* How long store_txn_run may keep retrying one transaction (s). */
 	double txn_retry_bound_s;
+	/* The catalog's copy of the category tree (src/catalog/categories_cache.c):
+	 * made on first use by the process that opened the store (after fork),
+	 * freed by store_close through category_cache_free. */
+	void *category_cache;
+	void (*category_cache_free)(void *cache);
 };
 
 /* Call once per process before any store is opened (mongoc, libsodium). */

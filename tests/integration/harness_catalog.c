@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <mongoc/mongoc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,4 +122,58 @@ void hc_make_category(const char *slug, const char *parent, int pos, char *out)
 	snprintf(out, 25, "%s", hc_jstr(j, "id"));
 	json_object_put(j);
 	h_resp_free(&r);
+}
+
+static mongoc_client_t *hc_plans_client;
+
+bool hc_plans_cmd(const char *extra_json, bson_t *out)
+{
+	char json[256];
+	bson_t *cmd;
+	bson_error_t err;
+	bool ok;
+
+	snprintf(json, sizeof(json), "{\"standinQueryPlans\": 1%s%s}", extra_json ? ", " : "",
+		 extra_json ? extra_json : "");
+	cmd = bson_new_from_json((const uint8_t *)json, -1, &err);
+	assert_non_null(cmd);
+	ok = mongoc_client_command_simple(hc_plans_client, "admin", cmd, NULL, out, &err);
+	if (!ok)
+		fprintf(stderr, "  standinQueryPlans: %s\n", err.message);
+	bson_destroy(cmd);
+	return ok;
+}
+
+bool hc_plans_open(void)
+{
+	bson_t reply;
+	bool on;
+
+	hc_plans_client = mongoc_client_new(h_env("STACK_MONGODB_URI"));
+	assert_non_null(hc_plans_client);
+	on = hc_plans_cmd("\"record\": true", &reply);
+	bson_destroy(&reply);
+	if (!on)
+		fprintf(stderr, "  the database has no standinQueryPlans (not the stand-in)\n");
+	return on;
+}
+
+void hc_plans_clear(void)
+{
+	bson_t reply;
+
+	assert_true(hc_plans_cmd("\"clear\": true", &reply));
+	bson_destroy(&reply);
+}
+
+void hc_plans_close(void)
+{
+	bson_t reply;
+
+	if (!hc_plans_client)
+		return;
+	if (hc_plans_cmd("\"record\": false", &reply))
+		bson_destroy(&reply);
+	mongoc_client_destroy(hc_plans_client);
+	hc_plans_client = NULL;
 }

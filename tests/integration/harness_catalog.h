@@ -10,6 +10,7 @@
 #ifndef EM_TEST_HARNESS_CATALOG_H
 #define EM_TEST_HARNESS_CATALOG_H
 
+#include <bson/bson.h>
 #include <json-c/json.h>
 
 #include "harness.h"
@@ -34,5 +35,18 @@ void hc_make_product(const char *slug, const char *title, const char *desc,
 		     const char *status, char *out);
 /* Creates a category (201 or the test fails); its id into out (25 bytes). */
 void hc_make_category(const char *slug, const char *parent, int pos, char *out);
+
+/*
+ * The database stand-in's log of the queries it answered (test command
+ * standinQueryPlans, --enable-test-commands): hc_plans_open() connects
+ * and starts recording (false: the database has no such command, not
+ * the stand-in), hc_plans_cmd() runs {standinQueryPlans: 1, <extra>}
+ * with its reply into out, hc_plans_clear() empties the log,
+ * hc_plans_close() stops recording.
+ */
+bool hc_plans_open(void);
+bool hc_plans_cmd(const char *extra_json, bson_t *out);
+void hc_plans_clear(void);
+void hc_plans_close(void);
 
 #endif

@@ -26,40 +26,12 @@
 
 #include "harness_catalog.h"
 
-static mongoc_client_t *plans_client;
 static bool plans_on;
-
-/* Runs {standinQueryPlans: 1, <extra>} on admin; the reply into out. */
-static bool plans_cmd(const char *extra_json, bson_t *out)
-{
-	char json[256];
-	bson_t *cmd;
-	bson_error_t err;
-	bool ok;
-
-	snprintf(json, sizeof(json), "{\"standinQueryPlans\": 1%s%s}", extra_json ? ", " : "",
-		 extra_json ? extra_json : "");
-	cmd = bson_new_from_json((const uint8_t *)json, -1, &err);
-	assert_non_null(cmd);
-	ok = mongoc_client_command_simple(plans_client, "admin", cmd, NULL, out, &err);
-	if (!ok)
-		fprintf(stderr, "  standinQueryPlans: %s\n", err.message);
-	bson_destroy(cmd);
-	return ok;
-}
-
-static void plans_clear(void)
-{
-	bson_t reply;
-
-	assert_true(plans_cmd("\"clear\": true", &reply));
-	bson_destroy(&reply);
-}
 
 /* The plans recorded since the last clear (caller destroys). */
 static void plans_get(bson_t *reply)
 {
-	assert_true(plans_cmd(NULL, reply));
+	assert_true(hc_plans_cmd(NULL, reply));
 }
 
 static bool str_ends(const char *s, const char *suffix)
@@ -172,30 +144,30 @@ static void test_catalog_plans(void **state)
 	}
 
 	/* the list the benchmark reads: category + size, price order */
-	plans_clear();
+	hc_plans_clear();
 	snprintf(path, sizeof(path), "/api/v1/products?category=%s&size=M&sort=price_asc", slug);
 	get_ok(path, NULL);
 	expect_plan("products", "category_id", "IXSCAN", "category_price");
 
 	/* price, descending: the same index backwards */
-	plans_clear();
+	hc_plans_clear();
 	snprintf(path, sizeof(path), "/api/v1/products?category=%s&sort=price_desc&limit=2", slug);
 	get_ok(path, NULL);
 	expect_plan("products", "category_id", "IXSCAN", "category_price");
 
 	/* the default list: newest first */
-	plans_clear();
+	hc_plans_clear();
 	get_ok("/api/v1/products?limit=3", NULL);
 	expect_plan("products", "status", "IXSCAN", "visible_newest");
 
 	/* search: the text index */
-	plans_clear();
+	hc_plans_clear();
 	snprintf(path, sizeof(path), "/api/v1/products?q=zyxplanword&brand=%s", hc_tag);
 	get_ok(path, NULL);
 	expect_plan("products", "$text", "TEXT_MATCH", "text_search");
 
 	/* one product by slug */
-	plans_clear();
+	hc_plans_clear();
 	snprintf(path, sizeof(path), "/api/v1/products/qp-%s-1", hc_tag);
 	get_ok(path, NULL);
 	expect_plan("products", "slug", "IXSCAN", "slug_unique");
@@ -206,10 +178,10 @@ static void test_orders_plans(void **state)
 	(void)state;
 	if (!plans_on)
 		skip();
-	plans_clear();
+	hc_plans_clear();
 	get_ok("/api/v1/orders", hc_cust_auth);
 	expect_plan("orders", "user_id", "IXSCAN", "user_id");
-	plans_clear();
+	hc_plans_clear();
 	get_ok("/api/v1/orders?status=pending", hc_cust_auth);
 	expect_plan("orders", "user_id", "IXSCAN", "user_id");
 }
@@ -220,21 +192,13 @@ int main(void)
 		cmocka_unit_test(test_catalog_plans),
 		cmocka_unit_test(test_orders_plans),
 	};
-	bson_t reply;
 	int rc;
 
 	h_init();
 	hc_init();
-	plans_client = mongoc_client_new(h_env("STACK_MONGODB_URI"));
-	assert_non_null(plans_client);
-	plans_on = plans_cmd("\"record\": true", &reply);
-	bson_destroy(&reply);
-	if (!plans_on)
-		fprintf(stderr, "  the database has no standinQueryPlans (not the stand-in): skipping\n");
+	plans_on = hc_plans_open();
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	if (plans_on && plans_cmd("\"record\": false", &reply))
-		bson_destroy(&reply);
-	mongoc_client_destroy(plans_client);
+	hc_plans_close();
 	h_cleanup();
 	return rc;
 }
