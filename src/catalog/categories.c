@@ -255,15 +255,18 @@ static json_object *tree_node(const bson_t *doc)
 
 bool catalog_category_tree(struct em_store *st, json_object **out, struct em_error *err)
 {
-	struct catalog_category_snap snap;
-	const struct catalog_cat_rows *t;
+	struct catalog_cat_rows rows, *t = &rows;
 	json_object **nodes = NULL, *roots = NULL;
+	bson_error_t berr;
 	bool ok = false;
 
+	/* Read from the database, not the worker's copy: staff see their
+	 * change (or one written by other means) at once, and the answer
+	 * also counts products (one aggregate), so it is no one-query read;
+	 * nginx micro-caches it for the storefront. */
 	*out = NULL;
-	if (!catalog_category_snap_get(st, &snap, err))
+	if (!catalog_cat_rows_load(st, NULL, &rows, &berr, err))
 		return false;
-	t = snap.rows;
 	nodes = xcalloc(t->n ? t->n : 1, sizeof(*nodes));
 	roots = json_object_new_array();
 	if (!roots)
@@ -301,7 +304,7 @@ done:
 	free(nodes);
 	if (roots)
 		json_object_put(roots);
-	catalog_category_snap_release(&snap);
+	catalog_cat_rows_release(&rows);
 	return ok;
 }
 
