@@ -1097,7 +1097,7 @@ bool catalog_cursor_decode(const char *s, struct catalog_cursor *c, struct em_er
 	if (memchr(raw, '\0', len) || len < 4 || raw[1] != ':')
 		goto bad;
 	c->sort = (char)raw[0];
-	if (!strchr("nadritb", c->sort))
+	if (!strchr(CATALOG_CURSOR_SORTS, c->sort))
 		goto bad;
 	p = (char *)raw + 2;
 	q = strchr(p, ':');

@@ -255,6 +255,9 @@ struct catalog_option_filter *catalog_filter_option(struct catalog_filter *f, co
 #define CATALOG_SORT_RELEVANCE    'r'
 #define CATALOG_SORT_TITLE        't'
 #define CATALOG_SORT_BEST_SELLING 'b'
+/* every letter a cursor may carry: the sorts above and 'i' (the admin
+ * list's _id order) */
+#define CATALOG_CURSOR_SORTS "nadritb"
 
 /*
  * The sort for ?sort= (NULL: relevance with q, else newest): newest,

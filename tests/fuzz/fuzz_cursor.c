@@ -53,7 +53,7 @@ static void check_catalog_cursor(const char *s)
 		return;
 	}
 	FUZZ_CHECK(strspn(s, B64URL) == strlen(s));
-	FUZZ_CHECK(strchr("nadritb", c.sort) != NULL && c.sort != '\0'); /* catalog.c: the sorts a cursor may carry */
+	FUZZ_CHECK(strchr(CATALOG_CURSOR_SORTS, c.sort) != NULL && c.sort != '\0');
 	FUZZ_CHECK(!isnan(c.dval));
 	catalog_cursor_encode(&c, back, sizeof(back));
 	FUZZ_CHECK(back[0] != '\0');
