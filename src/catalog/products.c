@@ -566,28 +566,17 @@ bool catalog_product_sold_add(struct em_store *st, mongoc_client_session_t *sess
 			      const char *sku, int64_t qty, bson_error_t *berr,
 			      struct em_error *err)
 {
-	mongoc_collection_t *coll = NULL;
-	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, opts = BSON_INITIALIZER, inc;
-	bool ok = false;
+	bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, inc;
+	bool ok;
 
 	BSON_APPEND_UTF8(&filter, "variants.sku", sku);
 	BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
 	BSON_APPEND_INT64(&inc, "sold_units", qty);
 	bson_append_document_end(&update, &inc);
-	if (session && !store_txn_opts(session, &opts, err))
-		goto done;
-	coll = store_collection(st, "products");
-	if (!mongoc_collection_update_one(coll, &filter, &update, &opts, NULL, berr)) {
-		store_error_set(err, berr, "count sold units");
-		goto done;
-	}
-	ok = true;
-done:
-	if (coll)
-		mongoc_collection_destroy(coll);
+	ok = store_update_one(st, session, "products", &filter, &update, NULL, berr,
+			      "count sold units", err);
 	bson_destroy(&filter);
 	bson_destroy(&update);
-	bson_destroy(&opts);
 	return ok;
 }
 

@@ -738,27 +738,17 @@ void orders_place_result_release(struct orders_place_result *r)
 bool orders_cart_clear(mongoc_client_session_t *session, struct em_store *st,
 		       const bson_oid_t *cart_id, bson_error_t *berr, struct em_error *err)
 {
-	mongoc_collection_t *coll = store_collection(st, "carts");
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+	bson_t filter = BSON_INITIALIZER;
 	bson_t *update = BCON_NEW("$set", "{", "items", "[", "]", "updated_at",
 				  BCON_DATE_TIME(em_now_ms()), "}", "$unset", "{", "coupon",
 				  BCON_UTF8(""), "}");
-	bool ok = false;
+	bool ok;
 
 	BSON_APPEND_OID(&filter, "_id", cart_id);
-	if (!store_txn_opts(session, &opts, err))
-		goto done;
 	/* the same document every placement of this customer writes: two of
 	 * its orders at once conflict here, and one runs again on fresh data */
-	if (!mongoc_collection_update_one(coll, &filter, update, &opts, NULL, berr)) {
-		store_error_set(err, berr, "clear cart");
-		goto done;
-	}
-	ok = true;
-done:
+	ok = store_update_one(st, session, "carts", &filter, update, NULL, berr, "clear cart", err);
 	bson_destroy(update);
 	bson_destroy(&filter);
-	bson_destroy(&opts);
-	mongoc_collection_destroy(coll);
 	return ok;
 }

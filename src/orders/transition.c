@@ -121,19 +121,15 @@ static bool tr_coupon_release(mongoc_client_session_t *session, struct transitio
 		return true;
 	}
 	update = BCON_NEW("$inc", "{", "used_count", BCON_INT64(-1), "}");
-	coll = store_collection(c->st, "coupons");
+	coll = store_collection(c->st, "coupon_redemptions");
 	BSON_APPEND_OID(&filter, "_id", coupon_id);
 	BSON_APPEND_DOCUMENT_BEGIN(&filter, "used_count", &gt);
 	BSON_APPEND_INT64(&gt, "$gt", 0);
 	bson_append_document_end(&filter, &gt);
-	if (!store_txn_opts(session, &opts, err))
+	if (!store_update_one(c->st, session, "coupons", &filter, update, NULL, berr,
+			      "release coupon use", err) ||
+	    !store_txn_opts(session, &opts, err))
 		goto done;
-	if (!mongoc_collection_update_one(coll, &filter, update, &opts, NULL, berr)) {
-		store_error_set(err, berr, "release coupon use");
-		goto done;
-	}
-	mongoc_collection_destroy(coll);
-	coll = store_collection(c->st, "coupon_redemptions");
 	bson_reinit(&filter);
 	BSON_APPEND_OID(&filter, "order_id", c->id);
 	if (!mongoc_collection_delete_many(coll, &filter, &opts, NULL, berr)) {

@@ -127,26 +127,17 @@ static bool apply_order_paid(mongoc_client_session_t *session, struct apply_ctx 
 			     const bson_oid_t *order_id, const char *payment_status,
 			     bson_error_t *berr, struct em_error *err)
 {
-	mongoc_collection_t *coll = store_collection(c->st, "orders");
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+	bson_t filter = BSON_INITIALIZER;
 	bson_t *update = BCON_NEW("$set", "{", "payment_status", BCON_UTF8(payment_status),
 				  "payment_id", BCON_OID(&c->payment_id), "updated_at",
 				  BCON_DATE_TIME(em_now_ms()), "}");
-	bool ok = false;
+	bool ok;
 
 	BSON_APPEND_OID(&filter, "_id", order_id);
-	if (!store_txn_opts(session, &opts, err))
-		goto done;
-	if (!mongoc_collection_update_one(coll, &filter, update, &opts, NULL, berr)) {
-		store_error_set(err, berr, "mark order paid");
-		goto done;
-	}
-	ok = true;
-done:
+	ok = store_update_one(c->st, session, "orders", &filter, update, NULL, berr,
+			      "mark order paid", err);
 	bson_destroy(update);
 	bson_destroy(&filter);
-	bson_destroy(&opts);
-	mongoc_collection_destroy(coll);
 	return ok;
 }
 

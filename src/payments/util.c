@@ -74,26 +74,17 @@ done:
 bool pay_attempt_mark(struct em_store *st, mongoc_client_session_t *session, const char *tran_id,
 		      const char *from, const char *to, bson_error_t *berr, struct em_error *err)
 {
-	mongoc_collection_t *coll = store_collection(st, "payment_attempts");
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+	bson_t filter = BSON_INITIALIZER;
 	bson_t *update = BCON_NEW("$set", "{", "status", BCON_UTF8(to), "updated_at",
 				  BCON_DATE_TIME(em_now_ms()), "}");
-	bool ok = false;
+	bool ok;
 
 	BSON_APPEND_UTF8(&filter, "tran_id", tran_id);
 	if (from)
 		BSON_APPEND_UTF8(&filter, "status", from);
-	if (session && !store_txn_opts(session, &opts, err))
-		goto done;
-	if (!mongoc_collection_update_one(coll, &filter, update, &opts, NULL, berr)) {
-		store_error_set(err, berr, "mark payment attempt");
-		goto done;
-	}
-	ok = true;
-done:
+	ok = store_update_one(st, session, "payment_attempts", &filter, update, NULL, berr,
+			      "mark payment attempt", err);
 	bson_destroy(update);
 	bson_destroy(&filter);
-	bson_destroy(&opts);
-	mongoc_collection_destroy(coll);
 	return ok;
 }

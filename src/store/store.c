@@ -296,3 +296,35 @@ done:
 	bson_destroy(&opts);
 	return ok;
 }
+
+bool store_update_one(struct em_store *st, mongoc_client_session_t *session,
+		      const char *collection, const bson_t *filter, const bson_t *update,
+		      int64_t *matched, bson_error_t *berr, const char *what,
+		      struct em_error *err)
+{
+	mongoc_collection_t *coll = store_collection(st, collection);
+	bson_t opts = BSON_INITIALIZER, reply;
+	bson_error_t local, *e = berr ? berr : &local;
+	bson_iter_t it;
+	bool ok = false;
+
+	bson_init(&reply);
+	if (session && !mongoc_client_session_append(session, &opts, e)) {
+		store_error_set(err, e, what);
+		goto done;
+	}
+	bson_destroy(&reply);
+	if (!mongoc_collection_update_one(coll, filter, update, &opts, &reply, e)) {
+		store_error_set(err, e, what);
+		goto done;
+	}
+	if (matched)
+		*matched = bson_iter_init_find(&it, &reply, "matchedCount") ?
+				   bson_iter_as_int64(&it) : 0;
+	ok = true;
+done:
+	bson_destroy(&reply);
+	bson_destroy(&opts);
+	mongoc_collection_destroy(coll);
+	return ok;
+}

@@ -95,4 +95,16 @@ bool store_find_one(struct em_store *st, mongoc_client_session_t *session,
 		    const char *collection, const bson_t *filter, bson_t *out, bool *found,
 		    bson_error_t *berr, const char *what, struct em_error *err);
 
+/*
+ * Applies update to the first document of collection matching filter;
+ * session may be NULL or a transaction's. *matched (may be NULL) is the
+ * number of documents matched (0 or 1). A driver failure fills berr (may
+ * be NULL; a transaction's callback passes its own, which decides a
+ * retry) and err through store_error_set with `what`.
+ */
+bool store_update_one(struct em_store *st, mongoc_client_session_t *session,
+		      const char *collection, const bson_t *filter, const bson_t *update,
+		      int64_t *matched, bson_error_t *berr, const char *what,
+		      struct em_error *err);
+
 #endif
