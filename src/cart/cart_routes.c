@@ -19,6 +19,7 @@
 #include "cart/cart_internal.h"
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/jsonbuf.h"
 
 /* ---- who is calling, and which cart is theirs ---- */
 
@@ -153,23 +154,33 @@ static void cart_caller_release(struct cart_caller *c)
 	cart_doc_free(&c->doc);
 }
 
-/* ---- rendering ---- */
+/* ---- rendering: straight to JSON bytes (core/jsonbuf.h), no json-c tree ---- */
 
-static json_object *cart_oid_json(const bson_oid_t *oid)
+static void cart_oid_write(struct em_jsonbuf *b, const bson_oid_t *oid)
 {
 	char hex[25];
 
 	bson_oid_to_string(oid, hex);
-	return json_object_new_string(hex);
+	em_jsonbuf_string(b, hex, 24);
 }
 
-static json_object *cart_str_list(char (*list)[CART_SKU_MAX + 1], size_t n)
+static void cart_str_list_write(struct em_jsonbuf *b, char (*list)[CART_SKU_MAX + 1], size_t n)
 {
-	json_object *a = json_object_new_array();
+	em_jsonbuf_char(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			em_jsonbuf_char(b, ',');
+		em_jsonbuf_cstr(b, list[i]);
+	}
+	em_jsonbuf_char(b, ']');
+}
 
-	for (size_t i = 0; a && i < n; i++)
-		json_object_array_add(a, json_object_new_string(list[i]));
-	return a;
+static void cart_respond(struct em_request *req, int status, struct em_jsonbuf *b)
+{
+	size_t len;
+	char *body = em_jsonbuf_take(b, &len);
+
+	em_response_json_bytes(req, status, body, len);
 }
 
 /* "in_stock", "low_stock", "out_of_stock" or "unavailable". */
@@ -211,113 +222,125 @@ static bool cart_render(struct em_request *req, struct cart_caller *c, int statu
 {
 	const struct cart_config *cc = cart_cc(req);
 	struct cart_variant *vars = NULL;
-	json_object *o, *items;
+	struct em_jsonbuf b = EM_JSONBUF_INIT;
+	size_t n = c->found ? c->doc.nitems : 0;
+	bool first = true;
 
 	if (c->found && !cart_load_variants(req, &c->doc, &vars, err))
 		return false;
-	o = json_object_new_object();
-	items = json_object_new_array();
-	if (!o || !items) {
-		json_object_put(o);
-		json_object_put(items);
-		cart_variants_free(vars, c->found ? c->doc.nitems : 0);
-		free(vars);
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
-		return false;
-	}
-	for (size_t i = 0; c->found && i < c->doc.nitems; i++) {
+	em_jsonbuf_reserve(&b, 1024 + 640 * n);
+	EM_JSONBUF_LIT(&b, "{\"items\":[");
+	for (size_t i = 0; i < n; i++) {
 		const struct cart_item *it = &c->doc.items[i];
 		const struct cart_variant *v = &vars[i];
-		json_object *l = json_object_new_object(), *pc = NULL, *is = NULL;
 		struct em_error ignored = EM_ERROR_INIT;
+		bool f = true;
 		int64_t total;
 
-		if (!l)
-			continue;
-		json_object_object_add(l, "sku", json_object_new_string(it->sku));
-		json_object_object_add(l, "product_id", cart_oid_json(&it->product_id));
-		json_object_object_add(l, "quantity", json_object_new_int64(it->quantity));
-		json_object_object_add(l, "available", json_object_new_string(cart_stock_state(v)));
-		json_object_object_add(l, "unavailable", json_object_new_boolean(!v->active));
+		if (i)
+			em_jsonbuf_char(&b, ',');
+		em_jsonbuf_char(&b, '{');
+		em_jsonbuf_member_cstr(&b, &f, "sku", it->sku);
+		em_jsonbuf_key(&b, &f, "product_id");
+		cart_oid_write(&b, &it->product_id);
+		em_jsonbuf_member_int64(&b, &f, "quantity", it->quantity);
+		em_jsonbuf_member_cstr(&b, &f, "available", cart_stock_state(v));
+		em_jsonbuf_member_bool(&b, &f, "unavailable", !v->active);
 		if (v->found) {
-			json_object_object_add(l, "title", json_object_new_string(v->title));
-			json_object_object_add(l, "slug", json_object_new_string(v->slug));
-			json_object_object_add(l, "options",
-					       v->options ? json_object_get(v->options) :
-							    json_object_new_object());
-			json_object_object_add(l, "image",
-					       v->image[0] ? json_object_new_string(v->image) : NULL);
-			json_object_object_add(l, "unit_price", json_object_new_int64(v->price));
-			json_object_object_add(l, "currency", json_object_new_string(v->currency));
-			json_object_object_add(l, "line_total",
-					       pricing_line_total(v->price, it->quantity, &total, &ignored) ?
-						       json_object_new_int64(total) : NULL);
-			if (v->price != it->price_at_add) {
-				pc = json_object_new_object();
-				json_object_object_add(pc, "old", json_object_new_int64(it->price_at_add));
-				json_object_object_add(pc, "new", json_object_new_int64(v->price));
-			}
-			if (v->active && v->stock < it->quantity) {
-				is = json_object_new_object();
-				json_object_object_add(is, "available",
-						       json_object_new_int64(v->stock > 0 ? v->stock : 0));
-			}
+			em_jsonbuf_member_cstr(&b, &f, "title", v->title);
+			em_jsonbuf_member_cstr(&b, &f, "slug", v->slug);
+			em_jsonbuf_key(&b, &f, "options");
+			if (v->options)
+				em_jsonbuf_json(&b, v->options);
+			else
+				EM_JSONBUF_LIT(&b, "{}");
+			em_jsonbuf_member_cstr(&b, &f, "image", v->image[0] ? v->image : NULL);
+			em_jsonbuf_member_int64(&b, &f, "unit_price", v->price);
+			em_jsonbuf_member_cstr(&b, &f, "currency", v->currency);
+			em_jsonbuf_key(&b, &f, "line_total");
+			if (pricing_line_total(v->price, it->quantity, &total, &ignored))
+				em_jsonbuf_int64(&b, total);
+			else
+				em_jsonbuf_null(&b);
 		} else {
 			/* deleted product or removed variant: what we knew when it was added */
-			json_object_object_add(l, "title", NULL);
-			json_object_object_add(l, "unit_price", NULL);
-			json_object_object_add(l, "currency", json_object_new_string(it->currency));
-			json_object_object_add(l, "line_total", NULL);
+			EM_JSONBUF_LIT(&b, ",\"title\":null,\"unit_price\":null,\"currency\":");
+			em_jsonbuf_cstr(&b, it->currency);
+			EM_JSONBUF_LIT(&b, ",\"line_total\":null");
 		}
-		json_object_object_add(l, "price_changed", pc);
-		json_object_object_add(l, "insufficient_stock", is);
-		json_object_array_add(items, l);
+		em_jsonbuf_key(&b, &f, "price_changed");
+		if (v->found && v->price != it->price_at_add) {
+			EM_JSONBUF_LIT(&b, "{\"old\":");
+			em_jsonbuf_int64(&b, it->price_at_add);
+			EM_JSONBUF_LIT(&b, ",\"new\":");
+			em_jsonbuf_int64(&b, v->price);
+			em_jsonbuf_char(&b, '}');
+		} else {
+			em_jsonbuf_null(&b);
+		}
+		em_jsonbuf_key(&b, &f, "insufficient_stock");
+		if (v->found && v->active && v->stock < it->quantity) {
+			EM_JSONBUF_LIT(&b, "{\"available\":");
+			em_jsonbuf_int64(&b, v->stock > 0 ? v->stock : 0);
+			em_jsonbuf_char(&b, '}');
+		} else {
+			em_jsonbuf_null(&b);
+		}
+		em_jsonbuf_char(&b, '}');
 	}
-	json_object_object_add(o, "items", items);
-	json_object_object_add(o, "line_count",
-			       json_object_new_int64(c->found ? (int64_t)c->doc.nitems : 0));
-	json_object_object_add(o, "max_lines", json_object_new_int(cc->max_lines));
-	json_object_object_add(o, "max_quantity", json_object_new_int(cc->max_qty));
-	json_object_object_add(o, "currency", json_object_new_string(req->app->cfg.currency));
-	json_object_object_add(o, "coupon",
-			       c->found && c->doc.coupon[0] ? json_object_new_string(c->doc.coupon) :
-							      NULL);
-	json_object_object_add(o, "guest", json_object_new_boolean(!c->user));
+	em_jsonbuf_char(&b, ']');
+	first = false; /* "items" was the first member */
+	em_jsonbuf_member_int64(&b, &first, "line_count", (int64_t)n);
+	em_jsonbuf_member_int64(&b, &first, "max_lines", cc->max_lines);
+	em_jsonbuf_member_int64(&b, &first, "max_quantity", cc->max_qty);
+	em_jsonbuf_member_cstr(&b, &first, "currency", req->app->cfg.currency);
+	em_jsonbuf_member_cstr(&b, &first, "coupon",
+			       c->found && c->doc.coupon[0] ? c->doc.coupon : NULL);
+	em_jsonbuf_member_bool(&b, &first, "guest", !c->user);
 	if (c->new_token[0])
-		json_object_object_add(o, "cart_token", json_object_new_string(c->new_token));
+		em_jsonbuf_member_cstr(&b, &first, "cart_token", c->new_token);
 	if (c->merge.merged) {
-		json_object *m = json_object_new_object();
+		bool f = true;
 
-		json_object_object_add(m, "lines", json_object_new_int64((int64_t)c->merge.nlines));
-		json_object_object_add(m, "capped", cart_str_list(c->merge.capped, c->merge.ncapped));
-		json_object_object_add(m, "dropped",
-				       cart_str_list(c->merge.dropped, c->merge.ndropped));
-		json_object_object_add(o, "merge", m);
+		em_jsonbuf_key(&b, &first, "merge");
+		em_jsonbuf_char(&b, '{');
+		em_jsonbuf_member_int64(&b, &f, "lines", (int64_t)c->merge.nlines);
+		em_jsonbuf_key(&b, &f, "capped");
+		cart_str_list_write(&b, c->merge.capped, c->merge.ncapped);
+		em_jsonbuf_key(&b, &f, "dropped");
+		cart_str_list_write(&b, c->merge.dropped, c->merge.ndropped);
+		em_jsonbuf_char(&b, '}');
 	}
-	cart_variants_free(vars, c->found ? c->doc.nitems : 0);
+	em_jsonbuf_char(&b, '}');
+	cart_variants_free(vars, n);
 	free(vars);
-	em_response_json(req, status, o);
+	cart_respond(req, status, &b);
 	return true;
 }
 
 /* ---- the summary ---- */
 
 struct cart_summary {
-	json_object *json;         /* the summary document */
+	struct em_jsonbuf body;    /* the summary document */
 	const char *coupon_reason; /* why the coupon does not apply, or NULL */
 };
 
-static void cart_warning(json_object *w, const char *code, const char *sku, const char *message)
+/* One warning of the summary's (the array's comma is the caller's). */
+static void cart_warning(struct em_jsonbuf *b, bool *wfirst, const char *code, const char *sku,
+			 const char *message)
 {
-	json_object *o = json_object_new_object();
+	bool f = true;
 
-	if (!o)
-		return;
-	json_object_object_add(o, "code", json_object_new_string(code));
-	if (sku)
-		json_object_object_add(o, "sku", json_object_new_string(sku));
-	json_object_object_add(o, "message", json_object_new_string(message));
-	json_object_array_add(w, o);
+	if (!*wfirst)
+		em_jsonbuf_char(b, ',');
+	*wfirst = false;
+	em_jsonbuf_char(b, '{');
+	em_jsonbuf_member_cstr(b, &f, "code", code);
+	if (sku) {
+		em_jsonbuf_member_cstr(b, &f, "sku", sku);
+	}
+	em_jsonbuf_member_cstr(b, &f, "message", message);
+	em_jsonbuf_char(b, '}');
 }
 
 /* The shipping zone of an address in the caller's book (404 otherwise). */
@@ -383,81 +406,84 @@ static bool cart_summary_build(struct em_request *req, struct cart_caller *c,
 	const struct cart_config *cc = cart_cc(req);
 	struct cart_quote q;
 	const struct pricing_result *r = &q.result;
-	json_object *o = NULL, *jl, *w, *jc = NULL;
+	struct em_jsonbuf *b = &out->body;
+	bool first = true, wfirst = true;
 
 	memset(out, 0, sizeof *out);
 	if (!cart_quote_doc(&req->app->store, NULL, &req->app->cfg, ship, c->found ? &c->doc : NULL,
 			    c->user ? &c->uid : NULL, coupon_code, zone, method, &q, NULL, err))
 		return false;
-	o = json_object_new_object();
-	jl = json_object_new_array();
-	w = json_object_new_array();
-	if (!o || !jl || !w) {
-		json_object_put(o);
-		json_object_put(jl);
-		json_object_put(w);
-		cart_quote_release(&q);
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot allocate a response");
-		return false;
-	}
+	em_jsonbuf_reserve(b, 1024 + 160 * q.nlines + 160 * q.nitems);
+	em_jsonbuf_char(b, '{');
+	em_jsonbuf_member_cstr(b, &first, "currency", r->currency);
+	em_jsonbuf_key(b, &first, "lines");
+	em_jsonbuf_char(b, '[');
 	for (size_t i = 0; i < q.nlines; i++) {
-		json_object *l = json_object_new_object();
+		const struct pricing_line *l = &q.lines[i];
+		bool f = true;
 
-		if (!l)
-			continue;
-		json_object_object_add(l, "sku", json_object_new_string(q.lines[i].sku));
-		json_object_object_add(l, "quantity", json_object_new_int64(q.lines[i].quantity));
-		json_object_object_add(l, "unit_price", json_object_new_int64(q.lines[i].unit_price));
-		json_object_object_add(l, "line_total", json_object_new_int64(q.lines[i].line_total));
-		json_object_object_add(l, "discount", json_object_new_int64(q.lines[i].discount));
-		json_object_object_add(l, "tax", json_object_new_int64(q.lines[i].tax));
-		json_object_array_add(jl, l);
+		if (i)
+			em_jsonbuf_char(b, ',');
+		em_jsonbuf_char(b, '{');
+		em_jsonbuf_member_cstr(b, &f, "sku", l->sku);
+		em_jsonbuf_member_int64(b, &f, "quantity", l->quantity);
+		em_jsonbuf_member_int64(b, &f, "unit_price", l->unit_price);
+		em_jsonbuf_member_int64(b, &f, "line_total", l->line_total);
+		em_jsonbuf_member_int64(b, &f, "discount", l->discount);
+		em_jsonbuf_member_int64(b, &f, "tax", l->tax);
+		em_jsonbuf_char(b, '}');
 	}
+	em_jsonbuf_char(b, ']');
+	em_jsonbuf_member_int64(b, &first, "subtotal", r->subtotal);
+	em_jsonbuf_member_int64(b, &first, "discount", r->discount);
+	em_jsonbuf_member_int64(b, &first, "shipping", r->shipping);
+	em_jsonbuf_member_int64(b, &first, "tax", r->tax);
+	em_jsonbuf_member_int64(b, &first, "total", r->total);
+	em_jsonbuf_member_bool(b, &first, "prices_include_tax", cc->prices_include_tax);
+	em_jsonbuf_member_int64(b, &first, "tax_rate_bp", cc->tax_rate_bp);
+	em_jsonbuf_member_bool(b, &first, "shipping_quoted", r->shipping_quoted);
+	em_jsonbuf_member_bool(b, &first, "shipping_free", r->shipping_free);
+	em_jsonbuf_member_cstr(b, &first, "shipping_method", r->method);
+	em_jsonbuf_member_cstr(b, &first, "shipping_zone", zone);
+	em_jsonbuf_key(b, &first, "coupon");
+	if (coupon_code && coupon_code[0]) {
+		bool f = true;
+
+		em_jsonbuf_char(b, '{');
+		em_jsonbuf_member_cstr(b, &f, "code", coupon_code);
+		em_jsonbuf_member_cstr(b, &f, "status", q.coupon_reason ? "not_applicable" : "applied");
+		if (q.coupon_reason) {
+			em_jsonbuf_member_cstr(b, &f, "reason", q.coupon_reason);
+		}
+		em_jsonbuf_char(b, '}');
+	} else {
+		em_jsonbuf_null(b);
+	}
+	/* the line warnings, then shipping's, then the coupon's */
+	em_jsonbuf_key(b, &first, "warnings");
+	em_jsonbuf_char(b, '[');
 	for (size_t i = 0; i < q.nitems; i++) {
 		const struct cart_quote_item *it = &q.items[i];
 		const struct cart_variant *v = it->variant;
 
 		if (!v->active)
-			cart_warning(w, "unavailable", it->sku,
+			cart_warning(b, &wfirst, "unavailable", it->sku,
 				     "this product is no longer sold; remove it to check out");
 		else if (v->stock < it->quantity)
-			cart_warning(w, "insufficient_stock", it->sku,
+			cart_warning(b, &wfirst, "insufficient_stock", it->sku,
 				     "fewer are in stock than the cart holds");
 		if (v->found && v->price != it->price_at_add)
-			cart_warning(w, "price_changed", it->sku, "the price changed since it was added");
+			cart_warning(b, &wfirst, "price_changed", it->sku,
+				     "the price changed since it was added");
 	}
 	if (!r->shipping_quoted)
-		cart_warning(w, "shipping_zone_required", NULL,
+		cart_warning(b, &wfirst, "shipping_zone_required", NULL,
 			     "give shipping_address_id or shipping_zone to quote shipping");
-	if (coupon_code && coupon_code[0]) {
-		jc = json_object_new_object();
-		json_object_object_add(jc, "code", json_object_new_string(coupon_code));
-		json_object_object_add(jc, "status",
-				       json_object_new_string(q.coupon_reason ? "not_applicable"
-									      : "applied"));
-		if (q.coupon_reason) {
-			json_object_object_add(jc, "reason", json_object_new_string(q.coupon_reason));
-			cart_warning(w, "coupon_not_applicable", NULL, q.coupon_reason);
-		}
-	}
-	json_object_object_add(o, "currency", json_object_new_string(r->currency));
-	json_object_object_add(o, "lines", jl);
-	json_object_object_add(o, "subtotal", json_object_new_int64(r->subtotal));
-	json_object_object_add(o, "discount", json_object_new_int64(r->discount));
-	json_object_object_add(o, "shipping", json_object_new_int64(r->shipping));
-	json_object_object_add(o, "tax", json_object_new_int64(r->tax));
-	json_object_object_add(o, "total", json_object_new_int64(r->total));
-	json_object_object_add(o, "prices_include_tax", json_object_new_boolean(cc->prices_include_tax));
-	json_object_object_add(o, "tax_rate_bp", json_object_new_int(cc->tax_rate_bp));
-	json_object_object_add(o, "shipping_quoted", json_object_new_boolean(r->shipping_quoted));
-	json_object_object_add(o, "shipping_free", json_object_new_boolean(r->shipping_free));
-	json_object_object_add(o, "shipping_method",
-			       r->method ? json_object_new_string(r->method) : NULL);
-	json_object_object_add(o, "shipping_zone", zone ? json_object_new_string(zone) : NULL);
-	json_object_object_add(o, "coupon", jc);
-	json_object_object_add(o, "warnings", w);
-	json_object_object_add(o, "checkout_ready", json_object_new_boolean(q.checkout_ready));
-	out->json = o;
+	if (coupon_code && coupon_code[0] && q.coupon_reason)
+		cart_warning(b, &wfirst, "coupon_not_applicable", NULL, q.coupon_reason);
+	em_jsonbuf_char(b, ']');
+	em_jsonbuf_member_bool(b, &first, "checkout_ready", q.checkout_ready);
+	em_jsonbuf_char(b, '}');
 	/* a reason code: a static string, valid after the quote is gone */
 	out->coupon_reason = q.coupon_reason;
 	cart_quote_release(&q);
@@ -726,16 +752,16 @@ static bool cart_coupon_put(struct em_request *req, struct em_error *err)
 		goto done;
 	if (sum.coupon_reason) {
 		cart_coupon_refuse(req, sum.coupon_reason);
-		json_object_put(sum.json);
+		em_jsonbuf_free(&sum.body);
 		ok = true;
 		goto done;
 	}
 	if (!cart_caller_ensure(req, &c, err) ||
 	    !cart_coupon_store(&req->app->store, &c.doc.id, code, cart_expiry(req, &c), err)) {
-		json_object_put(sum.json);
+		em_jsonbuf_free(&sum.body);
 		goto done;
 	}
-	em_response_json(req, 200, sum.json);
+	cart_respond(req, 200, &sum.body);
 	ok = true;
 done:
 	free(ship);
@@ -794,7 +820,7 @@ static bool cart_summary_get(struct em_request *req, struct em_error *err)
 	if (!cart_summary_build(req, &c, ship, zone, method, c.found ? c.doc.coupon : NULL, &sum,
 				err))
 		goto done;
-	em_response_json(req, 200, sum.json);
+	cart_respond(req, 200, &sum.body);
 	ok = true;
 done:
 	free(ship);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json.h"
 
 void em_jsonbuf_free(struct em_jsonbuf *b)
 {
@@ -85,6 +86,38 @@ void em_jsonbuf_string(struct em_jsonbuf *b, const char *s, size_t n)
 	b->data[b->len++] = '"';
 }
 
+void em_jsonbuf_cstr(struct em_jsonbuf *b, const char *s)
+{
+	if (s)
+		em_jsonbuf_string(b, s, strlen(s));
+	else
+		em_jsonbuf_null(b);
+}
+
+void em_jsonbuf_bool(struct em_jsonbuf *b, bool v)
+{
+	if (v)
+		em_jsonbuf_raw(b, "true", 4);
+	else
+		em_jsonbuf_raw(b, "false", 5);
+}
+
+void em_jsonbuf_null(struct em_jsonbuf *b)
+{
+	em_jsonbuf_raw(b, "null", 4);
+}
+
+void em_jsonbuf_json(struct em_jsonbuf *b, struct json_object *v)
+{
+	size_t n = 0;
+	const char *s = v ? em_json_text(v, &n) : NULL;
+
+	if (s)
+		em_jsonbuf_raw(b, s, n);
+	else
+		em_jsonbuf_null(b);
+}
+
 size_t em_fmt_int64(char *out, int64_t v)
 {
 	char tmp[20];
@@ -132,6 +165,24 @@ void em_jsonbuf_key(struct em_jsonbuf *b, bool *first, const char *key)
 		em_jsonbuf_char(b, ',');
 	em_jsonbuf_string(b, key, strlen(key));
 	em_jsonbuf_char(b, ':');
+}
+
+void em_jsonbuf_member_int64(struct em_jsonbuf *b, bool *first, const char *key, int64_t v)
+{
+	em_jsonbuf_key(b, first, key);
+	em_jsonbuf_int64(b, v);
+}
+
+void em_jsonbuf_member_cstr(struct em_jsonbuf *b, bool *first, const char *key, const char *s)
+{
+	em_jsonbuf_key(b, first, key);
+	em_jsonbuf_cstr(b, s);
+}
+
+void em_jsonbuf_member_bool(struct em_jsonbuf *b, bool *first, const char *key, bool v)
+{
+	em_jsonbuf_key(b, first, key);
+	em_jsonbuf_bool(b, v);
 }
 
 char *em_jsonbuf_take(struct em_jsonbuf *b, size_t *len)

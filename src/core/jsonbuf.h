@@ -31,13 +31,27 @@ void em_jsonbuf_free(struct em_jsonbuf *b);
 void em_jsonbuf_reserve(struct em_jsonbuf *b, size_t n);
 void em_jsonbuf_raw(struct em_jsonbuf *b, const char *s, size_t n);
 void em_jsonbuf_char(struct em_jsonbuf *b, char c);
+/* A string literal's bytes as they are (JSON punctuation and keys written ahead). */
+#define EM_JSONBUF_LIT(b, lit) em_jsonbuf_raw((b), "" lit, sizeof(lit) - 1)
 /* A JSON string of the first n bytes of s, escaped as json-c escapes. */
 void em_jsonbuf_string(struct em_jsonbuf *b, const char *s, size_t n);
 void em_jsonbuf_int64(struct em_jsonbuf *b, int64_t v);
+/* A NUL-terminated string, or null when s is NULL. */
+void em_jsonbuf_cstr(struct em_jsonbuf *b, const char *s);
+void em_jsonbuf_bool(struct em_jsonbuf *b, bool v);
+void em_jsonbuf_null(struct em_jsonbuf *b);
+/* A json-c value (NULL: null) as em_json_text writes it: for the few
+ * values a byte-written view holds as a tree (a variant's options). */
+struct json_object;
+void em_jsonbuf_json(struct em_jsonbuf *b, struct json_object *v);
 /* A double as json-c prints it ("%.17g", ".0" added to an integral value). */
 void em_jsonbuf_double(struct em_jsonbuf *b, double v);
 /* ',' unless *first (then clears it), the quoted key and ':'. */
 void em_jsonbuf_key(struct em_jsonbuf *b, bool *first, const char *key);
+/* A member: em_jsonbuf_key() then the value. */
+void em_jsonbuf_member_int64(struct em_jsonbuf *b, bool *first, const char *key, int64_t v);
+void em_jsonbuf_member_cstr(struct em_jsonbuf *b, bool *first, const char *key, const char *s);
+void em_jsonbuf_member_bool(struct em_jsonbuf *b, bool *first, const char *key, bool v);
 /* Gives the bytes away (NUL-terminated, *len without the NUL); b is empty after. */
 char *em_jsonbuf_take(struct em_jsonbuf *b, size_t *len);
 

@@ -165,6 +165,46 @@ void em_jsonbuf_bson_value(struct em_jsonbuf *b, const bson_iter_t *it)
 	value(b, it, NULL, NULL);
 }
 
+bool em_jsonbuf_bson_is_null(const bson_iter_t *it)
+{
+	switch (bson_iter_type(it)) {
+	case BSON_TYPE_UTF8:
+	case BSON_TYPE_INT32:
+	case BSON_TYPE_INT64:
+	case BSON_TYPE_DOUBLE:
+	case BSON_TYPE_BOOL:
+	case BSON_TYPE_OID:
+		return false;
+	case BSON_TYPE_DATE_TIME: {
+		char buf[EM_TIME_RFC3339_SIZE];
+
+		return !em_time_rfc3339(bson_iter_date_time(it), buf, sizeof(buf));
+	}
+	case BSON_TYPE_DOCUMENT:
+	case BSON_TYPE_ARRAY: {
+		bson_iter_t child;
+
+		return !bson_iter_recurse(it, &child);
+	}
+	default:
+		return true;
+	}
+}
+
+void em_jsonbuf_bson_pick(struct em_jsonbuf *b, bool *first, const bson_t *doc,
+			  const char *const *keys)
+{
+	bson_iter_t it;
+
+	for (; *keys; keys++) {
+		em_jsonbuf_key(b, first, *keys);
+		if (bson_iter_init_find(&it, doc, *keys))
+			value(b, &it, NULL, NULL);
+		else
+			em_jsonbuf_null(b);
+	}
+}
+
 static bool listed(const char *const *keys, const char *key)
 {
 	for (; keys && *keys; keys++)

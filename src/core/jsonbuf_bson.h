@@ -47,6 +47,14 @@ int64_t em_jsonbuf_bson_int64(const bson_iter_t *it);
 
 /* The value at it, as em_bson_to_json() maps it. */
 void em_jsonbuf_bson_value(struct em_jsonbuf *b, const bson_iter_t *it);
+/* Whether the value at it is written as null (what a json-c tree of it
+ * holds as NULL: null, the types the shop never stores, a date out of range). */
+bool em_jsonbuf_bson_is_null(const bson_iter_t *it);
+/* The members named in keys (NULL-terminated), in that order: each one's
+ * value in doc, or null when doc has none (a json-c copy of a member that
+ * may be missing). */
+void em_jsonbuf_bson_pick(struct em_jsonbuf *b, bool *first, const bson_t *doc,
+			  const char *const *keys);
 /* The whole document (view NULL) or its view; ctx goes to the tail callbacks. */
 void em_jsonbuf_bson_doc(struct em_jsonbuf *b, const bson_t *doc, const struct em_jsonbuf_view *view,
 			 void *ctx);

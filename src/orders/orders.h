@@ -59,6 +59,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/jsonbuf.h"
 #include "store/store.h"
 
 #define ORDERS_NUMBER_MAX       32
@@ -185,8 +186,11 @@ void orders_place_result_release(struct orders_place_result *r);
 
 /*
  * The order as the API shows it to its customer (staff: with internal
- * fields and every event). NULL on allocation failure.
+ * fields and every event), written straight from the stored document to
+ * JSON bytes (core/jsonbuf_bson.h).
  */
+void orders_write(struct em_jsonbuf *b, const bson_t *doc, bool staff);
+/* The same as a json-c tree (the placement keeps it for replays); NULL on failure. */
 json_object *orders_render(const bson_t *doc, bool staff);
 
 /* What a list is narrowed to; NULL/0 members are not filters. */
@@ -201,11 +205,12 @@ struct orders_list_filter {
 
 /*
  * One page of orders, newest first (keyset on _id: after is the last id
- * of the previous page, or NULL): *items a new array; *more says whether a
- * next page exists, and *last_id is then the id to continue after.
+ * of the previous page, or NULL), appended to items as a JSON array; *more
+ * says whether a next page exists, and *last_id is then the id to
+ * continue after.
  */
 bool orders_list(struct em_store *st, const struct orders_list_filter *f, int limit,
-		 const bson_oid_t *after, bool staff, json_object **items, bool *more,
+		 const bson_oid_t *after, bool staff, struct em_jsonbuf *items, bool *more,
 		 bson_oid_t *last_id, struct em_error *err);
 
 /* One order by id; a customer's filter adds user_id (another's: 404). */
@@ -217,8 +222,8 @@ bool orders_find(struct em_store *st, const bson_oid_t *id, const bson_oid_t *us
  * (compared in constant time). Unknown numbers and wrong addresses are the
  * same EM_ERR_NOT_FOUND.
  */
-bool orders_track(struct em_store *st, const char *number, const char *email, json_object **out,
-		  struct em_error *err);
+bool orders_track(struct em_store *st, const char *number, const char *email,
+		  struct em_jsonbuf *out, struct em_error *err);
 
 /* ---- transitions (transition.c) ---- */
 

@@ -219,15 +219,30 @@ static bool orders_create(struct em_request *req, struct em_error *err)
 	return true;
 }
 
+/* An order as its view, written from the stored document (read.c). */
+static void orders_respond(struct em_request *req, int status, const bson_t *doc, bool staff)
+{
+	struct em_jsonbuf b = EM_JSONBUF_INIT;
+	size_t len;
+	char *body;
+
+	em_jsonbuf_reserve(&b, 4096);
+	orders_write(&b, doc, staff);
+	body = em_jsonbuf_take(&b, &len);
+	em_response_json_bytes(req, status, body, len);
+}
+
 static const char *const orders_list_params[] = { "limit", "cursor", "status", NULL };
 
 /* Shared by the customer's and the staff's list. */
 static bool orders_list_respond(struct em_request *req, struct orders_list_filter *f, bool staff,
 				struct em_error *err)
 {
+	struct em_jsonbuf b = EM_JSONBUF_INIT;
 	const char *cursor = NULL;
-	json_object *items = NULL;
 	bson_oid_t after, last;
+	size_t len;
+	char *body;
 	char next[EM_PAGE_OID_CURSOR_SIZE] = "";
 	enum orders_status st;
 	int limit;
@@ -241,12 +256,21 @@ static bool orders_list_respond(struct em_request *req, struct orders_list_filte
 		em_error_set(err, EM_ERR_INVALID, "status", "not an order status");
 		return false;
 	}
-	if (!orders_list(&req->app->store, f, limit, cursor ? &after : NULL, staff, &items, &more,
-			 &last, err))
+	em_jsonbuf_reserve(&b, 2048 * (size_t)(limit + 1));
+	EM_JSONBUF_LIT(&b, "{\"items\":");
+	if (!orders_list(&req->app->store, f, limit, cursor ? &after : NULL, staff, &b, &more,
+			 &last, err)) {
+		em_jsonbuf_free(&b);
 		return false;
+	}
 	if (more)
 		em_page_cursor_oid_encode(&last, next);
-	em_page_respond(req, items, next);
+	/* em_page_respond's shape: {"items": [...], "next_cursor": string|null} */
+	EM_JSONBUF_LIT(&b, ",\"next_cursor\":");
+	em_jsonbuf_cstr(&b, next[0] ? next : NULL);
+	em_jsonbuf_char(&b, '}');
+	body = em_jsonbuf_take(&b, &len);
+	em_response_json_bytes(req, 200, body, len);
 	return true;
 }
 
@@ -270,20 +294,14 @@ static bool orders_read(struct em_request *req, bool staff, struct em_error *err
 {
 	bson_oid_t id, user;
 	bson_t doc;
-	json_object *o;
 
 	if (!em_request_query_check(req, NULL, ORDERS_QUERY_VALUE_MAX, err) ||
 	    !orders_id_param(req, &id, err) ||
 	    (!staff && !orders_caller(req, &user, err)) ||
 	    !orders_find(&req->app->store, &id, staff ? NULL : &user, &doc, err))
 		return false;
-	o = orders_render(&doc, staff);
+	orders_respond(req, 200, &doc, staff);
 	bson_destroy(&doc);
-	if (!o) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render the order");
-		return false;
-	}
-	em_response_json(req, 200, o);
 	return true;
 }
 
@@ -303,7 +321,6 @@ static bool orders_transition_respond(struct em_request *req, const bson_oid_t *
 				      struct em_error *err)
 {
 	bson_t doc;
-	json_object *o;
 
 	if (!orders_transition_apply(&req->app->store, &req->app->cfg, id, t, &doc, err)) {
 		if (err->kind == EM_ERR_CONFLICT || err->kind == EM_ERR_INVALID) {
@@ -312,13 +329,8 @@ static bool orders_transition_respond(struct em_request *req, const bson_oid_t *
 		}
 		return false;
 	}
-	o = orders_render(&doc, staff);
+	orders_respond(req, 200, &doc, staff);
 	bson_destroy(&doc);
-	if (!o) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render the order");
-		return false;
-	}
-	em_response_json(req, 200, o);
 	return true;
 }
 
@@ -435,8 +447,9 @@ static const char *const orders_track_params[] = { "order", "email", NULL };
 static bool orders_track_get(struct em_request *req, struct em_error *err)
 {
 	const char *number = em_request_query(req, "order"), *email = em_request_query(req, "email");
-	char normal[256];
-	json_object *o = NULL;
+	struct em_jsonbuf b = EM_JSONBUF_INIT;
+	char normal[256], *body;
+	size_t len;
 
 	if (!em_request_query_check(req, orders_track_params, ORDERS_QUERY_VALUE_MAX, err))
 		return false;
@@ -448,9 +461,12 @@ static bool orders_track_get(struct em_request *req, struct em_error *err)
 		em_error_set(err, EM_ERR_INVALID, "email", "the order's e-mail address is needed");
 		return false;
 	}
-	if (!orders_track(&req->app->store, number, normal, &o, err))
+	if (!orders_track(&req->app->store, number, normal, &b, err)) {
+		em_jsonbuf_free(&b);
 		return false;
-	em_response_json(req, 200, o);
+	}
+	body = em_jsonbuf_take(&b, &len);
+	em_response_json_bytes(req, 200, body, len);
 	return true;
 }
 

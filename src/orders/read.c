@@ -1,13 +1,16 @@
 /*
  * read.c - orders as the API shows them: to their customer, to staff, and
- * on the public tracking page (status and timeline only).
+ * on the public tracking page (status and timeline only). Each view is
+ * written from the stored document straight to JSON bytes, with no json-c
+ * tree (tests/integration/test_render_orders compares the bytes with the
+ * tree renderer these replaced).
  */
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "core/bsonjson.h"
-#include "store/page.h"
+#include "core/jsonbuf_bson.h"
 #include "orders/orders_internal.h"
 
 /* The top-level fields a customer sees (besides id, lines and events). */
@@ -15,105 +18,176 @@ static const char *const orders_customer_fields[] = {
 	"number", "status", "payment_method", "payment_status", "currency", "subtotal",
 	"discount", "shipping", "tax", "total", "prices_include_tax", "shipping_method",
 	"shipping_zone", "shipping_address", "billing_address", "note", "carrier",
-	"tracking_number", "delivered_at", "version", "created_at", "updated_at",
+	"tracking_number", "delivered_at", "version", "created_at", "updated_at", NULL,
 };
 
 /* And what only staff see. */
 static const char *const orders_staff_fields[] = {
-	"user_id", "email", "name", "expires_at",
+	"user_id", "email", "name", "expires_at", NULL,
 };
 
-static void orders_copy(json_object *to, json_object *from, const char *key)
-{
-	json_object *v = NULL;
+static const char *const orders_event_fields[] = { "from", "to", "at", NULL };
+static const char *const orders_event_note[] = { "note", NULL };
+static const char *const orders_event_by[] = { "by", NULL };
+static const char *const orders_track_fields[] = {
+	"number", "status", "created_at", "carrier", "tracking_number", NULL,
+};
+static const char *const orders_track_line_fields[] = { "title", "quantity", NULL };
 
-	if (json_object_object_get_ex(from, key, &v))
-		json_object_object_add(to, key, json_object_get(v));
-	else
-		json_object_object_add(to, key, NULL);
+/* The document at it (an empty one when it holds none: every member then absent). */
+static void orders_subdoc(const bson_iter_t *it, bson_t *out)
+{
+	const uint8_t *data = NULL;
+	uint32_t len = 0;
+
+	if (BSON_ITER_HOLDS_DOCUMENT(it))
+		bson_iter_document(it, &len, &data);
+	if (!data || !bson_init_static(out, data, len))
+		bson_init(out); /* empty, and static storage: nothing to destroy */
+}
+
+/* The member key of doc only when it has one (a null stays a null). */
+static void orders_write_present(struct em_jsonbuf *b, bool *first, const bson_t *doc,
+				 const char *key)
+{
+	bson_iter_t it;
+
+	if (!bson_iter_init_find(&it, doc, key))
+		return;
+	em_jsonbuf_key(b, first, key);
+	em_jsonbuf_bson_value(b, &it);
 }
 
 /* An event: who acted only for staff; carrier and tracking when given. */
-static json_object *orders_event_render(json_object *e, bool staff, bool public_view)
+static void orders_event_write(struct em_jsonbuf *b, const bson_iter_t *e, bool staff,
+			       bool public_view)
 {
-	json_object *o = json_object_new_object(), *v;
+	bson_t ev;
+	bool first = true;
 
-	if (!o)
-		return NULL;
-	orders_copy(o, e, "from");
-	orders_copy(o, e, "to");
-	orders_copy(o, e, "at");
+	orders_subdoc(e, &ev);
+	em_jsonbuf_char(b, '{');
+	em_jsonbuf_bson_pick(b, &first, &ev, orders_event_fields);
 	if (!public_view)
-		orders_copy(o, e, "note");
-	if (json_object_object_get_ex(e, "carrier", &v))
-		json_object_object_add(o, "carrier", json_object_get(v));
-	if (json_object_object_get_ex(e, "tracking_number", &v))
-		json_object_object_add(o, "tracking_number", json_object_get(v));
+		em_jsonbuf_bson_pick(b, &first, &ev, orders_event_note);
+	orders_write_present(b, &first, &ev, "carrier");
+	orders_write_present(b, &first, &ev, "tracking_number");
 	if (staff)
-		orders_copy(o, e, "by");
-	return o;
+		em_jsonbuf_bson_pick(b, &first, &ev, orders_event_by);
+	em_jsonbuf_char(b, '}');
 }
 
-static json_object *orders_events_render(json_object *all, bool staff, bool public_view)
+/* The elements of the array member key of doc, each written by fn; [] when it holds none. */
+static void orders_array_write(struct em_jsonbuf *b, const bson_t *doc, const char *key,
+			       void (*fn)(struct em_jsonbuf *b, const bson_iter_t *e, bool staff,
+					  bool public_view),
+			       bool staff, bool public_view)
 {
-	json_object *evs = NULL, *out = json_object_new_array();
+	bson_iter_t it, e;
+	bool first = true;
 
-	if (!out)
-		return NULL;
-	if (json_object_object_get_ex(all, "events", &evs) &&
-	    json_object_is_type(evs, json_type_array))
-		for (size_t i = 0; i < json_object_array_length(evs); i++) {
-			json_object *e = orders_event_render(json_object_array_get_idx(evs, i),
-							     staff, public_view);
-
-			if (e)
-				json_object_array_add(out, e);
+	em_jsonbuf_char(b, '[');
+	if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_ARRAY(&it) &&
+	    bson_iter_recurse(&it, &e))
+		while (bson_iter_next(&e)) {
+			if (!first)
+				em_jsonbuf_char(b, ',');
+			first = false;
+			fn(b, &e, staff, public_view);
 		}
-	return out;
+	em_jsonbuf_char(b, ']');
+}
+
+void orders_write(struct em_jsonbuf *b, const bson_t *doc, bool staff)
+{
+	bson_iter_t it;
+	bool first = true;
+
+	em_jsonbuf_char(b, '{');
+	if (bson_iter_init_find(&it, doc, "_id")) {
+		em_jsonbuf_key(b, &first, "id");
+		em_jsonbuf_bson_value(b, &it);
+	}
+	em_jsonbuf_bson_pick(b, &first, doc, orders_customer_fields);
+	if (staff)
+		em_jsonbuf_bson_pick(b, &first, doc, orders_staff_fields);
+	em_jsonbuf_key(b, &first, "lines");
+	if (bson_iter_init_find(&it, doc, "lines"))
+		em_jsonbuf_bson_value(b, &it);
+	else
+		em_jsonbuf_null(b);
+	/* the payments module's mirror of each refund's state (an order with
+	 * none has none: [] and 0, never null) */
+	em_jsonbuf_key(b, &first, "refunds");
+	if (bson_iter_init_find(&it, doc, "refunds") && BSON_ITER_HOLDS_ARRAY(&it) &&
+	    !em_jsonbuf_bson_is_null(&it))
+		em_jsonbuf_bson_value(b, &it);
+	else
+		EM_JSONBUF_LIT(b, "[]");
+	em_jsonbuf_key(b, &first, "refunded_total");
+	if (bson_iter_init_find(&it, doc, "refunded_total") &&
+	    (BSON_ITER_HOLDS_INT32(&it) || BSON_ITER_HOLDS_INT64(&it)))
+		em_jsonbuf_bson_value(b, &it);
+	else
+		em_jsonbuf_char(b, '0');
+	/* the coupon's code; its id is internal */
+	em_jsonbuf_key(b, &first, "coupon");
+	if (bson_iter_init_find(&it, doc, "coupon") && !em_jsonbuf_bson_is_null(&it)) {
+		bson_t c;
+		bool cf = true;
+
+		orders_subdoc(&it, &c);
+		em_jsonbuf_char(b, '{');
+		orders_write_present(b, &cf, &c, "code");
+		em_jsonbuf_char(b, '}');
+	} else {
+		em_jsonbuf_null(b);
+	}
+	em_jsonbuf_key(b, &first, "events");
+	orders_array_write(b, doc, "events", orders_event_write, staff, false);
+	em_jsonbuf_char(b, '}');
 }
 
 json_object *orders_render(const bson_t *doc, bool staff)
 {
-	json_object *all = em_bson_to_json(doc), *o, *v;
+	struct em_jsonbuf b = EM_JSONBUF_INIT;
+	json_object *o;
+	char *text;
 
-	if (!all)
-		return NULL;
-	o = json_object_new_object();
-	if (!o) {
-		json_object_put(all);
-		return NULL;
-	}
-	if (json_object_object_get_ex(all, "_id", &v))
-		json_object_object_add(o, "id", json_object_get(v));
-	for (size_t i = 0; i < EM_ORDERS_COUNT(orders_customer_fields); i++)
-		orders_copy(o, all, orders_customer_fields[i]);
-	if (staff)
-		for (size_t i = 0; i < EM_ORDERS_COUNT(orders_staff_fields); i++)
-			orders_copy(o, all, orders_staff_fields[i]);
-	orders_copy(o, all, "lines");
-	/* the payments module's mirror of each refund's state (an order with
-	 * none has none: [] and 0, never null) */
-	if (json_object_object_get_ex(all, "refunds", &v) && json_object_is_type(v, json_type_array))
-		json_object_object_add(o, "refunds", json_object_get(v));
-	else
-		json_object_object_add(o, "refunds", json_object_new_array());
-	if (json_object_object_get_ex(all, "refunded_total", &v) && json_object_is_type(v, json_type_int))
-		json_object_object_add(o, "refunded_total", json_object_get(v));
-	else
-		json_object_object_add(o, "refunded_total", json_object_new_int64(0));
-	/* the coupon's code; its id is internal */
-	if (json_object_object_get_ex(all, "coupon", &v) && v) {
-		json_object *c = json_object_new_object(), *code;
-
-		if (c && json_object_object_get_ex(v, "code", &code))
-			json_object_object_add(c, "code", json_object_get(code));
-		json_object_object_add(o, "coupon", c);
-	} else {
-		json_object_object_add(o, "coupon", NULL);
-	}
-	json_object_object_add(o, "events", orders_events_render(all, staff, false));
-	json_object_put(all);
+	orders_write(&b, doc, staff);
+	text = em_jsonbuf_take(&b, NULL);
+	o = json_tokener_parse(text);
+	free(text);
 	return o;
+}
+
+/* A line as the tracking page shows it: title and quantity. */
+static void orders_track_line_write(struct em_jsonbuf *b, const bson_iter_t *e, bool staff,
+				    bool public_view)
+{
+	bson_t line;
+	bool first = true;
+
+	(void)staff;
+	(void)public_view;
+	orders_subdoc(e, &line);
+	em_jsonbuf_char(b, '{');
+	em_jsonbuf_bson_pick(b, &first, &line, orders_track_line_fields);
+	em_jsonbuf_char(b, '}');
+}
+
+/* The public tracking view: status, carrier, items and the timeline without notes. */
+static void orders_track_write(struct em_jsonbuf *b, const bson_t *doc)
+{
+	bool first = true;
+
+	em_jsonbuf_char(b, '{');
+	em_jsonbuf_bson_pick(b, &first, doc, orders_track_fields);
+	em_jsonbuf_key(b, &first, "items");
+	orders_array_write(b, doc, "lines", orders_track_line_write, false, true);
+	em_jsonbuf_key(b, &first, "events");
+	orders_array_write(b, doc, "events", orders_event_write, false, true);
+	em_jsonbuf_char(b, '}');
 }
 
 bool orders_find(struct em_store *st, const bson_oid_t *id, const bson_oid_t *user_id,
@@ -145,8 +219,8 @@ static bool orders_email_equal(const char *a, const char *b)
 	return sodium_memcmp(ha, hb, sizeof ha) == 0;
 }
 
-bool orders_track(struct em_store *st, const char *number, const char *email, json_object **out,
-		  struct em_error *err)
+bool orders_track(struct em_store *st, const char *number, const char *email,
+		  struct em_jsonbuf *out, struct em_error *err)
 {
 	mongoc_collection_t *coll = store_collection(st, "orders");
 	bson_t filter = BSON_INITIALIZER;
@@ -158,7 +232,6 @@ bool orders_track(struct em_store *st, const char *number, const char *email, js
 	/* compared whether or not the order exists, so both misses cost alike */
 	const char *stored = "\x01no-such-order";
 
-	*out = NULL;
 	BSON_APPEND_UTF8(&filter, "number", number);
 	cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
 	if (mongoc_cursor_next(cur, &doc)) {
@@ -167,42 +240,12 @@ bool orders_track(struct em_store *st, const char *number, const char *email, js
 		if (bson_iter_init_find(&it, doc, "email") && BSON_ITER_HOLDS_UTF8(&it))
 			stored = bson_iter_utf8(&it, NULL);
 		match = orders_email_equal(stored, email);
-		if (match) {
-			json_object *all = em_bson_to_json(doc), *o = json_object_new_object(), *v;
-			json_object *items = json_object_new_array();
-
-			if (!all || !o || !items) {
-				json_object_put(all);
-				json_object_put(o);
-				json_object_put(items);
-				em_error_set(err, EM_ERR_INTERNAL, NULL, "cannot render the order");
-				goto done;
-			}
-			orders_copy(o, all, "number");
-			orders_copy(o, all, "status");
-			orders_copy(o, all, "created_at");
-			orders_copy(o, all, "carrier");
-			orders_copy(o, all, "tracking_number");
-			if (json_object_object_get_ex(all, "lines", &v))
-				for (size_t i = 0; i < json_object_array_length(v); i++) {
-					json_object *l = json_object_array_get_idx(v, i);
-					json_object *li = json_object_new_object();
-
-					orders_copy(li, l, "title");
-					orders_copy(li, l, "quantity");
-					json_object_array_add(items, li);
-				}
-			json_object_object_add(o, "items", items);
-			json_object_object_add(o, "events", orders_events_render(all, false, true));
-			json_object_put(all);
-			*out = o;
-		}
+		if (match)
+			orders_track_write(out, doc);
 	} else {
 		(void)orders_email_equal(stored, email);
 	}
 	if (mongoc_cursor_error(cur, &berr)) {
-		json_object_put(*out);
-		*out = NULL;
 		store_error_set(err, &berr, "track order");
 		goto done;
 	}
@@ -220,31 +263,20 @@ done:
 	return ok;
 }
 
-struct orders_render_ctx {
-	bool staff;
-};
-
-static json_object *orders_item_render(const bson_t *doc, void *vctx)
-{
-	const struct orders_render_ctx *c = vctx;
-
-	return orders_render(doc, c->staff);
-}
-
 bool orders_list(struct em_store *st, const struct orders_list_filter *f, int limit,
-		 const bson_oid_t *after, bool staff, json_object **items, bool *more,
+		 const bson_oid_t *after, bool staff, struct em_jsonbuf *items, bool *more,
 		 bson_oid_t *last_id, struct em_error *err)
 {
-	struct orders_render_ctx rc = { staff };
 	mongoc_collection_t *coll = store_collection(st, "orders");
 	mongoc_cursor_t *cur;
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, last = BSON_INITIALIZER;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
 	bson_t cond, sort;
+	const bson_t *doc;
 	bson_error_t berr;
 	bson_iter_t it;
-	bool ok;
+	bool ok = true, have_last = false;
+	int n = 0;
 
-	*items = NULL;
 	*more = false;
 	if (f->user_id)
 		BSON_APPEND_OID(&filter, "user_id", f->user_id);
@@ -275,16 +307,29 @@ bool orders_list(struct em_store *st, const struct orders_list_filter *f, int li
 	/* one more than asked: whether there is a next page */
 	BSON_APPEND_INT64(&opts, "limit", limit + 1);
 	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-	ok = store_page_collect(cur, limit, orders_item_render, &rc, "list orders", items, &last,
-				more, &berr, err);
-	if (ok && *more && bson_iter_init_find(&it, &last, "_id") && BSON_ITER_HOLDS_OID(&it))
-		bson_oid_copy(bson_iter_oid(&it), last_id);
-	else
+	em_jsonbuf_char(items, '[');
+	while (mongoc_cursor_next(cur, &doc)) {
+		if (n == limit) {
+			*more = true;
+			break;
+		}
+		if (n++)
+			em_jsonbuf_char(items, ',');
+		orders_write(items, doc, staff);
+		have_last = bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it);
+		if (have_last)
+			bson_oid_copy(bson_iter_oid(&it), last_id);
+	}
+	em_jsonbuf_char(items, ']');
+	if (mongoc_cursor_error(cur, &berr)) {
+		store_error_set(err, &berr, "list orders");
+		ok = false;
+	}
+	if (!ok || !have_last)
 		*more = false;
 	mongoc_cursor_destroy(cur);
 	mongoc_collection_destroy(coll);
 	bson_destroy(&filter);
 	bson_destroy(&opts);
-	bson_destroy(&last);
 	return ok;
 }

@@ -59,8 +59,18 @@ static const char *old_stock_state(const struct cart_variant *v)
 	return v->low_stock ? "low_stock" : "in_stock";
 }
 
-/* cart_render() of cart_routes.c (no new token, no merge report). */
-static json_object *old_cart(const struct cart_doc *d, bool found, bool user)
+static json_object *old_str_list(char (*list)[CART_SKU_MAX + 1], size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_object_array_add(a, json_object_new_string(list[i]));
+	return a;
+}
+
+/* cart_render() of cart_routes.c; token: a new guest cart's, or NULL. */
+static json_object *old_cart_full(const struct cart_doc *d, bool found, bool user, const char *token,
+				  const struct cart_merge_report *merge)
 {
 	const struct cart_config *cc = cart_config(&cfg);
 	struct cart_variant *vars = calloc(d ? d->nitems + 1 : 1, sizeof *vars);
@@ -129,9 +139,27 @@ static json_object *old_cart(const struct cart_doc *d, bool found, bool user)
 	json_object_object_add(o, "coupon",
 			       found && d->coupon[0] ? json_object_new_string(d->coupon) : NULL);
 	json_object_object_add(o, "guest", json_object_new_boolean(!user));
+	if (token)
+		json_object_object_add(o, "cart_token", json_object_new_string(token));
+	if (merge && merge->merged) {
+		json_object *m = json_object_new_object();
+
+		json_object_object_add(m, "lines", json_object_new_int64((int64_t)merge->nlines));
+		json_object_object_add(m, "capped", old_str_list((char (*)[CART_SKU_MAX + 1])merge->capped,
+								 merge->ncapped));
+		json_object_object_add(m, "dropped",
+				       old_str_list((char (*)[CART_SKU_MAX + 1])merge->dropped,
+						    merge->ndropped));
+		json_object_object_add(o, "merge", m);
+	}
 	cart_variants_free(vars, found ? d->nitems : 0);
 	free(vars);
 	return o;
+}
+
+static json_object *old_cart(const struct cart_doc *d, bool found, bool user)
+{
+	return old_cart_full(d, found, user, NULL, NULL);
 }
 
 static void old_warning(json_object *w, const char *code, const char *sku, const char *message)
@@ -573,6 +601,8 @@ static void test_cart_views_are_the_old_bytes(void **state)
 	 * product taken off sale, a title with control characters */
 	product_set(prod_a, "{\"$set\": {\"variants.0.price\": {\"$numberLong\": \"140000\"},"
 			    " \"variants.1.stock\": {\"$numberLong\": \"1\"},"
+			    " \"images\": [{\"url\": \"/media/a b\\\"c.jpg\", \"position\": 1},"
+			    " {\"url\": \"https://img.test/x.jpg?a=1&b=2\", \"position\": 0}],"
 			    " \"title\": \"Tab\\there \\u0001\\u001f \\\"q\\\" \\\\ ঢাকা 😀 </b>\"}}");
 	product_set(prod_b, "{\"$set\": {\"variants.0.stock\": {\"$numberLong\": \"0\"}}}");
 	product_set(prod_c, "{\"$set\": {\"status\": \"draft\"}}");
@@ -643,6 +673,11 @@ static void test_guest_cart_is_the_old_bytes(void **state)
 	j = h_json(&r);
 	snprintf(token, sizeof token, "%s", hc_jstr(j, "cart_token"));
 	json_object_put(j);
+	cart_token_hash(token, hash);
+	memset(&d, 0, sizeof d);
+	assert_true(cart_find_guest(&st, hash, &d, &found, &e));
+	same_bytes("new guest cart", &r, 201, old_cart_full(&d, true, false, token, NULL));
+	cart_doc_free(&d);
 	h_resp_free(&r);
 	snprintf(hdr, sizeof hdr, "X-Cart-Token: %s", token);
 	snprintf(body, sizeof body, "{\"sku\": \"%s\", \"quantity\": 2}", ho_sku("RA1"));
@@ -658,50 +693,78 @@ static void test_guest_cart_is_the_old_bytes(void **state)
 	same_bytes("guest summary", &r, 200, old_summary(&d, true, NULL, NULL, "inside_dhaka", NULL));
 	h_resp_free(&r);
 	cart_doc_free(&d);
+	/* signing in with the token merges both lines into the account's empty cart */
+	{
+		struct cart_merge_report m;
+		struct ho_customer c;
+		const char *hm[3] = { NULL, hdr, NULL };
+
+		ho_customer_new(&c, false);
+		hm[0] = c.auth;
+		r = h_request("GET", "/api/v1/cart", NULL, 0, hm);
+		memset(&m, 0, sizeof m);
+		m.merged = true;
+		m.nlines = 2;
+		user_cart(c.id, &d, &found);
+		assert_true(found);
+		same_bytes("merged cart", &r, 200, old_cart_full(&d, true, true, NULL, &m));
+		h_resp_free(&r);
+		cart_doc_free(&d);
+	}
 }
 
 /* ---- orders ---- */
 
-/* A stored order of c's with what a writer can get wrong (variant v);
- * what the collection's validator checks is well typed, the rest is not. */
+/*
+ * A stored order of c's with what a writer can get wrong (variant v): long
+ * strings, quotes, backslashes, control and non-ASCII characters, nulls
+ * where the description allows them, optional members absent, refunds,
+ * events with and without carrier, tracking and actor, int32 money. Each
+ * is what the collection's validator and the OpenAPI description accept
+ * (the contract suite reads these responses too).
+ */
 static void order_insert(const struct ho_customer *c, int v, char id_out[25])
 {
-	static char doc[16384], head[1024];
-	static const char line[] =
-		"{\"sku\": \"B-2\", \"quantity\": {\"$numberLong\": \"1\"},"
-		" \"unit_price\": {\"$numberLong\": \"125000\"}, \"line_total\": {\"$numberLong\": \"125000\"},"
-		" \"discount\": {\"$numberLong\": \"0\"}, \"tax\": {\"$numberLong\": \"0\"}";
-	char longs[5001], number[32];
+	static char doc[16384], head[1200];
+	char longs[2001], number[32], line[600];
 	bson_oid_t id;
 
 	bson_oid_init(&id, NULL);
 	bson_oid_to_string(&id, id_out);
-	for (int i = 0; i < 5000; i++)
+	for (int i = 0; i < 2000; i++)
 		longs[i] = "abcdefghij"[i % 10];
-	longs[5000] = '\0';
+	longs[2000] = '\0';
 	snprintf(number, sizeof number, "EM-2026-%06d", (int)((getpid() * 10 + v) % 1000000));
+	snprintf(line, sizeof line,
+		 "{\"sku\": \"B-2\", \"product_id\": {\"$oid\": \"%s\"}, \"quantity\": {\"$numberLong\": \"1\"},"
+		 " \"unit_price\": {\"$numberLong\": \"125000\"}, \"line_total\": {\"$numberLong\": \"125000\"},"
+		 " \"discount\": {\"$numberLong\": \"0\"}, \"tax\": {\"$numberLong\": \"0\"}",
+		 prod_b);
 	snprintf(head, sizeof head,
 		 "{\"_id\": {\"$oid\": \"%s\"}, \"number\": \"%s\", \"user_id\": {\"$oid\": \"%s\"},"
 		 " \"email\": \"%s\", \"payment_method\": \"%s\", \"currency\": \"BDT\","
 		 " \"subtotal\": {\"$numberLong\": \"%s\"}, \"discount\": {\"$numberLong\": \"0\"},"
 		 " \"shipping\": {\"$numberLong\": \"6000\"}, \"tax\": {\"$numberLong\": \"0\"},"
 		 " \"total\": {\"$numberLong\": \"425000\"}, \"version\": {\"$numberLong\": \"%d\"},"
-		 " \"created_at\": {\"$date\": {\"$numberLong\": \"%lld\"}}, ",
+		 " \"created_at\": {\"$date\": {\"$numberLong\": \"%lld\"}},"
+		 " \"updated_at\": {\"$date\": {\"$numberLong\": \"1764590400999\"}},"
+		 " \"shipping_address\": {\"name\": \"রহিম \\\"R\\\"\", \"line1\": \"12 Road 5\\\\6 </b>\","
+		 " \"line2\": %s, \"city\": \"Dhaka\", \"postal_code\": \"1207\", \"country\": \"BD\","
+		 " \"phone\": null},",
 		 id_out, number, c->id, c->email, v == 0 ? "sslcommerz" : "cod",
-		 v == 0 ? "9223372036854775807" : "1", v + 3, 1764500000000LL + v);
+		 v == 0 ? "9223372036854775807" : "1", v + 3, 1764500000000LL + v,
+		 v == 0 ? "\"\\u00e9\\u0001\\u001f\\t\\n 😀\"" : "null");
 	if (v == 0)
 		snprintf(doc, sizeof doc,
 			 "%s \"name\": \"Rahim \\\"R\\\" উদ্দিন\", \"status\": \"delivered\","
-			 " \"payment_status\": \"partially_refunded\", \"prices_include_tax\": true,"
+			 " \"payment_status\": \"refund_requested\", \"prices_include_tax\": true,"
 			 " \"shipping_method\": \"standard\", \"shipping_zone\": \"inside_dhaka\","
-			 " \"shipping_address\": {\"name\": \"রহিম\", \"line1\": \"12 \\\"Road\\\" 5\\\\6\","
-			 " \"line2\": \"%s\", \"city\": \"Dhaka\", \"phone\": \"+8801711000000\"},"
-			 " \"billing_address\": null,"
+			 " \"billing_address\": {\"name\": \"%s\", \"line1\": \"x\", \"city\": \"ঢাকা\","
+			 " \"postal_code\": null, \"country\": \"BD\"},"
 			 " \"note\": \"ring\\ttwice\\n\\u0001\\u001f\\u007f </script> a/b 😀 ঢাকা\","
 			 " \"carrier\": \"Pathao/x\", \"tracking_number\": \"TRK-1\","
 			 " \"delivered_at\": {\"$date\": {\"$numberLong\": \"1764590400123\"}},"
-			 " \"updated_at\": {\"$date\": {\"$numberLong\": \"1764590400999\"}},"
-			 " \"expires_at\": null,"
+			 " \"expires_at\": null, \"internal\": {\"not\": \"shown\"},"
 			 " \"lines\": [{\"product_id\": {\"$oid\": \"%s\"}, \"sku\": \"A-1\", \"title\": \"Kurta ঢাকা\","
 			 " \"options\": {\"size\": \"M\", \"color\": \"নীল\"}, \"quantity\": {\"$numberLong\": \"2\"},"
 			 " \"unit_price\": {\"$numberLong\": \"150000\"}, \"line_total\": {\"$numberLong\": \"300000\"},"
@@ -709,28 +772,34 @@ static void order_insert(const struct ho_customer *c, int v, char id_out[25])
 			 " \"returned_quantity\": {\"$numberLong\": \"1\"}},"
 			 " %s, \"title\": \"%s\"}],"
 			 " \"refunds\": [{\"id\": {\"$oid\": \"%s\"}, \"amount\": {\"$numberLong\": \"25000\"},"
-			 " \"status\": \"succeeded\", \"reason\": \"damaged \\\"box\\\"\","
-			 " \"created_at\": {\"$date\": {\"$numberLong\": \"1764590500000\"}}}],"
-			 " \"refunded_total\": {\"$numberLong\": \"25000\"},"
+			 " \"currency\": \"BDT\", \"state\": \"requested\", \"reason\": \"damaged \\\"box\\\" \\\\ ঢাকা\","
+			 " \"updated_at\": {\"$date\": {\"$numberLong\": \"1764590500000\"}}}],"
+			 " \"refunded_total\": 25000,"
 			 " \"coupon\": {\"id\": {\"$oid\": \"%s\"}, \"code\": \"SAVE10\", \"discount\": 5},"
 			 " \"events\": [{\"from\": null, \"to\": \"pending\", \"at\": {\"$date\": {\"$numberLong\": \"1764500000000\"}},"
-			 " \"note\": \"placed\", \"by\": {\"$oid\": \"%s\"}, \"by_role\": \"customer\"},"
+			 " \"note\": \"placed\", \"by\": {\"id\": \"%s\", \"role\": \"customer\"}},"
 			 " {\"from\": \"processing\", \"to\": \"shipped\", \"at\": {\"$date\": {\"$numberLong\": \"1764550000000\"}},"
-			 " \"carrier\": \"Pathao\", \"tracking_number\": \"TRK-1\", \"by\": null},"
-			 " \"not an event\", null, [1, 2], {\"to\": \"delivered\", \"extra\": {\"x\": 1.5}}]}",
-			 head, longs, prod_a, line, longs, id_out, id_out, c->id);
+			 " \"carrier\": \"Pathao\", \"tracking_number\": \"TRK-1\", \"note\": null,"
+			 " \"by\": {\"id\": null, \"role\": \"system\"}},"
+			 " {\"from\": \"shipped\", \"to\": \"delivered\", \"at\": {\"$date\": {\"$numberLong\": \"1764590400123\"}},"
+			 " \"note\": \"%s\", \"internal\": 1.5, \"by\": {\"id\": null, \"role\": \"system\"}}]}",
+			 head, longs, prod_a, line, longs, id_out, id_out, c->id, longs);
 	else if (v == 1)
 		snprintf(doc, sizeof doc,
-			 "%s \"status\": \"pending\", \"payment_status\": \"unpaid\", \"lines\": [%s}],"
-			 " \"coupon\": \"STR\", \"refunds\": \"none\", \"refunded_total\": 5.5,"
-			 " \"events\": {\"not\": \"an array\"}, \"shipping_address\": [], \"note\": \"\"}",
-			 head, line);
+			 "%s \"status\": \"pending\", \"payment_status\": \"unpaid\", \"lines\": [%s,"
+			 " \"title\": \"\", \"options\": {}}], \"billing_address\": {\"name\": null,"
+			 " \"line1\": null, \"city\": null, \"postal_code\": null, \"country\": null},"
+			 " \"coupon\": null, \"note\": \"\", \"shipping_method\": null,"
+			 " \"events\": [{\"from\": null, \"to\": \"pending\","
+			 " \"at\": {\"$date\": {\"$numberLong\": \"1764500000001\"}},"
+			 " \"by\": {\"id\": \"%s\", \"role\": \"customer\"}}]}",
+			 head, line, c->id);
 	else
 		snprintf(doc, sizeof doc,
-			 "%s \"status\": \"cancelled\", \"payment_status\": \"x\", \"lines\": [%s,"
-			 " \"title\": null}], \"coupon\": {}, \"refunds\": [], \"refunded_total\": 3,"
-			 " \"events\": [], \"carrier\": null, \"prices_include_tax\": false,"
-			 " \"unknown\": {\"$minKey\": 1}}",
+			 "%s \"status\": \"cancelled\", \"payment_status\": \"paid\", \"lines\": [%s,"
+			 " \"title\": \"t\"}], \"billing_address\": {\"name\": \"n\", \"line1\": \"l\","
+			 " \"city\": \"c\", \"postal_code\": \"p\", \"country\": \"BD\"}, \"events\": [],"
+			 " \"carrier\": null, \"prices_include_tax\": false}",
 			 head, line);
 	h_db_insert_json("orders", doc);
 }
@@ -806,8 +875,10 @@ static void test_order_views_are_the_old_bytes(void **state)
 	 * modules write them */
 	snprintf(f, sizeof f, "{\"_id\": {\"$oid\": \"%s\"}}", id);
 	h_db_update("orders", f,
-		    "{\"$set\": {\"refunds\": [{\"id\": \"r1\", \"amount\": {\"$numberLong\": \"1000\"},"
-		    " \"status\": \"pending\"}], \"refunded_total\": {\"$numberLong\": \"1000\"},"
+		    "{\"$set\": {\"refunds\": [{\"id\": \"5f0000000000000000000001\","
+		    " \"amount\": {\"$numberLong\": \"1000\"}, \"currency\": \"BDT\","
+		    " \"state\": \"refunded\", \"reason\": \"\",  \"updated_at\": \"2026-12-01T00:00:00.000Z\"}],"
+		    " \"refunded_total\": {\"$numberLong\": \"1000\"}, \"payment_status\": \"refunded\","
 		    " \"returns\": [{\"id\": \"x\"}], \"carrier\": \"Sundarban \\u00e9\"}}");
 	order_reads(&c, id);
 	for (int v = 0; v < 3; v++) {
