@@ -62,6 +62,9 @@ static const struct store_index orders_indexes[] = {
 	{ "order_returns", "created_id", "{\"created_at\": -1, \"_id\": -1}", "{}" },
 	{ "order_returns", "status_created_id",
 	  "{\"status\": 1, \"created_at\": -1, \"_id\": -1}", "{}" },
+	/* one customer's returns in the queue (?email=) */
+	{ "order_returns", "user_created_id",
+	  "{\"user_id\": 1, \"created_at\": -1, \"_id\": -1}", "{}" },
 };
 
 static const struct jobs_periodic orders_periodics[] = {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "auth/accounts.h"
 #include "http/page.h"
 #include "core/ids.h"
 #include "core/json.h"
@@ -207,32 +208,93 @@ static json_object *ret_staff_item(const bson_t *doc, void *ctx)
 	return orders_return_render(doc, true);
 }
 
-/* GET /api/v1/admin/returns?status=&limit=&cursor=: every order's returns,
- * newest first (by when they were asked for, then id), for the staff's
- * work queue (status: one state). */
+/* status=open: the returns waiting for staff (the queue's default) */
+static void ret_status_filter(bson_t *filter, const char *status)
+{
+	bson_t in, arr;
+
+	if (strcmp(status, "open") != 0) {
+		BSON_APPEND_UTF8(filter, "status", status);
+		return;
+	}
+	BSON_APPEND_DOCUMENT_BEGIN(filter, "status", &in);
+	BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
+	BSON_APPEND_UTF8(&arr, "0", "requested");
+	BSON_APPEND_UTF8(&arr, "1", "approved");
+	bson_append_array_end(&in, &arr);
+	bson_append_document_end(filter, &in);
+}
+
+/*
+ * email: the customer's account (returns need one), resolved to its id
+ * once (no account has it: an empty page, a filter is not a 404).
+ */
+static bool ret_customer_filter(struct em_request *req, const char *email, bson_t *filter,
+				struct em_error *err)
+{
+	char normal[256];
+	bson_t f = BSON_INITIALIZER, user;
+	bson_iter_t it;
+	bool found = false, ok = false;
+
+	if (!auth_email_normalize(email, normal, sizeof normal, err))
+		goto done; /* field "email", invalid_format */
+	BSON_APPEND_UTF8(&f, "email", normal);
+	if (!store_find_one(&req->app->store, NULL, "users", &f, &user, &found, NULL,
+			    "find customer", err))
+		goto done;
+	if (found && bson_iter_init_find(&it, &user, "_id") && BSON_ITER_HOLDS_OID(&it)) {
+		BSON_APPEND_OID(filter, "user_id", bson_iter_oid(&it));
+	} else {
+		/* an id no account has: the user_id index answers "none" at
+		 * once (a filter on a missing field would scan them all) */
+		bson_oid_t fresh;
+
+		bson_oid_init(&fresh, NULL);
+		BSON_APPEND_OID(filter, "user_id", &fresh);
+	}
+	if (found)
+		bson_destroy(&user);
+	ok = true;
+done:
+	bson_destroy(&f);
+	return ok;
+}
+
+/* GET /api/v1/admin/returns?status=&email=&limit=&cursor=: every order's
+ * returns, newest first (by when they were asked for, then id), for the
+ * staff's work queue (status: one state, or open = requested or approved;
+ * email: one customer's). */
 static bool ret_list_all(struct em_request *req, struct em_error *err)
 {
-	static const char *const params[] = { "status", "limit", "cursor", NULL };
+	static const char *const params[] = { "status", "email", "limit", "cursor", NULL };
 	static const char *const states[] = { "requested", "approved", "rejected", "received",
-					      NULL };
+					      "open", NULL };
 	const char *status = em_request_query(req, "status");
+	const char *email = em_request_query(req, "email");
 	bson_t filter = BSON_INITIALIZER;
 	bool ok = false;
 
-	if (!em_request_query_check(req, params, 64, err))
+	if (!em_request_query_check(req, params, 254, err))
 		goto done;
+	em_error_collect(err);
 	if (status) {
 		size_t i;
 
 		for (i = 0; states[i] && strcmp(states[i], status) != 0; i++)
 			;
-		if (!states[i]) {
+		if (!states[i])
 			em_error_setc(err, EM_ERR_INVALID, "status", EM_CODE_INVALID_VALUE,
-				      "status must be requested, approved, rejected or received");
-			goto done;
-		}
-		BSON_APPEND_UTF8(&filter, "status", status);
+				      "status must be open, requested, approved, rejected or "
+				      "received");
+		else
+			ret_status_filter(&filter, status);
 	}
+	if (email && !ret_customer_filter(req, email, &filter, err) &&
+	    err->kind != EM_ERR_INVALID)
+		goto done;
+	if (!em_error_collect_end(err))
+		goto done;
 	ok = em_page_list_by_time(req, &req->app->store, "order_returns", &filter, "created_at",
 				  NULL, true, 20, ret_staff_item, NULL, "list returns", err);
 done:

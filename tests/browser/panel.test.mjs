@@ -714,7 +714,7 @@ try {
 		await card.getByText(`Return ${ret.id.slice(-8)} is now received.`).waitFor();
 		// the filter shows waiting returns: reload it and the received one is gone
 		await page.getByRole('button', { name: 'Filter' }).click();
-		await page.getByText('No returns in this page of orders.').waitFor();
+		await page.getByText('No returns match these filters.').waitFor();
 		await shot(page, '23-return-received');
 		const after = (await api('GET', `/api/v1/admin/orders/${shipped.id}/returns`, { token: adminToken })).body.items.find((x) => x.id === ret.id);
 		assert(after.status === 'received' && after.received.length === 1 && after.received[0].restock === true && after.refund_amount > 0, `return: ${JSON.stringify(after)}`);

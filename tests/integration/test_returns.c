@@ -641,12 +641,23 @@ static void returns_walk(const char *q, const char *a, const char *b, int *pa, i
 	} while (cursor[0]);
 }
 
+/* "email=" and the address, its '@' and '+' percent-encoded. */
+static void email_query(const char *email, char *out, size_t size)
+{
+	size_t o = (size_t)snprintf(out, size, "email=");
+
+	for (const char *p = email; *p && o + 4 < size; p++)
+		o += (size_t)(*p == '@' || *p == '+' ?
+				      snprintf(out + o, size - o, "%%%02X", (unsigned char)*p) :
+				      snprintf(out + o, size - o, "%c", *p));
+}
+
 /* The staff's queue across orders: newest first by when the return was
- * asked for (not by id), filtered by state, every page once. */
+ * asked for (not by id), filtered by state or customer, every page once. */
 static void test_admin_return_list(void **state)
 {
 	static struct ho_customer c1, c2;
-	char id1[25], id2[25], r1[25], r2[25], body[256], f[128];
+	char id1[25], id2[25], r1[25], r2[25], body[256], f[128], q[320];
 	int p1, p2;
 	struct h_resp r;
 
@@ -679,6 +690,36 @@ static void test_admin_return_list(void **state)
 	returns_walk("status=approved", r1, r2, &p1, &p2);
 	assert_int_equal(p1, -1);
 	assert_true(p2 >= 0);
+	/* open: what waits for staff, requested or approved */
+	returns_walk("status=open", r1, r2, &p1, &p2);
+	assert_true(p1 >= 0 && p2 >= 0);
+	/* one customer's (the address in any case), with a state or not */
+	email_query(c1.email, q, sizeof q);
+	returns_walk(q, r1, r2, &p1, &p2);
+	assert_true(p1 >= 0);
+	assert_int_equal(p2, -1);
+	for (char *p = q; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	memcpy(q, "email=", 6);
+	returns_walk(q, r1, r2, &p1, &p2);
+	assert_true(p1 >= 0);
+	email_query(c2.email, q, sizeof q);
+	snprintf(q + strlen(q), sizeof q - strlen(q), "&status=open");
+	returns_walk(q, r1, r2, &p1, &p2);
+	assert_int_equal(p1, -1);
+	assert_true(p2 >= 0);
+	email_query(c2.email, q, sizeof q);
+	snprintf(q + strlen(q), sizeof q - strlen(q), "&status=requested");
+	returns_walk(q, r1, r2, &p1, &p2);
+	assert_true(p1 == -1 && p2 == -1);
+	/* nobody has this address: an empty list, not an error */
+	returns_walk("email=nobody-here%40example.test", r1, r2, &p1, &p2);
+	assert_true(p1 == -1 && p2 == -1);
+	/* every bad parameter at once */
+	r = hc_staff("GET", "/api/v1/admin/returns?status=lost&email=not-an-address", NULL, NULL);
+	h_assert_problem_errors(&r, 400, "status:invalid_value email:invalid_format");
+	h_resp_free(&r);
 	/* bad input, and customers have no such list */
 	r = hc_staff("GET", "/api/v1/admin/returns?status=lost", NULL, NULL);
 	h_assert_problem_errors(&r, 400, "status:invalid_value");

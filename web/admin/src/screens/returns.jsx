@@ -3,17 +3,16 @@
 // return; record an approved one's parcel as received, each line back to
 // stock or not), used on the order screen and on the Returns screen.
 //
-// The API lists returns per order (GET /admin/orders/{id}/returns), not
-// across orders, so the Returns screen pages through the orders that can
-// have them (delivered, or returned once every unit is back) with the
-// orders list's cursors and shows each page's returns, filtered by state.
+// The Returns screen is the staff's queue across orders
+// (GET /admin/returns: newest first, by state, open = requested or
+// approved, and by the customer's e-mail); an order's own screen lists its
+// returns (GET /admin/orders/{id}/returns).
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, query, request } from '../api.js';
 import { formatMoney } from '../money.js';
 import { Link } from '../router.jsx';
 import { ErrorSummary, Field, Loading, Pager, Status, aria, fmtDate, usePager } from '../ui.jsx';
 
-const human = (s) => (s || '').replace(/_/g, ' ');
 const STATES = ['requested', 'approved', 'received', 'rejected'];
 
 // One return and its next step. order: {id, number, currency}; onChange(r)
@@ -173,19 +172,15 @@ export function OrderReturns({ o, onChange }) {
 
 // The Returns screen.
 export function Returns({ search }) {
-	const [f, setF] = useState({ state: search.get('state') || 'open', order_status: 'delivered', email: '' });
+	const [f, setF] = useState({ state: search.get('state') || 'open', email: '' });
 	// n: Filter pressed again with the same values reloads the page
 	const [applied, setApplied] = useState({ ...f, n: 0 });
-	// a page of orders, then their returns (at most 25 calls, in parallel)
 	const p = usePager(
 		async (cursor) => {
-			const page = await get('/api/v1/admin/orders' + query({ status: applied.order_status, email: applied.email, limit: 25, cursor }));
-			const lists = await Promise.all(page.items.map((o) => get(`/api/v1/admin/orders/${o.id}/returns`)));
-			const want = (r) => (applied.state === 'open' ? r.status === 'requested' || r.status === 'approved' : !applied.state || r.status === applied.state);
-			const items = page.items.flatMap((o, i) => lists[i].items.filter(want).map((r) => ({ o, r })));
-			return { items, next_cursor: page.next_cursor };
+			const page = await get('/api/v1/admin/returns' + query({ status: applied.state, email: applied.email, limit: 25, cursor }));
+			return { items: page.items.map((r) => ({ o: { id: r.order_id, number: r.number, currency: r.currency }, r })), next_cursor: page.next_cursor };
 		},
-		[applied.state, applied.order_status, applied.email, applied.n]
+		[applied.state, applied.email, applied.n]
 	);
 	const [changed, setChanged] = useState({}); // returns changed on this page, by id
 	const set = (k) => (e) => setF((o) => ({ ...o, [k]: e.currentTarget.value }));
@@ -193,9 +188,8 @@ export function Returns({ search }) {
 	return (
 		<div>
 			<form class="filters" role="search" aria-label="Filter returns" onSubmit={(e) => (e.preventDefault(), setChanged({}), setApplied({ ...f, email: f.email.trim(), n: (applied.n || 0) + 1 }))}>
-				<div class="field">
-					<label for="rf-state">Return state</label>
-					<select id="rf-state" value={f.state} onChange={set('state')}>
+				<Field label="Return state" name="status" err={err} id="rf-state">
+					<select value={f.state} onChange={set('state')} {...aria('status', err, false, 'rf-state')}>
 						<option value="open">waiting (requested or approved)</option>
 						{STATES.map((s) => (
 							<option key={s} value={s}>
@@ -203,12 +197,6 @@ export function Returns({ search }) {
 							</option>
 						))}
 						<option value="">any</option>
-					</select>
-				</div>
-				<Field label="Order status" name="status" err={err} id="rf-order-status">
-					<select value={f.order_status} onChange={set('order_status')} {...aria('status', err, false, 'rf-order-status')}>
-						<option value="delivered">delivered</option>
-						<option value="returned">returned</option>
 					</select>
 				</Field>
 				<Field label="Customer email" name="email" err={err} id="rf-email">
@@ -218,9 +206,9 @@ export function Returns({ search }) {
 					<button type="submit">Filter</button>
 				</div>
 			</form>
-			<p class="muted">Each page looks at 25 {human(applied.order_status)} orders, newest first, and shows their returns.</p>
+			<p class="muted">Newest first, 25 a page.</p>
 			<Loading p={p} />
-			{!p.loading && !p.error && p.items.length === 0 && <p class="muted">No returns in this page of orders.</p>}
+			{!p.loading && !p.error && p.items.length === 0 && <p class="muted">No returns match these filters.</p>}
 			{!p.loading &&
 				p.items.map(({ o, r }) => (
 					<ReturnCard key={r.id} order={o} r={changed[r.id] || r} onChange={(nr) => setChanged((c) => ({ ...c, [nr.id]: nr }))} />
