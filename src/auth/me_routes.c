@@ -77,21 +77,22 @@ static bool auth_me_patch(struct em_request *req, struct em_error *err)
 	bson_oid_t uid;
 	json_object *v;
 	const char *name = NULL, *phone = NULL;
-	bool ok = false;
+	bool ok = false, phone_null = false;
 
 	if (!auth_me_oid(req, &uid, err))
 		goto done;
 	/* every field checked, every fault reported at once */
 	em_error_collect(err);
 	if (auth_body_check(req, me_fields, err) || err->field[0]) {
-		if (json_object_object_get_ex(req->json, "name", &v) &&
-		    json_object_is_type(v, json_type_null))
-			em_error_setc(err, EM_ERR_INVALID, "name", EM_CODE_REQUIRED,
-				      "name cannot be removed");
-		else if (auth_body_string(req->json, "name", 1, AUTH_NAME_MAX, false, &name, err) &&
-			 name)
+		/* name is not nullable: the accessor refuses null */
+		if (auth_body_string(req->json, "name", 1, AUTH_NAME_MAX, false, &name, err) && name)
 			auth_person_name_check("name", name, err);
-		if (auth_body_string(req->json, "phone", 1, 20, false, &phone, err) && phone)
+		/* phone is nullable: null clears it (read before the accessor,
+		 * which refuses null for a field that is not) */
+		phone_null = json_object_object_get_ex(req->json, "phone", &v) &&
+			     json_object_is_type(v, json_type_null);
+		if (!phone_null &&
+		    auth_body_string(req->json, "phone", 1, 20, false, &phone, err) && phone)
 			auth_phone_check("phone", phone, err);
 	}
 	if (!em_error_collect_end(err))
@@ -100,7 +101,7 @@ static bool auth_me_patch(struct em_request *req, struct em_error *err)
 		BSON_APPEND_UTF8(&set, "name", name);
 	if (phone)
 		BSON_APPEND_UTF8(&set, "phone", phone);
-	else if (json_object_object_get_ex(req->json, "phone", &v))
+	else if (phone_null)
 		BSON_APPEND_NULL(&set, "phone");
 	BSON_APPEND_DATE_TIME(&set, "updated_at", em_now_ms());
 	BSON_APPEND_DOCUMENT(&update, "$set", &set);
@@ -207,12 +208,18 @@ static bool auth_addr_parse(json_object *body, bool creating, bson_t *set, bson_
 		const char *s;
 		bool present = json_object_object_get_ex(body, f->name, &v);
 
+		/* null clears an optional field; on a required one it is
+		 * "required" where the request needs it (a create), else (a
+		 * PATCH) a value of the wrong type: the field cannot be removed */
 		if (present && json_object_is_type(v, json_type_null)) {
-			if (f->required)
+			if (!f->required)
+				BSON_APPEND_UTF8(unset, f->name, "");
+			else if (creating)
 				em_error_setc(err, EM_ERR_INVALID, f->name, EM_CODE_REQUIRED,
 					      "%s is required", f->name);
 			else
-				BSON_APPEND_UTF8(unset, f->name, "");
+				em_error_setc(err, EM_ERR_INVALID, f->name, EM_CODE_INVALID_TYPE,
+					      "%s cannot be null (it cannot be removed)", f->name);
 			continue;
 		}
 		if (!auth_body_string(body, f->name, 1, f->max, creating && f->required, &s, err) ||

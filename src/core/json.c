@@ -158,6 +158,27 @@ bool em_json_check_fields(json_object *o, const char *const *allowed, struct em_
 	return ok;
 }
 
+static bool json_absent_required(const char *key, struct em_error *err)
+{
+	em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_REQUIRED, "%s is required", key);
+	return false;
+}
+
+/*
+ * A JSON null where the accessors are asked for a value: "required" for
+ * a required field; for an optional one "invalid_type", since null is not
+ * "absent" (docs/api/README.md, "Absent, null and empty"): a field that
+ * null clears is read by its caller before it asks for the value.
+ */
+static bool json_null_refused(const char *key, bool required, struct em_error *err)
+{
+	if (required)
+		return json_absent_required(key, err);
+	em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_INVALID_TYPE,
+		      "%s cannot be null (leave it out to keep it as it is)", key);
+	return false;
+}
+
 bool em_json_get_string(json_object *obj, const char *key, size_t min_len,
 			size_t max_len, bool required, const char **out,
 			struct em_error *err)
@@ -166,12 +187,10 @@ bool em_json_get_string(json_object *obj, const char *key, size_t min_len,
 	size_t len;
 
 	*out = NULL;
-	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
-		if (!required)
-			return true;
-		em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_REQUIRED, "%s is required", key);
-		return false;
-	}
+	if (!json_object_object_get_ex(obj, key, &v))
+		return required ? json_absent_required(key, err) : true;
+	if (json_object_is_type(v, json_type_null))
+		return json_null_refused(key, required, err);
 	if (!json_object_is_type(v, json_type_string)) {
 		em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_INVALID_TYPE, "%s must be a string", key);
 		return false;
@@ -200,12 +219,10 @@ bool em_json_get_int64(json_object *obj, const char *key, int64_t min,
 
 	if (present)
 		*present = false;
-	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
-		if (!required)
-			return true;
-		em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_REQUIRED, "%s is required", key);
-		return false;
-	}
+	if (!json_object_object_get_ex(obj, key, &v))
+		return required ? json_absent_required(key, err) : true;
+	if (json_object_is_type(v, json_type_null))
+		return json_null_refused(key, required, err);
 	if (!json_object_is_type(v, json_type_int)) {
 		em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_INVALID_TYPE, "%s must be an integer", key);
 		return false;

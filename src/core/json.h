@@ -45,13 +45,17 @@ bool em_json_check_fields(json_object *o, const char *const *allowed, struct em_
 /*
  * Reads obj[key] as a string of min_len..max_len bytes (UTF-8 already
  * validated by the parser) with no NUL inside. A missing key fails only
- * when required; then *out is NULL. *out points into obj.
+ * when required; then *out is NULL. *out points into obj. A JSON null is
+ * never "absent": required -> "required", optional -> "invalid_type"; a
+ * field that null clears (documented nullable) is checked for null by
+ * the caller first. "" is a value like any other (min_len decides).
  */
 bool em_json_get_string(json_object *obj, const char *key, size_t min_len,
 			size_t max_len, bool required, const char **out,
 			struct em_error *err);
 
-/* Reads obj[key] as a JSON integer (not a double, not a string) in range. */
+/* Reads obj[key] as a JSON integer (not a double, not a string) in range;
+ * absent and null as em_json_get_string. */
 bool em_json_get_int64(json_object *obj, const char *key, int64_t min,
 		       int64_t max, bool required, bool *present, int64_t *out,
 		       struct em_error *err);

@@ -198,17 +198,6 @@ static bool media_image_create(struct em_request *req, struct em_error *err)
 
 static const char *const media_patch_fields[] = { "alt", "position", NULL };
 
-/* False (invalid_type) when body[key] is a JSON null: the field is not nullable. */
-static bool media_json_not_null(json_object *body, const char *key, struct em_error *err)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(body, key, &v) || !json_object_is_type(v, json_type_null))
-		return true;
-	em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_INVALID_TYPE, "%s cannot be null", key);
-	return false;
-}
-
 static bool media_image_patch(struct em_request *req, struct em_error *err)
 {
 	bson_oid_t product;
@@ -226,15 +215,14 @@ static bool media_image_patch(struct em_request *req, struct em_error *err)
 	em_error_collect(err);
 	if (em_json_check_fields(req->json, media_patch_fields, err) || err->field[0]) {
 		/* absent = unchanged; neither field is nullable (an image
-		 * always has an alt, "" when none, and a place) */
-		if (media_json_not_null(req->json, "alt", err) &&
-		    em_json_get_string(req->json, "alt", 0, MEDIA_ALT_MAX, false, &alt, err) &&
+		 * always has an alt, "" when none, and a place): the
+		 * accessors refuse null */
+		if (em_json_get_string(req->json, "alt", 0, MEDIA_ALT_MAX, false, &alt, err) &&
 		    alt && !text_ok((const unsigned char *)alt, strlen(alt)))
 			em_error_setc(err, EM_ERR_INVALID, "alt", EM_CODE_INVALID_FORMAT,
 				      "alt must not hold control characters");
-		if (media_json_not_null(req->json, "position", err))
-			em_json_get_int64(req->json, "position", 0, MEDIA_IMAGES_MAX - 1, false,
-					  &has_position, &position, err);
+		em_json_get_int64(req->json, "position", 0, MEDIA_IMAGES_MAX - 1, false,
+				  &has_position, &position, err);
 		if (err->kind == EM_ERR_NONE && !alt && !has_position)
 			em_error_setc(err, EM_ERR_INVALID, NULL, EM_CODE_REQUIRED,
 				      "give alt, position or both");

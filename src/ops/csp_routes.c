@@ -60,7 +60,12 @@ static void csp_blocked_key(const char *uri, char *out, size_t size)
 static bool csp_field(json_object *report, const char *name, const char **out,
 		      struct em_error *err)
 {
+	json_object *v;
+
 	*out = NULL;
+	/* a browser's report, not an API body: a null member is read as absent */
+	if (json_object_object_get_ex(report, name, &v) && json_object_is_type(v, json_type_null))
+		return true;
 	return em_json_get_string(report, name, 0, CSP_FIELD_MAX, false, out, err);
 }
 

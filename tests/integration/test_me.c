@@ -42,7 +42,8 @@ static void test_me_mass_assignment(void **state)
 	h_resp_free(&r);
 	r = h_authed("PATCH", "/api/v1/me", token,
 		     "{\"name\":null,\"phone\":\"call me\",\"role\":\"admin\"}");
-	h_assert_problem_errors(&r, 400, "role:unknown_field name:required phone:invalid_format");
+	/* name is not nullable: null is a value of the wrong type (docs/api: absent, null, "") */
+	h_assert_problem_errors(&r, 400, "role:unknown_field name:invalid_type phone:invalid_format");
 	h_resp_free(&r);
 	snprintf(filter, sizeof(filter), "{\"_id\":{\"$oid\":\"%s\"},\"role\":\"customer\","
 		 "\"name\":\"Test User\",\"email_verified\":true}", uid);
@@ -182,7 +183,7 @@ static void test_addresses(void **state)
 	json_object_put(o);
 	h_resp_free(&r);
 	r = h_authed("PATCH", path, t1, "{\"city\":null}");
-	h_assert_problem_field(&r, 400, "city");
+	h_assert_problem_errors(&r, 400, "city:invalid_type");
 	h_resp_free(&r);
 
 	/* another customer: 404 on every verb, nothing changes */

@@ -149,6 +149,41 @@ static void test_strict_types(void **state)
 	json_object_put(o);
 }
 
+/* null is never "absent": required -> required, optional -> invalid_type */
+static void test_null_is_not_absent(void **state)
+{
+	struct em_error err = EM_ERROR_INIT;
+	json_object *o = parse("{\"s\": null, \"n\": null, \"e\": \"\"}", &err);
+	int64_t v = 7;
+	bool present = true;
+	const char *s = "x";
+
+	(void)state;
+	assert_non_null(o);
+	assert_false(em_json_get_string(o, "s", 0, 10, false, &s, &err));
+	assert_null(s);
+	assert_string_equal(err.field, "s");
+	assert_string_equal(em_error_code(&err), EM_CODE_INVALID_TYPE);
+	em_error_clear(&err);
+	assert_false(em_json_get_string(o, "s", 0, 10, true, &s, &err));
+	assert_string_equal(em_error_code(&err), EM_CODE_REQUIRED);
+	em_error_clear(&err);
+	assert_false(em_json_get_int64(o, "n", 0, 10, false, &present, &v, &err));
+	assert_false(present);
+	assert_string_equal(err.field, "n");
+	assert_string_equal(em_error_code(&err), EM_CODE_INVALID_TYPE);
+	em_error_clear(&err);
+	assert_false(em_json_get_int64(o, "n", 0, 10, true, &present, &v, &err));
+	assert_string_equal(em_error_code(&err), EM_CODE_REQUIRED);
+	em_error_clear(&err);
+	/* "" is a value: min_len decides */
+	assert_true(em_json_get_string(o, "e", 0, 10, false, &s, &err));
+	assert_string_equal(s, "");
+	assert_false(em_json_get_string(o, "e", 1, 10, false, &s, &err));
+	assert_string_equal(em_error_code(&err), EM_CODE_TOO_SHORT);
+	json_object_put(o);
+}
+
 static void test_check_fields(void **state)
 {
 	static const char *const allowed[] = { "name", "phone", NULL };
@@ -282,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_bare_scalars),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_strict_types),
+		cmocka_unit_test(test_null_is_not_absent),
 		cmocka_unit_test(test_check_fields),
 		cmocka_unit_test(test_embedded_nul),
 		cmocka_unit_test(test_collect_errors),
