@@ -16,9 +16,9 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const https = require('https');
 const crypto = require('crypto');
 const { MongoClient, ObjectId } = require(path.join(__dirname, '../../tests/mongo-standin/node_modules/mongodb'));
+const { env, client, must, plantUsers: plant } = require('./client');
 
 const [mode, nStr, cStr] = process.argv.slice(2);
 const N = parseInt(nStr, 10), C = parseInt(cStr, 10);
@@ -26,54 +26,9 @@ if (!['spread', 'hot'].includes(mode) || !(N > 0 && N <= 5000) || !(C > 0 && C <
   console.error('usage: node load.js spread|hot N C   (N <= 5000, C <= 256)');
   process.exit(2);
 }
-const env = (k) => { if (!process.env[k]) { console.error(`${k} is not set`); process.exit(2); } return process.env[k]; };
-const base = new URL(env('STACK_BASE'));
-if (!['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) { console.error('loopback only'); process.exit(2); }
-const secret = env('STACK_JWT_SECRET');
 const deadline = Date.now() + 120000;
-// the stack's certificate is self-signed for the local stack: loopback only (checked above)
-const agent = new https.Agent({ keepAlive: true, maxSockets: C, rejectUnauthorized: false });
-
-function request(method, p, token, body, headers = {}) {
-  return new Promise((resolve) => {
-    const data = body === undefined ? null : Buffer.from(JSON.stringify(body));
-    const h = { ...headers };
-    if (token) h.Authorization = `Bearer ${token}`;
-    if (data) { h['Content-Type'] = 'application/json'; h['Content-Length'] = data.length; }
-    const req = https.request({ host: base.hostname, port: base.port, path: p, method, headers: h, agent, timeout: 30000 }, (res) => {
-      const chunks = [];
-      res.on('data', (d) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e) => resolve({ status: 0, body: String(e) }));
-    if (data) req.write(data);
-    req.end();
-  });
-}
-
-const b64u = (b) => Buffer.from(b).toString('base64url');
-function token(id, role) {
-  const now = Math.floor(Date.now() / 1000);
-  const head = b64u(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const claims = b64u(JSON.stringify({
-    iss: process.env.STACK_JWT_ISSUER || 'emporium', aud: process.env.STACK_JWT_AUDIENCE || 'emporium-api',
-    sub: id, role, jti: crypto.randomBytes(16).toString('hex'), iat: now, exp: now + 900,
-  }));
-  const sig = crypto.createHmac('sha256', secret).update(`${head}.${claims}`).digest('base64url');
-  return `${head}.${claims}.${sig}`;
-}
-
-async function plantUsers(db, role, n) {
-  const now = new Date(), docs = [];
-  for (let i = 0; i < n; i++) {
-    const _id = new ObjectId();
-    docs.push({ _id, email: `bench-${role}-${_id.toHexString()}@test.invalid`, name: 'Bench User', role,
-      email_verified: true, disabled: false, password_hash: null, created_at: now, updated_at: now });
-  }
-  for (let i = 0; i < docs.length; i += 1000) await db.collection('users').insertMany(docs.slice(i, i + 1000));
-  return docs.map((d) => token(d._id.toHexString(), role));
-}
+const { request, agent } = client(C);
+const plantUsers = (db, role, n) => plant(db, ObjectId, role, n);
 
 // runs fn(i) for i < n with c in flight
 async function pool(n, c, fn) {
@@ -83,11 +38,6 @@ async function pool(n, c, fn) {
     lanes.push((async () => { for (let i = next++; i < n; i = next++) await fn(i); })());
   }
   await Promise.all(lanes);
-}
-
-function must(r, what, ok = [200, 201]) {
-  if (!ok.includes(r.status)) throw new Error(`${what}: ${r.status} ${r.body.slice(0, 300)}`);
-  return r.body ? JSON.parse(r.body) : null;
 }
 
 // CPU ticks of the process in a pid file and its children (+ reaped children)
