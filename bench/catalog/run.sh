@@ -25,7 +25,12 @@
 #
 #   bench/catalog/run.sh [DURATION_S] [PRODUCTS]   (defaults 8 and 10000)
 # BIN_DIR = a built tree (default build/bench2, built with --enable-werror);
-# BENCH_CONNECTIONS (default 16) as in bench/run.sh.
+# BENCH_CONNECTIONS (default 16) as in bench/run.sh. BASE_BIN_DIR = another
+# built tree (an earlier commit, "before"): when set, the pool is restarted
+# from its emporium-fcgi for one detail and one list miss, then from
+# BIN_DIR's again for a third pair, so before/after come from one run.
+# BENCH_RSS_SECONDS = S: at the end, S seconds more of detail misses, the
+# workers' RSS sampled before and after (the issue's "flat over 1M requests").
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$top"
@@ -197,6 +202,20 @@ rate() {
 		     for (i = 1; i <= 3; i++) printf " %.0f", (b[i] - a[i]) * 100 / hz / d
 		     printf "\n"}' "$dir/wrk.out"
 }
+# pool_start BIN: the FastCGI pool restarted from BIN's emporium-fcgi, same
+# configuration and socket (nginx reconnects), warmed up
+pool_start() {
+	local pid
+	pid=$(cat "$dir/stack/run/fcgi.pid")
+	kill "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	rm -f "$dir/stack/run/fcgi.sock"
+	EMPORIUM_ENV_FILE="$dir/stack/emporium.env" "$1/emporium-fcgi" >>"$dir/stack/logs/fcgi.log" 2>&1 &
+	echo $! > "$dir/stack/run/fcgi.pid"
+	for _ in $(seq 150); do [ -S "$dir/stack/run/fcgi.sock" ] && break; sleep 0.1; done
+	[ -S "$dir/stack/run/fcgi.sock" ] || { echo "emporium-fcgi from $1 did not start" >&2; exit 1; }
+	wrk -t2 -c"$conns" -d2s -H "Cookie: bench=1" "$STACK_BASE$detail_path" >/dev/null 2>&1
+}
 # the FastCGI workers' resident memory, summed (kB)
 worker_rss() {
 	local m; m=$(cat "$dir/stack/run/fcgi.pid")
@@ -227,6 +246,20 @@ wrk -t2 -c"$conns" -d2s "$express_base$detail_path" >/dev/null 2>&1
 	rate detail_miss2 "$STACK_BASE$detail_path" "Cookie: bench=1"
 	echo "rss $rss0 $(worker_rss)"
 	rate search_miss "$STACK_BASE$search_path" "Cookie: bench=1"
+	if [ -n "${BASE_BIN_DIR:-}" ]; then
+		pool_start "$BASE_BIN_DIR"
+		rate detail_base "$STACK_BASE$detail_path" "Cookie: bench=1"
+		rate list_base "$STACK_BASE$list_path" "Cookie: bench=1"
+		pool_start "$bin"
+		rate detail_miss3 "$STACK_BASE$detail_path" "Cookie: bench=1"
+		rate list_miss3 "$STACK_BASE$list_path" "Cookie: bench=1"
+	fi
+	if [ -n "${BENCH_RSS_SECONDS:-}" ]; then
+		r0=$(worker_rss); n0=$(wc -l < "$access"); t0=$(date +%s)
+		wrk -t2 -c"$conns" -d"${BENCH_RSS_SECONDS}s" -H "Cookie: bench=1" \
+			"$STACK_BASE$detail_path" >/dev/null 2>&1 || true
+		echo "rsslong $r0 $(worker_rss) $(( $(wc -l < "$access") - n0 )) $(( $(date +%s) - t0 ))"
+	fi
 } > "$dir/rates"
 cat "$dir/rates" >&2
 get() { awk -v k="$1" -v f="$2" '$1 == k {print $f}' "$dir/rates"; }
@@ -257,6 +290,30 @@ summary() {
 	echo "the database spent $db1 / $db2 us per detail (Express's reads: $(us express_detail 6) us)."
 	echo "Express per detail request: $ex us in its process, so the pool costs $(awk -v p="$pool" -v e="$ex" 'BEGIN {printf "%.1f", e / p}')x less."
 	echo "Worker RSS (sum over $workers workers): $r0 kB before the detail runs, $r1 kB after; $nreq requests of the pool during the run."
+	if grep -q '^detail_base ' "$dir/rates"; then
+		local b3 l3 bb lb
+		b3=$(us detail_miss3 7); bb=$(us detail_base 7); l3=$(us list_miss3 7); lb=$(us list_base 7)
+		echo
+		echo "Before/after in this run (the pool restarted from BASE_BIN_DIR, then from BIN_DIR again):"
+		echo
+		echo "| run | req/s | database us/req | pool us/req | nginx us/req |"
+		echo "|---|---:|---:|---:|---:|"
+		for k in detail_base detail_miss3 list_base list_miss3; do
+			awk -v k="$k" '$1 == k {printf "| %s | %s | %.0f | %.0f | %.0f |\n", k, $2,
+				$6 * 1e4 / $2, $7 * 1e4 / $2, $8 * 1e4 / $2}' "$dir/rates"
+		done
+		echo
+		echo "Detail miss pool CPU: $b3 us after vs $bb us before ($(awk -v a="$b3" -v b="$bb" 'BEGIN {printf "%.2f", a / b}')x);" \
+			"list miss: $l3 vs $lb us ($(awk -v a="$l3" -v b="$lb" 'BEGIN {printf "%.2f", a / b}')x);" \
+			"detail req/s $(ratio detail_miss3 detail_base)x, list req/s $(ratio list_miss3 list_base)x."
+	fi
+	if grep -q '^rsslong ' "$dir/rates"; then
+		local a b n t
+		read -r _ a b n t < <(grep '^rsslong ' "$dir/rates")
+		echo
+		echo "Worker RSS over a long detail-miss run: $a kB before, $b kB after $n requests ($t s):" \
+			"$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%+.1f%%", (b - a) * 100 / a}') (target flat, +-5%)."
+	fi
 }
 report=$(cat <<TXT
 ## Catalog reads ($(date -u +%Y-%m-%d), $(nproc) cores, $products products, wrk -t2 -c$conns -d${dur}s over HTTPS, $workers FastCGI workers, mongo-standin)
