@@ -13,27 +13,6 @@
 #include "core/json.h"
 #include "core/jsonbuf_bson.h"
 
-/* A json-c value (NULL: null) as em_json_text writes it. */
-static void jc_write(struct em_jsonbuf *b, json_object *v)
-{
-	size_t n = 0;
-	const char *s = v ? em_json_text(v, &n) : NULL;
-
-	if (s)
-		em_jsonbuf_raw(b, s, n);
-	else
-		em_jsonbuf_raw(b, "null", 4);
-}
-
-static void bool_member(struct em_jsonbuf *b, bool *first, const char *key, bool v)
-{
-	em_jsonbuf_key(b, first, key);
-	if (v)
-		em_jsonbuf_raw(b, "true", 4);
-	else
-		em_jsonbuf_raw(b, "false", 5);
-}
-
 /* A variant's public stock (variant_stock_public in catalog_http.c). */
 static void variant_tail(struct em_jsonbuf *b, bool *first, const bson_t *doc, void *ctx)
 {
@@ -45,7 +24,7 @@ static void variant_tail(struct em_jsonbuf *b, bool *first, const bson_t *doc, v
 	if (bson_iter_init_find(&it, doc, "stock") &&
 	    (BSON_ITER_HOLDS_INT32(&it) || BSON_ITER_HOLDS_INT64(&it)))
 		n = em_jsonbuf_bson_int64(&it);
-	bool_member(b, first, "in_stock", n > 0);
+	em_jsonbuf_member_bool(b, first, "in_stock", n > 0);
 	em_jsonbuf_key(b, first, "low_stock_left");
 	if (n > 0 && n <= view->low_stock_public)
 		em_jsonbuf_int64(b, n);
@@ -167,8 +146,9 @@ static void product_tail(struct em_jsonbuf *b, bool *first, const bson_t *doc, v
 	json_object *ref = category_ref(doc, view);
 	bson_iter_t it;
 
-	bool_member(b, first, "in_stock",
-		    bson_iter_init_find(&it, doc, "total_stock") && em_jsonbuf_bson_int64(&it) > 0);
+	em_jsonbuf_member_bool(b, first, "in_stock",
+			       bson_iter_init_find(&it, doc, "total_stock") &&
+				       em_jsonbuf_bson_int64(&it) > 0);
 	em_jsonbuf_key(b, first, "image");
 	image_card_write(b, doc, view);
 	em_jsonbuf_key(b, first, "category_info");
@@ -182,7 +162,7 @@ static void product_tail(struct em_jsonbuf *b, bool *first, const bson_t *doc, v
 
 			json_object_object_get_ex(ref, keys[k], &x);
 			em_jsonbuf_key(b, &f, keys[k]);
-			jc_write(b, x);
+			em_jsonbuf_json(b, x);
 		}
 		em_jsonbuf_char(b, '}');
 	} else {
@@ -193,7 +173,7 @@ static void product_tail(struct em_jsonbuf *b, bool *first, const bson_t *doc, v
 
 		em_jsonbuf_key(b, first, "breadcrumbs");
 		if (ref && json_object_object_get_ex(ref, "path", &path))
-			jc_write(b, path);
+			em_jsonbuf_json(b, path);
 		else
 			em_jsonbuf_raw(b, "[]", 2);
 	}

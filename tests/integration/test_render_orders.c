@@ -32,6 +32,7 @@
 #include "core/bsonjson.h"
 #include "core/config.h"
 #include "core/json.h"
+#include "core/jsonbuf_bson.h"
 #include "http/page.h"
 #include "store/store.h"
 #include "harness_orders.h"
@@ -919,9 +920,126 @@ static void test_order_views_are_the_old_bytes(void **state)
 	}
 }
 
+/* ---- the writer's new helpers against json-c, in this process ---- */
+
+/* b's bytes equal em_json_text(ref); both are released. */
+static void same_text(const char *what, struct em_jsonbuf *b, json_object *ref)
+{
+	char *got = em_jsonbuf_take(b, NULL);
+	const char *want = em_json_text(ref, NULL);
+
+	if (strcmp(got, want) != 0)
+		fail_msg("%s:\n got %s\nwant %s", what, got, want);
+	free(got);
+	json_object_put(ref);
+}
+
+static void test_helpers_are_json_c_bytes(void **state)
+{
+	static const char *const keys[] = { "s", "i32", "i64", "min", "d", "t", "f", "oid", "date",
+					    "far", "nul", "minkey", "re", "bin", "doc", "arr",
+					    "absent", NULL };
+	static const char *const strs[] = { "", "plain", "q\"b\\s/ </script>", "\x01\x1f\t\n\r\b\f\x7f",
+					    "ঢাকা 😀 é", NULL };
+	bson_t *doc = bson_new(), sub;
+	bson_oid_t oid;
+	bson_iter_t it;
+	json_object *all, *ref, *v;
+	struct em_jsonbuf b = EM_JSONBUF_INIT;
+	bool first = true;
+
+	(void)state;
+	bson_oid_init(&oid, NULL);
+	BSON_APPEND_UTF8(doc, "s", "a \"b\" \\ \x01 ঢাকা");
+	BSON_APPEND_INT32(doc, "i32", -7);
+	BSON_APPEND_INT64(doc, "i64", INT64_MAX);
+	BSON_APPEND_INT64(doc, "min", INT64_MIN);
+	BSON_APPEND_DOUBLE(doc, "d", 1.5);
+	BSON_APPEND_BOOL(doc, "t", true);
+	BSON_APPEND_BOOL(doc, "f", false);
+	BSON_APPEND_OID(doc, "oid", &oid);
+	BSON_APPEND_DATE_TIME(doc, "date", 1764590400123LL);
+	BSON_APPEND_DATE_TIME(doc, "far", INT64_MAX); /* no RFC 3339 form: null */
+	BSON_APPEND_NULL(doc, "nul");
+	BSON_APPEND_MINKEY(doc, "minkey");
+	BSON_APPEND_REGEX(doc, "re", "^a", "i");
+	BSON_APPEND_BINARY(doc, "bin", BSON_SUBTYPE_BINARY, (const uint8_t *)"xy", 2);
+	BSON_APPEND_DOCUMENT_BEGIN(doc, "doc", &sub);
+	BSON_APPEND_UTF8(&sub, "k", "v");
+	BSON_APPEND_NULL(&sub, "n");
+	bson_append_document_end(doc, &sub);
+	BSON_APPEND_ARRAY_BEGIN(doc, "arr", &sub);
+	BSON_APPEND_INT32(&sub, "0", 1);
+	BSON_APPEND_UTF8(&sub, "1", "x");
+	bson_append_array_end(doc, &sub);
+	all = em_bson_to_json(doc);
+	assert_non_null(all);
+	/* pick: each named member, null when absent, in the list's order */
+	ref = json_object_new_object();
+	for (size_t i = 0; keys[i]; i++) {
+		v = NULL;
+		json_object_object_get_ex(all, keys[i], &v);
+		json_object_object_add(ref, keys[i], json_object_get(v));
+	}
+	em_jsonbuf_char(&b, '{');
+	em_jsonbuf_bson_pick(&b, &first, doc, keys);
+	em_jsonbuf_char(&b, '}');
+	same_text("pick", &b, ref);
+	/* is_null: what the tree holds as NULL */
+	for (size_t i = 0; keys[i]; i++)
+		if (bson_iter_init_find(&it, doc, keys[i])) {
+			v = NULL;
+			json_object_object_get_ex(all, keys[i], &v);
+			if (em_jsonbuf_bson_is_null(&it) != (v == NULL))
+				fail_msg("is_null(%s) is %d", keys[i], em_jsonbuf_bson_is_null(&it));
+		}
+	/* a json-c value as it is, and NULL */
+	em_jsonbuf_json(&b, all);
+	same_text("json", &b, json_object_get(all));
+	ref = json_object_new_array();
+	json_object_array_add(ref, NULL);
+	json_object_array_add(ref, NULL);
+	em_jsonbuf_char(&b, '[');
+	em_jsonbuf_json(&b, NULL);
+	em_jsonbuf_char(&b, ',');
+	em_jsonbuf_null(&b);
+	em_jsonbuf_char(&b, ']');
+	same_text("json NULL, null", &b, ref);
+	/* the member writers: strings escaped as json-c does, NULL as null */
+	ref = json_object_new_object();
+	first = true;
+	em_jsonbuf_char(&b, '{');
+	for (size_t i = 0; strs[i]; i++) {
+		char key[8];
+
+		snprintf(key, sizeof key, "k%zu", i);
+		json_object_object_add(ref, key, json_object_new_string(strs[i]));
+		em_jsonbuf_member_cstr(&b, &first, key, strs[i]);
+	}
+	json_object_object_add(ref, "none", NULL);
+	em_jsonbuf_member_cstr(&b, &first, "none", NULL);
+	json_object_object_add(ref, "max", json_object_new_int64(INT64_MAX));
+	em_jsonbuf_member_int64(&b, &first, "max", INT64_MAX);
+	json_object_object_add(ref, "min", json_object_new_int64(INT64_MIN));
+	em_jsonbuf_member_int64(&b, &first, "min", INT64_MIN);
+	json_object_object_add(ref, "zero", json_object_new_int64(0));
+	em_jsonbuf_member_int64(&b, &first, "zero", 0);
+	json_object_object_add(ref, "yes", json_object_new_boolean(true));
+	em_jsonbuf_member_bool(&b, &first, "yes", true);
+	json_object_object_add(ref, "no", json_object_new_boolean(false));
+	em_jsonbuf_member_bool(&b, &first, "no", false);
+	EM_JSONBUF_LIT(&b, ",\"lit\":[]");
+	json_object_object_add(ref, "lit", json_object_new_array());
+	em_jsonbuf_char(&b, '}');
+	same_text("members", &b, ref);
+	json_object_put(all);
+	bson_destroy(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_helpers_are_json_c_bytes),
 		cmocka_unit_test(test_cart_views_are_the_old_bytes),
 		cmocka_unit_test(test_guest_cart_is_the_old_bytes),
 		cmocka_unit_test(test_order_views_are_the_old_bytes),
