@@ -5,8 +5,9 @@
  * it: a response is appended member by member, and the bytes are those
  * json-c writes with JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE
  * (em_json_text), so a view rendered either way is byte-for-byte the same
- * (tests/unit/test_jsonbuf.c compares them). Memory comes from xrealloc,
- * which never returns NULL, so appending cannot fail.
+ * (tests/integration/test_render_bytes and test_render_orders compare
+ * them). Memory comes from xrealloc, which never returns NULL, so
+ * appending cannot fail.
  *
  * Commas are the caller's: em_jsonbuf_key() writes one before every key but
  * the first of an object, tracked with the `first` flag the caller keeps
