@@ -205,10 +205,17 @@ void em_jsonbuf_bson_pick(struct em_jsonbuf *b, bool *first, const bson_t *doc,
 	}
 }
 
+/* Every member's key is looked up in a view's lists (drop, rename,
+ * children): the first byte settles almost every miss without a call. */
+static inline bool key_is(const char *a, const char *b)
+{
+	return a[0] == b[0] && strcmp(a, b) == 0;
+}
+
 static bool listed(const char *const *keys, const char *key)
 {
 	for (; keys && *keys; keys++)
-		if (strcmp(*keys, key) == 0)
+		if (key_is(*keys, key))
 			return true;
 	return false;
 }
@@ -216,7 +223,7 @@ static bool listed(const char *const *keys, const char *key)
 static bool renamed(const struct em_jsonbuf_rename *r, const char *key)
 {
 	for (; r && r->from; r++)
-		if (strcmp(r->from, key) == 0)
+		if (key_is(r->from, key))
 			return true;
 	return false;
 }
@@ -232,7 +239,7 @@ static const struct em_jsonbuf_rename *rename_onto(const struct em_jsonbuf_renam
 	bson_iter_t it;
 
 	for (; r && r->from; r++)
-		if (strcmp(r->to, key) == 0 && bson_iter_init_find(&it, doc, r->from))
+		if (key_is(r->to, key) && bson_iter_init_find(&it, doc, r->from))
 			return r;
 	return NULL;
 }
@@ -240,7 +247,7 @@ static const struct em_jsonbuf_rename *rename_onto(const struct em_jsonbuf_renam
 static const struct em_jsonbuf_view *child_view(const struct em_jsonbuf_child *c, const char *key)
 {
 	for (; c && c->key; c++)
-		if (strcmp(c->key, key) == 0)
+		if (key_is(c->key, key))
 			return c->view;
 	return NULL;
 }
