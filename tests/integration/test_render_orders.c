@@ -920,6 +920,54 @@ static void test_order_views_are_the_old_bytes(void **state)
 	}
 }
 
+/* Tax added on top: the summary's and the order's tax members and totals. */
+static void test_taxed_summary_and_order_are_the_old_bytes(void **state)
+{
+	struct em_error e = EM_ERROR_INIT;
+	struct ho_customer c;
+	struct cart_doc d;
+	struct h_resp r;
+	bson_oid_t uid;
+	bson_t *doc;
+	json_object *j;
+	char path[128], key[33], id[25];
+	bool found;
+
+	(void)state;
+	assert_true(h_stack_reconfigure("EMPORIUM_TAX_RATE_BP=1500\nEMPORIUM_PRICES_INCLUDE_TAX=false\n"));
+	if (!em_app_config_load(&cfg, &e))
+		fail_msg("config: %s %s", e.field, e.message);
+	assert_int_equal(cart_config(&cfg)->tax_rate_bp, 1500);
+	ho_customer_new(&c, false);
+	ho_cart_add(&c, ho_sku("RA1"), 3);
+	ho_cart_add(&c, ho_sku("RB1"), 1);
+	bson_oid_init_from_string(&uid, c.id);
+	user_cart(c.id, &d, &found);
+	snprintf(path, sizeof path, "/api/v1/cart/summary?shipping_zone=inside_dhaka");
+	r = ho_req(&c, "GET", path, NULL, NULL);
+	same_bytes("taxed summary", &r, 200, old_summary(&d, true, &uid, NULL, "inside_dhaka", NULL));
+	j = h_json(&r);
+	assert_true(json_object_get_int64(hc_jget(j, "tax")) > 0);
+	json_object_put(j);
+	h_resp_free(&r);
+	cart_doc_free(&d);
+	ho_key(key);
+	r = ho_place(&c, key, NULL);
+	if (r.status != 201)
+		fail_msg("place: %ld %s", r.status, r.body);
+	j = h_json(&r);
+	snprintf(id, sizeof id, "%s", hc_jstr(j, "id"));
+	json_object_put(j);
+	doc = order_doc(id);
+	same_bytes("taxed order (201)", &r, 201, old_order(doc, false));
+	h_resp_free(&r);
+	bson_destroy(doc);
+	order_reads(&c, id);
+	assert_true(h_stack_reconfigure(NULL));
+	if (!em_app_config_load(&cfg, &e))
+		fail_msg("config: %s %s", e.field, e.message);
+}
+
 /* ---- the writer's new helpers against json-c, in this process ---- */
 
 /* b's bytes equal em_json_text(ref); both are released. */
@@ -1043,6 +1091,7 @@ int main(void)
 		cmocka_unit_test(test_cart_views_are_the_old_bytes),
 		cmocka_unit_test(test_guest_cart_is_the_old_bytes),
 		cmocka_unit_test(test_order_views_are_the_old_bytes),
+		cmocka_unit_test(test_taxed_summary_and_order_are_the_old_bytes),
 	};
 	int rc;
 
