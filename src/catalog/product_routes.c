@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "catalog/catalog_internal.h"
+#include "core/digest.h"
 #include "core/jsonbuf.h"
 #include "http/page.h"
 
@@ -366,19 +367,10 @@ static bool etag_matches(const char *header, const char *etag)
  */
 static void public_etag(const bson_t *doc, const char *body, size_t len, char *out, size_t size)
 {
-	uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a 64 */
+	uint64_t h = em_digest64(body, len);
 	bson_iter_t it;
 	char hex[25] = "";
 
-	/* over the body as json-c's JSON_C_TO_STRING_PLAIN writes it, which
-	 * escapes '/' as "\\/" (the tags clients hold stay valid) */
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)body[i];
-
-		if (c == '/')
-			h = (h ^ '\\') * UINT64_C(1099511628211);
-		h = (h ^ c) * UINT64_C(1099511628211);
-	}
 	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
 		bson_oid_to_string(bson_iter_oid(&it), hex);
 	snprintf(out, size, "\"%s-%" PRId64 "-%016" PRIx64 "\"", hex,

@@ -12,6 +12,7 @@
 
 #include "catalog/catalog.h"
 #include "core/bsonjson.h"
+#include "core/digest.h"
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/time.h"
@@ -222,6 +223,33 @@ static void test_core_helpers(void **state)
 	bson_destroy(&doc);
 }
 
+/* The public ETag's digest: the same bytes the same digest (on every host:
+ * pinned values), any byte or the length changed another one. */
+static void test_digest(void **state)
+{
+	static const char body[] = "{\"slug\":\"men-tops-001\",\"title\":\"Oxford shirt\"}";
+	char buf[sizeof body];
+	uint64_t base = em_digest64(body, sizeof body - 1);
+
+	(void)state;
+
+	assert_true(em_digest64("", 0) != em_digest64("\0", 1));
+	assert_true(em_digest64("a", 1) != em_digest64("a\0", 2));
+	assert_true(em_digest64("abcdefgh", 8) != em_digest64("abcdefgh\0", 9));
+	assert_true(base == em_digest64(body, sizeof body - 1));
+	/* every single-bit change of every byte moves it */
+	for (size_t i = 0; i < sizeof body - 1; i++)
+		for (int bit = 0; bit < 8; bit++) {
+			memcpy(buf, body, sizeof body);
+			buf[i] = (char)(buf[i] ^ (1 << bit));
+			assert_true(em_digest64(buf, sizeof body - 1) != base);
+		}
+	/* little-endian words whatever the CPU: fixed values, so a tag one
+	 * host gave is the tag every host computes */
+	assert_true(base == UINT64_C(0x25c5ca2dce153b3f));
+	assert_true(em_digest64("", 0) == UINT64_C(0x93351475dd625ff1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_build_collects),
 		cmocka_unit_test(test_cursor),
 		cmocka_unit_test(test_core_helpers),
+		cmocka_unit_test(test_digest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
