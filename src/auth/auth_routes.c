@@ -434,8 +434,10 @@ static bool auth_login_create(struct em_request *req, struct em_error *err)
 		const char *totp = NULL, *recovery = NULL;
 		bool passed;
 
-		if (!auth_body_string(req->json, "totp", 1, 16, false, &totp, err) ||
-		    !auth_body_string(req->json, "recovery_code", 1, 16, false, &recovery, err))
+		em_error_collect(err);
+		auth_body_string(req->json, "totp", 1, 16, false, &totp, err);
+		auth_body_string(req->json, "recovery_code", 1, 16, false, &recovery, err);
+		if (!em_error_collect_end(err))
 			goto done;
 		if (!totp && !recovery) {
 			em_error_set(err, EM_ERR_UNAUTHENTICATED, "totp",

@@ -175,7 +175,7 @@ static bool json_null_refused(const char *key, bool required, struct em_error *e
 	if (required)
 		return json_absent_required(key, err);
 	em_error_setc(err, EM_ERR_INVALID, key, EM_CODE_INVALID_TYPE,
-		      "%s cannot be null (leave it out to keep it as it is)", key);
+		      "%s cannot be null: leave it out, or give a value", key);
 	return false;
 }
 

@@ -204,6 +204,17 @@ static void test_staff_totp(void **state)
 	enrol(token, key, &klen, recovery, sizeof(recovery));
 	/* the password alone no longer signs in */
 	assert_int_equal(login_mfa(email, NULL, NULL, NULL, 0), 401);
+	/* null is not "no code" (docs/api: null clears only what is nullable) */
+	{
+		char body[512];
+
+		snprintf(body, sizeof(body),
+			 "{\"email\":\"%s\",\"password\":\"%s\",\"totp\":null,"
+			 "\"recovery_code\":null}", email, H_PW);
+		r = h_post("/api/v1/auth/login", body);
+		h_assert_problem_errors(&r, 400, "totp:invalid_type recovery_code:invalid_type");
+		h_resp_free(&r);
+	}
 	assert_int_equal(login_mfa(email, "totp", "123456", NULL, 0) == 200, 0);
 	/* the code of now does, once: the same code again is a replay. (If
 	 * the step turns between the two, the old code is still inside the
