@@ -38,6 +38,16 @@ admin="$dest$datadir/emporium/admin"
 check "admin panel installed (index.html and the script it loads)" bash -c \
 	"js=\$(grep -o '/admin/main-[A-Za-z0-9]*\\.js' '$admin/index.html') && test -s '$admin/'\${js#/admin/}"
 check "nginx /admin/ is the installed panel" grep -q "alias $datadir/emporium/admin/;" "$dest$sysconf/nginx/conf.d/emporium.conf"
+# the API description, its documentation page and the problem types' pages
+# (/problems/<slug>: the "type" of every problem+json answer resolves)
+docs="$dest$datadir/emporium/docs"
+check "API description installed (openapi.json, a JSON OpenAPI document)" \
+	node -e "const d=JSON.parse(require('fs').readFileSync('$docs/openapi.json','utf8')); if (!d.openapi || !d.paths) process.exit(1)"
+check "API documentation page installed (index.html, docs.js, redoc.standalone.js)" \
+	test -s "$docs/index.html" -a -s "$docs/docs.js" -a -s "$docs/redoc.standalone.js"
+check "problem type pages installed (/problems/validation, the index)" \
+	test -s "$docs/problems/validation.html" -a -s "$docs/problems/index.html"
+check "nginx serves the installed description" grep -q "alias $datadir/emporium/docs/openapi.json;" "$dest$sysconf/nginx/conf.d/emporium.conf"
 check "make uninstall" make -C "$build" -s uninstall DESTDIR="$dest"
 check "nothing left after uninstall" bash -c "[ -z \"\$(find '$dest' -type f)\" ]"
 echo "$pass passed, $fail failed"
