@@ -29,12 +29,7 @@
 # built tree (an earlier commit, "before"): when set, the pool is restarted
 # from its emporium-fcgi for one detail and one list miss, then from
 # BIN_DIR's again for a third pair, so before/after come from one run.
-# BENCH_RSS_SECONDS = S: at the end, S seconds more of detail misses, the
-# workers' RSS sampled before and after (the issue's "flat over 1M requests").
-# BENCH_DB_TRANSPORT = tcp (default: 127.0.0.1, replicaSet=rs0, as every
-# stack) or unix (the stand-in's unix socket, directConnection=true: a
-# measurement only, see STACK_MONGO_UNIX in scripts/lib/stack.sh); the pool
-# and the Express peer use the same.
+# Worker memory over a long run (workers not recycling): bench/catalog/rss.sh.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$top"
@@ -57,10 +52,7 @@ cleanup() {
 trap cleanup EXIT
 
 workers=${BENCH_WORKERS:-$(nproc)}
-transport=${BENCH_DB_TRANSPORT:-tcp}
-case $transport in unix) unix=1 ;; tcp) unix= ;; *) echo "BENCH_DB_TRANSPORT: unix or tcp" >&2; exit 2 ;; esac
 mkdir -p "$dir/static"
-STACK_MONGO_UNIX=$unix \
 STACK_BIN_DIR="$bin" STACK_WORKERS="$workers" STACK_LOG_LEVEL=warn STACK_ADMIN_ROOT="$dir/static" \
 STACK_NGX_API_RATE=1000000r/s STACK_NGX_API_BURST=1000000 STACK_NGX_CONN_PER_IP=10000 \
 	scripts/lib/stack.sh start "$dir/stack" >/dev/null 2>&1
@@ -94,7 +86,7 @@ list_items=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.
 # the Express peer, behind the stack's nginx on a port of its own
 (cd bench/peers/express && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; }) ||
 	{ echo "npm ci in bench/peers/express failed" >&2; exit 1; }
-# the URI the stack's programs use (the unix socket with BENCH_DB_TRANSPORT=unix)
+# the URI the stack's programs use
 MONGODB_URI="$(sed -n 's/^EMPORIUM_MONGODB_URI=//p' "$STACK_ENV_FILE")" DB_NAME="$db" LOW_STOCK_PUBLIC=5 \
 	PUBLIC_URL="$(sed -n 's/^EMPORIUM_PUBLIC_URL=//p' "$STACK_ENV_FILE")" \
 	node bench/peers/express/server.js "$dir/express.sock" >"$dir/express.log" 2>&1 & echo $! > "$dir/express.pid"
@@ -262,12 +254,6 @@ wrk -t2 -c"$conns" -d2s "$express_base$detail_path" >/dev/null 2>&1
 		rate detail_miss3 "$STACK_BASE$detail_path" "Cookie: bench=1"
 		rate list_miss3 "$STACK_BASE$list_path" "Cookie: bench=1"
 	fi
-	if [ -n "${BENCH_RSS_SECONDS:-}" ]; then
-		r0=$(worker_rss); n0=$(wc -l < "$access"); t0=$(date +%s)
-		wrk -t2 -c"$conns" -d"${BENCH_RSS_SECONDS}s" -H "Cookie: bench=1" \
-			"$STACK_BASE$detail_path" >/dev/null 2>&1 || true
-		echo "rsslong $r0 $(worker_rss) $(( $(wc -l < "$access") - n0 )) $(( $(date +%s) - t0 ))"
-	fi
 } > "$dir/rates"
 cat "$dir/rates" >&2
 get() { awk -v k="$1" -v f="$2" '$1 == k {print $f}' "$dir/rates"; }
@@ -297,7 +283,8 @@ summary() {
 	echo "requests/s $(awk -v a="$rps1" -v b="$rps2" -v t="$(get trivial_detail 2)" 'BEGIN {printf "%.2f", (a + b) / 2 / t}') of the trivial responder's (target >= 0.50);"
 	echo "the database spent $db1 / $db2 us per detail (Express's reads: $(us express_detail 6) us)."
 	echo "Express per detail request: $ex us in its process, so the pool costs $(awk -v p="$pool" -v e="$ex" 'BEGIN {printf "%.1f", e / p}')x less."
-	echo "Worker RSS (sum over $workers workers): $r0 kB before the detail runs, $r1 kB after; $nreq requests of the pool during the run."
+	echo "Worker RSS (sum over $workers workers): $r0 kB before the detail runs, $r1 kB after; $nreq requests of the pool during the run" \
+		"(workers recycle every EMPORIUM_MAX_REQUESTS: memory over a long run without recycling is bench/catalog/rss.sh)."
 	if grep -q '^detail_base ' "$dir/rates"; then
 		local b3 l3 bb lb
 		b3=$(us detail_miss3 7); bb=$(us detail_base 7); l3=$(us list_miss3 7); lb=$(us list_base 7)
@@ -314,13 +301,6 @@ summary() {
 		echo "Detail miss pool CPU: $b3 us after vs $bb us before ($(awk -v a="$b3" -v b="$bb" 'BEGIN {printf "%.2f", a / b}')x);" \
 			"list miss: $l3 vs $lb us ($(awk -v a="$l3" -v b="$lb" 'BEGIN {printf "%.2f", a / b}')x);" \
 			"detail req/s $(ratio detail_miss3 detail_base)x, list req/s $(ratio list_miss3 list_base)x."
-	fi
-	if grep -q '^rsslong ' "$dir/rates"; then
-		local a b n t
-		read -r _ a b n t < <(grep '^rsslong ' "$dir/rates")
-		echo
-		echo "Worker RSS over a long detail-miss run: $a kB before, $b kB after $n requests ($t s):" \
-			"$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%+.1f%%", (b - a) * 100 / a}') (target flat, +-5%)."
 	fi
 }
 report=$(cat <<TXT
@@ -355,8 +335,7 @@ the rest) and microseconds of CPU per answered request. For the trivial runs the
 bench/trivial.c and nginx is the twin; for the Express runs the "pool" is the one Node process
 of bench/peers/express (Express 4, mongodb driver $(node -p 'require("./bench/peers/express/node_modules/mongodb/package.json").version'),
 Node $(node --version)), behind the same nginx. The Express peer's bodies: detail $express_same_detail,
-list $express_same_list (as ours). Both reach the database over $( [ -n "$unix" ] &&
-echo "the stand-in's unix socket (directConnection=true)" || echo "TCP 127.0.0.1 (replicaSet=rs0)").
+list $express_same_list (as ours). Both reach the database over TCP 127.0.0.1 (replicaSet=rs0).
 
 | run | database (mongo-standin, Node.js) % | FastCGI pool % | nginx % | database us/req | pool us/req | nginx us/req |
 |---|---:|---:|---:|---:|---:|---:|

@@ -27,13 +27,6 @@
 # STACK_BIND_HOST is the address the database, the SMTP catcher and the
 # payment stand-in listen on (default 127.0.0.1; the cluster mode sets its
 # bridge's address so the host namespaces reach them).
-# STACK_MONGO_UNIX=1 (measurements only: bench/catalog/run.sh
-# BENCH_DB_TRANSPORT=unix): the stand-in listens on run/mongo.sock as well
-# and the stack's programs use it (directConnection=true); tests and tools
-# keep TCP (STACK_MONGODB_URI). Not for anything that may see the database
-# go down: Debian 12's libmongoc (1.23) deadlocks a worker whose connect to
-# a unix socket fails (the scanner's setup-error callback takes the
-# topology lock the blocking scan holds: bench/RESULTS.md).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -71,7 +64,6 @@ stop_pidfile() { # stop_pidfile FILE [TIMEOUT_S]
 mongo_start() {
 	local dir=$1 port host
 	host=$(bind_host)
-	rm -f "$dir/run/mongo.app-uri"
 	if [ -n "${MONGODB_URI:-}" ]; then
 		echo "$MONGODB_URI" > "$dir/run/mongo.uri"
 		say "database: MONGODB_URI (external)"
@@ -105,23 +97,12 @@ mongo_start() {
 		[ -z "${STACK_TXN_LIFETIME_S:-}" ] || args+=(--txn-lifetime-seconds "$STACK_TXN_LIFETIME_S")
 		[ -n "${STACK_MONGO_DBPATH:-}" ] && mkdir -p "$STACK_MONGO_DBPATH" &&
 			args+=(--dbpath "$STACK_MONGO_DBPATH")
-		local sock="$dir/run/mongo.sock"
-		# remembered for mongo-start (the fault suites restart the database)
-		[ -z "${STACK_MONGO_UNIX:-}" ] || touch "$dir/run/mongo.unix"
-		[ -f "$dir/run/mongo.unix" ] && STACK_MONGO_UNIX=1
-		[ -n "${STACK_MONGO_UNIX:-}" ] && [ ${#sock} -lt 100 ] && args+=(--unix-socket "$sock")
 		rm -f "$dir/logs/mongo.out" # a ready line from an earlier run would fool the wait
 		node "$top/tests/mongo-standin/server.js" "${args[@]}" \
 			>"$dir/logs/mongo.out" 2>>"$dir/logs/mongo.log" &
 		echo $! > "$dir/run/mongo.pid"
 		wait_for 30 grep -q ready "$dir/logs/mongo.out" || die "the stand-in did not start (see $dir/logs/mongo.log)"
 		say "database: mongo-standin on $host:$port"
-		if [ -n "${STACK_MONGO_UNIX:-}" ] && [ -S "$sock" ]; then
-			# the driver takes the socket's path percent-encoded as the host
-			echo "mongodb://$(printf '%s' "$sock" | sed 's|%|%25|g; s|/|%2F|g')/?directConnection=true" \
-				> "$dir/run/mongo.app-uri"
-			say "database: the stack's programs use $sock"
-		fi
 	fi
 	echo "mongodb://$host:$port/?replicaSet=rs0" > "$dir/run/mongo.uri"
 }
@@ -178,7 +159,7 @@ EMPORIUM_LISTEN=$listen
 ${allowed:+EMPORIUM_FCGI_ALLOWED=$allowed}
 EMPORIUM_SOCKET_MODE=0666
 EMPORIUM_WORKERS=${STACK_WORKERS:-0}
-EMPORIUM_MONGODB_URI=$(cat "$dir/run/mongo.app-uri" 2>/dev/null || cat "$dir/run/mongo.uri")
+EMPORIUM_MONGODB_URI=$(cat "$dir/run/mongo.uri")
 EMPORIUM_DB_NAME=${STACK_DB_NAME:-emporium}
 EMPORIUM_DB_TIMEOUT_MS=${STACK_DB_TIMEOUT_MS:-1500}
 EMPORIUM_PUBLIC_URL=https://localhost:$(cat "$dir/run/https.port")

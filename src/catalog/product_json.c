@@ -217,7 +217,7 @@ bool catalog_page_respond_public(struct em_request *req, struct catalog_page *pa
 	char *body;
 
 	em_jsonbuf_reserve(&b, 2048 * (page->n + 1));
-	em_jsonbuf_raw(&b, "{\"items\":[", 10);
+	EM_JSONBUF_LIT(&b, "{\"items\":[");
 	for (size_t i = 0; i < page->n; i++) {
 		if (i)
 			em_jsonbuf_char(&b, ',');

@@ -233,15 +233,13 @@ static bool ret_customer_filter(struct em_request *req, const char *email, bson_
 				struct em_error *err)
 {
 	char normal[256];
-	bson_t f = BSON_INITIALIZER, user;
+	bson_t user = BSON_INITIALIZER;
 	bson_iter_t it;
 	bool found = false, ok = false;
 
 	if (!auth_email_normalize(email, normal, sizeof normal, err))
 		goto done; /* field "email", invalid_format */
-	BSON_APPEND_UTF8(&f, "email", normal);
-	if (!store_find_one(&req->app->store, NULL, "users", &f, &user, &found, NULL,
-			    "find customer", err))
+	if (!auth_user_find_by_email(&req->app->store, normal, &user, &found, err))
 		goto done;
 	if (found && bson_iter_init_find(&it, &user, "_id") && BSON_ITER_HOLDS_OID(&it)) {
 		BSON_APPEND_OID(filter, "user_id", bson_iter_oid(&it));
@@ -253,11 +251,9 @@ static bool ret_customer_filter(struct em_request *req, const char *email, bson_
 		bson_oid_init(&fresh, NULL);
 		BSON_APPEND_OID(filter, "user_id", &fresh);
 	}
-	if (found)
-		bson_destroy(&user);
 	ok = true;
 done:
-	bson_destroy(&f);
+	bson_destroy(&user);
 	return ok;
 }
 
