@@ -14,34 +14,21 @@ bool catalog_db_find_one(struct em_store *st, mongoc_client_session_t *session,
 			 const char *collection, const bson_t *filter, bson_t **out,
 			 bson_error_t *berr, struct em_error *err)
 {
-	mongoc_collection_t *coll = store_collection(st, collection);
-	bson_t opts = BSON_INITIALIZER;
-	mongoc_cursor_t *cur = NULL;
-	const bson_t *doc;
-	bool ok = false;
+	bson_t doc;
+	bool found = false;
 
 	*out = NULL;
-	if (session && !store_txn_opts(session, &opts, err))
-		goto done;
-	BSON_APPEND_INT64(&opts, "limit", 1);
-	cur = mongoc_collection_find_with_opts(coll, filter, &opts, NULL);
-	if (mongoc_cursor_next(cur, &doc))
-		*out = bson_copy(doc);
-	if (mongoc_cursor_error(cur, berr)) {
-		store_error_set(err, berr, "read");
-		if (*out) {
-			bson_destroy(*out);
-			*out = NULL;
-		}
-		goto done;
+	if (!store_find_one(st, session, collection, filter, &doc, &found, berr, "read", err))
+		return false;
+	if (!found)
+		return true;
+	*out = bson_copy(&doc);
+	bson_destroy(&doc);
+	if (!*out) {
+		em_error_set(err, EM_ERR_INTERNAL, NULL, "out of memory");
+		return false;
 	}
-	ok = true;
-done:
-	if (cur)
-		mongoc_cursor_destroy(cur);
-	mongoc_collection_destroy(coll);
-	bson_destroy(&opts);
-	return ok;
+	return true;
 }
 
 void catalog_page_release(struct catalog_page *page)
