@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/arena.h"
 
 static int hexval(char c)
 {
@@ -16,10 +17,9 @@ static int hexval(char c)
 	return -1;
 }
 
-bool em_url_decode(const char *s, size_t len, bool form, char **out,
-		   struct em_error *err)
+/* Decodes len bytes of s into buf (len + 1 bytes). */
+static bool url_decode_into(const char *s, size_t len, bool form, char *buf, struct em_error *err)
 {
-	char *buf = xmalloc(len + 1);
 	size_t o = 0;
 
 	for (size_t i = 0; i < len; i++) {
@@ -32,7 +32,7 @@ bool em_url_decode(const char *s, size_t len, bool form, char **out,
 			    (lo = hexval(s[i + 2])) < 0) {
 				em_error_set(err, EM_ERR_INVALID, NULL,
 					     "invalid percent-encoding at byte %zu", i);
-				goto fail;
+				return false;
 			}
 			c = (char)(hi * 16 + lo);
 			i += 2;
@@ -42,28 +42,77 @@ bool em_url_decode(const char *s, size_t len, bool form, char **out,
 		if (c == '\0') {
 			em_error_set(err, EM_ERR_INVALID, NULL,
 				     "a NUL byte is not allowed in the URL");
-			goto fail;
+			return false;
 		}
 		buf[o++] = c;
 	}
 	buf[o] = '\0';
-	*out = buf;
 	return true;
-fail:
-	free(buf);
-	*out = NULL;
-	return false;
 }
 
-static void kv_push(struct em_kv_list *list, char *key, char *value)
+bool em_url_decode(const char *s, size_t len, bool form, char **out,
+		   struct em_error *err)
 {
-	list->items = xrealloc(list->items, (list->n + 1) * sizeof(*list->items));
+	char *buf = xmalloc(len + 1);
+
+	if (!url_decode_into(s, len, form, buf, err)) {
+		free(buf);
+		*out = NULL;
+		return false;
+	}
+	*out = buf;
+	return true;
+}
+
+/* A NUL-terminated copy from the arena, or from the heap without one. */
+static char *memdup0(struct em_arena *arena, const char *s, size_t len)
+{
+	return arena ? em_arena_memdup0(arena, s, len) : xmemdup0(s, len);
+}
+
+/* A decoded copy from the arena or the heap; NULL (err set) on a bad escape. */
+static char *decode(struct em_arena *arena, const char *s, size_t len, bool form, struct em_error *err)
+{
+	char *buf;
+
+	if (!arena)
+		return em_url_decode(s, len, form, &buf, err) ? buf : NULL;
+	buf = em_arena_alloc(arena, len + 1);
+	return url_decode_into(s, len, form, buf, err) ? buf : NULL;
+}
+
+/* An array of n elements of size bytes made room for one more: capacity
+ * doubles from 4 (the count alone says when), from the arena or the heap. */
+static void *array_grow(struct em_arena *arena, void *items, size_t n, size_t size)
+{
+	if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
+		return items;
+	if (!arena)
+		return xrealloc(items, (n ? n * 2 : 4) * size);
+	return em_arena_grow(arena, items, n * size, (n ? n * 2 : 4) * size);
+}
+
+static void kv_push(struct em_kv_list *list, struct em_arena *arena, char *key, char *value)
+{
+	list->items = array_grow(arena, list->items, list->n, sizeof(*list->items));
 	list->items[list->n].key = key;
 	list->items[list->n].value = value;
 	list->n++;
 }
 
-bool em_query_parse(const char *qs, struct em_kv_list *out, struct em_error *err)
+/* Forgets a list built on an arena, frees one built on the heap. */
+static void list_drop(struct em_kv_list *list, struct em_arena *arena)
+{
+	if (!arena) {
+		em_kv_list_release(list);
+		return;
+	}
+	list->items = NULL;
+	list->n = 0;
+}
+
+bool em_query_parse(const char *qs, struct em_kv_list *out, struct em_arena *arena,
+		    struct em_error *err)
 {
 	size_t len = strlen(qs);
 	const char *p = qs, *end = qs + len;
@@ -90,23 +139,25 @@ bool em_query_parse(const char *qs, struct em_kv_list *out, struct em_error *err
 				     "more than %d query parameters", EM_QUERY_MAX_PARAMS);
 			goto fail;
 		}
-		if (!em_url_decode(p, (size_t)((eq ? eq : pair_end) - p), true, &key, err))
+		key = decode(arena, p, (size_t)((eq ? eq : pair_end) - p), true, err);
+		if (!key)
 			goto fail;
-		if (!em_url_decode(eq ? eq + 1 : pair_end,
-				   eq ? (size_t)(pair_end - eq - 1) : 0, true, &value, err)) {
-			free(key);
+		value = decode(arena, eq ? eq + 1 : pair_end, eq ? (size_t)(pair_end - eq - 1) : 0, true, err);
+		if (!value) {
+			if (!arena)
+				free(key);
 			goto fail;
 		}
-		kv_push(out, key, value);
+		kv_push(out, arena, key, value);
 		p = amp ? amp + 1 : end;
 	}
 	return true;
 fail:
-	em_kv_list_release(out);
+	list_drop(out, arena);
 	return false;
 }
 
-void em_cookie_parse(const char *header, struct em_kv_list *out)
+void em_cookie_parse(const char *header, struct em_kv_list *out, struct em_arena *arena)
 {
 	const char *p = header;
 
@@ -136,8 +187,8 @@ void em_cookie_parse(const char *header, struct em_kv_list *out)
 				ve--;
 			}
 			if (ke > ks)
-				kv_push(out, xmemdup0(ks, (size_t)(ke - ks)),
-					xmemdup0(vs, (size_t)(ve - vs)));
+				kv_push(out, arena, memdup0(arena, ks, (size_t)(ke - ks)),
+					memdup0(arena, vs, (size_t)(ve - vs)));
 		}
 		if (!semi)
 			break;
@@ -152,7 +203,7 @@ void em_path_segments_free(char **segments, size_t count)
 	free(segments);
 }
 
-bool em_path_split(const char *path, size_t len, char ***segments,
+bool em_path_split(const char *path, size_t len, struct em_arena *arena, char ***segments,
 		   size_t *count, struct em_error *err)
 {
 	char **segs = NULL;
@@ -187,15 +238,17 @@ bool em_path_split(const char *path, size_t len, char ***segments,
 			em_error_set(err, EM_ERR_INVALID, NULL, "the path has too many segments");
 			goto fail;
 		}
-		if (!em_url_decode(p, (size_t)(seg_end - p), false, &seg, err))
+		seg = decode(arena, p, (size_t)(seg_end - p), false, err);
+		if (!seg)
 			goto fail;
 		if (strcmp(seg, ".") == 0 || strcmp(seg, "..") == 0) {
-			free(seg);
+			if (!arena)
+				free(seg);
 			em_error_set(err, EM_ERR_INVALID, NULL,
 				     "the path may not contain '.' or '..' segments");
 			goto fail;
 		}
-		segs = xrealloc(segs, (n + 1) * sizeof(*segs));
+		segs = array_grow(arena, segs, n, sizeof(*segs));
 		segs[n++] = seg;
 		if (!slash)
 			break;
@@ -205,6 +258,7 @@ bool em_path_split(const char *path, size_t len, char ***segments,
 	*count = n;
 	return true;
 fail:
-	em_path_segments_free(segs, n);
+	if (!arena)
+		em_path_segments_free(segs, n);
 	return false;
 }

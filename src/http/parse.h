@@ -3,8 +3,10 @@
  * strings, cookies, paths. No FastCGI here, so the unit tests drive them
  * directly.
  *
- * Every result is newly allocated (xmalloc) and owned by the caller;
- * em_kv_list_release() frees a list. Limits are enforced here, not by the
+ * Every result is newly allocated and owned by the caller: from the heap
+ * (xmalloc) when arena is NULL - em_kv_list_release() frees a list,
+ * em_path_segments_free() the segments - or from arena (the request's:
+ * freed with it, never by these functions). Limits are enforced here, not by the
  * callers: an attacker controls every byte of these inputs.
  */
 #ifndef EM_HTTP_PARSE_H
@@ -13,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/arena.h"
 #include "core/error.h"
 #include "core/kv.h"
 
@@ -31,13 +34,14 @@ bool em_url_decode(const char *s, size_t len, bool form, char **out,
 		   struct em_error *err);
 
 /* Parses "a=1&b=x%20y" (a leading '?' is not expected). */
-bool em_query_parse(const char *qs, struct em_kv_list *out, struct em_error *err);
+bool em_query_parse(const char *qs, struct em_kv_list *out, struct em_arena *arena,
+		    struct em_error *err);
 
 /*
  * Parses a Cookie header ("a=1; b=2"). Malformed pairs are skipped, as
  * browsers do, rather than failing the request.
  */
-void em_cookie_parse(const char *header, struct em_kv_list *out);
+void em_cookie_parse(const char *header, struct em_kv_list *out, struct em_arena *arena);
 
 /*
  * Splits the path part of a request URI into percent-decoded segments:
@@ -45,7 +49,7 @@ void em_cookie_parse(const char *header, struct em_kv_list *out);
  * per segment, so an encoded "/" (%2F) never becomes a separator. Empty
  * segments ("//", trailing "/") are refused, as are "." and "..".
  */
-bool em_path_split(const char *path, size_t len, char ***segments,
+bool em_path_split(const char *path, size_t len, struct em_arena *arena, char ***segments,
 		   size_t *count, struct em_error *err);
 void em_path_segments_free(char **segments, size_t count);
 

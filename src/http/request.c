@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "core/alloc.h"
+#include "core/arena.h"
 #include "core/json.h"
 
 const char *em_request_param(const struct em_request *req, const char *name)
@@ -119,14 +120,7 @@ const char *em_request_cookie(const struct em_request *req, const char *name)
 
 void *em_request_alloc(struct em_request *req, size_t size)
 {
-	void *p = xcalloc(1, size);
-
-	if (req->pool_n == req->pool_cap) {
-		req->pool_cap = req->pool_cap ? req->pool_cap * 2 : 16;
-		req->pool = xrealloc(req->pool, req->pool_cap * sizeof(*req->pool));
-	}
-	req->pool[req->pool_n++] = p;
-	return p;
+	return em_arena_alloc(req->arena, size);
 }
 
 char *em_request_strdup(struct em_request *req, const char *s)
@@ -154,9 +148,16 @@ static void request_id_set(struct em_request *req, const char *rid)
 
 void em_request_init(struct em_request *req, char **envp, struct em_app *app)
 {
+	em_request_init_arena(req, envp, app, NULL);
+}
+
+void em_request_init_arena(struct em_request *req, char **envp, struct em_app *app,
+			   struct em_arena *arena)
+{
 	const char *uri, *qmark, *qs;
 
 	memset(req, 0, sizeof(*req));
+	req->arena = arena ? arena : &req->own_arena;
 	req->envp = envp;
 	req->app = app;
 	req->resp.status = 200;
@@ -175,27 +176,26 @@ void em_request_init(struct em_request *req, char **envp, struct em_app *app)
 	qmark = strchr(uri, '?');
 	req->uri_path = uri;
 	req->uri_path_len = qmark ? (size_t)(qmark - uri) : strlen(uri);
-	if (!em_path_split(uri, req->uri_path_len, &req->segments, &req->nsegments,
+	if (!em_path_split(uri, req->uri_path_len, req->arena, &req->segments, &req->nsegments,
 			   &req->parse_error))
 		return;
 	qs = em_request_param(req, "QUERY_STRING");
 	if (!qs)
 		qs = qmark ? qmark + 1 : "";
-	if (!em_query_parse(qs, &req->query, &req->parse_error))
+	if (!em_query_parse(qs, &req->query, req->arena, &req->parse_error))
 		return;
-	em_cookie_parse(em_request_header(req, "Cookie"), &req->cookies);
+	em_cookie_parse(em_request_header(req, "Cookie"), &req->cookies, req->arena);
 }
 
 void em_request_release(struct em_request *req)
 {
-	em_path_segments_free(req->segments, req->nsegments);
-	em_kv_list_release(&req->query);
-	em_kv_list_release(&req->cookies);
+	/* segments, query and cookies live in the arena */
 	free(req->body);
 	json_object_put(req->json);
-	for (size_t i = 0; i < req->pool_n; i++)
-		free(req->pool[i]);
-	free(req->pool);
+	if (req->arena == &req->own_arena)
+		em_arena_release(req->arena);
+	else if (req->arena)
+		em_arena_reset(req->arena);
 	free(req->resp.headers);
 	free(req->resp.body);
 	memset(req, 0, sizeof(*req));

@@ -7,7 +7,9 @@
  * accessors here, em_response_send() writes the response, and
  * em_request_release() frees everything the request owns, including all
  * em_request_alloc()/em_request_strdup() memory: handlers never free
- * per-request strings themselves (nginx pools, kcgi's khttp_free).
+ * per-request strings themselves (nginx pools, kcgi's khttp_free). That
+ * memory, and the parsed path, query and cookies, come from an arena
+ * (core/arena.h): the worker's, reset after each request.
  */
 #ifndef EM_HTTP_REQUEST_H
 #define EM_HTTP_REQUEST_H
@@ -65,9 +67,10 @@ struct em_request {
 	struct em_response resp;
 	struct timespec started;
 
-	/* Memory owned by the request, freed by em_request_release(). */
-	void **pool;
-	size_t pool_n, pool_cap;
+	/* Memory owned by the request, given back by em_request_release():
+	 * the worker's arena (reset after each request), or own_arena. */
+	struct em_arena *arena;
+	struct em_arena own_arena;
 
 	/* Set when the request line itself could not be parsed. */
 	struct em_error parse_error;
@@ -79,6 +82,10 @@ struct em_request {
  * req->parse_error and answered as a 4xx by the dispatcher.
  */
 void em_request_init(struct em_request *req, char **envp, struct em_app *app);
+/* The same with arena (not NULL) for the request's memory: em_request_release()
+ * resets it (keeping its first chunk), the caller releases it at the end. */
+void em_request_init_arena(struct em_request *req, char **envp, struct em_app *app,
+			   struct em_arena *arena);
 void em_request_release(struct em_request *req);
 
 /* A FastCGI parameter ("REQUEST_METHOD", "HTTP_AUTHORIZATION"), or NULL. */

@@ -16,6 +16,7 @@
 
 #include "app/app.h"
 #include "core/alloc.h"
+#include "core/arena.h"
 #include "core/log.h"
 #include "http/peer.h"
 #include "http/router.h"
@@ -133,14 +134,14 @@ static double worker_elapsed_ms(const struct timespec *start)
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
-/* Serves the request libfcgi just read. */
-static void worker_serve(struct em_app *app, FCGX_Request *fr)
+/* Serves the request libfcgi just read; its memory from arena (reset after). */
+static void worker_serve(struct em_app *app, FCGX_Request *fr, struct em_arena *arena)
 {
 	struct em_request req;
 	char *out, *path;
 	size_t len;
 
-	em_request_init(&req, fr->envp, app);
+	em_request_init_arena(&req, fr->envp, app, arena);
 	em_log_set_request(req.request_id, NULL);
 	if (req.parse_error.kind == EM_ERR_NONE) {
 		bool skip_body;
@@ -254,6 +255,8 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid,
 		   struct em_metrics *metrics, int slot)
 {
 	struct em_app app;
+	/* the requests' memory, made after fork(): see core/arena.h */
+	struct em_arena arena = { 0 };
 	struct em_error err = EM_ERROR_INIT;
 	struct em_peer_allow allow;
 	struct sockaddr_storage peer;
@@ -381,7 +384,7 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid,
 			continue;
 		}
 		alarm((unsigned)cfg->request_timeout_s);
-		worker_serve(&app, &fr);
+		worker_serve(&app, &fr, &arena);
 		/* FCGX_Accept_r took keepConnection from nginx's request (off
 		 * without fastcgi_keep_conn), and FCGX_Finish_r would then close
 		 * with libfcgi's lingering close. When nginx has sent all of the
@@ -402,6 +405,7 @@ void em_worker_run(int listen_fd, const struct em_config *cfg, pid_t master_pid,
 	em_debug("worker stopping after %ld requests", served);
 	if (epfd >= 0)
 		close(epfd);
+	em_arena_release(&arena);
 	em_app_close(&app);
 	worker_exit(0);
 }

@@ -7,19 +7,37 @@
  * query and the cookies, bytes with a length for the path). Checked:
  * every limit in parse.h holds on success, no decoded key, value or
  * segment holds a NUL, a failure always says why, and no segment is empty,
- * "." or "..".
+ * "." or "..". Each parser runs twice, on the heap and on an arena (as a
+ * worker runs it), and both give the same answer.
  */
 #include <stdbool.h>
 
 #include "fuzz.h"
 #include "http/parse.h"
 
+static struct em_arena arena;
+
+/* the arena's list is the heap's, pair for pair */
+static void check_same(const struct em_kv_list *heap, const struct em_kv_list *on_arena)
+{
+	FUZZ_CHECK(heap->n == on_arena->n);
+	for (size_t i = 0; i < heap->n && i < on_arena->n; i++) {
+		FUZZ_CHECK(strcmp(heap->items[i].key, on_arena->items[i].key) == 0);
+		FUZZ_CHECK(strcmp(heap->items[i].value, on_arena->items[i].value) == 0);
+	}
+}
+
 static void check_query(const char *qs)
 {
-	struct em_kv_list list = { NULL, 0 };
-	struct em_error err = EM_ERROR_INIT;
+	struct em_kv_list list = { NULL, 0 }, alist = { NULL, 0 };
+	struct em_error err = EM_ERROR_INIT, aerr = EM_ERROR_INIT;
+	bool ok = em_query_parse(qs, &list, NULL, &err);
 
-	if (!em_query_parse(qs, &list, &err)) {
+	FUZZ_CHECK(em_query_parse(qs, &alist, &arena, &aerr) == ok);
+	FUZZ_CHECK(err.kind == aerr.kind);
+	check_same(&list, &alist);
+	em_arena_reset(&arena);
+	if (!ok) {
 		FUZZ_CHECK(err.kind != EM_ERR_NONE);
 		FUZZ_CHECK(list.items == NULL && list.n == 0);
 		return;
@@ -37,9 +55,12 @@ static void check_query(const char *qs)
 
 static void check_cookies(const char *header)
 {
-	struct em_kv_list list = { NULL, 0 };
+	struct em_kv_list list = { NULL, 0 }, alist = { NULL, 0 };
 
-	em_cookie_parse(header, &list);
+	em_cookie_parse(header, &list, NULL);
+	em_cookie_parse(header, &alist, &arena);
+	check_same(&list, &alist);
+	em_arena_reset(&arena);
 	FUZZ_CHECK(list.n <= EM_COOKIE_MAX_COUNT);
 	for (size_t i = 0; i < list.n; i++) {
 		const char *k = list.items[i].key;
@@ -58,7 +79,16 @@ static void check_path(const uint8_t *data, size_t size)
 	char **segs = NULL;
 	size_t n = 0;
 
-	if (!em_path_split((const char *)data, size, &segs, &n, &err)) {
+	char **asegs = NULL;
+	size_t an = 0;
+	bool ok = em_path_split((const char *)data, size, NULL, &segs, &n, &err);
+
+	FUZZ_CHECK(em_path_split((const char *)data, size, &arena, &asegs, &an, &err) == ok);
+	FUZZ_CHECK(an == n && (asegs == NULL) == (segs == NULL));
+	for (size_t i = 0; i < n && i < an; i++)
+		FUZZ_CHECK(strcmp(segs[i], asegs[i]) == 0);
+	em_arena_reset(&arena);
+	if (!ok) {
 		FUZZ_CHECK(err.kind == EM_ERR_INVALID || err.kind == EM_ERR_URI_TOO_LONG);
 		FUZZ_CHECK(segs == NULL && n == 0);
 		return;

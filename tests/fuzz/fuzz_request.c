@@ -253,6 +253,8 @@ static void response_check(const struct em_request *req, const char *out, size_t
 	}
 }
 
+static struct em_arena arena;
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data, *end = p + size, *line, *sp;
@@ -319,7 +321,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	envp[n] = NULL;
 
-	em_request_init(&req, envp, &app);
+	/* one arena across inputs, reset by each release, as a worker keeps one */
+	em_request_init_arena(&req, envp, &app, &arena);
 	em_log_set_request(req.request_id, NULL);
 	if (req.parse_error.kind == EM_ERR_NONE)
 		body_read(&req, p, (size_t)(end - p), app.cfg.max_body);
