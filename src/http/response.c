@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/jsonbuf.h"
 #include "core/log.h"
 
 const char *em_status_text(int status)
@@ -73,10 +74,17 @@ static bool header_text_ok(const char *s)
 	return true;
 }
 
+/* n bytes of s at out + o; the new offset */
+static size_t response_put(char *out, size_t o, const char *s, size_t n)
+{
+	memcpy(out + o, s, n);
+	return o + n;
+}
+
 bool em_response_header(struct em_request *req, const char *name, const char *value)
 {
 	struct em_response *r = &req->resp;
-	size_t need;
+	size_t need, nlen, vlen;
 
 	if (!header_text_ok(name) || !header_text_ok(value) || !*name) {
 		em_err("refused a response header with CR/LF in it (%s)", name);
@@ -84,14 +92,19 @@ bool em_response_header(struct em_request *req, const char *name, const char *va
 	}
 	if (strcasecmp(name, "Cache-Control") == 0)
 		r->has_cache_control = true;
-	need = strlen(name) + strlen(value) + 4;
+	nlen = strlen(name);
+	vlen = strlen(value);
+	need = nlen + vlen + 4;
 	if (r->headers_len + need + 1 > r->headers_cap) {
 		r->headers_cap = (r->headers_len + need + 1) * 2;
 		r->headers = xrealloc(r->headers, r->headers_cap);
 	}
-	r->headers_len += (size_t)snprintf(r->headers + r->headers_len,
-					   r->headers_cap - r->headers_len,
-					   "%s: %s\r\n", name, value);
+	/* "name: value\r\n", kept NUL-terminated */
+	r->headers_len = response_put(r->headers, r->headers_len, name, nlen);
+	r->headers_len = response_put(r->headers, r->headers_len, ": ", 2);
+	r->headers_len = response_put(r->headers, r->headers_len, value, vlen);
+	r->headers_len = response_put(r->headers, r->headers_len, "\r\n", 2);
+	r->headers[r->headers_len] = '\0';
 	return true;
 }
 
@@ -287,32 +300,40 @@ void em_response_error(struct em_request *req, const struct em_error *err)
 	em_response_problem_ext(req, err, NULL);
 }
 
+/* Written with memcpy and em_fmt_int64, not snprintf: three formatted
+ * lines a request were most of the printf family left on the read path. */
 char *em_response_serialize(const struct em_request *req, size_t *len)
 {
 	const struct em_response *r = &req->resp;
-	size_t cap = 256 + r->headers_len + r->body_len;
+	const char *text = em_status_text(r->status), *method = em_request_param(req, "REQUEST_METHOD");
+	size_t text_len = strlen(text), ct_len = strnlen(r->content_type, sizeof(r->content_type));
+	/* "Status: " 8 + int 20 + ' ' + text + CRLF, "Content-Type: " 14 + type + CRLF,
+	 * "Content-Length: " 16 + 20 + CRLF, the headers, CRLF, the body */
+	size_t cap = 8 + 20 + 1 + text_len + 2 + 14 + ct_len + 2 + 16 + 20 + 2 + r->headers_len + 2 +
+		     r->body_len;
 	char *out = xmalloc(cap);
 	size_t o = 0;
 
-	o += (size_t)snprintf(out + o, cap - o, "Status: %d %s\r\n", r->status,
-			      em_status_text(r->status));
-	if (r->content_type[0])
-		o += (size_t)snprintf(out + o, cap - o, "Content-Type: %s\r\n",
-				      r->content_type);
-	if (r->status != 204 && r->status != 304)
-		o += (size_t)snprintf(out + o, cap - o, "Content-Length: %zu\r\n",
-				      r->body_len);
-	if (r->headers_len) {
-		memcpy(out + o, r->headers, r->headers_len);
-		o += r->headers_len;
+	o = response_put(out, o, "Status: ", 8);
+	o += em_fmt_int64(out + o, r->status);
+	out[o++] = ' ';
+	o = response_put(out, o, text, text_len);
+	o = response_put(out, o, "\r\n", 2);
+	if (ct_len) {
+		o = response_put(out, o, "Content-Type: ", 14);
+		o = response_put(out, o, r->content_type, ct_len);
+		o = response_put(out, o, "\r\n", 2);
 	}
-	memcpy(out + o, "\r\n", 2);
-	o += 2;
-	if (r->body_len && strcmp(em_request_param(req, "REQUEST_METHOD") ?
-				  em_request_param(req, "REQUEST_METHOD") : "", "HEAD") != 0) {
-		memcpy(out + o, r->body, r->body_len);
-		o += r->body_len;
+	if (r->status != 204 && r->status != 304) {
+		o = response_put(out, o, "Content-Length: ", 16);
+		o += em_fmt_int64(out + o, (int64_t)r->body_len);
+		o = response_put(out, o, "\r\n", 2);
 	}
+	if (r->headers_len)
+		o = response_put(out, o, r->headers, r->headers_len);
+	o = response_put(out, o, "\r\n", 2);
+	if (r->body_len && strcmp(method ? method : "", "HEAD") != 0)
+		o = response_put(out, o, r->body, r->body_len);
 	*len = o;
 	return out;
 }
