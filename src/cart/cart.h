@@ -272,7 +272,10 @@ struct cart_variant {
 	char currency[4];
 	int64_t stock;
 	bool low_stock;
-	json_object *options; /* the variant's options; owned, put it */
+	/* the variant's options (string values), as stored: rendered and
+	 * copied into an order without a detour through json-c; owned,
+	 * bson_destroy it (cart_variants_free does) */
+	bson_t *options;
 };
 
 void cart_variants_free(struct cart_variant *v, size_t n);

@@ -20,6 +20,7 @@
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/jsonbuf.h"
+#include "core/jsonbuf_bson.h"
 
 /* ---- who is calling, and which cart is theirs ---- */
 
@@ -251,7 +252,7 @@ static bool cart_render(struct em_request *req, struct cart_caller *c, int statu
 			em_jsonbuf_member_cstr(&b, &f, "slug", v->slug);
 			em_jsonbuf_key(&b, &f, "options");
 			if (v->options)
-				em_jsonbuf_json(&b, v->options);
+				em_jsonbuf_bson_doc(&b, v->options, NULL, NULL);
 			else
 				EM_JSONBUF_LIT(&b, "{}");
 			em_jsonbuf_member_cstr(&b, &f, "image", v->image[0] ? v->image : NULL);

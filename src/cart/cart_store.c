@@ -35,7 +35,7 @@ void cart_variants_free(struct cart_variant *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (v[i].options) {
-			json_object_put(v[i].options);
+			bson_destroy(v[i].options);
 			v[i].options = NULL;
 		}
 }
@@ -587,14 +587,11 @@ static void cart_variant_fill(const bson_t *product, const char *sku, struct car
 						 BSON_ITER_HOLDS_DOCUMENT(&var) && !v->options) {
 						bson_iter_t o;
 
-						v->options = json_object_new_object();
-						if (v->options && bson_iter_recurse(&var, &o))
+						v->options = bson_new();
+						if (bson_iter_recurse(&var, &o))
 							while (bson_iter_next(&o))
 								if (BSON_ITER_HOLDS_UTF8(&o))
-									json_object_object_add(
-										v->options, bson_iter_key(&o),
-										json_object_new_string(
-											bson_iter_utf8(&o, NULL)));
+									bson_append_iter(v->options, NULL, 0, &o);
 					}
 				}
 				break;

@@ -404,17 +404,8 @@ static void place_lines(bson_t *doc, const struct cart_quote *q)
 		BSON_APPEND_UTF8(&el, "sku", it->sku);
 		BSON_APPEND_OID(&el, "product_id", &it->variant->product_id);
 		BSON_APPEND_UTF8(&el, "title", it->variant->title);
-		if (it->variant->options) {
-			bson_t *opts = bson_new_from_json(
-				(const uint8_t *)json_object_to_json_string_ext(it->variant->options,
-										 JSON_C_TO_STRING_PLAIN),
-				-1, NULL);
-
-			if (opts) {
-				BSON_APPEND_DOCUMENT(&el, "options", opts);
-				bson_destroy(opts);
-			}
-		}
+		if (it->variant->options)
+			BSON_APPEND_DOCUMENT(&el, "options", it->variant->options);
 		BSON_APPEND_INT64(&el, "quantity", l->quantity);
 		BSON_APPEND_INT64(&el, "unit_price", l->unit_price);
 		BSON_APPEND_INT64(&el, "line_total", l->line_total);

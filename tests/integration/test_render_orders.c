@@ -103,7 +103,7 @@ static json_object *old_cart_full(const struct cart_doc *d, bool found, bool use
 			json_object_object_add(l, "title", json_object_new_string(v->title));
 			json_object_object_add(l, "slug", json_object_new_string(v->slug));
 			json_object_object_add(l, "options",
-					       v->options ? json_object_get(v->options) :
+					       v->options ? em_bson_to_json(v->options) :
 							    json_object_new_object());
 			json_object_object_add(l, "image",
 					       v->image[0] ? json_object_new_string(v->image) : NULL);
