@@ -64,11 +64,12 @@ static const char *const reads[] = {"find", "getMore", "killCursors", "hello", "
 				    "ping", "endSessions", "buildInfo", "buildinfo", "listIndexes",
 				    "listCollections", "count", "distinct", NULL};
 
-static bool io_read(int fd, void *buf, size_t len)
+/* all of len bytes read (writing false) or written; false at EOF or on an error */
+static bool io_full(int fd, void *buf, size_t len, bool writing)
 {
 	uint8_t *p = buf;
 	while (len > 0) {
-		ssize_t n = read(fd, p, len);
+		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -79,19 +80,14 @@ static bool io_read(int fd, void *buf, size_t len)
 	return true;
 }
 
+static bool io_read(int fd, void *buf, size_t len)
+{
+	return io_full(fd, buf, len, false);
+}
+
 static bool io_write(int fd, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
+	return io_full(fd, (void *)buf, len, true);
 }
 
 static int32_t le32(const uint8_t *p)
