@@ -1,16 +1,18 @@
 // bench/orders/client.js - what the Node benchmark tools share: requests to
 // the local stack over HTTPS and access tokens minted as src/auth/auth.h
 // specifies (HS256 with the stack's secret), for customers planted in the
-// database. Loopback only.
+// database, and the CPU ticks of a stack process from /proc. Loopback only.
 'use strict';
+const fs = require('fs');
 const https = require('https');
 const crypto = require('crypto');
 
 const env = (k) => { if (!process.env[k]) { console.error(`${k} is not set`); process.exit(2); } return process.env[k]; };
 
-// A client of STACK_BASE with at most maxSockets connections (keep-alive):
+// A client of STACK_BASE with at most maxSockets connections (keep-alive),
+// each request given up after timeoutMs:
 // request(method, path, token, body, headers) -> {status, body}.
-function client(maxSockets) {
+function client(maxSockets, timeoutMs = 30000) {
   const base = new URL(env('STACK_BASE'));
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) { console.error('loopback only'); process.exit(2); }
   // the stack's certificate is self-signed for the local stack: loopback only (checked above)
@@ -20,7 +22,7 @@ function client(maxSockets) {
     const h = { ...headers };
     if (token) h.Authorization = `Bearer ${token}`;
     if (data) { h['Content-Type'] = 'application/json'; h['Content-Length'] = data.length; }
-    const req = https.request({ host: base.hostname, port: base.port, path: p, method, headers: h, agent, timeout: 30000 }, (res) => {
+    const req = https.request({ host: base.hostname, port: base.port, path: p, method, headers: h, agent, timeout: timeoutMs }, (res) => {
       const chunks = [];
       res.on('data', (d) => chunks.push(d));
       res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
@@ -63,4 +65,25 @@ async function plantUsers(db, ObjectId, role, n, ttl = 900) {
   return docs.map((d) => token(d._id.toHexString(), role, ttl));
 }
 
-module.exports = { env, client, must, token, plantUsers };
+// CPU ticks of the process in a pid file and its children (+ reaped children)
+function cpuTicks(pidfile) {
+  const pid = fs.readFileSync(pidfile, 'utf8').trim();
+  let pids = [pid];
+  try {
+    for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+      pids = pids.concat(fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
+    }
+  } catch (e) { /* a task gone between the two reads */ }
+  let sum = 0;
+  for (const p of pids) {
+    try {
+      const f = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      // fields 14..17 (utime stime cutime cstime); rest[0] is field 3
+      sum += Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
+    } catch (e) { /* a worker that exited: its ticks are in the master's cutime */ }
+  }
+  return sum;
+}
+
+module.exports = { env, client, must, token, plantUsers, cpuTicks };

@@ -18,7 +18,7 @@ const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
 const { MongoClient, ObjectId } = require(path.join(__dirname, '../../tests/mongo-standin/node_modules/mongodb'));
-const { env, client, must, plantUsers: plant } = require('./client');
+const { env, client, must, plantUsers: plant, cpuTicks } = require('./client');
 
 const [mode, nStr, cStr] = process.argv.slice(2);
 const N = parseInt(nStr, 10), C = parseInt(cStr, 10);
@@ -38,27 +38,6 @@ async function pool(n, c, fn) {
     lanes.push((async () => { for (let i = next++; i < n; i = next++) await fn(i); })());
   }
   await Promise.all(lanes);
-}
-
-// CPU ticks of the process in a pid file and its children (+ reaped children)
-function cpuTicks(pidfile) {
-  const pid = fs.readFileSync(pidfile, 'utf8').trim();
-  let pids = [pid];
-  try {
-    for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-      pids = pids.concat(fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
-    }
-  } catch (e) { /* a task gone between the two reads */ }
-  let sum = 0;
-  for (const p of pids) {
-    try {
-      const f = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      // fields 14..17 (utime stime cutime cstime); rest[0] is field 3
-      sum += Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
-    } catch (e) { /* a worker that exited: its ticks are in the master's cutime */ }
-  }
-  return sum;
 }
 
 async function main() {

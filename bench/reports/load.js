@@ -19,60 +19,12 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const https = require('https');
-const crypto = require('crypto');
 const { MongoClient, ObjectId, Long } = require(path.join(__dirname, '../../tests/mongo-standin/node_modules/mongodb'));
 
-const env = (k) => { if (!process.env[k]) { console.error(`${k} is not set`); process.exit(2); } return process.env[k]; };
-const base = new URL(env('STACK_BASE'));
-if (!['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) { console.error('loopback only'); process.exit(2); }
-// the stack's certificate is self-signed for the local stack: loopback only (checked above)
-const agent = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
-
-function get(p, token) {
-  return new Promise((resolve) => {
-    const req = https.request({ host: base.hostname, port: base.port, path: p, method: 'GET',
-      headers: { Authorization: `Bearer ${token}` }, agent, timeout: 120000 }, (res) => {
-      const chunks = [];
-      res.on('data', (d) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e) => resolve({ status: 0, body: String(e) }));
-    req.end();
-  });
-}
-
-const b64u = (b) => Buffer.from(b).toString('base64url');
-function token(id, role) {
-  const now = Math.floor(Date.now() / 1000);
-  const head = b64u(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const claims = b64u(JSON.stringify({
-    iss: process.env.STACK_JWT_ISSUER || 'emporium', aud: process.env.STACK_JWT_AUDIENCE || 'emporium-api',
-    sub: id, role, jti: crypto.randomBytes(16).toString('hex'), iat: now, exp: now + 900,
-  }));
-  const sig = crypto.createHmac('sha256', env('STACK_JWT_SECRET')).update(`${head}.${claims}`).digest('base64url');
-  return `${head}.${claims}.${sig}`;
-}
-
-function cpuTicks(pidfile) {
-  const pid = fs.readFileSync(pidfile, 'utf8').trim();
-  let pids = [pid];
-  try {
-    for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-      pids = pids.concat(fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
-    }
-  } catch (e) { /* a task gone between the two reads */ }
-  let sum = 0;
-  for (const p of pids) {
-    try {
-      const f = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      sum += Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
-    } catch (e) { /* exited */ }
-  }
-  return sum;
-}
+const { env, client: httpsClient, token, cpuTicks } = require('../orders/client');
+// one connection, as the report is read by one admin; a report may take long
+const { request } = httpsClient(1, 120000);
+const get = (p, tok) => request('GET', p, tok);
 
 // a small deterministic generator, so every run seeds the same shop
 // (mulberry32)
