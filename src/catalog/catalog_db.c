@@ -14,21 +14,8 @@ bool catalog_db_find_one(struct em_store *st, mongoc_client_session_t *session,
 			 const char *collection, const bson_t *filter, bson_t **out,
 			 bson_error_t *berr, struct em_error *err)
 {
-	bson_t doc;
-	bool found = false;
-
-	*out = NULL;
-	if (!store_find_one(st, session, collection, filter, &doc, &found, berr, "read", err))
-		return false;
-	if (!found)
-		return true;
-	*out = bson_copy(&doc);
-	bson_destroy(&doc);
-	if (!*out) {
-		em_error_set(err, EM_ERR_INTERNAL, NULL, "out of memory");
-		return false;
-	}
-	return true;
+	/* one copy out of the reply, not two (store_find_one's, then ours) */
+	return store_find_one_new(st, session, collection, filter, out, berr, "read", err);
 }
 
 void catalog_page_release(struct catalog_page *page)

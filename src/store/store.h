@@ -94,6 +94,10 @@ bool store_error_is_duplicate(const bson_error_t *berr);
 bool store_find_one(struct em_store *st, mongoc_client_session_t *session,
 		    const char *collection, const bson_t *filter, bson_t *out, bool *found,
 		    bson_error_t *berr, const char *what, struct em_error *err);
+/* The same, *out a new document (bson_destroy it) or NULL when none matches. */
+bool store_find_one_new(struct em_store *st, mongoc_client_session_t *session,
+			const char *collection, const bson_t *filter, bson_t **out,
+			bson_error_t *berr, const char *what, struct em_error *err);
 
 /*
  * Applies update to the first document of collection matching filter;
